@@ -1,0 +1,410 @@
+//! Intake: every channel files reports through [`App::submit`].
+//!
+//! validate → place (ward by point, by ward code, or by name in the address) → route →
+//! due date → one group-committed transaction (report, events, reporter, jobs) → receipt.
+
+use chrono::{DateTime, Utc};
+use phananh_domain::event::EventKind;
+use phananh_domain::model::{Actor, Channel, Reporter, Status};
+use phananh_domain::routing::route;
+use phananh_storage::{NewJob, NewReport};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::{App, AppError, FieldError};
+
+pub const MAX_DESCRIPTION: usize = 5000;
+pub const MAX_ADDRESS: usize = 500;
+pub const MAX_NAME: usize = 200;
+pub const MAX_IDEMPOTENCY_KEY: usize = 200;
+
+/// What a channel hands to intake.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct IntakeRequest {
+    pub field: String,
+    pub description: String,
+    #[serde(default)]
+    pub lat: Option<f64>,
+    #[serde(default)]
+    pub lon: Option<f64>,
+    #[serde(default)]
+    pub address: Option<String>,
+    /// A ward code, when the person chose the ward from a list.
+    #[serde(default)]
+    pub ward: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub consent: bool,
+}
+
+/// What the citizen gets back.
+#[derive(Debug, Clone, Serialize)]
+pub struct Receipt {
+    pub id: i64,
+    pub code: String,
+    pub status: Status,
+    pub unit: String,
+    pub ward: Option<String>,
+    pub due_at: Option<DateTime<Utc>>,
+    pub replayed: bool,
+}
+
+fn trimmed(s: &Option<String>) -> Option<String> {
+    s.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+}
+
+/// Vietnamese phone numbers: keeps digits, turns +84/84 into a leading 0.
+pub fn normalise_phone(raw: &str) -> Option<String> {
+    let digits: String = raw.chars().filter(|c| c.is_ascii_digit()).collect();
+    let local =
+        if raw.trim_start().starts_with('+') || (digits.starts_with("84") && digits.len() == 11) {
+            digits
+                .strip_prefix("84")
+                .map(|d| format!("0{d}"))
+                .unwrap_or(digits)
+        } else {
+            digits
+        };
+    (8..=12).contains(&local.len()).then_some(local)
+}
+
+fn valid_email(s: &str) -> bool {
+    let Some((local, domain)) = s.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && s.len() <= 254
+        && !s.chars().any(char::is_whitespace)
+}
+
+impl App {
+    /// Files a report from any channel and returns once it is durably committed.
+    pub async fn submit(
+        &self,
+        req: IntakeRequest,
+        channel: Channel,
+        actor: Actor,
+        channel_identity: Option<String>,
+        idempotency_key: Option<String>,
+    ) -> Result<Receipt, AppError> {
+        let catalog = self.catalog().await;
+        let now = self.clock.now();
+        let mut errors = Vec::new();
+
+        let description = req.description.trim().to_string();
+        if description.is_empty() {
+            errors.push(FieldError::new(
+                "description",
+                "required",
+                "Vui lòng mô tả vấn đề",
+                "Please describe the problem",
+            ));
+        } else if description.chars().count() > MAX_DESCRIPTION {
+            errors.push(FieldError::new(
+                "description",
+                "too_long",
+                &format!("Mô tả dài quá {MAX_DESCRIPTION} ký tự"),
+                &format!("The description is longer than {MAX_DESCRIPTION} characters"),
+            ));
+        }
+        let field = catalog.field(req.field.trim());
+        if field.is_none() {
+            errors.push(FieldError::new(
+                "field",
+                "unknown_field",
+                "Vui lòng chọn lĩnh vực trong danh sách",
+                "Please choose a field from the list",
+            ));
+        }
+        let address = trimmed(&req.address);
+        if address
+            .as_ref()
+            .is_some_and(|a| a.chars().count() > MAX_ADDRESS)
+        {
+            errors.push(FieldError::new(
+                "address",
+                "too_long",
+                &format!("Địa chỉ dài quá {MAX_ADDRESS} ký tự"),
+                &format!("The address is longer than {MAX_ADDRESS} characters"),
+            ));
+        }
+
+        // Place the report: a point first, then a chosen ward, then a ward named in the address.
+        let mut ward: Option<String> = None;
+        let (lat, lon) = match (req.lat, req.lon) {
+            (Some(lat), Some(lon)) => {
+                let p = phananh_domain::model::Point { lat, lon };
+                if !p.is_valid() {
+                    errors.push(FieldError::new(
+                        "location",
+                        "invalid_point",
+                        "Tọa độ không hợp lệ",
+                        "The coordinates are not valid",
+                    ));
+                } else if let Some(hit) = catalog.ward_index.locate(lat, lon) {
+                    ward = Some(hit.code);
+                } else {
+                    errors.push(FieldError::new(
+                        "location",
+                        "outside_city",
+                        &format!("Vị trí nằm ngoài {}", catalog.city.name_vi),
+                        &format!("The location is outside {}", catalog.city.name_en),
+                    ));
+                }
+                (Some(lat), Some(lon))
+            }
+            (None, None) => (None, None),
+            _ => {
+                errors.push(FieldError::new(
+                    "location",
+                    "incomplete_point",
+                    "Cần cả vĩ độ và kinh độ",
+                    "Both latitude and longitude are needed",
+                ));
+                (None, None)
+            }
+        };
+        if ward.is_none()
+            && let Some(code) = trimmed(&req.ward)
+        {
+            if catalog.ward(&code).is_some() {
+                ward = Some(code);
+            } else {
+                errors.push(FieldError::new(
+                    "ward",
+                    "unknown_ward",
+                    "Phường, xã không có trong danh sách",
+                    "Unknown ward",
+                ));
+            }
+        }
+        if ward.is_none()
+            && let Some(a) = &address
+        {
+            ward = catalog.ward_names.find_in_address(a);
+        }
+        if lat.is_none() && address.is_none() && req.ward.is_none() {
+            errors.push(FieldError::new(
+                "location",
+                "location_required",
+                "Vui lòng cho biết vị trí: chọn trên bản đồ hoặc nhập địa chỉ",
+                "Please give a location: a point on the map or an address",
+            ));
+        }
+
+        // Personal data.
+        let name = trimmed(&req.name);
+        if name.as_ref().is_some_and(|n| n.chars().count() > MAX_NAME) {
+            errors.push(FieldError::new(
+                "name",
+                "too_long",
+                "Họ tên quá dài",
+                "The name is too long",
+            ));
+        }
+        let phone = match trimmed(&req.phone) {
+            Some(p) => match normalise_phone(&p) {
+                Some(p) => Some(p),
+                None => {
+                    errors.push(FieldError::new(
+                        "phone",
+                        "invalid_phone",
+                        "Số điện thoại không hợp lệ",
+                        "The phone number is not valid",
+                    ));
+                    None
+                }
+            },
+            None => None,
+        };
+        let email = match trimmed(&req.email) {
+            Some(e) if valid_email(&e) => Some(e.to_lowercase()),
+            Some(_) => {
+                errors.push(FieldError::new(
+                    "email",
+                    "invalid_email",
+                    "Địa chỉ email không hợp lệ",
+                    "The email address is not valid",
+                ));
+                None
+            }
+            None => None,
+        };
+        if let Some(k) = &idempotency_key
+            && (k.is_empty() || k.len() > MAX_IDEMPOTENCY_KEY)
+        {
+            errors.push(FieldError::new(
+                "idempotency_key",
+                "invalid_idempotency_key",
+                "Khóa Idempotency-Key phải dài 1–200 ký tự",
+                "The Idempotency-Key must be 1–200 characters",
+            ));
+        }
+        if !errors.is_empty() {
+            return Err(AppError::Validation(errors));
+        }
+        let Some(field) = field else {
+            return Err(AppError::Internal("field vanished".into()));
+        };
+
+        let routed = route(
+            &catalog.rules,
+            &field.code,
+            ward.as_deref(),
+            &catalog.triage_unit,
+        );
+        let mut events = vec![(
+            actor.clone(),
+            EventKind::Created {
+                field: field.code.clone(),
+                channel,
+                ward: ward.clone(),
+                unit: catalog.triage_unit.clone(),
+            },
+        )];
+        let (status, due_at) = if routed.rule.is_some() {
+            let due = catalog.calendar.due_date(now, field.resolve_days);
+            events.push((
+                Actor::system(),
+                EventKind::Assigned {
+                    unit: routed.unit.clone(),
+                    assignee: None,
+                    due_at: Some(due),
+                    reason: Some(routed.reason_vi.clone()),
+                },
+            ));
+            (Status::Assigned, Some(due))
+        } else {
+            (Status::New, None)
+        };
+
+        let reporter = Reporter {
+            name,
+            phone,
+            email,
+            channel_identity,
+            consent: req.consent,
+        };
+        let mut jobs = Vec::new();
+        if let Some(unit) = catalog.unit(&routed.unit)
+            && unit.webhook_url.is_some()
+        {
+            jobs.push(unit_webhook_job(&routed.unit, "assigned", 1, now));
+        }
+        let idempotency = idempotency_key.map(|k| {
+            let mut h = Sha256::new();
+            h.update(serde_json::to_vec(&req).unwrap_or_default());
+            h.update(channel.as_str());
+            (
+                format!("{}:{k}", channel.as_str()),
+                hex::encode(h.finalize()),
+            )
+        });
+        let created = self
+            .store
+            .submit(NewReport {
+                field: field.code.clone(),
+                description,
+                lat,
+                lon,
+                address,
+                ward: ward.clone(),
+                channel,
+                status,
+                unit: routed.unit.clone(),
+                due_at,
+                created_at: now,
+                events,
+                reporter: (!reporter.is_anonymous()).then_some(reporter),
+                jobs: jobs.clone(),
+                idempotency,
+            })
+            .await?;
+        let metric = if created.replayed {
+            &self.metrics.reports_replayed
+        } else {
+            &self.metrics.reports_created
+        };
+        metric.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if created.replayed {
+            // Answer with the report as it is now.
+            let r = self
+                .store
+                .report(created.id)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            return Ok(Receipt {
+                id: r.id,
+                code: r.code,
+                status: r.status,
+                unit: r.unit,
+                ward: r.ward,
+                due_at: r.due_at,
+                replayed: true,
+            });
+        }
+        if !jobs.is_empty() {
+            self.jobs_queued.notify_one();
+        }
+        Ok(Receipt {
+            id: created.id,
+            code: created.code,
+            status,
+            unit: routed.unit,
+            ward,
+            due_at,
+            replayed: false,
+        })
+    }
+}
+
+/// A signed webhook to a unit that keeps its own system (sent by the worker).
+pub fn unit_webhook_job(unit: &str, event: &str, seq: i64, now: DateTime<Utc>) -> NewJob {
+    let mut job = NewJob::new(
+        "unit.webhook",
+        serde_json::json!({ "unit": unit, "event": event, "seq": seq }),
+        now,
+    );
+    job.dedupe_key = Some(format!("unit.webhook:{{report}}:{seq}:{unit}"));
+    job
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phones_are_normalised() {
+        assert_eq!(
+            normalise_phone("+84 912 345 678").as_deref(),
+            Some("0912345678")
+        );
+        assert_eq!(
+            normalise_phone("0912.345.678").as_deref(),
+            Some("0912345678")
+        );
+        assert_eq!(
+            normalise_phone("84912345678").as_deref(),
+            Some("0912345678")
+        );
+        assert_eq!(normalise_phone("12"), None);
+    }
+
+    #[test]
+    fn emails_are_checked() {
+        assert!(valid_email("a@b.vn"));
+        assert!(!valid_email("a@b"));
+        assert!(!valid_email("a b@c.vn"));
+    }
+}

@@ -1,0 +1,70 @@
+//! The use cases of phananh. Web handlers, channel adapters and the CLI call these; these
+//! call the domain rules and the store. Nothing here knows HTTP.
+
+pub mod auth;
+pub mod catalog;
+pub mod clock;
+pub mod error;
+pub mod intake;
+pub mod reports;
+
+use std::sync::Arc;
+
+use phananh_storage::Store;
+use tokio::sync::{Notify, RwLock};
+
+pub use catalog::Catalog;
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use error::{AppError, FieldError};
+
+/// Everything the use cases share. Cheap to clone.
+#[derive(Clone)]
+pub struct App {
+    pub store: Store,
+    pub clock: Arc<dyn Clock>,
+    catalog: Arc<RwLock<Arc<Catalog>>>,
+    /// Woken when jobs are queued, so the worker does not wait for its next poll.
+    pub jobs_queued: Arc<Notify>,
+    pub metrics: Arc<Metrics>,
+}
+
+/// Counters for `/metrics`.
+#[derive(Default)]
+pub struct Metrics {
+    pub reports_created: std::sync::atomic::AtomicU64,
+    pub reports_replayed: std::sync::atomic::AtomicU64,
+    pub transitions: std::sync::atomic::AtomicU64,
+    pub jobs_done: std::sync::atomic::AtomicU64,
+    pub jobs_failed: std::sync::atomic::AtomicU64,
+    pub jobs_dead: std::sync::atomic::AtomicU64,
+    pub logins_failed: std::sync::atomic::AtomicU64,
+}
+
+impl App {
+    /// Loads the catalog from the store. The store must hold a profile.
+    pub async fn new(store: Store, clock: Arc<dyn Clock>) -> Result<App, AppError> {
+        let catalog = Catalog::load(&store).await?;
+        Ok(App {
+            store,
+            clock,
+            catalog: Arc::new(RwLock::new(Arc::new(catalog))),
+            jobs_queued: Arc::new(Notify::new()),
+            metrics: Arc::new(Metrics::default()),
+        })
+    }
+
+    pub async fn catalog(&self) -> Arc<Catalog> {
+        self.catalog.read().await.clone()
+    }
+
+    /// Reloads the catalog if the profile changed (here or in another process).
+    pub async fn refresh_catalog(&self) -> Result<bool, AppError> {
+        let version = self.store.profile_version().await?;
+        if version == self.catalog.read().await.version {
+            return Ok(false);
+        }
+        let fresh = Catalog::load(&self.store).await?;
+        *self.catalog.write().await = Arc::new(fresh);
+        Ok(true)
+    }
+}

@@ -1,0 +1,236 @@
+//! Reports as staff see and change them: every read and every action checks the unit
+//! scope first, and answers "not found" for a report outside it.
+
+use phananh_domain::access::Principal;
+use phananh_domain::event::{Event, EventKind};
+use phananh_domain::model::{Actor, ActorKind, Report, Reporter};
+use phananh_domain::procedure::{Action, Command, Context, State, allowed_actions, decide};
+use phananh_storage::{NewJob, Page, ReportFilter};
+
+use crate::intake::unit_webhook_job;
+use crate::{App, AppError};
+
+/// A report with its history, as a staff member may see it.
+pub struct ReportView {
+    pub report: Report,
+    pub events: Vec<Event>,
+    /// Personal data: only for roles that work the report (not for the public).
+    pub reporter: Option<Reporter>,
+    /// What this person may do now (procedure ∩ role).
+    pub actions: Vec<Action>,
+    pub overdue: bool,
+}
+
+impl App {
+    /// A report by tracking code, if this person may see it.
+    pub async fn staff_report(&self, who: &Principal, code: &str) -> Result<ReportView, AppError> {
+        let report = self
+            .store
+            .report_by_code(code)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        if !who.can_view(&report.unit) {
+            return Err(AppError::NotFound);
+        }
+        let events = self.store.events(report.id).await?;
+        let reporter = self.store.reporter(report.id).await?;
+        let state = self.checked_state(&report, &events)?;
+        let actions = allowed_actions(state.status)
+            .iter()
+            .copied()
+            .filter(|a| who.can_act(*a, &report.unit))
+            .collect();
+        Ok(ReportView {
+            overdue: state.is_overdue(self.clock.now()),
+            report,
+            events,
+            reporter,
+            actions,
+        })
+    }
+
+    /// The public view: the record and the public part of its history, no personal data.
+    pub async fn public_report(&self, code: &str) -> Result<(Report, Vec<Event>), AppError> {
+        let code = code
+            .parse::<phananh_domain::code::TrackingCode>()
+            .map_err(|_| AppError::NotFound)?;
+        let report = self
+            .store
+            .report_by_code(code.as_str())
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let events = self
+            .store
+            .events(report.id)
+            .await?
+            .into_iter()
+            .filter(|e| e.kind.is_public())
+            .map(|mut e| {
+                // Staff names stay internal; the public sees the role.
+                if e.actor.kind == ActorKind::Staff {
+                    e.actor.id = None;
+                    e.actor.name = None;
+                }
+                e
+            })
+            .collect();
+        Ok((report, events))
+    }
+
+    /// Reports this person may see, with `filter` narrowed to their unit if they have one.
+    pub async fn staff_list(
+        &self,
+        who: &Principal,
+        mut filter: ReportFilter,
+    ) -> Result<Page<Report>, AppError> {
+        if let Some(unit) = who.scope() {
+            filter.unit = Some(unit.to_string());
+        }
+        Ok(self.store.list_reports(&filter).await?)
+    }
+
+    /// The stored state must be the fold of the history; if not, the history wins.
+    fn checked_state(&self, report: &Report, events: &[Event]) -> Result<State, AppError> {
+        let state = State::fold(events).ok_or_else(|| {
+            AppError::Internal(format!("report {} has no creation event", report.code))
+        })?;
+        if state.status != report.status
+            || state.unit != report.unit
+            || state.due_at != report.due_at
+        {
+            tracing::error!(code = %report.code, "stored state differs from its history; using the history");
+        }
+        Ok(state)
+    }
+
+    /// Takes an action on a report for a staff member.
+    pub async fn act(
+        &self,
+        who: &Principal,
+        code: &str,
+        command: Command,
+    ) -> Result<Report, AppError> {
+        let report = self
+            .store
+            .report_by_code(code)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        if !who.can_view(&report.unit) {
+            return Err(AppError::NotFound);
+        }
+        if !who.can_act(command.action(), &report.unit) {
+            return Err(AppError::Forbidden);
+        }
+        let actor = Actor::staff(who.user_id, &who.name);
+        self.apply(report, actor, command).await
+    }
+
+    /// Applies a command for any actor (staff after their checks, the citizen, the system).
+    /// Retries once if someone else changed the report meanwhile.
+    pub async fn apply(
+        &self,
+        mut report: Report,
+        actor: Actor,
+        command: Command,
+    ) -> Result<Report, AppError> {
+        let catalog = self.catalog().await;
+        for attempt in 0..3 {
+            let events = self.store.events(report.id).await?;
+            let mut state = self.checked_state(&report, &events)?;
+            if let Command::Assign { unit, .. } | Command::Transfer { to: unit, .. } = &command
+                && catalog.unit(unit).is_none()
+            {
+                return Err(AppError::invalid(
+                    "unit",
+                    "unknown_unit",
+                    "Đơn vị không có trong danh sách",
+                    "Unknown unit",
+                ));
+            }
+            if let Command::AssignStaff { assignee: Some(id) } = &command {
+                let user = self.store.user(*id).await?;
+                if user.as_ref().and_then(|u| u.unit.as_deref()) != Some(state.unit.as_str()) {
+                    return Err(AppError::invalid(
+                        "assignee",
+                        "not_in_unit",
+                        "Cán bộ không thuộc đơn vị đang xử lý",
+                        "That person is not in the unit handling the report",
+                    ));
+                }
+            }
+            let now = self.clock.now();
+            let resolve_days = catalog
+                .field(&state.field)
+                .map(|f| f.resolve_days)
+                .unwrap_or(5);
+            let ctx = Context {
+                now,
+                calendar: &catalog.calendar,
+                resolve_days,
+                triage_unit: &catalog.triage_unit,
+            };
+            let event = decide(&state, &command, &ctx)?;
+            state.apply(&event, now);
+            let seq = report.last_seq + 1;
+            let mut jobs: Vec<NewJob> = Vec::new();
+            let target = match &event {
+                EventKind::Assigned { unit, .. } | EventKind::Transferred { to: unit, .. } => {
+                    Some(unit.clone())
+                }
+                _ => None,
+            };
+            for unit in target.iter().chain(std::iter::once(&report.unit)) {
+                if catalog.unit(unit).is_some_and(|u| u.webhook_url.is_some()) {
+                    let mut job = unit_webhook_job(unit, event.type_name(), seq, now);
+                    job.report_id = Some(report.id);
+                    job.dedupe_key = job
+                        .dedupe_key
+                        .map(|k| k.replace("{report}", &report.id.to_string()));
+                    if let Some(p) = job.payload.as_object_mut() {
+                        p.insert("report_id".into(), report.id.into());
+                        p.insert("code".into(), report.code.clone().into());
+                    }
+                    if !jobs.iter().any(|j| j.dedupe_key == job.dedupe_key) {
+                        jobs.push(job);
+                    }
+                }
+            }
+            match self
+                .store
+                .append_event(
+                    report.id,
+                    report.last_seq,
+                    now,
+                    &actor,
+                    &event,
+                    &state,
+                    &jobs,
+                )
+                .await
+            {
+                Ok(_) => {
+                    self.metrics
+                        .transitions
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    if !jobs.is_empty() {
+                        self.jobs_queued.notify_one();
+                    }
+                    return self
+                        .store
+                        .report(report.id)
+                        .await?
+                        .ok_or(AppError::NotFound);
+                }
+                Err(phananh_storage::StoreError::Conflict(_)) if attempt < 2 => {
+                    report = self
+                        .store
+                        .report(report.id)
+                        .await?
+                        .ok_or(AppError::NotFound)?;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(AppError::Conflict("too many concurrent changes".into()))
+    }
+}

@@ -1,0 +1,146 @@
+//! Roles and unit scope. Unit staff and managers see and act only on the reports that are
+//! with their unit now; everything else answers "not found", so a unit cannot even learn
+//! that another unit's report exists.
+
+use serde::{Deserialize, Serialize};
+
+use crate::procedure::Action;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Admin,
+    Triage,
+    UnitManager,
+    UnitStaff,
+    Supervisor,
+    Oversight,
+}
+
+impl Role {
+    pub const ALL: [Role; 6] = [
+        Role::Admin,
+        Role::Triage,
+        Role::UnitManager,
+        Role::UnitStaff,
+        Role::Supervisor,
+        Role::Oversight,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Triage => "triage",
+            Role::UnitManager => "unit_manager",
+            Role::UnitStaff => "unit_staff",
+            Role::Supervisor => "supervisor",
+            Role::Oversight => "oversight",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    pub fn label_vi(self) -> &'static str {
+        match self {
+            Role::Admin => "Quản trị hệ thống",
+            Role::Triage => "Điều phối viên tổng đài",
+            Role::UnitManager => "Lãnh đạo đơn vị",
+            Role::UnitStaff => "Cán bộ đơn vị",
+            Role::Supervisor => "Giám sát thành phố",
+            Role::Oversight => "Mặt trận Tổ quốc (giám sát)",
+        }
+    }
+
+    /// Roles bound to one unit.
+    pub fn needs_unit(self) -> bool {
+        matches!(self, Role::UnitManager | Role::UnitStaff)
+    }
+}
+
+/// The signed-in staff member.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Principal {
+    pub user_id: i64,
+    pub name: String,
+    pub role: Role,
+    pub unit: Option<String>,
+}
+
+impl Principal {
+    /// Whether this person may see a report that is with `report_unit`.
+    pub fn can_view(&self, report_unit: &str) -> bool {
+        match self.role {
+            Role::Admin | Role::Triage | Role::Supervisor | Role::Oversight => true,
+            Role::UnitManager | Role::UnitStaff => self.unit.as_deref() == Some(report_unit),
+        }
+    }
+
+    /// The unit whose reports this person is limited to, if any.
+    pub fn scope(&self) -> Option<&str> {
+        if self.role.needs_unit() {
+            // A unit role with no unit sees nothing: scope to an impossible unit.
+            Some(self.unit.as_deref().unwrap_or("\u{0}"))
+        } else {
+            None
+        }
+    }
+
+    /// Whether this person may take `action` on a report that is with `report_unit`
+    /// (the procedure still decides whether the action fits the report's status).
+    pub fn can_act(&self, action: Action, report_unit: &str) -> bool {
+        use Action::*;
+        if !self.can_view(report_unit) {
+            return false;
+        }
+        match self.role {
+            Role::Oversight => false,
+            Role::Admin | Role::Supervisor => true,
+            Role::Triage => matches!(
+                action,
+                Assign | Reject | Close | Reopen | ProvideInfo | Transfer | Comment
+            ),
+            Role::UnitManager => !matches!(action, Assign | Close | Reopen),
+            Role::UnitStaff => matches!(
+                action,
+                Start | RequestInfo | ProvideInfo | Resolve | ReturnToTriage | Comment
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(role: Role, unit: Option<&str>) -> Principal {
+        Principal {
+            user_id: 1,
+            name: "x".into(),
+            role,
+            unit: unit.map(Into::into),
+        }
+    }
+
+    #[test]
+    fn unit_roles_are_scoped_to_their_unit() {
+        let staff = p(Role::UnitStaff, Some("SXD"));
+        assert!(staff.can_view("SXD"));
+        assert!(!staff.can_view("SAWACO"));
+        assert!(!staff.can_act(Action::Resolve, "SAWACO"));
+        assert!(staff.can_act(Action::Resolve, "SXD"));
+        assert!(!staff.can_act(Action::Transfer, "SXD"));
+        assert!(p(Role::UnitManager, Some("SXD")).can_act(Action::Transfer, "SXD"));
+        assert!(!p(Role::UnitStaff, None).can_view("SXD"));
+    }
+
+    #[test]
+    fn oversight_sees_everything_and_does_nothing() {
+        let o = p(Role::Oversight, None);
+        assert!(o.can_view("ANY"));
+        for a in Action::ALL {
+            assert!(!o.can_act(a, "ANY"));
+        }
+    }
+}

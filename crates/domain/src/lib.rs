@@ -1,0 +1,20 @@
+//! The rules of phananh, with no I/O: no HTTP, no SQL, no channel knows this crate's
+//! insides and this crate knows none of them.
+//!
+//! - [`code`]: tracking codes a person can read over the phone.
+//! - [`model`]: the public report record, channels, statuses, actors.
+//! - [`event`]: the append-only history; a report's state is a fold of its events.
+//! - [`procedure`]: the common procedure every unit follows (which command is allowed when).
+//! - [`routing`]: (field, ward) → responsible unit.
+//! - [`access`]: roles and unit scope.
+//! - [`profile`]: the city profile (units, fields, wards, rules, calendar) as data.
+
+pub mod access;
+pub mod code;
+pub mod event;
+pub mod model;
+pub mod procedure;
+pub mod profile;
+pub mod routing;
+
+pub use phananh_calendar as calendar;

@@ -1,0 +1,271 @@
+//! The public report record and the small vocabularies around it.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Where a report came from. The citizen hears back on the same channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Web,
+    Api,
+    Hotline,
+    Sms,
+    Email,
+    Messenger,
+    Viber,
+    Zalo,
+    Telegram,
+    Open311,
+    Camera,
+}
+
+impl Channel {
+    pub const ALL: [Channel; 11] = [
+        Channel::Web,
+        Channel::Api,
+        Channel::Hotline,
+        Channel::Sms,
+        Channel::Email,
+        Channel::Messenger,
+        Channel::Viber,
+        Channel::Zalo,
+        Channel::Telegram,
+        Channel::Open311,
+        Channel::Camera,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Web => "web",
+            Channel::Api => "api",
+            Channel::Hotline => "hotline",
+            Channel::Sms => "sms",
+            Channel::Email => "email",
+            Channel::Messenger => "messenger",
+            Channel::Viber => "viber",
+            Channel::Zalo => "zalo",
+            Channel::Telegram => "telegram",
+            Channel::Open311 => "open311",
+            Channel::Camera => "camera",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Channel> {
+        Channel::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+
+    pub fn label_vi(self) -> &'static str {
+        match self {
+            Channel::Web => "Cổng thông tin",
+            Channel::Api => "API",
+            Channel::Hotline => "Tổng đài",
+            Channel::Sms => "Tin nhắn SMS",
+            Channel::Email => "Thư điện tử",
+            Channel::Messenger => "Facebook Messenger",
+            Channel::Viber => "Viber",
+            Channel::Zalo => "Zalo",
+            Channel::Telegram => "Telegram",
+            Channel::Open311 => "Open311",
+            Channel::Camera => "Camera",
+        }
+    }
+}
+
+/// Where a report stands in the common procedure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// At the triage desk, waiting for a unit.
+    New,
+    /// A unit has it (and maybe a staff member); the unit's clock runs.
+    Assigned,
+    InProgress,
+    /// The unit asked the citizen for information; the clock is paused.
+    InfoRequested,
+    Resolved,
+    Closed,
+    Rejected,
+}
+
+impl Status {
+    pub const ALL: [Status; 7] = [
+        Status::New,
+        Status::Assigned,
+        Status::InProgress,
+        Status::InfoRequested,
+        Status::Resolved,
+        Status::Closed,
+        Status::Rejected,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::New => "new",
+            Status::Assigned => "assigned",
+            Status::InProgress => "in_progress",
+            Status::InfoRequested => "info_requested",
+            Status::Resolved => "resolved",
+            Status::Closed => "closed",
+            Status::Rejected => "rejected",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+
+    pub fn label_vi(self) -> &'static str {
+        match self {
+            Status::New => "Mới tiếp nhận",
+            Status::Assigned => "Đã chuyển đơn vị",
+            Status::InProgress => "Đang xử lý",
+            Status::InfoRequested => "Chờ bổ sung thông tin",
+            Status::Resolved => "Đã xử lý",
+            Status::Closed => "Đã đóng",
+            Status::Rejected => "Từ chối",
+        }
+    }
+
+    pub fn label_en(self) -> &'static str {
+        match self {
+            Status::New => "New",
+            Status::Assigned => "Assigned",
+            Status::InProgress => "In progress",
+            Status::InfoRequested => "Waiting for information",
+            Status::Resolved => "Resolved",
+            Status::Closed => "Closed",
+            Status::Rejected => "Rejected",
+        }
+    }
+
+    /// Open reports still count against a unit's deadline.
+    pub fn is_open(self) -> bool {
+        !matches!(self, Status::Resolved | Status::Closed | Status::Rejected)
+    }
+}
+
+/// Who did something.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActorKind {
+    Citizen,
+    Staff,
+    System,
+    Integrator,
+}
+
+impl ActorKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActorKind::Citizen => "citizen",
+            ActorKind::Staff => "staff",
+            ActorKind::System => "system",
+            ActorKind::Integrator => "integrator",
+        }
+    }
+    pub fn parse(s: &str) -> Option<ActorKind> {
+        [
+            ActorKind::Citizen,
+            ActorKind::Staff,
+            ActorKind::System,
+            ActorKind::Integrator,
+        ]
+        .into_iter()
+        .find(|a| a.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    pub kind: ActorKind,
+    /// Staff user id, integrator name, ... (never a citizen's phone or email).
+    pub id: Option<String>,
+    /// Display name for staff; "Người phản ánh" for citizens.
+    pub name: Option<String>,
+}
+
+impl Actor {
+    pub fn system() -> Actor {
+        Actor {
+            kind: ActorKind::System,
+            id: None,
+            name: None,
+        }
+    }
+    pub fn citizen() -> Actor {
+        Actor {
+            kind: ActorKind::Citizen,
+            id: None,
+            name: None,
+        }
+    }
+    pub fn staff(id: i64, name: &str) -> Actor {
+        Actor {
+            kind: ActorKind::Staff,
+            id: Some(id.to_string()),
+            name: Some(name.to_string()),
+        }
+    }
+}
+
+/// A point on the map, WGS84.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Point {
+    pub lat: f64,
+    pub lon: f64,
+}
+
+impl Point {
+    pub fn is_valid(&self) -> bool {
+        self.lat.is_finite()
+            && self.lon.is_finite()
+            && (-90.0..=90.0).contains(&self.lat)
+            && (-180.0..=180.0).contains(&self.lon)
+    }
+}
+
+/// The public record of a report: nothing in it is personal data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub id: i64,
+    pub code: String,
+    pub field: String,
+    pub description: String,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub address: Option<String>,
+    pub ward: Option<String>,
+    pub channel: Channel,
+    pub status: Status,
+    pub unit: String,
+    pub assignee: Option<i64>,
+    pub due_at: Option<DateTime<Utc>>,
+    pub paused_at: Option<DateTime<Utc>>,
+    pub duplicate_of: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Number of events in the history (the last sequence number).
+    pub last_seq: i64,
+}
+
+/// Personal data of the person who reported, kept apart from the public record.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reporter {
+    pub name: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    /// The identity on the channel used (Messenger PSID, Viber id, ...).
+    pub channel_identity: Option<String>,
+    /// Consent to be contacted about this report.
+    pub consent: bool,
+}
+
+impl Reporter {
+    pub fn is_anonymous(&self) -> bool {
+        self.name.is_none()
+            && self.phone.is_none()
+            && self.email.is_none()
+            && self.channel_identity.is_none()
+    }
+}

@@ -1,0 +1,744 @@
+//! The common procedure, the same for every unit.
+//!
+//! ```text
+//!            assign                start              resolve            close
+//!  new ─────────────► assigned ──────────► in_progress ───────► resolved ───────► closed
+//!   ▲                  │  ▲ │ transfer        │  │                 │ reopen ▲        │
+//!   │ return to triage │  │ └──(to another unit, new due date)     ▼        │        │
+//!   └──────────────────┘  └──── info provided ◄── info_requested   assigned ◄┴────────┘
+//!                                (clock paused while waiting)
+//! reject: from new / assigned / in_progress → rejected (reopen possible)
+//! ```
+//!
+//! [`decide`] checks a command against the current [`State`] and returns the event to
+//! append; it never touches storage. Illegal transitions are refused with a clear error.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::calendar::Calendar;
+use crate::event::{Event, EventKind};
+use crate::model::Status;
+
+/// The current state of a report, as a fold of its history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct State {
+    pub status: Status,
+    pub unit: String,
+    pub assignee: Option<i64>,
+    pub due_at: Option<DateTime<Utc>>,
+    /// Set while the clock is paused (information requested from the citizen).
+    pub paused_at: Option<DateTime<Utc>>,
+    /// The status to go back to when the information arrives.
+    pub resume_status: Option<Status>,
+    pub field: String,
+}
+
+impl State {
+    /// Folds a whole history. The first event must be `Created`.
+    pub fn fold(events: &[Event]) -> Option<State> {
+        let mut iter = events.iter();
+        let first = iter.next()?;
+        let EventKind::Created { field, unit, .. } = &first.kind else {
+            return None;
+        };
+        let mut state = State {
+            status: Status::New,
+            unit: unit.clone(),
+            assignee: None,
+            due_at: None,
+            paused_at: None,
+            resume_status: None,
+            field: field.clone(),
+        };
+        for e in iter {
+            state.apply(&e.kind, e.at);
+        }
+        Some(state)
+    }
+
+    /// Applies one event. Events in a stored history were checked by [`decide`] when they
+    /// were appended, so this does not check again.
+    pub fn apply(&mut self, event: &EventKind, at: DateTime<Utc>) {
+        match event {
+            EventKind::Created { field, unit, .. } => {
+                self.field = field.clone();
+                self.unit = unit.clone();
+                self.status = Status::New;
+            }
+            EventKind::Assigned {
+                unit,
+                assignee,
+                due_at,
+                ..
+            } => {
+                self.unit = unit.clone();
+                self.assignee = *assignee;
+                self.due_at = *due_at;
+                self.status = Status::Assigned;
+            }
+            EventKind::StaffAssigned { assignee } => self.assignee = *assignee,
+            EventKind::Started => self.status = Status::InProgress,
+            EventKind::InfoRequested { .. } => {
+                self.resume_status = Some(self.status);
+                self.paused_at = Some(at);
+                self.status = Status::InfoRequested;
+            }
+            EventKind::InfoProvided { due_at, .. } => {
+                self.status = self.resume_status.take().unwrap_or(Status::Assigned);
+                self.paused_at = None;
+                self.due_at = *due_at;
+            }
+            EventKind::Resolved { .. } => {
+                self.status = Status::Resolved;
+                self.paused_at = None;
+            }
+            EventKind::Closed { .. } => self.status = Status::Closed,
+            EventKind::Rejected { .. } => {
+                self.status = Status::Rejected;
+                self.paused_at = None;
+            }
+            EventKind::ReturnedToTriage { .. } => {
+                self.status = Status::New;
+                self.assignee = None;
+                self.due_at = None;
+                self.paused_at = None;
+            }
+            EventKind::Transferred { to, due_at, .. } => {
+                self.unit = to.clone();
+                self.assignee = None;
+                self.due_at = *due_at;
+                self.paused_at = None;
+                self.status = Status::Assigned;
+            }
+            EventKind::Reopened { due_at, .. } => {
+                self.status = Status::Assigned;
+                self.due_at = *due_at;
+            }
+            EventKind::Commented { .. } => {}
+        }
+    }
+
+    /// Whether the deadline has passed at `now` (a paused clock is never overdue).
+    pub fn is_overdue(&self, now: DateTime<Utc>) -> bool {
+        self.status.is_open()
+            && self.status != Status::New
+            && self.paused_at.is_none()
+            && self.due_at.is_some_and(|d| d < now)
+    }
+}
+
+/// What staff (or the citizen, or the system) ask to do with a report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Command {
+    Assign {
+        unit: String,
+        #[serde(default)]
+        assignee: Option<i64>,
+        #[serde(default)]
+        note: Option<String>,
+    },
+    AssignStaff {
+        #[serde(default)]
+        assignee: Option<i64>,
+    },
+    Start,
+    RequestInfo {
+        question: String,
+    },
+    ProvideInfo {
+        answer: String,
+    },
+    Resolve {
+        note: String,
+        #[serde(default)]
+        photo: Option<String>,
+    },
+    Close {
+        #[serde(default)]
+        note: Option<String>,
+    },
+    Reject {
+        reason: String,
+    },
+    ReturnToTriage {
+        reason: String,
+    },
+    Transfer {
+        to: String,
+        reason: String,
+    },
+    Reopen {
+        reason: String,
+    },
+    Comment {
+        text: String,
+        #[serde(default)]
+        public: bool,
+    },
+}
+
+/// The name of a command, for buttons, permissions and error messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Assign,
+    AssignStaff,
+    Start,
+    RequestInfo,
+    ProvideInfo,
+    Resolve,
+    Close,
+    Reject,
+    ReturnToTriage,
+    Transfer,
+    Reopen,
+    Comment,
+}
+
+impl Action {
+    pub const ALL: [Action; 12] = [
+        Action::Assign,
+        Action::AssignStaff,
+        Action::Start,
+        Action::RequestInfo,
+        Action::ProvideInfo,
+        Action::Resolve,
+        Action::Close,
+        Action::Reject,
+        Action::ReturnToTriage,
+        Action::Transfer,
+        Action::Reopen,
+        Action::Comment,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Assign => "assign",
+            Action::AssignStaff => "assign_staff",
+            Action::Start => "start",
+            Action::RequestInfo => "request_info",
+            Action::ProvideInfo => "provide_info",
+            Action::Resolve => "resolve",
+            Action::Close => "close",
+            Action::Reject => "reject",
+            Action::ReturnToTriage => "return_to_triage",
+            Action::Transfer => "transfer",
+            Action::Reopen => "reopen",
+            Action::Comment => "comment",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Action> {
+        Action::ALL.into_iter().find(|a| a.as_str() == s)
+    }
+
+    pub fn label_vi(self) -> &'static str {
+        match self {
+            Action::Assign => "Chuyển đơn vị xử lý",
+            Action::AssignStaff => "Phân công cán bộ",
+            Action::Start => "Bắt đầu xử lý",
+            Action::RequestInfo => "Đề nghị bổ sung thông tin",
+            Action::ProvideInfo => "Ghi nhận thông tin bổ sung",
+            Action::Resolve => "Báo cáo đã xử lý",
+            Action::Close => "Đóng hồ sơ",
+            Action::Reject => "Từ chối",
+            Action::ReturnToTriage => "Trả về tổng đài (không thuộc thẩm quyền)",
+            Action::Transfer => "Chuyển đơn vị khác",
+            Action::Reopen => "Mở lại",
+            Action::Comment => "Ghi chú",
+        }
+    }
+
+    pub fn label_en(self) -> &'static str {
+        match self {
+            Action::Assign => "Assign to a unit",
+            Action::AssignStaff => "Assign a staff member",
+            Action::Start => "Start work",
+            Action::RequestInfo => "Ask the citizen for information",
+            Action::ProvideInfo => "Record the citizen's answer",
+            Action::Resolve => "Mark resolved",
+            Action::Close => "Close",
+            Action::Reject => "Reject",
+            Action::ReturnToTriage => "Return to triage (not ours)",
+            Action::Transfer => "Transfer to another unit",
+            Action::Reopen => "Reopen",
+            Action::Comment => "Add a note",
+        }
+    }
+}
+
+impl Command {
+    pub fn action(&self) -> Action {
+        match self {
+            Command::Assign { .. } => Action::Assign,
+            Command::AssignStaff { .. } => Action::AssignStaff,
+            Command::Start => Action::Start,
+            Command::RequestInfo { .. } => Action::RequestInfo,
+            Command::ProvideInfo { .. } => Action::ProvideInfo,
+            Command::Resolve { .. } => Action::Resolve,
+            Command::Close { .. } => Action::Close,
+            Command::Reject { .. } => Action::Reject,
+            Command::ReturnToTriage { .. } => Action::ReturnToTriage,
+            Command::Transfer { .. } => Action::Transfer,
+            Command::Reopen { .. } => Action::Reopen,
+            Command::Comment { .. } => Action::Comment,
+        }
+    }
+}
+
+/// Which actions the procedure allows in a status (before looking at who asks).
+pub fn allowed_actions(status: Status) -> &'static [Action] {
+    use Action::*;
+    match status {
+        Status::New => &[Assign, Reject, Comment],
+        Status::Assigned => &[
+            AssignStaff,
+            Start,
+            RequestInfo,
+            Resolve,
+            Reject,
+            ReturnToTriage,
+            Transfer,
+            Comment,
+        ],
+        Status::InProgress => &[
+            AssignStaff,
+            RequestInfo,
+            Resolve,
+            Reject,
+            ReturnToTriage,
+            Transfer,
+            Comment,
+        ],
+        Status::InfoRequested => &[ProvideInfo, Reject, Comment],
+        Status::Resolved => &[Close, Reopen, Comment],
+        Status::Closed => &[Reopen, Comment],
+        Status::Rejected => &[Reopen, Comment],
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProcedureError {
+    #[error(
+        "không thể «{action_vi}» khi hồ sơ đang ở trạng thái «{status_vi}» / cannot {action} a report that is {status}",
+        action_vi = .action.label_vi(), status_vi = .status.label_vi(),
+        action = .action.as_str(), status = .status.as_str()
+    )]
+    NotAllowed { action: Action, status: Status },
+    #[error("cần nêu lý do hoặc nội dung / a reason or text is required")]
+    TextRequired,
+    #[error("hồ sơ đã ở đơn vị này / the report is already with this unit")]
+    SameUnit,
+    #[error("không thể chuyển về bàn điều phối bằng thao tác này / use return to triage instead")]
+    TriageTarget,
+}
+
+/// What [`decide`] needs to know besides the state.
+pub struct Context<'a> {
+    pub now: DateTime<Utc>,
+    pub calendar: &'a Calendar,
+    /// Working days the report's field allows to resolve.
+    pub resolve_days: u32,
+    /// The triage desk's unit code.
+    pub triage_unit: &'a str,
+}
+
+impl Context<'_> {
+    fn due(&self) -> Option<DateTime<Utc>> {
+        Some(self.calendar.due_date(self.now, self.resolve_days))
+    }
+}
+
+fn required(text: &str) -> Result<String, ProcedureError> {
+    let t = text.trim();
+    if t.is_empty() {
+        Err(ProcedureError::TextRequired)
+    } else {
+        Ok(t.to_string())
+    }
+}
+
+/// Checks `command` against `state` and returns the event to append.
+pub fn decide(
+    state: &State,
+    command: &Command,
+    ctx: &Context<'_>,
+) -> Result<EventKind, ProcedureError> {
+    let action = command.action();
+    if !allowed_actions(state.status).contains(&action) {
+        return Err(ProcedureError::NotAllowed {
+            action,
+            status: state.status,
+        });
+    }
+    Ok(match command {
+        Command::Assign {
+            unit,
+            assignee,
+            note,
+        } => {
+            if unit == ctx.triage_unit {
+                return Err(ProcedureError::TriageTarget);
+            }
+            EventKind::Assigned {
+                unit: unit.clone(),
+                assignee: *assignee,
+                due_at: ctx.due(),
+                reason: note
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(String::from),
+            }
+        }
+        Command::AssignStaff { assignee } => EventKind::StaffAssigned {
+            assignee: *assignee,
+        },
+        Command::Start => EventKind::Started,
+        Command::RequestInfo { question } => EventKind::InfoRequested {
+            question: required(question)?,
+        },
+        Command::ProvideInfo { answer } => EventKind::InfoProvided {
+            answer: required(answer)?,
+            due_at: match (state.due_at, state.paused_at) {
+                (Some(due), Some(paused)) => Some(ctx.calendar.extend(due, paused, ctx.now)),
+                (due, _) => due,
+            },
+        },
+        Command::Resolve { note, photo } => EventKind::Resolved {
+            note: required(note)?,
+            photo: photo.clone(),
+        },
+        Command::Close { note } => EventKind::Closed {
+            note: note
+                .as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from),
+        },
+        Command::Reject { reason } => EventKind::Rejected {
+            reason: required(reason)?,
+        },
+        Command::ReturnToTriage { reason } => EventKind::ReturnedToTriage {
+            unit: state.unit.clone(),
+            reason: required(reason)?,
+        },
+        Command::Transfer { to, reason } => {
+            if *to == state.unit {
+                return Err(ProcedureError::SameUnit);
+            }
+            if to == ctx.triage_unit {
+                return Err(ProcedureError::TriageTarget);
+            }
+            EventKind::Transferred {
+                from: state.unit.clone(),
+                to: to.clone(),
+                reason: required(reason)?,
+                due_at: ctx.due(),
+            }
+        }
+        Command::Reopen { reason } => {
+            // A report rejected at the triage desk has no unit to go back to.
+            if state.unit == ctx.triage_unit {
+                return Err(ProcedureError::NotAllowed {
+                    action,
+                    status: state.status,
+                });
+            }
+            EventKind::Reopened {
+                reason: required(reason)?,
+                due_at: ctx.due(),
+            }
+        }
+        Command::Comment { text, public } => EventKind::Commented {
+            text: required(text)?,
+            public: *public,
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Actor, Channel};
+    use chrono::TimeZone;
+
+    const TRIAGE: &str = "TONGDAI1022";
+
+    fn at(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(y, m, d, h, 0, 0).unwrap()
+    }
+
+    fn new_state() -> State {
+        State::fold(&[Event {
+            seq: 1,
+            at: at(2026, 3, 2, 2),
+            actor: Actor::citizen(),
+            kind: EventKind::Created {
+                field: "traffic".into(),
+                channel: Channel::Web,
+                ward: Some("26743".into()),
+                unit: TRIAGE.into(),
+            },
+        }])
+        .unwrap()
+    }
+
+    fn run(
+        state: &mut State,
+        cmd: Command,
+        now: DateTime<Utc>,
+    ) -> Result<EventKind, ProcedureError> {
+        let cal = Calendar::default();
+        let ctx = Context {
+            now,
+            calendar: &cal,
+            resolve_days: 5,
+            triage_unit: TRIAGE,
+        };
+        let ev = decide(state, &cmd, &ctx)?;
+        state.apply(&ev, now);
+        Ok(ev)
+    }
+
+    fn assign(unit: &str) -> Command {
+        Command::Assign {
+            unit: unit.into(),
+            assignee: None,
+            note: None,
+        }
+    }
+
+    #[test]
+    fn happy_path_new_to_closed() {
+        let mut s = new_state();
+        // Monday 2 March 2026, 09:00 local.
+        run(&mut s, assign("SXD"), at(2026, 3, 2, 2)).unwrap();
+        assert_eq!(s.status, Status::Assigned);
+        assert_eq!(s.unit, "SXD");
+        // 5 working days after Monday 2 March → Monday 9 March 17:00 local = 10:00 UTC.
+        assert_eq!(s.due_at, Some(at(2026, 3, 9, 10)));
+        run(&mut s, Command::Start, at(2026, 3, 3, 2)).unwrap();
+        assert_eq!(s.status, Status::InProgress);
+        run(
+            &mut s,
+            Command::Resolve {
+                note: "Đã vá ổ gà".into(),
+                photo: None,
+            },
+            at(2026, 3, 4, 2),
+        )
+        .unwrap();
+        assert_eq!(s.status, Status::Resolved);
+        run(&mut s, Command::Close { note: None }, at(2026, 3, 5, 2)).unwrap();
+        assert_eq!(s.status, Status::Closed);
+    }
+
+    #[test]
+    fn every_status_refuses_what_the_procedure_does_not_allow() {
+        let cal = Calendar::default();
+        let ctx = Context {
+            now: at(2026, 3, 2, 2),
+            calendar: &cal,
+            resolve_days: 5,
+            triage_unit: TRIAGE,
+        };
+        let samples = [
+            assign("SXD"),
+            Command::AssignStaff { assignee: Some(1) },
+            Command::Start,
+            Command::RequestInfo {
+                question: "?".into(),
+            },
+            Command::ProvideInfo { answer: "a".into() },
+            Command::Resolve {
+                note: "n".into(),
+                photo: None,
+            },
+            Command::Close { note: None },
+            Command::Reject { reason: "r".into() },
+            Command::ReturnToTriage { reason: "r".into() },
+            Command::Transfer {
+                to: "OTHER".into(),
+                reason: "r".into(),
+            },
+            Command::Reopen { reason: "r".into() },
+            Command::Comment {
+                text: "t".into(),
+                public: false,
+            },
+        ];
+        for status in Status::ALL {
+            let mut state = new_state();
+            state.status = status;
+            state.unit = if status == Status::New {
+                TRIAGE.into()
+            } else {
+                "SXD".into()
+            };
+            for cmd in &samples {
+                let allowed = allowed_actions(status).contains(&cmd.action());
+                let result = decide(&state, cmd, &ctx);
+                if allowed {
+                    assert!(
+                        result.is_ok(),
+                        "{:?} in {:?}: {:?}",
+                        cmd.action(),
+                        status,
+                        result
+                    );
+                } else {
+                    assert_eq!(
+                        result,
+                        Err(ProcedureError::NotAllowed {
+                            action: cmd.action(),
+                            status
+                        }),
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn info_request_pauses_the_clock_and_moves_the_due_date() {
+        let mut s = new_state();
+        run(&mut s, assign("SXD"), at(2026, 3, 2, 2)).unwrap();
+        let due = s.due_at.unwrap();
+        // Asked on Tuesday, answered on Thursday: two working days paused.
+        run(
+            &mut s,
+            Command::RequestInfo {
+                question: "Số nhà?".into(),
+            },
+            at(2026, 3, 3, 2),
+        )
+        .unwrap();
+        assert_eq!(s.status, Status::InfoRequested);
+        assert!(
+            !s.is_overdue(at(2026, 4, 1, 0)),
+            "a paused clock is never overdue"
+        );
+        run(
+            &mut s,
+            Command::ProvideInfo {
+                answer: "Số 12".into(),
+            },
+            at(2026, 3, 5, 2),
+        )
+        .unwrap();
+        assert_eq!(s.status, Status::Assigned);
+        assert!(s.due_at.unwrap() > due);
+        assert_eq!(s.due_at, Some(at(2026, 3, 11, 10)));
+    }
+
+    #[test]
+    fn transfer_and_return_to_triage() {
+        let mut s = new_state();
+        run(&mut s, assign("SXD"), at(2026, 3, 2, 2)).unwrap();
+        assert_eq!(
+            run(
+                &mut s,
+                Command::Transfer {
+                    to: "SXD".into(),
+                    reason: "x".into()
+                },
+                at(2026, 3, 2, 3)
+            ),
+            Err(ProcedureError::SameUnit)
+        );
+        let ev = run(
+            &mut s,
+            Command::Transfer {
+                to: "SAWACO".into(),
+                reason: "Ống nước vỡ".into(),
+            },
+            at(2026, 3, 3, 2),
+        )
+        .unwrap();
+        assert!(
+            matches!(ev, EventKind::Transferred { ref from, ref to, .. } if from == "SXD" && to == "SAWACO")
+        );
+        assert_eq!(s.unit, "SAWACO");
+        assert_eq!(
+            s.due_at,
+            Some(at(2026, 3, 10, 10)),
+            "the new unit gets its own full deadline"
+        );
+        run(
+            &mut s,
+            Command::ReturnToTriage {
+                reason: "Không thuộc thẩm quyền".into(),
+            },
+            at(2026, 3, 3, 3),
+        )
+        .unwrap();
+        assert_eq!(s.status, Status::New);
+        assert_eq!(s.due_at, None);
+        assert_eq!(
+            run(&mut s, assign(TRIAGE), at(2026, 3, 3, 4)),
+            Err(ProcedureError::TriageTarget)
+        );
+    }
+
+    #[test]
+    fn reasons_are_required() {
+        let mut s = new_state();
+        assert_eq!(
+            run(
+                &mut s,
+                Command::Reject {
+                    reason: "  ".into()
+                },
+                at(2026, 3, 2, 2)
+            ),
+            Err(ProcedureError::TextRequired)
+        );
+    }
+
+    #[test]
+    fn reopen_goes_back_to_the_same_unit_with_a_new_deadline() {
+        let mut s = new_state();
+        run(&mut s, assign("SXD"), at(2026, 3, 2, 2)).unwrap();
+        run(
+            &mut s,
+            Command::Resolve {
+                note: "ok".into(),
+                photo: None,
+            },
+            at(2026, 3, 3, 2),
+        )
+        .unwrap();
+        run(
+            &mut s,
+            Command::Reopen {
+                reason: "Chưa sửa xong".into(),
+            },
+            at(2026, 3, 4, 2),
+        )
+        .unwrap();
+        assert_eq!(s.status, Status::Assigned);
+        assert_eq!(s.unit, "SXD");
+        assert_eq!(s.due_at, Some(at(2026, 3, 11, 10)));
+    }
+
+    #[test]
+    fn overdue_only_when_open_and_past_due() {
+        let mut s = new_state();
+        run(&mut s, assign("SXD"), at(2026, 3, 2, 2)).unwrap();
+        assert!(!s.is_overdue(at(2026, 3, 9, 9)));
+        assert!(s.is_overdue(at(2026, 3, 9, 11)));
+        run(
+            &mut s,
+            Command::Resolve {
+                note: "ok".into(),
+                photo: None,
+            },
+            at(2026, 3, 10, 2),
+        )
+        .unwrap();
+        assert!(!s.is_overdue(at(2026, 3, 20, 0)));
+    }
+}

@@ -1,0 +1,206 @@
+//! The city profile: everything that makes phananh one city's system rather than another's
+//! is data (units, fields, wards, routing rules, calendar), edited by admins at runtime and
+//! moved whole with `phananh profile export|import`.
+
+use std::collections::{BTreeSet, HashSet};
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::routing::Rule;
+
+pub const FORMAT: &str = "phananh-profile/1";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Profile {
+    pub format: String,
+    pub city: City,
+    #[serde(default)]
+    pub attribution: Option<String>,
+    pub wards: Vec<Ward>,
+    pub units: Vec<Unit>,
+    pub fields: Vec<Field>,
+    pub rules: Vec<Rule>,
+    #[serde(default)]
+    pub calendar: CalendarDays,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct City {
+    pub code: String,
+    pub name_vi: String,
+    pub name_en: String,
+    pub timezone: String,
+    /// [lat, lon] where maps open.
+    pub center: [f64; 2],
+    /// [min lon, min lat, max lon, max lat].
+    pub bbox: [f64; 4],
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Ward {
+    pub code: String,
+    pub name_vi: String,
+    pub name_en: String,
+    pub short_vi: String,
+    #[serde(default)]
+    pub old_names: Vec<String>,
+    /// A GeoJSON geometry (MultiPolygon or Polygon).
+    pub geometry: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnitKind {
+    Triage,
+    Department,
+    WardCommittee,
+    Company,
+}
+
+impl UnitKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UnitKind::Triage => "triage",
+            UnitKind::Department => "department",
+            UnitKind::WardCommittee => "ward_committee",
+            UnitKind::Company => "company",
+        }
+    }
+    pub fn parse(s: &str) -> Option<UnitKind> {
+        [
+            UnitKind::Triage,
+            UnitKind::Department,
+            UnitKind::WardCommittee,
+            UnitKind::Company,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
+    pub fn label_vi(self) -> &'static str {
+        match self {
+            UnitKind::Triage => "Bàn điều phối",
+            UnitKind::Department => "Sở, ban, ngành",
+            UnitKind::WardCommittee => "UBND phường, xã",
+            UnitKind::Company => "Doanh nghiệp, đơn vị dịch vụ",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Unit {
+    pub code: String,
+    pub name_vi: String,
+    pub name_en: String,
+    pub kind: UnitKind,
+    #[serde(default)]
+    pub parent: Option<String>,
+    #[serde(default)]
+    pub ward: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// A plausible example, not the city's real organisation chart.
+    #[serde(default)]
+    pub sample: bool,
+    /// Where the unit receives signed webhooks for its reports, if it keeps its own system.
+    #[serde(default)]
+    pub webhook_url: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Field {
+    pub code: String,
+    pub name_vi: String,
+    pub name_en: String,
+    pub icon: String,
+    /// Working hours to acknowledge.
+    pub ack_hours: u32,
+    /// Working days to resolve.
+    pub resolve_days: u32,
+    #[serde(default)]
+    pub keywords: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CalendarDays {
+    #[serde(default)]
+    pub extra_days_off: BTreeSet<NaiveDate>,
+    #[serde(default)]
+    pub makeup_working_days: BTreeSet<NaiveDate>,
+}
+
+impl Profile {
+    /// The triage desk's code (the first triage unit).
+    pub fn triage_unit(&self) -> Option<&str> {
+        self.units
+            .iter()
+            .find(|u| u.kind == UnitKind::Triage)
+            .map(|u| u.code.as_str())
+    }
+
+    /// Everything wrong with the profile, in Vietnamese and English; empty when valid.
+    pub fn problems(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.format != FORMAT {
+            out.push(format!(
+                "định dạng không hỗ trợ / unsupported format: {}",
+                self.format
+            ));
+        }
+        let units: HashSet<&str> = self.units.iter().map(|u| u.code.as_str()).collect();
+        let fields: HashSet<&str> = self.fields.iter().map(|f| f.code.as_str()).collect();
+        let wards: HashSet<&str> = self.wards.iter().map(|w| w.code.as_str()).collect();
+        for (what, n, total) in [
+            ("đơn vị / unit", units.len(), self.units.len()),
+            ("lĩnh vực / field", fields.len(), self.fields.len()),
+            ("phường, xã / ward", wards.len(), self.wards.len()),
+        ] {
+            if n != total {
+                out.push(format!("mã {what} bị trùng / duplicate {what} code"));
+            }
+        }
+        if self.triage_unit().is_none() {
+            out.push("thiếu bàn điều phối / no triage unit".into());
+        }
+        for u in &self.units {
+            if let Some(p) = &u.parent
+                && !units.contains(p.as_str())
+            {
+                out.push(format!(
+                    "đơn vị {}: đơn vị cha {p} không có / unknown parent",
+                    u.code
+                ));
+            }
+            if let Some(w) = &u.ward
+                && !wards.contains(w.as_str())
+            {
+                out.push(format!(
+                    "đơn vị {}: phường {w} không có / unknown ward",
+                    u.code
+                ));
+            }
+        }
+        for r in &self.rules {
+            if !fields.contains(r.field.as_str()) {
+                out.push(format!(
+                    "quy tắc: lĩnh vực {} không có / unknown field",
+                    r.field
+                ));
+            }
+            if !units.contains(r.unit.as_str()) {
+                out.push(format!(
+                    "quy tắc: đơn vị {} không có / unknown unit",
+                    r.unit
+                ));
+            }
+            if let Some(w) = &r.ward
+                && !wards.contains(w.as_str())
+            {
+                out.push(format!("quy tắc: phường {w} không có / unknown ward"));
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,231 @@
+//! The `phananh` binary's library: configuration, start-up (database, profile, worker,
+//! HTTP server) and graceful shutdown. Integration tests start the same thing on a random
+//! port with [`start`].
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context;
+use phananh_app::{App, Clock};
+use phananh_domain::profile::Profile;
+use phananh_storage::Store;
+use phananh_web::{AppState, WebConfig};
+use phananh_worker::{Worker, WorkerConfig};
+use serde::Deserialize;
+use tokio::sync::watch;
+
+/// The Ho Chi Minh City profile shipped with phananh, loaded on first start.
+pub const HCMC_PROFILE: &str = include_str!("../../../profiles/hcmc.json");
+
+/// `phananh.toml`, with environment overrides (see README).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on.
+    pub listen: String,
+    /// `postgres://…`, `sqlite://path`, or a bare path (SQLite file).
+    pub database_url: String,
+    /// "text" or "json".
+    pub log_format: String,
+    /// Run the outbox worker in this process.
+    pub worker: bool,
+    pub web: WebSection,
+    pub webhooks: WebhookSection,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebSection {
+    pub intake_per_minute: u32,
+    pub login_per_minute: u32,
+    /// Unset: on unless listening on a loopback address (plain-HTTP development).
+    pub secure_cookies: Option<bool>,
+    pub trust_forwarded_for: bool,
+    pub max_body_bytes: usize,
+    /// Map tile URL template (Leaflet) and attribution; point it at the city's own tiles.
+    pub tile_url: String,
+    pub tile_attribution: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebhookSection {
+    /// Key for the HMAC-SHA256 signature of webhooks to units.
+    pub secret: String,
+}
+
+impl Default for WebSection {
+    fn default() -> Self {
+        let d = WebConfig::default();
+        WebSection {
+            intake_per_minute: d.intake_per_minute,
+            login_per_minute: d.login_per_minute,
+            secure_cookies: None,
+            trust_forwarded_for: d.trust_forwarded_for,
+            max_body_bytes: d.max_body,
+            tile_url: d.tile_url,
+            tile_attribution: d.tile_attribution,
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: "127.0.0.1:8022".into(),
+            database_url: "data/phananh.db".into(),
+            log_format: "text".into(),
+            worker: true,
+            web: WebSection::default(),
+            webhooks: WebhookSection::default(),
+        }
+    }
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+impl Config {
+    /// Reads `path` if it exists (a missing default file is fine), then the environment.
+    pub fn load(path: Option<&Path>) -> anyhow::Result<Config> {
+        let mut config = match path {
+            Some(p) if p.exists() => {
+                let text = std::fs::read_to_string(p)
+                    .with_context(|| format!("reading {}", p.display()))?;
+                toml::from_str(&text).with_context(|| format!("parsing {}", p.display()))?
+            }
+            Some(p) if p != Path::new("phananh.toml") => {
+                anyhow::bail!("config file {} not found", p.display())
+            }
+            _ => Config::default(),
+        };
+        if let Some(v) = env("PHANANH_LISTEN") {
+            config.listen = v;
+        }
+        if let Some(v) = env("PHANANH_DATABASE_URL").or_else(|| env("DATABASE_URL")) {
+            config.database_url = v;
+        }
+        if let Some(v) = env("PHANANH_LOG_FORMAT") {
+            config.log_format = v;
+        }
+        if let Some(v) = env("PHANANH_WORKER") {
+            config.worker = v != "0" && v != "false";
+        }
+        if let Some(v) = env("PHANANH_INTAKE_PER_MINUTE") {
+            config.web.intake_per_minute = v.parse().context("PHANANH_INTAKE_PER_MINUTE")?;
+        }
+        if let Some(v) = env("PHANANH_LOGIN_PER_MINUTE") {
+            config.web.login_per_minute = v.parse().context("PHANANH_LOGIN_PER_MINUTE")?;
+        }
+        if let Some(v) = env("PHANANH_SECURE_COOKIES") {
+            config.web.secure_cookies = Some(v != "0" && v != "false");
+        }
+        if let Some(v) = env("PHANANH_TILE_URL") {
+            config.web.tile_url = v;
+        }
+        if let Some(v) = env("PHANANH_WEBHOOK_SECRET") {
+            config.webhooks.secret = v;
+        }
+        Ok(config)
+    }
+
+    pub fn web_config(&self, addr: SocketAddr) -> WebConfig {
+        WebConfig {
+            intake_per_minute: self.web.intake_per_minute,
+            login_per_minute: self.web.login_per_minute,
+            secure_cookies: self.web.secure_cookies.unwrap_or(!addr.ip().is_loopback()),
+            trust_forwarded_for: self.web.trust_forwarded_for,
+            max_body: self.web.max_body_bytes,
+            tile_url: self.web.tile_url.clone(),
+            tile_attribution: self.web.tile_attribution.clone(),
+        }
+    }
+}
+
+/// Opens the database and, on first start, loads the Ho Chi Minh City profile.
+pub async fn open_app(database_url: &str, clock: Arc<dyn Clock>) -> anyhow::Result<App> {
+    let store = Store::open(database_url)
+        .await
+        .with_context(|| format!("opening the database {database_url}"))?;
+    if store.export_profile().await?.is_none() {
+        let profile: Profile =
+            serde_json::from_str(HCMC_PROFILE).context("the built-in HCMC profile")?;
+        store.import_profile(&profile).await?;
+        tracing::info!(
+            wards = profile.wards.len(),
+            units = profile.units.len(),
+            "loaded the Ho Chi Minh City profile"
+        );
+    }
+    Ok(App::new(store, clock).await?)
+}
+
+/// A running server (HTTP and worker).
+pub struct Running {
+    pub addr: SocketAddr,
+    pub app: App,
+    stop: watch::Sender<bool>,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+    worker: Option<tokio::task::JoinHandle<()>>,
+}
+
+/// Starts the server: binds `config.listen` (port 0 for a random one), runs the worker.
+pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Running> {
+    let app = open_app(&config.database_url, clock).await?;
+    let listener = tokio::net::TcpListener::bind(&config.listen)
+        .await
+        .with_context(|| format!("listening on {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    let (stop, stopped) = watch::channel(false);
+    let worker = config.worker.then(|| {
+        let w = Worker::new(
+            app.clone(),
+            WorkerConfig {
+                webhook_secret: config.webhooks.secret.clone(),
+                ..WorkerConfig::default()
+            },
+        );
+        tokio::spawn(w.run(stopped.clone()))
+    });
+    let state = AppState::new(app.clone(), config.web_config(addr));
+    let mut stopped_http = stopped;
+    let server = tokio::spawn(phananh_web::serve(listener, state, async move {
+        let _ = stopped_http.wait_for(|s| *s).await;
+    }));
+    if app.store.count_users().await? == 0 {
+        tracing::warn!(
+            "Chưa có tài khoản quản trị. Tạo tài khoản đầu tiên / No admin yet. Create the first one: \
+             echo 'a-long-password' | phananh user add --role admin --email you@example.org --name 'Your Name'"
+        );
+    }
+    tracing::info!(%addr, "phananh is listening: open http://{addr}/");
+    Ok(Running {
+        addr,
+        app,
+        stop,
+        server,
+        worker,
+    })
+}
+
+impl Running {
+    /// Stops accepting requests, lets those in flight finish, stops the worker.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        match tokio::time::timeout(phananh_web::SHUTDOWN_GRACE, self.server).await {
+            Ok(Ok(Err(e))) => tracing::error!(error = %e, "server stopped with an error"),
+            Err(_) => tracing::warn!("requests still running after the grace period"),
+            _ => {}
+        }
+        if let Some(w) = self.worker {
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(10), w).await;
+        }
+        self.app.store.close().await;
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+}

@@ -1,0 +1,216 @@
+//! `phananh`: serve, manage users, move city profiles.
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use phananh::{Config, open_app, start};
+use phananh_app::SystemClock;
+use phananh_domain::access::Role;
+use phananh_domain::profile::Profile;
+
+#[derive(Parser)]
+#[command(
+    name = "phananh",
+    version,
+    about = "Tiếp nhận và xử lý phản ánh của người dân / Citizen reports for a city"
+)]
+struct Cli {
+    /// Configuration file (default: ./phananh.toml if present).
+    #[arg(long, global = true, env = "PHANANH_CONFIG")]
+    config: Option<PathBuf>,
+    /// Database: a file path or sqlite:// URL (SQLite), or postgres://…
+    #[arg(long, global = true)]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP server and the worker.
+    Serve {
+        /// Address to listen on (default 127.0.0.1:8022).
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// Apply database migrations and load the default profile, then exit.
+    Migrate,
+    /// Staff accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// The city profile (units, fields, wards, rules, calendar) as one JSON file.
+    Profile {
+        #[command(subcommand)]
+        command: ProfileCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a staff account; the password is read from standard input.
+    Add {
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        unit: Option<String>,
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "")]
+        name: String,
+    },
+    /// List staff accounts.
+    List,
+}
+
+#[derive(Subcommand)]
+enum ProfileCommand {
+    /// Write the current profile to FILE ("-" for standard output).
+    Export { file: PathBuf },
+    /// Replace the profile with the one in FILE.
+    Import { file: PathBuf },
+}
+
+fn init_logs(format: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "info,sqlx=warn,tower_http=info".into());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let mut config = Config::load(Some(
+        cli.config.as_deref().unwrap_or("phananh.toml".as_ref()),
+    ))?;
+    if let Some(url) = cli.database_url {
+        config.database_url = url;
+    }
+    init_logs(&config.log_format);
+    let clock = Arc::new(SystemClock);
+    match cli.command {
+        Command::Serve { listen } => {
+            if let Some(l) = listen {
+                config.listen = l;
+            }
+            let running = start(&config, clock).await?;
+            shutdown_signal().await;
+            tracing::info!("shutting down: finishing requests in flight");
+            running.stop().await;
+        }
+        Command::Migrate => {
+            open_app(&config.database_url, clock).await?;
+            println!("ok");
+        }
+        Command::User { command } => {
+            let app = open_app(&config.database_url, clock).await?;
+            match command {
+                UserCommand::Add {
+                    role,
+                    unit,
+                    email,
+                    name,
+                } => {
+                    let role = Role::parse(&role).with_context(|| {
+                        format!(
+                            "unknown role {role}; one of: {}",
+                            Role::ALL
+                                .iter()
+                                .map(|r| r.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )
+                    })?;
+                    let mut password = String::new();
+                    std::io::stdin().read_to_string(&mut password)?;
+                    let password = password.trim_end_matches(['\n', '\r']);
+                    let id = app
+                        .add_user(&email, &name, role, unit.as_deref(), password)
+                        .await
+                        .map_err(|e| anyhow::anyhow!(e.message()))?;
+                    println!("created user {id} ({email}, {})", role.as_str());
+                }
+                UserCommand::List => {
+                    for u in app.store.users().await? {
+                        println!(
+                            "{}\t{}\t{}\t{}\t{}",
+                            u.id,
+                            u.email,
+                            u.role.as_str(),
+                            u.unit.unwrap_or_default(),
+                            if u.active { "active" } else { "disabled" }
+                        );
+                    }
+                }
+            }
+        }
+        Command::Profile { command } => {
+            let app = open_app(&config.database_url, clock).await?;
+            match command {
+                ProfileCommand::Export { file } => {
+                    let profile = app
+                        .store
+                        .export_profile()
+                        .await?
+                        .context("no profile loaded")?;
+                    let text = serde_json::to_string_pretty(&profile)?;
+                    if file.as_os_str() == "-" {
+                        println!("{text}");
+                    } else {
+                        std::fs::write(&file, text)
+                            .with_context(|| format!("writing {}", file.display()))?;
+                        eprintln!("profile written to {}", file.display());
+                    }
+                }
+                ProfileCommand::Import { file } => {
+                    let text = std::fs::read_to_string(&file)
+                        .with_context(|| format!("reading {}", file.display()))?;
+                    let profile: Profile = serde_json::from_str(&text)
+                        .with_context(|| format!("parsing {}", file.display()))?;
+                    let problems = profile.problems();
+                    if !problems.is_empty() {
+                        anyhow::bail!("the profile has problems:\n- {}", problems.join("\n- "));
+                    }
+                    app.store.import_profile(&profile).await?;
+                    eprintln!(
+                        "profile imported: {} wards, {} units, {} fields, {} rules",
+                        profile.wards.len(),
+                        profile.units.len(),
+                        profile.fields.len(),
+                        profile.rules.len()
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,306 @@
+//! Starting the real server for a test, and clients that act as citizens and staff.
+
+use std::sync::Arc;
+
+use chrono::{TimeZone, Utc};
+use phananh::{Config, Running, start};
+use phananh_app::{App, ManualClock};
+use phananh_domain::access::Role;
+use reqwest::{Client, Response, StatusCode};
+use serde_json::Value;
+
+pub struct Options {
+    pub intake_per_minute: u32,
+    pub login_per_minute: u32,
+    pub postgres: bool,
+    pub worker: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            intake_per_minute: 0,
+            login_per_minute: 10_000,
+            postgres: false,
+            worker: false,
+        }
+    }
+}
+
+pub struct TestApp {
+    pub running: Running,
+    pub client: Client,
+    pub clock: Arc<ManualClock>,
+    _dir: tempfile::TempDir,
+    users: std::sync::atomic::AtomicU32,
+}
+
+/// A fresh PostgreSQL schema on the test server, as a database URL.
+pub async fn postgres_url() -> Option<String> {
+    let url = std::env::var("PHANANH_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty())?;
+    let schema = format!(
+        "it_{}",
+        phananh_app::auth::random_token()
+            .to_lowercase()
+            .replace(['-', '_'], "")
+            .get(..16)?
+            .to_string()
+    );
+    sqlx_schema(&url, &schema).await;
+    let sep = if url.contains('?') { '&' } else { '?' };
+    Some(format!("{url}{sep}options=-c%20search_path%3D{schema}"))
+}
+
+async fn sqlx_schema(url: &str, schema: &str) {
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(url)
+        .await
+        .expect("PostgreSQL test server reachable");
+    sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
+        .execute(&pool)
+        .await
+        .expect("create schema");
+    pool.close().await;
+}
+
+pub async fn spawn(opts: Options) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let database_url = if opts.postgres {
+        postgres_url().await.expect("PHANANH_TEST_POSTGRES_URL")
+    } else {
+        dir.path().join("it.db").to_string_lossy().into_owned()
+    };
+    let mut config = Config {
+        listen: "127.0.0.1:0".into(),
+        database_url,
+        worker: opts.worker,
+        ..Config::default()
+    };
+    config.web.intake_per_minute = opts.intake_per_minute;
+    config.web.login_per_minute = opts.login_per_minute;
+    config.webhooks.secret = "test-secret".into();
+    // Monday 2 March 2026, 09:00 in Ho Chi Minh City.
+    let clock = Arc::new(ManualClock::new(
+        Utc.with_ymd_and_hms(2026, 3, 2, 2, 0, 0).unwrap(),
+    ));
+    let running = start(&config, clock.clone()).await.unwrap();
+    TestApp {
+        running,
+        client: Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+        clock,
+        _dir: dir,
+        users: std::sync::atomic::AtomicU32::new(0),
+    }
+}
+
+/// The server on SQLite, and on PostgreSQL too when the test server is configured.
+pub async fn apps() -> Vec<TestApp> {
+    let mut v = vec![spawn(Options::default()).await];
+    if std::env::var("PHANANH_TEST_POSTGRES_URL").is_ok_and(|u| !u.is_empty()) {
+        v.push(
+            spawn(Options {
+                postgres: true,
+                ..Options::default()
+            })
+            .await,
+        );
+    }
+    v
+}
+
+pub struct StaffClient {
+    pub cookie: String,
+    pub csrf: String,
+    pub user_id: i64,
+}
+
+fn set_cookie_value(resp: &Response, name: &str) -> Option<String> {
+    resp.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| v.split(';').next())
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+pub fn hidden_csrf(html: &str) -> String {
+    let marker = "name=\"csrf\" value=\"";
+    let start = html.find(marker).expect("a CSRF field") + marker.len();
+    html[start..].split('"').next().unwrap().to_string()
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        self.running.url(path)
+    }
+
+    pub fn app(&self) -> &App {
+        &self.running.app
+    }
+
+    pub async fn stop(self) {
+        self.running.stop().await;
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    /// Files a report as a citizen and returns the receipt; panics unless 201.
+    pub async fn file(&self, body: Value) -> Value {
+        let r = self
+            .client
+            .post(self.url("/api/v1/reports"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(status, StatusCode::CREATED, "{v}");
+        v
+    }
+
+    pub async fn login_attempt(&self, email: &str, password: &str) -> StatusCode {
+        let page = self.get("/login").await;
+        let cookie = set_cookie_value(&page, "phananh_login_csrf").unwrap();
+        let csrf = hidden_csrf(&page.text().await.unwrap());
+        self.client
+            .post(self.url("/login"))
+            .header("cookie", format!("phananh_login_csrf={cookie}"))
+            .form(&[("email", email), ("password", password), ("csrf", &csrf)])
+            .send()
+            .await
+            .unwrap()
+            .status()
+    }
+
+    /// Creates a staff account with `role` and signs it in through the login form.
+    pub async fn staff(&self, role: Role, unit: Option<&str>) -> StaffClient {
+        let n = self
+            .users
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let email = format!("{}{n}@example.org", role.as_str());
+        let password = "correct horse battery";
+        let user_id = self
+            .app()
+            .add_user(&email, &format!("Cán bộ {n}"), role, unit, password)
+            .await
+            .unwrap();
+        let page = self.get("/login").await;
+        let login_cookie = set_cookie_value(&page, "phananh_login_csrf").unwrap();
+        let csrf = hidden_csrf(&page.text().await.unwrap());
+        let resp = self
+            .client
+            .post(self.url("/login"))
+            .header("cookie", format!("phananh_login_csrf={login_cookie}"))
+            .form(&[
+                ("email", email.as_str()),
+                ("password", password),
+                ("csrf", &csrf),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+        let session = set_cookie_value(&resp, "phananh_session").expect("session cookie");
+        let cookie = format!("phananh_session={session}");
+        let console = self
+            .client
+            .get(self.url("/console"))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(console.status(), StatusCode::OK);
+        let csrf = hidden_csrf(&console.text().await.unwrap());
+        StaffClient {
+            cookie,
+            csrf,
+            user_id,
+        }
+    }
+
+    /// Adds a field with a city-wide rule to the Sài Gòn ward committee.
+    pub async fn add_field_with_rule(&self, code: &str, resolve_days: u32) {
+        let store = &self.app().store;
+        store
+            .save_field(&phananh_domain::profile::Field {
+                code: code.into(),
+                name_vi: code.into(),
+                name_en: code.into(),
+                icon: "•".into(),
+                ack_hours: 8,
+                resolve_days,
+                keywords: vec![],
+            })
+            .await
+            .unwrap();
+        store
+            .add_rule(&phananh_domain::routing::Rule {
+                id: 0,
+                field: code.into(),
+                ward: None,
+                unit: "UBND-26740".into(),
+                priority: 0,
+            })
+            .await
+            .unwrap();
+        self.app().refresh_catalog().await.unwrap();
+    }
+}
+
+impl StaffClient {
+    pub async fn page(&self, t: &TestApp, path: &str) -> Response {
+        t.client
+            .get(t.url(path))
+            .header("cookie", &self.cookie)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn api_get(&self, t: &TestApp, path: &str) -> Response {
+        self.page(t, path).await
+    }
+
+    pub async fn act(&self, t: &TestApp, code: &str, body: Value) -> Response {
+        t.client
+            .post(t.url(&format!("/api/v1/staff/reports/{code}/actions")))
+            .header("cookie", &self.cookie)
+            .header("x-csrf-token", &self.csrf)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn form(&self, t: &TestApp, path: &str, fields: &[(&str, &str)]) -> Response {
+        self.form_with_csrf(t, path, &self.csrf, fields).await
+    }
+
+    pub async fn form_with_csrf(
+        &self,
+        t: &TestApp,
+        path: &str,
+        csrf: &str,
+        fields: &[(&str, &str)],
+    ) -> Response {
+        let mut all: Vec<(&str, &str)> = fields.to_vec();
+        all.push(("csrf", csrf));
+        t.client
+            .post(t.url(path))
+            .header("cookie", &self.cookie)
+            .form(&all)
+            .send()
+            .await
+            .unwrap()
+    }
+}

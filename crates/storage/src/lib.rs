@@ -1,0 +1,271 @@
+//! The storage contract of phananh: one [`Store`], the same SQL on SQLite (the embedded
+//! default) and PostgreSQL, chosen at runtime from the database URL.
+//!
+//! - Times are stored as unix milliseconds in UTC, booleans as 0/1, JSON as text: the same
+//!   columns on both backends, so one set of queries serves both (through sqlx's `Any`).
+//! - On SQLite every write goes through one connection (SQLite has one writer anyway) and
+//!   reads through a pool, in WAL mode with `synchronous=FULL`: a commit is on disk.
+//! - Reports are filed through a group-commit writer ([`Store::submit`]): concurrent
+//!   submissions share one transaction and one fsync, and each is acknowledged only after
+//!   that commit.
+
+mod intake;
+mod jobs;
+mod profile;
+mod reports;
+mod users;
+
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone, Utc};
+use sqlx::AnyPool;
+use sqlx::Executor;
+use sqlx::any::AnyPoolOptions;
+
+pub use intake::{Created, NewReport};
+pub use jobs::{Job, JobStatus, NewJob};
+pub use reports::{Page, ReportFilter, StoredEvent};
+pub use users::{Session, User};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("not found")]
+    NotFound,
+    #[error("idempotency key reused for a different request")]
+    IdempotencyMismatch,
+    #[error("stored data could not be read: {0}")]
+    Corrupt(String),
+    #[error("migration failed: {0}")]
+    Migration(String),
+    #[error("the storage writer has stopped")]
+    Closed,
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The handle every part of phananh uses to reach the database. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    read: AnyPool,
+    write: AnyPool,
+    backend: Backend,
+    intake: intake::Writer,
+}
+
+const SQLITE_MIGRATIONS: &[(i64, &str)] =
+    &[(1, include_str!("../migrations/sqlite/0001_init.sql"))];
+const POSTGRES_MIGRATIONS: &[(i64, &str)] =
+    &[(1, include_str!("../migrations/postgres/0001_init.sql"))];
+
+/// Turns a path or URL into a database URL: a bare path means an SQLite file.
+pub fn normalise_url(url: &str) -> String {
+    if url.starts_with("postgres://")
+        || url.starts_with("postgresql://")
+        || url.starts_with("sqlite:")
+    {
+        url.to_string()
+    } else {
+        format!("sqlite://{url}")
+    }
+}
+
+impl Store {
+    /// Opens (and creates, for SQLite) the database and applies the migrations.
+    pub async fn open(url: &str) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        let url = normalise_url(url);
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else {
+            Backend::Postgres
+        };
+        let (read, write) = match backend {
+            Backend::Sqlite => {
+                let path = url
+                    .trim_start_matches("sqlite://")
+                    .trim_start_matches("sqlite:");
+                let path = path.split('?').next().unwrap_or(path);
+                if let Some(parent) = std::path::Path::new(path).parent()
+                    && !parent.as_os_str().is_empty()
+                {
+                    std::fs::create_dir_all(parent).map_err(|e| {
+                        StoreError::Migration(format!("cannot create {}: {e}", parent.display()))
+                    })?;
+                }
+                let url = if url.contains('?') {
+                    url.clone()
+                } else {
+                    format!("{url}?mode=rwc")
+                };
+                let write = sqlite_pool(&url, 1).await?;
+                // WAL must be set before readers open the file.
+                let read = sqlite_pool(&url, 4).await?;
+                (read, write)
+            }
+            Backend::Postgres => {
+                let pool = AnyPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect(&url)
+                    .await?;
+                (pool.clone(), pool)
+            }
+        };
+        let mut store = Store {
+            read,
+            write: write.clone(),
+            backend,
+            intake: intake::Writer::closed(),
+        };
+        store.migrate().await?;
+        store.intake = intake::Writer::start(store.clone());
+        Ok(store)
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        let migrations = match self.backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS,
+            Backend::Postgres => POSTGRES_MIGRATIONS,
+        };
+        let mut conn = self.write.acquire().await?;
+        if self.backend == Backend::Postgres {
+            // Several phananh processes may start at once on one PostgreSQL.
+            conn.execute("SELECT pg_advisory_lock(1022)").await?;
+        }
+        let result = async {
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
+            )
+            .await?;
+            for (version, sql) in migrations {
+                let done: Option<i64> =
+                    sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")
+                        .bind(*version)
+                        .fetch_optional(&mut *conn)
+                        .await?;
+                if done.is_some() {
+                    continue;
+                }
+                conn.execute("BEGIN").await?;
+                let applied = async {
+                    for stmt in split_sql(sql) {
+                        conn.execute(stmt.as_str()).await?;
+                    }
+                    sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)")
+                        .bind(*version)
+                        .bind(ms(Utc::now()))
+                        .execute(&mut *conn)
+                        .await?;
+                    Ok::<_, sqlx::Error>(())
+                }
+                .await;
+                match applied {
+                    Ok(()) => {
+                        conn.execute("COMMIT").await?;
+                    }
+                    Err(e) => {
+                        let _ = conn.execute("ROLLBACK").await;
+                        return Err(StoreError::Migration(format!("version {version}: {e}")));
+                    }
+                }
+                tracing::info!(version, "migration applied");
+            }
+            Ok(())
+        }
+        .await;
+        if self.backend == Backend::Postgres {
+            conn.execute("SELECT pg_advisory_unlock(1022)").await?;
+        }
+        result
+    }
+
+    /// Whether the database answers (for `/healthz`).
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.read).await?;
+        Ok(())
+    }
+
+    /// Tables and their columns, for the test that keeps both schemas in step.
+    pub async fn schema_columns(&self) -> Result<Vec<(String, String)>> {
+        let sql = match self.backend {
+            Backend::Sqlite => {
+                "SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p \
+                 WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' ORDER BY 1, 2"
+            }
+            Backend::Postgres => {
+                "SELECT CAST(table_name AS TEXT), CAST(column_name AS TEXT) FROM information_schema.columns \
+                 WHERE table_schema = current_schema() ORDER BY 1, 2"
+            }
+        };
+        let rows: Vec<(String, String)> = sqlx::query_as(sql).fetch_all(&self.read).await?;
+        Ok(rows)
+    }
+
+    /// Waits until the intake writer has drained (graceful shutdown).
+    pub async fn close(&self) {
+        self.intake.close().await;
+        self.write.close().await;
+        self.read.close().await;
+    }
+}
+
+async fn sqlite_pool(url: &str, max: u32) -> Result<AnyPool> {
+    Ok(AnyPoolOptions::new()
+        .max_connections(max)
+        .acquire_timeout(Duration::from_secs(30))
+        .after_connect(|conn, _meta| {
+            Box::pin(async move {
+                conn.execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                     PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+                )
+                .await?;
+                Ok(())
+            })
+        })
+        .connect(url)
+        .await?)
+}
+
+/// Splits a migration file into statements (our migrations hold no `;` inside strings).
+fn split_sql(sql: &str) -> Vec<String> {
+    sql.lines()
+        .filter(|l| !l.trim_start().starts_with("--"))
+        .collect::<Vec<_>>()
+        .join("\n")
+        .split(';')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+pub(crate) fn ms(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+pub(crate) fn from_ms(v: i64) -> DateTime<Utc> {
+    Utc.timestamp_millis_opt(v).single().unwrap_or_default()
+}
+
+pub(crate) fn json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "null".into())
+}
+
+pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(s: &str) -> Result<T> {
+    serde_json::from_str(s).map_err(|e| StoreError::Corrupt(e.to_string()))
+}

@@ -1,0 +1,318 @@
+//! Reading reports and appending to their history.
+
+use chrono::{DateTime, Utc};
+use phananh_domain::event::{Event, EventKind};
+use phananh_domain::model::{Actor, ActorKind, Channel, Report, Reporter, Status};
+use phananh_domain::procedure::State;
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+
+use crate::jobs::{NewJob, insert_job};
+use crate::{Result, Store, StoreError, from_ms, json, ms, parse_json};
+
+const REPORT_COLUMNS: &str = "id, code, field, description, lat, lon, address, ward, channel, status, \
+     unit, assignee, due_at, paused_at, duplicate_of, created_at, updated_at, last_seq";
+
+/// Filters for report lists. Every field narrows the list; `unit` is also how a unit's
+/// staff are scoped to their own reports.
+#[derive(Debug, Clone, Default)]
+pub struct ReportFilter {
+    pub unit: Option<String>,
+    pub statuses: Vec<Status>,
+    pub field: Option<String>,
+    pub ward: Option<String>,
+    /// Only open reports whose due date is before this instant.
+    pub overdue_at: Option<DateTime<Utc>>,
+    /// [min lon, min lat, max lon, max lat]
+    pub bbox: Option<[f64; 4]>,
+    pub created_from: Option<DateTime<Utc>>,
+    pub created_to: Option<DateTime<Utc>>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub has_more: bool,
+}
+
+/// An event as stored, with its report.
+#[derive(Debug, Clone)]
+pub struct StoredEvent {
+    pub report_id: i64,
+    pub event: Event,
+}
+
+enum Arg {
+    I(i64),
+    F(f64),
+    S(String),
+}
+
+fn report_from_row(row: &AnyRow) -> Result<Report> {
+    let channel: String = row.try_get("channel")?;
+    let status: String = row.try_get("status")?;
+    Ok(Report {
+        id: row.try_get("id")?,
+        code: row.try_get("code")?,
+        field: row.try_get("field")?,
+        description: row.try_get("description")?,
+        lat: row.try_get("lat")?,
+        lon: row.try_get("lon")?,
+        address: row.try_get("address")?,
+        ward: row.try_get("ward")?,
+        channel: Channel::parse(&channel)
+            .ok_or_else(|| StoreError::Corrupt(format!("channel {channel}")))?,
+        status: Status::parse(&status)
+            .ok_or_else(|| StoreError::Corrupt(format!("status {status}")))?,
+        unit: row.try_get("unit")?,
+        assignee: row.try_get("assignee")?,
+        due_at: row.try_get::<Option<i64>, _>("due_at")?.map(from_ms),
+        paused_at: row.try_get::<Option<i64>, _>("paused_at")?.map(from_ms),
+        duplicate_of: row.try_get("duplicate_of")?,
+        created_at: from_ms(row.try_get("created_at")?),
+        updated_at: from_ms(row.try_get("updated_at")?),
+        last_seq: row.try_get("last_seq")?,
+    })
+}
+
+pub(crate) async fn insert_event(
+    tx: &mut Transaction<'static, Any>,
+    report_id: i64,
+    seq: i64,
+    at: DateTime<Utc>,
+    actor: &Actor,
+    kind: &EventKind,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO events (report_id, seq, at, actor_kind, actor_id, actor_name, kind, payload) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(report_id)
+    .bind(seq)
+    .bind(ms(at))
+    .bind(actor.kind.as_str())
+    .bind(&actor.id)
+    .bind(&actor.name)
+    .bind(kind.type_name())
+    .bind(json(kind))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+impl Store {
+    pub async fn report_by_code(&self, code: &str) -> Result<Option<Report>> {
+        let sql = format!("SELECT {REPORT_COLUMNS} FROM reports WHERE code = $1");
+        let row = sqlx::query(&sql)
+            .bind(code)
+            .fetch_optional(&self.read)
+            .await?;
+        row.as_ref().map(report_from_row).transpose()
+    }
+
+    pub async fn report(&self, id: i64) -> Result<Option<Report>> {
+        let sql = format!("SELECT {REPORT_COLUMNS} FROM reports WHERE id = $1");
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await?;
+        row.as_ref().map(report_from_row).transpose()
+    }
+
+    /// The whole history of a report, in order.
+    pub async fn events(&self, report_id: i64) -> Result<Vec<Event>> {
+        let rows = sqlx::query(
+            "SELECT seq, at, actor_kind, actor_id, actor_name, payload FROM events \
+             WHERE report_id = $1 ORDER BY seq",
+        )
+        .bind(report_id)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let actor_kind: String = row.try_get("actor_kind")?;
+                let payload: String = row.try_get("payload")?;
+                Ok(Event {
+                    seq: row.try_get("seq")?,
+                    at: from_ms(row.try_get("at")?),
+                    actor: Actor {
+                        kind: ActorKind::parse(&actor_kind)
+                            .ok_or_else(|| StoreError::Corrupt(format!("actor {actor_kind}")))?,
+                        id: row.try_get("actor_id")?,
+                        name: row.try_get("actor_name")?,
+                    },
+                    kind: parse_json(&payload)?,
+                })
+            })
+            .collect()
+    }
+
+    /// The personal data of a report's reporter (never for public views).
+    pub async fn reporter(&self, report_id: i64) -> Result<Option<Reporter>> {
+        let row: Option<(Option<String>, Option<String>, Option<String>, Option<String>, i64)> =
+            sqlx::query_as(
+                "SELECT name, phone, email, channel_identity, consent FROM reporters WHERE report_id = $1",
+            )
+            .bind(report_id)
+            .fetch_optional(&self.read)
+            .await?;
+        Ok(
+            row.map(|(name, phone, email, channel_identity, consent)| Reporter {
+                name,
+                phone,
+                email,
+                channel_identity,
+                consent: consent != 0,
+            }),
+        )
+    }
+
+    /// Reports, newest first.
+    pub async fn list_reports(&self, f: &ReportFilter) -> Result<Page<Report>> {
+        let mut conds: Vec<String> = Vec::new();
+        let mut args: Vec<Arg> = Vec::new();
+        fn push(conds: &mut Vec<String>, args: &mut Vec<Arg>, cond: &str, arg: Arg) {
+            args.push(arg);
+            conds.push(cond.replace('?', &format!("${}", args.len())));
+        }
+        if let Some(u) = &f.unit {
+            push(&mut conds, &mut args, "unit = ?", Arg::S(u.clone()));
+        }
+        if let Some(v) = &f.field {
+            push(&mut conds, &mut args, "field = ?", Arg::S(v.clone()));
+        }
+        if let Some(v) = &f.ward {
+            push(&mut conds, &mut args, "ward = ?", Arg::S(v.clone()));
+        }
+        if let Some(t) = f.overdue_at {
+            push(&mut conds, &mut args, "due_at < ?", Arg::I(ms(t)));
+            conds.push("paused_at IS NULL AND status IN ('assigned', 'in_progress')".into());
+        }
+        if let Some(t) = f.created_from {
+            push(&mut conds, &mut args, "created_at >= ?", Arg::I(ms(t)));
+        }
+        if let Some(t) = f.created_to {
+            push(&mut conds, &mut args, "created_at < ?", Arg::I(ms(t)));
+        }
+        if let Some([w, s, e, n]) = f.bbox {
+            push(&mut conds, &mut args, "lon >= ?", Arg::F(w));
+            push(&mut conds, &mut args, "lat >= ?", Arg::F(s));
+            push(&mut conds, &mut args, "lon <= ?", Arg::F(e));
+            push(&mut conds, &mut args, "lat <= ?", Arg::F(n));
+        }
+        if !f.statuses.is_empty() {
+            let list: Vec<String> = f
+                .statuses
+                .iter()
+                .map(|s| format!("'{}'", s.as_str()))
+                .collect();
+            conds.push(format!("status IN ({})", list.join(", ")));
+        }
+        let limit = f.limit.clamp(1, 500);
+        let mut sql = format!("SELECT {REPORT_COLUMNS} FROM reports");
+        if !conds.is_empty() {
+            sql.push_str(" WHERE ");
+            sql.push_str(&conds.join(" AND "));
+        }
+        sql.push_str(&format!(
+            " ORDER BY created_at DESC, id DESC LIMIT {} OFFSET {}",
+            limit + 1,
+            f.offset.max(0)
+        ));
+        let mut q = sqlx::query(&sql);
+        for a in args {
+            q = match a {
+                Arg::I(v) => q.bind(v),
+                Arg::F(v) => q.bind(v),
+                Arg::S(v) => q.bind(v),
+            };
+        }
+        let rows = q.fetch_all(&self.read).await?;
+        let mut items = rows
+            .iter()
+            .map(report_from_row)
+            .collect::<Result<Vec<_>>>()?;
+        let has_more = items.len() as i64 > limit;
+        items.truncate(limit as usize);
+        Ok(Page { items, has_more })
+    }
+
+    /// Appends one event to a report whose history has `expected_seq` events, updates the
+    /// report's current state to `state`, and queues `jobs`, in one transaction. If someone
+    /// else appended first, nothing is written and `Conflict` is returned.
+    pub async fn append_event(
+        &self,
+        report_id: i64,
+        expected_seq: i64,
+        at: DateTime<Utc>,
+        actor: &Actor,
+        kind: &EventKind,
+        state: &State,
+        jobs: &[NewJob],
+    ) -> Result<i64> {
+        let mut tx = self.write.begin().await?;
+        let seq = expected_seq + 1;
+        let updated = sqlx::query(
+            "UPDATE reports SET status = $1, unit = $2, assignee = $3, due_at = $4, paused_at = $5, \
+             updated_at = $6, last_seq = $7 WHERE id = $8 AND last_seq = $9",
+        )
+        .bind(state.status.as_str())
+        .bind(&state.unit)
+        .bind(state.assignee)
+        .bind(state.due_at.map(ms))
+        .bind(state.paused_at.map(ms))
+        .bind(ms(at))
+        .bind(seq)
+        .bind(report_id)
+        .bind(expected_seq)
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() != 1 {
+            return Err(StoreError::Conflict(
+                "hồ sơ vừa được người khác cập nhật / the report was changed meanwhile".into(),
+            ));
+        }
+        insert_event(&mut tx, report_id, seq, at, actor, kind).await?;
+        for job in jobs {
+            insert_job(&mut tx, job).await?;
+        }
+        tx.commit().await?;
+        Ok(seq)
+    }
+
+    /// Counts reports by status (for metrics and dashboards).
+    pub async fn count_by_status(&self) -> Result<Vec<(String, i64)>> {
+        Ok(
+            sqlx::query_as("SELECT status, COUNT(*) FROM reports GROUP BY status ORDER BY status")
+                .fetch_all(&self.read)
+                .await?,
+        )
+    }
+
+    /// Earlier reports by the same phone or email (for operators; personal data).
+    pub async fn reports_by_contact(
+        &self,
+        phone: Option<&str>,
+        email: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<Report>> {
+        let cols: Vec<String> = REPORT_COLUMNS
+            .split(", ")
+            .map(|c| format!("r.{c}"))
+            .collect();
+        let sql = format!(
+            "SELECT {} FROM reports r JOIN reporters p ON p.report_id = r.id \
+             WHERE (p.phone = $1 OR p.email = $2) ORDER BY r.created_at DESC LIMIT {}",
+            cols.join(", "),
+            limit.clamp(1, 100)
+        );
+        let rows = sqlx::query(&sql)
+            .bind(phone)
+            .bind(email)
+            .fetch_all(&self.read)
+            .await?;
+        rows.iter().map(report_from_row).collect()
+    }
+}

@@ -1,0 +1,628 @@
+//! The storage contract, one suite for every backend: SQLite always, PostgreSQL when
+//! `PHANANH_TEST_POSTGRES_URL` is set (each test gets a schema of its own there).
+
+use std::collections::{BTreeSet, HashSet};
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use phananh_domain::event::EventKind;
+use phananh_domain::model::{Actor, Channel, Reporter, Status};
+use phananh_domain::procedure::State;
+use phananh_domain::profile::{CalendarDays, City, Field, Profile, Unit, UnitKind, Ward};
+use phananh_domain::routing::Rule;
+use phananh_storage::{NewJob, NewReport, ReportFilter, Store, StoreError};
+
+struct TestDb {
+    name: &'static str,
+    store: Store,
+    _dir: Option<tempfile::TempDir>,
+}
+
+async fn sqlite() -> TestDb {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("test.db");
+    TestDb {
+        name: "sqlite",
+        store: Store::open(path.to_str().unwrap()).await.unwrap(),
+        _dir: Some(dir),
+    }
+}
+
+async fn postgres() -> Option<TestDb> {
+    let url = std::env::var("PHANANH_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty())?;
+    let schema = format!("t_{}", hex_id());
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&url)
+        .await
+        .expect("PostgreSQL test server reachable");
+    sqlx::query(&format!("CREATE SCHEMA {schema}"))
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let url = format!("{url}{sep}options=-c%20search_path%3D{schema}");
+    Some(TestDb {
+        name: "postgres",
+        store: Store::open(&url).await.unwrap(),
+        _dir: None,
+    })
+}
+
+fn hex_id() -> String {
+    format!("{:016x}", rand_u64())
+}
+
+fn rand_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos(),
+    );
+    h.finish()
+}
+
+async fn all() -> Vec<TestDb> {
+    let mut v = vec![sqlite().await];
+    if let Some(pg) = postgres().await {
+        v.push(pg);
+    }
+    v
+}
+
+fn t(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(y, m, d, h, 0, 0).unwrap()
+}
+
+fn profile() -> Profile {
+    let square = |x: f64, x1: f64| serde_json::json!({"type": "MultiPolygon", "coordinates": [[[[x, 10.0], [x1, 10.0], [x1, 10.1], [x, 10.1], [x, 10.0]]]]});
+    let unit = |code: &str, kind| Unit {
+        code: code.into(),
+        name_vi: format!("Đơn vị {code}"),
+        name_en: format!("Unit {code}"),
+        kind,
+        parent: None,
+        ward: None,
+        email: None,
+        phone: None,
+        sample: true,
+        webhook_url: None,
+    };
+    Profile {
+        format: phananh_domain::profile::FORMAT.into(),
+        city: City {
+            code: "99".into(),
+            name_vi: "Thành phố Thử".into(),
+            name_en: "Test City".into(),
+            timezone: "Asia/Ho_Chi_Minh".into(),
+            center: [10.05, 106.05],
+            bbox: [106.0, 10.0, 106.2, 10.1],
+        },
+        attribution: Some("test".into()),
+        wards: vec![
+            Ward {
+                code: "00001".into(),
+                name_vi: "Phường Một".into(),
+                name_en: "Mot Ward".into(),
+                short_vi: "Một".into(),
+                old_names: vec!["Phường 1 cũ".into()],
+                geometry: square(106.0, 106.1),
+            },
+            Ward {
+                code: "00002".into(),
+                name_vi: "Phường Hai".into(),
+                name_en: "Hai Ward".into(),
+                short_vi: "Hai".into(),
+                old_names: vec![],
+                geometry: square(106.1, 106.2),
+            },
+        ],
+        units: vec![
+            unit("TRIAGE", UnitKind::Triage),
+            unit("ROADS", UnitKind::Department),
+            unit("WATER", UnitKind::Company),
+        ],
+        fields: vec![Field {
+            code: "traffic".into(),
+            name_vi: "Giao thông".into(),
+            name_en: "Traffic".into(),
+            icon: "🚦".into(),
+            ack_hours: 8,
+            resolve_days: 5,
+            keywords: vec!["o ga".into()],
+        }],
+        rules: vec![Rule {
+            id: 0,
+            field: "traffic".into(),
+            ward: None,
+            unit: "ROADS".into(),
+            priority: 0,
+        }],
+        calendar: CalendarDays {
+            extra_days_off: BTreeSet::from([chrono::NaiveDate::from_ymd_opt(2026, 9, 1).unwrap()]),
+            makeup_working_days: BTreeSet::new(),
+        },
+    }
+}
+
+fn new_report(unit: &str, at: DateTime<Utc>, key: Option<&str>) -> NewReport {
+    NewReport {
+        field: "traffic".into(),
+        description: "Ổ gà lớn trước số 12".into(),
+        lat: Some(10.05),
+        lon: Some(106.05),
+        address: Some("12 Lê Lợi".into()),
+        ward: Some("00001".into()),
+        channel: Channel::Web,
+        status: Status::Assigned,
+        unit: unit.into(),
+        due_at: Some(at + Duration::days(7)),
+        created_at: at,
+        events: vec![
+            (
+                Actor::citizen(),
+                EventKind::Created {
+                    field: "traffic".into(),
+                    channel: Channel::Web,
+                    ward: Some("00001".into()),
+                    unit: "TRIAGE".into(),
+                },
+            ),
+            (
+                Actor::system(),
+                EventKind::Assigned {
+                    unit: unit.into(),
+                    assignee: None,
+                    due_at: Some(at + Duration::days(7)),
+                    reason: None,
+                },
+            ),
+        ],
+        reporter: Some(Reporter {
+            name: Some("Nguyễn Văn A".into()),
+            phone: Some("0912345678".into()),
+            email: None,
+            channel_identity: None,
+            consent: true,
+        }),
+        jobs: vec![NewJob {
+            dedupe_key: Some("notify:{report}".into()),
+            ..NewJob::new("test.job", serde_json::json!({}), at)
+        }],
+        idempotency: key.map(|k| (k.to_string(), "hash-a".to_string())),
+    }
+}
+
+#[tokio::test]
+async fn migrations_are_idempotent_and_schemas_match() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("twice.db");
+    let a = Store::open(path.to_str().unwrap()).await.unwrap();
+    a.close().await;
+    let b = Store::open(path.to_str().unwrap()).await.unwrap();
+    let sqlite_cols = b.schema_columns().await.unwrap();
+    assert!(
+        sqlite_cols
+            .iter()
+            .any(|(t, c)| t == "reports" && c == "due_at")
+    );
+    if let Some(pg) = postgres().await {
+        let pg_cols = pg.store.schema_columns().await.unwrap();
+        let s: BTreeSet<_> = sqlite_cols.into_iter().collect();
+        let p: BTreeSet<_> = pg_cols.into_iter().collect();
+        assert_eq!(s, p, "SQLite and PostgreSQL schemas drifted apart");
+    }
+}
+
+#[tokio::test]
+async fn profile_round_trips() {
+    for db in all().await {
+        let s = &db.store;
+        assert!(s.export_profile().await.unwrap().is_none(), "{}", db.name);
+        let v0 = s.profile_version().await.unwrap();
+        let p = profile();
+        s.import_profile(&p).await.unwrap();
+        let back = s.export_profile().await.unwrap().unwrap();
+        assert_eq!(back.wards, p.wards, "{}", db.name);
+        assert_eq!(back.fields, p.fields);
+        assert_eq!(back.calendar, p.calendar);
+        assert_eq!(back.units.len(), 3);
+        assert_eq!(back.rules.len(), 1);
+        assert!(s.profile_version().await.unwrap() > v0);
+        // Importing again replaces, it does not add.
+        s.import_profile(&p).await.unwrap();
+        assert_eq!(s.rules().await.unwrap().len(), 1);
+        let id = s
+            .add_rule(&Rule {
+                id: 0,
+                field: "traffic".into(),
+                ward: Some("00002".into()),
+                unit: "WATER".into(),
+                priority: 1,
+            })
+            .await
+            .unwrap();
+        assert_eq!(s.rules().await.unwrap().len(), 2);
+        s.delete_rule(id).await.unwrap();
+        assert!(matches!(s.delete_rule(id).await, Err(StoreError::NotFound)));
+    }
+}
+
+#[tokio::test]
+async fn a_filed_report_has_its_history_reporter_and_jobs() {
+    for db in all().await {
+        let s = &db.store;
+        s.import_profile(&profile()).await.unwrap();
+        let at = t(2026, 3, 2, 2);
+        let c = s.submit(new_report("ROADS", at, None)).await.unwrap();
+        assert!(!c.replayed);
+        let r = s.report_by_code(&c.code).await.unwrap().unwrap();
+        assert_eq!(r.id, c.id);
+        assert_eq!(r.status, Status::Assigned);
+        assert_eq!(r.last_seq, 2);
+        assert_eq!(r.created_at, at);
+        let events = s.events(r.id).await.unwrap();
+        assert_eq!(events.len(), 2, "{}", db.name);
+        let state = State::fold(&events).unwrap();
+        assert_eq!(
+            (state.status, state.unit.as_str(), state.due_at),
+            (r.status, r.unit.as_str(), r.due_at)
+        );
+        let p = s.reporter(r.id).await.unwrap().unwrap();
+        assert_eq!(p.phone.as_deref(), Some("0912345678"));
+        let jobs = s.jobs_for_report(r.id).await.unwrap();
+        assert_eq!(jobs.len(), 1);
+        assert_eq!(jobs[0].payload["code"], c.code.as_str());
+        let found = s
+            .reports_by_contact(Some("0912345678"), None, 10)
+            .await
+            .unwrap();
+        assert_eq!(found.len(), 1);
+    }
+}
+
+#[tokio::test]
+async fn idempotency_keys_file_once_even_when_concurrent() {
+    for db in all().await {
+        let s = &db.store;
+        s.import_profile(&profile()).await.unwrap();
+        let at = t(2026, 3, 2, 2);
+        let mut handles = Vec::new();
+        for _ in 0..20 {
+            let s = s.clone();
+            handles.push(tokio::spawn(async move {
+                s.submit(new_report("ROADS", at, Some("k-1"))).await
+            }));
+        }
+        let mut codes = HashSet::new();
+        let mut fresh = 0;
+        for h in handles {
+            let c = h.await.unwrap().unwrap();
+            codes.insert(c.code);
+            if !c.replayed {
+                fresh += 1;
+            }
+        }
+        assert_eq!(codes.len(), 1, "{}", db.name);
+        assert_eq!(fresh, 1);
+        let mut other = new_report("ROADS", at, Some("k-1"));
+        other.idempotency = Some(("k-1".into(), "hash-b".into()));
+        assert!(matches!(
+            s.submit(other).await,
+            Err(StoreError::IdempotencyMismatch)
+        ));
+        let page = s
+            .list_reports(&ReportFilter {
+                limit: 100,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(page.items.len(), 1);
+    }
+}
+
+#[tokio::test]
+async fn concurrent_submissions_share_commits_and_all_land() {
+    for db in all().await {
+        let s = &db.store;
+        s.import_profile(&profile()).await.unwrap();
+        let at = t(2026, 3, 2, 2);
+        let mut handles = Vec::new();
+        for i in 0..300 {
+            let s = s.clone();
+            handles.push(tokio::spawn(async move {
+                let mut r = new_report(if i % 2 == 0 { "ROADS" } else { "WATER" }, at, None);
+                r.description = format!("report {i}");
+                s.submit(r).await
+            }));
+        }
+        let mut codes = HashSet::new();
+        for h in handles {
+            codes.insert(h.await.unwrap().unwrap().code);
+        }
+        assert_eq!(codes.len(), 300, "{}", db.name);
+        let mut total = 0;
+        let mut offset = 0;
+        loop {
+            let page = s
+                .list_reports(&ReportFilter {
+                    limit: 100,
+                    offset,
+                    ..Default::default()
+                })
+                .await
+                .unwrap();
+            total += page.items.len();
+            offset += 100;
+            if !page.has_more {
+                break;
+            }
+        }
+        assert_eq!(total, 300);
+        let roads = s
+            .list_reports(&ReportFilter {
+                unit: Some("ROADS".into()),
+                limit: 500,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(roads.items.len(), 150);
+    }
+}
+
+#[tokio::test]
+async fn appending_checks_the_sequence() {
+    for db in all().await {
+        let s = &db.store;
+        s.import_profile(&profile()).await.unwrap();
+        let at = t(2026, 3, 2, 2);
+        let c = s.submit(new_report("ROADS", at, None)).await.unwrap();
+        let r = s.report(c.id).await.unwrap().unwrap();
+        let mut state = State::fold(&s.events(r.id).await.unwrap()).unwrap();
+        state.apply(&EventKind::Started, at);
+        let seq = s
+            .append_event(
+                r.id,
+                2,
+                at,
+                &Actor::staff(1, "A"),
+                &EventKind::Started,
+                &state,
+                &[],
+            )
+            .await
+            .unwrap();
+        assert_eq!(seq, 3);
+        // A second writer that read the old sequence loses.
+        let stale = s
+            .append_event(
+                r.id,
+                2,
+                at,
+                &Actor::staff(2, "B"),
+                &EventKind::Started,
+                &state,
+                &[],
+            )
+            .await;
+        assert!(matches!(stale, Err(StoreError::Conflict(_))), "{}", db.name);
+        let r = s.report(c.id).await.unwrap().unwrap();
+        assert_eq!(r.status, Status::InProgress);
+        assert_eq!(r.last_seq, 3);
+        assert_eq!(s.events(r.id).await.unwrap().len(), 3);
+    }
+}
+
+#[tokio::test]
+async fn filters_narrow_the_list() {
+    for db in all().await {
+        let s = &db.store;
+        s.import_profile(&profile()).await.unwrap();
+        let at = t(2026, 3, 2, 2);
+        s.submit(new_report("ROADS", at, None)).await.unwrap();
+        let mut late = new_report("WATER", at, None);
+        late.due_at = Some(at + Duration::days(1));
+        late.ward = Some("00002".into());
+        late.lat = Some(10.05);
+        late.lon = Some(106.15);
+        s.submit(late).await.unwrap();
+        let f = |f: ReportFilter| async move {
+            s.list_reports(&ReportFilter { limit: 10, ..f })
+                .await
+                .unwrap()
+                .items
+                .len()
+        };
+        assert_eq!(f(ReportFilter::default()).await, 2, "{}", db.name);
+        assert_eq!(
+            f(ReportFilter {
+                ward: Some("00002".into()),
+                ..Default::default()
+            })
+            .await,
+            1
+        );
+        assert_eq!(
+            f(ReportFilter {
+                field: Some("other".into()),
+                ..Default::default()
+            })
+            .await,
+            0
+        );
+        assert_eq!(
+            f(ReportFilter {
+                statuses: vec![Status::New],
+                ..Default::default()
+            })
+            .await,
+            0
+        );
+        assert_eq!(
+            f(ReportFilter {
+                overdue_at: Some(at + Duration::days(2)),
+                ..Default::default()
+            })
+            .await,
+            1
+        );
+        assert_eq!(
+            f(ReportFilter {
+                bbox: Some([106.1, 10.0, 106.2, 10.1]),
+                ..Default::default()
+            })
+            .await,
+            1
+        );
+        assert_eq!(
+            f(ReportFilter {
+                created_from: Some(at + Duration::hours(1)),
+                ..Default::default()
+            })
+            .await,
+            0
+        );
+    }
+}
+
+#[tokio::test]
+async fn jobs_are_claimed_once_retried_and_dead_lettered() {
+    for db in all().await {
+        let s = &db.store;
+        let now = t(2026, 3, 2, 2);
+        let mut jobs: Vec<NewJob> = (0..40)
+            .map(|i| NewJob::new("k", serde_json::json!({ "i": i }), now))
+            .collect();
+        jobs.push(NewJob {
+            dedupe_key: Some("same".into()),
+            ..NewJob::new("k", serde_json::json!({}), now)
+        });
+        jobs.push(NewJob {
+            dedupe_key: Some("same".into()),
+            ..NewJob::new("k", serde_json::json!({}), now)
+        });
+        s.enqueue(&jobs).await.unwrap();
+        // Two workers claiming at once never get the same job.
+        let (a, b) = tokio::join!(
+            s.claim_jobs("w1", now, Duration::seconds(60), 30),
+            s.claim_jobs("w2", now, Duration::seconds(60), 30)
+        );
+        let (a, b) = (a.unwrap(), b.unwrap());
+        let ids_a: HashSet<i64> = a.iter().map(|j| j.id).collect();
+        let ids_b: HashSet<i64> = b.iter().map(|j| j.id).collect();
+        assert!(ids_a.is_disjoint(&ids_b), "{}", db.name);
+        assert_eq!(
+            ids_a.len() + ids_b.len(),
+            41,
+            "the dedupe key made two jobs one"
+        );
+        // Leased jobs are not claimed again until the lease runs out.
+        assert!(
+            s.claim_jobs("w3", now, Duration::seconds(60), 100)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let job = &a[0];
+        s.complete_job(job.id, "w1").await.unwrap();
+        let retry = &a[1];
+        s.fail_job(retry.id, "w1", "boom", Some(now + Duration::seconds(30)))
+            .await
+            .unwrap();
+        let dead = &a[2];
+        s.fail_job(dead.id, "w1", "fatal", None).await.unwrap();
+        // After the lease, w2's unfinished jobs and the retry come back to another worker.
+        let later = now + Duration::seconds(61);
+        let again = s
+            .claim_jobs("w3", later, Duration::seconds(60), 100)
+            .await
+            .unwrap();
+        let again_ids: HashSet<i64> = again.iter().map(|j| j.id).collect();
+        assert!(again_ids.contains(&retry.id));
+        assert!(!again_ids.contains(&job.id));
+        assert!(!again_ids.contains(&dead.id));
+        assert_eq!(again.iter().find(|j| j.id == retry.id).unwrap().attempts, 2);
+        let dead_list = s
+            .jobs(Some(phananh_storage::JobStatus::Dead), 10)
+            .await
+            .unwrap();
+        assert_eq!(dead_list.len(), 1);
+        assert_eq!(dead_list[0].last_error.as_deref(), Some("fatal"));
+        s.retry_job(dead.id, later).await.unwrap();
+        assert!(
+            s.jobs(Some(phananh_storage::JobStatus::Dead), 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        // Completing with a lease someone else now holds changes nothing.
+        s.complete_job(retry.id, "w1").await.unwrap();
+        assert_eq!(
+            s.jobs(Some(phananh_storage::JobStatus::Done), 100)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+    }
+}
+
+#[tokio::test]
+async fn users_and_sessions() {
+    for db in all().await {
+        let s = &db.store;
+        let id = s
+            .create_user(
+                "A@Example.org",
+                "A",
+                phananh_domain::access::Role::UnitStaff,
+                Some("ROADS"),
+                "hash",
+            )
+            .await
+            .unwrap();
+        assert!(matches!(
+            s.create_user(
+                "a@example.org",
+                "B",
+                phananh_domain::access::Role::Admin,
+                None,
+                "h"
+            )
+            .await,
+            Err(StoreError::Conflict(_))
+        ));
+        let u = s.user_by_email("a@example.org").await.unwrap().unwrap();
+        assert_eq!(u.id, id);
+        let now = t(2026, 3, 2, 2);
+        s.create_session("th", id, "csrf", "vi", now + Duration::hours(1))
+            .await
+            .unwrap();
+        assert!(s.session("th", now).await.unwrap().is_some(), "{}", db.name);
+        assert!(
+            s.session("th", now + Duration::hours(2))
+                .await
+                .unwrap()
+                .is_none(),
+            "expired"
+        );
+        s.update_user(
+            id,
+            phananh_domain::access::Role::UnitStaff,
+            Some("ROADS"),
+            false,
+        )
+        .await
+        .unwrap();
+        assert!(
+            s.session("th", now).await.unwrap().is_none(),
+            "a disabled user has no session"
+        );
+    }
+}

@@ -1,0 +1,326 @@
+//! The JSON API, `/api/v1`. `POST /api/v1/reports` is the intake every channel builds on.
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use phananh_app::intake::IntakeRequest;
+use phananh_domain::event::Event;
+use phananh_domain::model::{Actor, Channel, Report, Status};
+use phananh_domain::procedure::Command;
+use phananh_storage::ReportFilter;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::session::{ClientIp, MaybeStaff, Staff};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/openapi.json", get(openapi))
+        .route("/api/v1/reports", post(create_report))
+        .route("/api/v1/reports/{code}", get(public_report))
+        .route("/api/v1/fields", get(fields))
+        .route("/api/v1/wards", get(wards))
+        .route("/api/v1/staff/reports", get(staff_list))
+        .route("/api/v1/staff/reports/{code}", get(staff_report))
+        .route("/api/v1/staff/reports/{code}/actions", post(staff_action))
+}
+
+async fn openapi() -> Response {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        include_str!("openapi.json"),
+    )
+        .into_response()
+}
+
+/// JSON bodies that do not parse get our error format, in Vietnamese and English.
+fn json_error(rejection: JsonRejection) -> ApiError {
+    let status = rejection.status();
+    let (code, vi) = if status == StatusCode::PAYLOAD_TOO_LARGE {
+        ("body_too_large", "Nội dung gửi lên quá lớn")
+    } else if status == StatusCode::UNSUPPORTED_MEDIA_TYPE {
+        (
+            "unsupported_media_type",
+            "Cần gửi JSON (Content-Type: application/json)",
+        )
+    } else {
+        ("malformed_json", "Dữ liệu JSON không đúng định dạng")
+    };
+    ApiError::new(status, code, format!("{vi} / {}", rejection.body_text()))
+}
+
+/// Which channel a submission counts as: web and api by default; a staff session may file
+/// for the hotline. Integrators get their own channel with API keys (Open311).
+#[derive(Deserialize)]
+struct IntakeBody {
+    #[serde(flatten)]
+    request: IntakeRequest,
+    #[serde(default)]
+    channel: Option<String>,
+}
+
+async fn create_report(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    MaybeStaff(staff): MaybeStaff,
+    headers: HeaderMap,
+    body: Result<Json<IntakeBody>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    if staff.is_none() && !state.limits.intake(ip) {
+        return Err(ApiError::rate_limited());
+    }
+    let Json(body) = body.map_err(json_error)?;
+    let key = headers
+        .get("idempotency-key")
+        .map(|v| v.to_str().map(str::to_string))
+        .transpose()
+        .map_err(|_| {
+            ApiError::bad_request(
+                "invalid_idempotency_key",
+                "Idempotency-Key không hợp lệ / invalid Idempotency-Key",
+            )
+        })?;
+    let channel = match body.channel.as_deref() {
+        None | Some("web") => Channel::Web,
+        Some("api") => Channel::Api,
+        Some(other) => match (Channel::parse(other), &staff) {
+            (Some(c), Some(_)) => c,
+            _ => {
+                return Err(ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_channel",
+                    "Kênh không hợp lệ cho yêu cầu này / channel not allowed for this request",
+                ));
+            }
+        },
+    };
+    if let Some(s) = &staff {
+        let token = headers
+            .get("x-csrf-token")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if !s.csrf_ok(token) {
+            return Err(ApiError::csrf());
+        }
+    }
+    let actor = match &staff {
+        Some(s) => Actor::staff(s.principal.user_id, &s.principal.name),
+        None => Actor::citizen(),
+    };
+    let receipt = state
+        .app
+        .submit(body.request, channel, actor, None, key)
+        .await?;
+    let status = if receipt.replayed {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    let catalog = state.app.catalog().await;
+    let body = json!({
+        "code": receipt.code,
+        "status": receipt.status,
+        "status_label": receipt.status.label_vi(),
+        "unit": receipt.unit,
+        "unit_name": catalog.unit_name(&receipt.unit),
+        "ward": receipt.ward,
+        "ward_name": receipt.ward.as_deref().map(|w| catalog.ward_name(w)),
+        "due_at": receipt.due_at,
+        "replayed": receipt.replayed,
+        "url": format!("/api/v1/reports/{}", receipt.code),
+        "message": format!("Đã tiếp nhận phản ánh. Mã hồ sơ của bạn: {} / Report received, tracking code {}", receipt.code, receipt.code),
+    });
+    let mut response = (status, Json(body)).into_response();
+    if receipt.replayed {
+        response.headers_mut().insert(
+            "idempotency-replayed",
+            axum::http::HeaderValue::from_static("true"),
+        );
+    }
+    Ok(response)
+}
+
+/// The public JSON of a report: no personal data, no staff names, no internal notes.
+pub fn public_json(report: &Report, events: &[Event], catalog: &phananh_app::Catalog) -> Value {
+    json!({
+        "code": report.code,
+        "field": report.field,
+        "field_name": catalog.field_name(&report.field),
+        "description": report.description,
+        "lat": report.lat,
+        "lon": report.lon,
+        "ward": report.ward,
+        "ward_name": report.ward.as_deref().map(|w| catalog.ward_name(w)),
+        "channel": report.channel,
+        "status": report.status,
+        "status_label": report.status.label_vi(),
+        "unit": report.unit,
+        "unit_name": catalog.unit_name(&report.unit),
+        "due_at": report.due_at,
+        "created_at": report.created_at,
+        "updated_at": report.updated_at,
+        "history": events.iter().map(|e| json!({
+            "at": e.at,
+            "type": e.kind.type_name(),
+            "by": e.actor.kind,
+            "text": e.kind.summary_vi(),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+async fn public_report(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let (report, events) = state.app.public_report(&code).await?;
+    let catalog = state.app.catalog().await;
+    Ok(Json(public_json(&report, &events, &catalog)))
+}
+
+async fn fields(State(state): State<AppState>) -> Json<Value> {
+    let c = state.app.catalog().await;
+    Json(json!(
+        c.fields
+            .iter()
+            .map(|f| json!({
+                "code": f.code, "name_vi": f.name_vi, "name_en": f.name_en, "icon": f.icon,
+                "resolve_days": f.resolve_days,
+            }))
+            .collect::<Vec<_>>()
+    ))
+}
+
+async fn wards(State(state): State<AppState>) -> Json<Value> {
+    let c = state.app.catalog().await;
+    Json(json!(
+        c.wards
+            .iter()
+            .map(|w| json!({
+                "code": w.code, "name_vi": w.name_vi, "name_en": w.name_en,
+            }))
+            .collect::<Vec<_>>()
+    ))
+}
+
+fn require(staff: Option<Staff>) -> Result<Staff, ApiError> {
+    staff.ok_or_else(ApiError::unauthorized)
+}
+
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    pub status: Option<String>,
+    pub field: Option<String>,
+    pub ward: Option<String>,
+    pub unit: Option<String>,
+    pub overdue: Option<String>,
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+}
+
+impl ListQuery {
+    pub fn filter(&self, now: chrono::DateTime<chrono::Utc>) -> Result<ReportFilter, ApiError> {
+        let nonempty = |s: &Option<String>| {
+            s.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+        };
+        let mut statuses = Vec::new();
+        if let Some(s) = nonempty(&self.status) {
+            for part in s.split(',') {
+                statuses.push(Status::parse(part.trim()).ok_or_else(|| {
+                    ApiError::bad_request(
+                        "invalid_status",
+                        format!("Trạng thái không hợp lệ / unknown status: {part}"),
+                    )
+                })?);
+            }
+        }
+        let per_page = self.per_page.unwrap_or(50).clamp(1, 200);
+        let page = self.page.unwrap_or(1).max(1);
+        Ok(ReportFilter {
+            unit: nonempty(&self.unit),
+            statuses,
+            field: nonempty(&self.field),
+            ward: nonempty(&self.ward),
+            overdue_at: matches!(self.overdue.as_deref(), Some("1" | "true" | "on")).then_some(now),
+            limit: per_page,
+            offset: (page - 1) * per_page,
+            ..ReportFilter::default()
+        })
+    }
+}
+
+fn staff_json(r: &Report, catalog: &phananh_app::Catalog) -> Value {
+    json!({
+        "code": r.code, "field": r.field, "field_name": catalog.field_name(&r.field),
+        "description": r.description, "lat": r.lat, "lon": r.lon, "address": r.address,
+        "ward": r.ward, "channel": r.channel, "status": r.status, "unit": r.unit,
+        "assignee": r.assignee, "due_at": r.due_at, "paused_at": r.paused_at,
+        "created_at": r.created_at, "updated_at": r.updated_at,
+    })
+}
+
+async fn staff_list(
+    State(state): State<AppState>,
+    MaybeStaff(staff): MaybeStaff,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let staff = require(staff)?;
+    let filter = q.filter(state.app.clock.now())?;
+    let page = state.app.staff_list(&staff.principal, filter).await?;
+    let catalog = state.app.catalog().await;
+    Ok(Json(json!({
+        "items": page.items.iter().map(|r| staff_json(r, &catalog)).collect::<Vec<_>>(),
+        "has_more": page.has_more,
+    })))
+}
+
+async fn staff_report(
+    State(state): State<AppState>,
+    MaybeStaff(staff): MaybeStaff,
+    Path(code): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let staff = require(staff)?;
+    let view = state.app.staff_report(&staff.principal, &code).await?;
+    let catalog = state.app.catalog().await;
+    let mut body = staff_json(&view.report, &catalog);
+    body["overdue"] = json!(view.overdue);
+    body["reporter"] = json!(view.reporter);
+    body["actions"] = json!(view.actions);
+    body["history"] = json!(
+        view.events
+            .iter()
+            .map(|e| json!({
+                "seq": e.seq, "at": e.at, "actor": e.actor, "event": e.kind,
+            }))
+            .collect::<Vec<_>>()
+    );
+    Ok(Json(body))
+}
+
+async fn staff_action(
+    State(state): State<AppState>,
+    MaybeStaff(staff): MaybeStaff,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+    body: Result<Json<Command>, JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let staff = require(staff)?;
+    let token = headers
+        .get("x-csrf-token")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !staff.csrf_ok(token) {
+        return Err(ApiError::csrf());
+    }
+    let Json(command) = body.map_err(json_error)?;
+    let report = state.app.act(&staff.principal, &code, command).await?;
+    let catalog = state.app.catalog().await;
+    Ok(Json(staff_json(&report, &catalog)))
+}

@@ -1,0 +1,415 @@
+//! The staff console: server-rendered pages, Vietnamese first, every form with a CSRF token.
+
+mod admin;
+mod queue;
+mod report;
+
+use axum::Form;
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use chrono::{DateTime, Utc};
+use maud::{DOCTYPE, Markup, html};
+use phananh_app::AppError;
+use phananh_domain::access::Role;
+use phananh_domain::calendar::to_local;
+use phananh_domain::model::Status;
+use serde::Deserialize;
+
+use crate::error::status_of;
+use crate::session::{
+    ClientIp, LANG_COOKIE, LOGIN_CSRF_COOKIE, MaybeStaff, SESSION_COOKIE, Staff, cookie, lang_of,
+    same_token, set_cookie,
+};
+use crate::{AppState, Lang};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/static/app.css", get(css))
+        .route(
+            "/static/console.js",
+            get(|| {
+                asset(
+                    "text/javascript; charset=utf-8",
+                    include_bytes!("../../assets/console.js"),
+                )
+            }),
+        )
+        .route(
+            "/static/leaflet/leaflet.js",
+            get(|| {
+                asset(
+                    "text/javascript; charset=utf-8",
+                    include_bytes!("../../assets/leaflet/leaflet.js"),
+                )
+            }),
+        )
+        .route(
+            "/static/leaflet/leaflet.css",
+            get(|| {
+                asset(
+                    "text/css; charset=utf-8",
+                    include_bytes!("../../assets/leaflet/leaflet.css"),
+                )
+            }),
+        )
+        .route(
+            "/static/leaflet/images/marker-icon.png",
+            get(|| {
+                asset(
+                    "image/png",
+                    include_bytes!("../../assets/leaflet/images/marker-icon.png"),
+                )
+            }),
+        )
+        .route(
+            "/static/leaflet/images/marker-icon-2x.png",
+            get(|| {
+                asset(
+                    "image/png",
+                    include_bytes!("../../assets/leaflet/images/marker-icon-2x.png"),
+                )
+            }),
+        )
+        .route(
+            "/static/leaflet/images/marker-shadow.png",
+            get(|| {
+                asset(
+                    "image/png",
+                    include_bytes!("../../assets/leaflet/images/marker-shadow.png"),
+                )
+            }),
+        )
+        .route("/login", get(login_page).post(login))
+        .route("/logout", post(logout))
+        .route("/lang", post(set_lang))
+        .merge(queue::routes())
+        .merge(report::routes())
+        .merge(admin::routes())
+}
+
+/// An embedded static file.
+async fn asset(content_type: &'static str, bytes: &'static [u8]) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+async fn css() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../assets/app.css"),
+    )
+        .into_response()
+}
+
+/// Local time in the city, as people read it.
+pub fn when(t: DateTime<Utc>) -> String {
+    to_local(t).format("%H:%M %d/%m/%Y").to_string()
+}
+
+pub fn status_badge(status: Status, lang: Lang) -> Markup {
+    html! { span class={"badge " (status.as_str())} { (lang.t(status.label_vi(), status.label_en())) } }
+}
+
+/// The page frame. `staff` is None on the login page.
+pub fn page(title: &str, lang: Lang, staff: Option<&Staff>, body: Markup) -> Html<String> {
+    let markup = html! {
+        (DOCTYPE)
+        html lang=(lang.code()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · phananh" }
+                link rel="stylesheet" href="/static/app.css";
+            }
+            body {
+                a class="skip" href="#main" { (lang.t("Bỏ qua điều hướng", "Skip to content")) }
+                header class="top" {
+                    a class="brand" href="/console" { "phananh · " (lang.t("Tiếp nhận phản ánh", "Citizen reports")) }
+                    @if let Some(s) = staff {
+                        nav aria-label=(lang.t("Chính", "Main")) {
+                            a href="/console" { (lang.t("Hàng đợi", "Queue")) }
+                            @if matches!(s.principal.role, Role::Triage | Role::Admin | Role::Supervisor) {
+                                a href="/console/triage" { (lang.t("Bàn điều phối", "Triage desk")) }
+                            }
+                            @if s.principal.role == Role::Admin {
+                                a href="/console/admin" { (lang.t("Quản trị", "Administration")) }
+                            }
+                        }
+                        div class="me" {
+                            span { (s.principal.name) " · " (s.principal.role.label_vi()) }
+                            (lang_switch(lang, &s.csrf))
+                            form class="inline" method="post" action="/logout" {
+                                input type="hidden" name="csrf" value=(s.csrf);
+                                button class="secondary" type="submit" { (lang.t("Đăng xuất", "Log out")) }
+                            }
+                        }
+                    }
+                }
+                main id="main" { (body) }
+            }
+        }
+    };
+    Html(markup.into_string())
+}
+
+fn lang_switch(lang: Lang, csrf: &str) -> Markup {
+    let other = if lang == Lang::Vi { "en" } else { "vi" };
+    html! {
+        form class="inline" method="post" action="/lang" {
+            input type="hidden" name="csrf" value=(csrf);
+            input type="hidden" name="lang" value=(other);
+            button class="secondary" type="submit" lang=(other) { (if lang == Lang::Vi { "English" } else { "Tiếng Việt" }) }
+        }
+    }
+}
+
+/// An error shown as a page (for people), with the right status code.
+pub fn error_page(e: &AppError, lang: Lang, staff: Option<&Staff>) -> Response {
+    let status = status_of(e);
+    if status.is_server_error() {
+        tracing::error!(error = %e, "page failed");
+    }
+    let (title, detail) = match e {
+        AppError::NotFound => (
+            lang.t("Không tìm thấy", "Not found"),
+            lang.t(
+                "Không có hồ sơ hoặc trang này.",
+                "There is no such report or page.",
+            )
+            .to_string(),
+        ),
+        _ => (
+            lang.t("Không thực hiện được", "Could not do that"),
+            e.message(),
+        ),
+    };
+    (
+        status,
+        page(
+            title,
+            lang,
+            staff,
+            html! {
+                h1 { (title) }
+                div class="error" role="alert" { (detail) }
+                p { a href="/console" { (lang.t("Về hàng đợi", "Back to the queue")) } }
+            },
+        ),
+    )
+        .into_response()
+}
+
+pub fn csrf_failed(lang: Lang, staff: Option<&Staff>) -> Response {
+    (StatusCode::FORBIDDEN, page(lang.t("Phiên không hợp lệ", "Invalid session"), lang, staff, html! {
+        h1 { (lang.t("Phiên làm việc không hợp lệ", "Invalid form token")) }
+        div class="error" role="alert" {
+            (lang.t("Biểu mẫu đã hết hạn hoặc không hợp lệ (CSRF). Vui lòng tải lại trang và thử lại.",
+                    "The form expired or is not valid (CSRF). Reload the page and try again."))
+        }
+    }))
+        .into_response()
+}
+
+async fn home(MaybeStaff(staff): MaybeStaff, headers: HeaderMap) -> Response {
+    if staff.is_some() {
+        return Redirect::to("/console").into_response();
+    }
+    let lang = lang_of(&headers);
+    page("phananh", lang, None, html! {
+        h1 { (lang.t("Hệ thống tiếp nhận và xử lý phản ánh của người dân", "Citizen reports: intake and handling")) }
+        div class="card" {
+            p { (lang.t("Tra cứu phản ánh theo mã hồ sơ qua API:", "Look up a report by its tracking code through the API:")) " " code { "GET /api/v1/reports/{code}" } }
+            p { a href="/login" class="button" { (lang.t("Cán bộ đăng nhập", "Staff log in")) } }
+            p class="muted" { a href="/api/v1/openapi.json" { "OpenAPI" } " · " a href="/healthz" { "healthz" } }
+        }
+    })
+    .into_response()
+}
+
+fn login_form(lang: Lang, csrf: &str, email: &str, error: Option<&str>) -> Html<String> {
+    page(
+        lang.t("Đăng nhập", "Log in"),
+        lang,
+        None,
+        html! {
+            div class="card" style="max-width:420px;margin:2rem auto" {
+                h1 { (lang.t("Đăng nhập cán bộ", "Staff log in")) }
+                @if let Some(e) = error { div class="error" role="alert" { (e) } }
+                form method="post" action="/login" {
+                    input type="hidden" name="csrf" value=(csrf);
+                    label for="email" { "Email" }
+                    input id="email" name="email" type="email" autocomplete="username" required value=(email) style="width:100%";
+                    label for="password" { (lang.t("Mật khẩu", "Password")) }
+                    input id="password" name="password" type="password" autocomplete="current-password" required style="width:100%";
+                    p { button type="submit" { (lang.t("Đăng nhập", "Log in")) } }
+                }
+            }
+        },
+    )
+}
+
+fn with_login_csrf(
+    lang: Lang,
+    secure: bool,
+    email: &str,
+    error: Option<&str>,
+    status: StatusCode,
+) -> Response {
+    let csrf = phananh_app::auth::random_token();
+    let mut r = (status, login_form(lang, &csrf, email, error)).into_response();
+    if let Ok(v) = set_cookie(LOGIN_CSRF_COOKIE, &csrf, 3600, secure).parse() {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+    r
+}
+
+async fn login_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    with_login_csrf(
+        lang_of(&headers),
+        state.config.secure_cookies,
+        "",
+        None,
+        StatusCode::OK,
+    )
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    email: String,
+    password: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+async fn login(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    let lang = lang_of(&headers);
+    let secure = state.config.secure_cookies;
+    let expected = cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
+    if !same_token(&expected, &form.csrf) {
+        return csrf_failed(lang, None);
+    }
+    if !state.limits.login(ip, &form.email) {
+        let msg = lang.t(
+            "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau ít phút.",
+            "Too many attempts. Try again in a few minutes.",
+        );
+        return with_login_csrf(
+            lang,
+            secure,
+            &form.email,
+            Some(msg),
+            StatusCode::TOO_MANY_REQUESTS,
+        );
+    }
+    match state
+        .app
+        .login(&form.email, &form.password, lang.code())
+        .await
+    {
+        Ok((token, _)) => {
+            let mut r = Redirect::to("/console").into_response();
+            let hours = phananh_app::auth::SESSION_HOURS * 3600;
+            for c in [
+                set_cookie(SESSION_COOKIE, &token, hours, secure),
+                set_cookie(LOGIN_CSRF_COOKIE, "", 0, secure),
+            ] {
+                if let Ok(v) = c.parse() {
+                    r.headers_mut().append(header::SET_COOKIE, v);
+                }
+            }
+            r
+        }
+        Err(AppError::BadCredentials) => {
+            let msg = lang.t("Sai email hoặc mật khẩu.", "Wrong email or password.");
+            with_login_csrf(
+                lang,
+                secure,
+                &form.email,
+                Some(msg),
+                StatusCode::UNAUTHORIZED,
+            )
+        }
+        Err(e) => error_page(&e, lang, None),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    pub csrf: String,
+    #[serde(default)]
+    pub lang: String,
+}
+
+async fn logout(
+    State(state): State<AppState>,
+    staff: Staff,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    if !staff.csrf_ok(&form.csrf) {
+        return csrf_failed(staff.lang, Some(&staff));
+    }
+    let _ = state.app.logout(&staff.token).await;
+    let mut r = Redirect::to("/login").into_response();
+    if let Ok(v) = set_cookie(SESSION_COOKIE, "", 0, state.config.secure_cookies).parse() {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+    r
+}
+
+async fn set_lang(
+    State(state): State<AppState>,
+    staff: Staff,
+    headers: HeaderMap,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    if !staff.csrf_ok(&form.csrf) {
+        return csrf_failed(staff.lang, Some(&staff));
+    }
+    let lang = Lang::parse(&form.lang);
+    let _ = state
+        .app
+        .store
+        .set_session_lang(&phananh_app::auth::token_hash(&staff.token), lang.code())
+        .await;
+    let back = headers
+        .get(header::REFERER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|r| r.find("/console").map(|i| r[i..].to_string()))
+        .unwrap_or_else(|| "/console".into());
+    let mut r = Redirect::to(&back).into_response();
+    if let Ok(v) = set_cookie(
+        LANG_COOKIE,
+        lang.code(),
+        365 * 86400,
+        state.config.secure_cookies,
+    )
+    .parse()
+    {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+    r
+}
+
+/// Renders a hidden CSRF field.
+pub fn csrf_field(staff: &Staff) -> Markup {
+    html! { input type="hidden" name="csrf" value=(staff.csrf); }
+}

@@ -1,0 +1,302 @@
+//! The report page: the record, the reporter (staff only), the whole history, and one form
+//! for every action this person may take now.
+
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use maud::{Markup, html};
+use phananh_app::AppError;
+use phananh_app::reports::ReportView;
+use phananh_domain::model::ActorKind;
+use phananh_domain::procedure::{Action, Command};
+use phananh_domain::profile::UnitKind;
+use serde::Deserialize;
+
+use super::{csrf_failed, csrf_field, error_page, page, status_badge, when};
+use crate::session::Staff;
+use crate::{AppState, Lang};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/console/reports/{code}", get(show))
+        .route("/console/reports/{code}/actions", post(act))
+}
+
+async fn show(State(state): State<AppState>, staff: Staff, Path(code): Path<String>) -> Response {
+    match state.app.staff_report(&staff.principal, &code).await {
+        Ok(view) => render(&state, &staff, &view, None).await.into_response(),
+        Err(e) => error_page(&e, staff.lang, Some(&staff)),
+    }
+}
+
+async fn render(
+    state: &AppState,
+    staff: &Staff,
+    view: &ReportView,
+    error: Option<String>,
+) -> axum::response::Html<String> {
+    let lang = staff.lang;
+    let catalog = state.app.catalog().await;
+    let r = &view.report;
+    let staff_of_unit = if view.actions.contains(&Action::AssignStaff) {
+        state
+            .app
+            .store
+            .users()
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|u| u.active && u.unit.as_deref() == Some(r.unit.as_str()))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let assignable: Vec<_> = catalog
+        .units
+        .iter()
+        .filter(|u| u.kind != UnitKind::Triage && u.code != r.unit)
+        .collect();
+    let form = |action: Action, inner: Markup| -> Markup {
+        html! {
+            details {
+                summary { (lang.t(action.label_vi(), action.label_en())) }
+                form method="post" action={"/console/reports/" (r.code) "/actions"} {
+                    (csrf_field(staff))
+                    input type="hidden" name="action" value=(action.as_str());
+                    (inner)
+                    p { button type="submit" class=(if matches!(action, Action::Reject) { "danger" } else { "" }) { (lang.t("Xác nhận", "Confirm")) } }
+                }
+            }
+        }
+    };
+    let text = |name: &str, vi: &str, en: &str, required: bool| -> Markup {
+        let id = format!("{name}-{}", rand_id(vi));
+        html! {
+            label for=(id) { (lang.t(vi, en)) }
+            textarea id=(id) name=(name) required[required] maxlength="5000" {}
+        }
+    };
+    let unit_select = || -> Markup {
+        html! {
+            label for="unit" { (lang.t("Đơn vị", "Unit")) }
+            select id="unit" name="unit" required {
+                @for u in &assignable { option value=(u.code) { (u.name_vi) @if u.sample { " (" (lang.t("mẫu", "sample")) ")" } } }
+            }
+        }
+    };
+    page(
+        &r.code,
+        lang,
+        Some(staff),
+        html! {
+            h1 { (lang.t("Hồ sơ", "Report")) " " span class="code" { (r.code) } " " (status_badge(r.status, lang))
+                @if view.overdue { " " span class="badge overdue" { (lang.t("Quá hạn", "Overdue")) } } }
+            @if let Some(e) = error { div class="error" role="alert" { (e) } }
+            div class="grid" {
+                div {
+                    div class="card" {
+                        dl class="facts" {
+                            dt { (lang.t("Lĩnh vực", "Field")) } dd { (catalog.field_name(&r.field)) }
+                            dt { (lang.t("Nội dung", "Description")) } dd { (r.description) }
+                            dt { (lang.t("Phường, xã", "Ward")) } dd { (r.ward.as_deref().map(|w| catalog.ward_name(w)).unwrap_or_else(|| "—".into())) }
+                            dt { (lang.t("Địa chỉ", "Address")) } dd { (r.address.as_deref().unwrap_or("—")) }
+                            dt { (lang.t("Vị trí", "Location")) } dd {
+                                @if let (Some(lat), Some(lon)) = (r.lat, r.lon) {
+                                    (format!("{lat:.6}, {lon:.6}")) " · "
+                                    a href=(format!("https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=18/{lat}/{lon}")) rel="noopener" target="_blank" { (lang.t("Xem bản đồ", "Open map")) }
+                                } @else { "—" }
+                            }
+                            dt { (lang.t("Kênh", "Channel")) } dd { (r.channel.label_vi()) }
+                            dt { (lang.t("Đơn vị xử lý", "Unit")) } dd { (catalog.unit_name(&r.unit)) }
+                            dt { (lang.t("Hạn xử lý", "Due")) } dd { (r.due_at.map(when).unwrap_or_else(|| "—".into()))
+                                @if r.paused_at.is_some() { " " span class="muted" { (lang.t("(tạm dừng, chờ bổ sung)", "(paused, waiting for information)")) } } }
+                            dt { (lang.t("Tiếp nhận", "Received")) } dd { (when(r.created_at)) }
+                        }
+                        @if let (Some(lat), Some(lon)) = (r.lat, r.lon) {
+                            div id="map" role="img" aria-label=(lang.t("Bản đồ vị trí phản ánh", "Map of the report's location"))
+                                data-lat=(lat) data-lon=(lon) data-tiles=(state.config.tile_url) data-attribution=(state.config.tile_attribution) style="margin-top:1rem" {}
+                            link rel="stylesheet" href="/static/leaflet/leaflet.css";
+                            script src="/static/leaflet/leaflet.js" {}
+                            script src="/static/console.js" {}
+                        }
+                    }
+                    h2 { (lang.t("Lịch sử xử lý", "History")) }
+                    div class="card" {
+                        ol class="history" {
+                            @for e in &view.events {
+                                li {
+                                    div class="when" { (when(e.at)) " · "
+                                        (match e.actor.kind {
+                                            ActorKind::Citizen => lang.t("Người phản ánh", "Citizen").to_string(),
+                                            ActorKind::System => lang.t("Hệ thống", "System").to_string(),
+                                            ActorKind::Integrator => format!("{} {}", lang.t("Đối tác", "Integrator"), e.actor.id.as_deref().unwrap_or("")),
+                                            ActorKind::Staff => e.actor.name.clone().unwrap_or_default(),
+                                        })
+                                        @if !e.kind.is_public() { " · " span class="badge" { (lang.t("nội bộ", "internal")) } }
+                                    }
+                                    div { (e.kind.summary_vi()) }
+                                }
+                            }
+                        }
+                    }
+                }
+                div {
+                    @if let Some(p) = &view.reporter {
+                        div class="card" {
+                            h2 style="margin-top:0" { (lang.t("Người phản ánh (dữ liệu cá nhân)", "Reporter (personal data)")) }
+                            dl class="facts" {
+                                dt { (lang.t("Họ tên", "Name")) } dd { (p.name.as_deref().unwrap_or("—")) }
+                                dt { (lang.t("Điện thoại", "Phone")) } dd { (p.phone.as_deref().unwrap_or("—")) }
+                                dt { "Email" } dd { (p.email.as_deref().unwrap_or("—")) }
+                            }
+                        }
+                    }
+                    div class="card actions" {
+                        h2 style="margin-top:0" { (lang.t("Thao tác", "Actions")) }
+                        @if view.actions.is_empty() { p class="muted" { (lang.t("Bạn chỉ có quyền xem hồ sơ này.", "You can only view this report.")) } }
+                        @for a in &view.actions {
+                            @match a {
+                                Action::Assign => (form(*a, html! { (unit_select()) (text("note", "Ghi chú (không bắt buộc)", "Note (optional)", false)) })),
+                                Action::Transfer => (form(*a, html! { (unit_select()) (text("reason", "Lý do chuyển", "Reason", true)) })),
+                                Action::AssignStaff => (form(*a, html! {
+                                    label for="assignee" { (lang.t("Cán bộ", "Staff member")) }
+                                    select id="assignee" name="assignee" {
+                                        option value="" { (lang.t("— Bỏ phân công —", "— Nobody —")) }
+                                        @for u in &staff_of_unit { option value=(u.id) { (u.name) } }
+                                    }
+                                })),
+                                Action::Start | Action::Close => (form(*a, html! {})),
+                                Action::RequestInfo => (form(*a, text("question", "Nội dung cần bổ sung", "What is needed", true))),
+                                Action::ProvideInfo => (form(*a, text("answer", "Thông tin người dân bổ sung", "The citizen's answer", true))),
+                                Action::Resolve => (form(*a, text("note", "Kết quả xử lý", "What was done", true))),
+                                Action::Reject | Action::ReturnToTriage | Action::Reopen => (form(*a, text("reason", "Lý do", "Reason", true))),
+                                Action::Comment => (form(*a, html! {
+                                    (text("text", "Ghi chú", "Note", true))
+                                    label { input type="checkbox" name="public" value="1"; " " (lang.t("Công khai cho người dân", "Visible to the public")) }
+                                })),
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    )
+}
+
+/// A short stable suffix so ids in several forms on one page do not clash.
+fn rand_id(s: &str) -> String {
+    format!(
+        "{:x}",
+        s.bytes()
+            .fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(b as u32))
+    )
+}
+
+#[derive(Deserialize, Default)]
+pub struct ActionForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    unit: String,
+    #[serde(default)]
+    assignee: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    note: String,
+    #[serde(default)]
+    text: String,
+    #[serde(default)]
+    question: String,
+    #[serde(default)]
+    answer: String,
+    #[serde(default)]
+    public: String,
+}
+
+fn command(f: &ActionForm, lang: Lang) -> Result<Command, AppError> {
+    let action = Action::parse(&f.action).ok_or_else(|| {
+        AppError::invalid(
+            "action",
+            "unknown_action",
+            "Thao tác không hợp lệ",
+            "Unknown action",
+        )
+    })?;
+    let _ = lang;
+    Ok(match action {
+        Action::Assign => Command::Assign {
+            unit: f.unit.clone(),
+            assignee: None,
+            note: Some(f.note.clone()),
+        },
+        Action::AssignStaff => Command::AssignStaff {
+            assignee: f.assignee.trim().parse().ok(),
+        },
+        Action::Start => Command::Start,
+        Action::RequestInfo => Command::RequestInfo {
+            question: f.question.clone(),
+        },
+        Action::ProvideInfo => Command::ProvideInfo {
+            answer: f.answer.clone(),
+        },
+        Action::Resolve => Command::Resolve {
+            note: f.note.clone(),
+            photo: None,
+        },
+        Action::Close => Command::Close {
+            note: Some(f.note.clone()),
+        },
+        Action::Reject => Command::Reject {
+            reason: f.reason.clone(),
+        },
+        Action::ReturnToTriage => Command::ReturnToTriage {
+            reason: f.reason.clone(),
+        },
+        Action::Transfer => Command::Transfer {
+            to: f.unit.clone(),
+            reason: f.reason.clone(),
+        },
+        Action::Reopen => Command::Reopen {
+            reason: f.reason.clone(),
+        },
+        Action::Comment => Command::Comment {
+            text: f.text.clone(),
+            public: f.public == "1",
+        },
+    })
+}
+
+async fn act(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(code): Path<String>,
+    Form(form): Form<ActionForm>,
+) -> Response {
+    if !staff.csrf_ok(&form.csrf) {
+        return csrf_failed(staff.lang, Some(&staff));
+    }
+    let result = match command(&form, staff.lang) {
+        Ok(cmd) => state.app.act(&staff.principal, &code, cmd).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(_) => Redirect::to(&format!("/console/reports/{code}")).into_response(),
+        Err(AppError::NotFound) => error_page(&AppError::NotFound, staff.lang, Some(&staff)),
+        Err(e) => {
+            // Show the page again with the reason, keeping the person where they were.
+            let status = crate::error::status_of(&e);
+            match state.app.staff_report(&staff.principal, &code).await {
+                Ok(view) => (
+                    status,
+                    render(&state, &staff, &view, Some(e.message())).await,
+                )
+                    .into_response(),
+                Err(e2) => error_page(&e2, staff.lang, Some(&staff)),
+            }
+        }
+    }
+}

@@ -1,0 +1,120 @@
+//! HTTP for phananh. Handlers are thin: extract, call one use case of `phananh_app`, render.
+//!
+//! - `/api/v1/...`: the JSON API (intake for every channel, public report view, staff
+//!   actions), described by `/api/v1/openapi.json`.
+//! - `/console/...`: the staff console, server-rendered, Vietnamese first.
+//! - `/healthz`, `/metrics`: operations.
+
+mod api;
+mod console;
+mod error;
+mod i18n;
+mod ops;
+mod ratelimit;
+mod session;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, header};
+use phananh_app::App;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+pub use i18n::Lang;
+
+/// Settings of the HTTP layer.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// Reports per minute one IP may file anonymously (0: no limit, for benchmarks).
+    pub intake_per_minute: u32,
+    /// Login attempts per minute per IP and per email.
+    pub login_per_minute: u32,
+    /// Set the `Secure` flag on cookies (off only for plain-HTTP development).
+    pub secure_cookies: bool,
+    /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
+    pub trust_forwarded_for: bool,
+    /// Largest request body accepted, in bytes.
+    pub max_body: usize,
+    /// Map tiles (Leaflet URL template) and their attribution.
+    pub tile_url: String,
+    pub tile_attribution: String,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig {
+            intake_per_minute: 30,
+            login_per_minute: 10,
+            secure_cookies: true,
+            trust_forwarded_for: false,
+            max_body: 256 * 1024,
+            tile_url: "https://tile.openstreetmap.org/{z}/{x}/{y}.png".into(),
+            tile_attribution: "© OpenStreetMap contributors".into(),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub app: App,
+    pub config: Arc<WebConfig>,
+    limits: Arc<ratelimit::Limits>,
+    metrics: Arc<ops::HttpMetrics>,
+}
+
+impl AppState {
+    pub fn new(app: App, config: WebConfig) -> AppState {
+        AppState {
+            limits: Arc::new(ratelimit::Limits::new(&config)),
+            config: Arc::new(config),
+            app,
+            metrics: Arc::new(ops::HttpMetrics::default()),
+        }
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    let max_body = state.config.max_body;
+    Router::new()
+        .merge(api::routes())
+        .merge(console::routes())
+        .merge(ops::routes())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            ops::count_requests,
+        ))
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serves until `shutdown` resolves, then lets requests in flight finish (graceful).
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// How long a graceful shutdown may wait for requests in flight.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);

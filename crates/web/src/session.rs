@@ -1,0 +1,151 @@
+//! The signed-in staff member, from the session cookie; CSRF checks; the client address.
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::HeaderMap;
+use axum::http::request::Parts;
+use phananh_app::auth::principal;
+use phananh_domain::access::Principal;
+use subtle::ConstantTimeEq;
+
+use crate::{AppState, Lang};
+
+pub const SESSION_COOKIE: &str = "phananh_session";
+pub const LANG_COOKIE: &str = "phananh_lang";
+/// Double-submit cookie for the login form, which comes before any session.
+pub const LOGIN_CSRF_COOKIE: &str = "phananh_login_csrf";
+
+/// A cookie's value from the request headers.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+pub fn set_cookie(name: &str, value: &str, max_age_secs: i64, secure: bool) -> String {
+    format!(
+        "{name}={value}; Path=/; Max-Age={max_age_secs}; HttpOnly; SameSite=Lax{}",
+        if secure { "; Secure" } else { "" }
+    )
+}
+
+/// Constant-time comparison for tokens.
+pub fn same_token(a: &str, b: &str) -> bool {
+    !a.is_empty() && a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
+}
+
+/// The language for people who are not signed in: cookie, then Accept-Language.
+pub fn lang_of(headers: &HeaderMap) -> Lang {
+    if let Some(l) = cookie(headers, LANG_COOKIE) {
+        return Lang::parse(&l);
+    }
+    let accept = headers
+        .get(axum::http::header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if accept.trim_start().to_ascii_lowercase().starts_with("en") {
+        Lang::En
+    } else {
+        Lang::Vi
+    }
+}
+
+/// The client's address (from `X-Forwarded-For` only when configured to trust it).
+pub struct ClientIp(pub IpAddr);
+
+impl FromRequestParts<AppState> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if state.config.trust_forwarded_for
+            && let Some(ip) = parts
+                .headers
+                .get("x-forwarded-for")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split(',').next())
+                .and_then(|v| v.trim().parse().ok())
+        {
+            return Ok(ClientIp(ip));
+        }
+        let ip = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip())
+            .unwrap_or(IpAddr::from([127, 0, 0, 1]));
+        Ok(ClientIp(ip))
+    }
+}
+
+/// A signed-in staff member. Extracting it fails with "not signed in" (a redirect to the
+/// login page for pages, 401 for the API).
+#[derive(Clone)]
+pub struct Staff {
+    pub principal: Principal,
+    pub csrf: String,
+    pub lang: Lang,
+    pub token: String,
+}
+
+impl Staff {
+    /// Checks a submitted CSRF token against the session's.
+    pub fn csrf_ok(&self, submitted: &str) -> bool {
+        same_token(&self.csrf, submitted)
+    }
+}
+
+pub struct NotSignedIn;
+
+impl FromRequestParts<AppState> for Staff {
+    type Rejection = NotSignedIn;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = cookie(&parts.headers, SESSION_COOKIE).ok_or(NotSignedIn)?;
+        let session = state
+            .app
+            .session(&token)
+            .await
+            .ok()
+            .flatten()
+            .ok_or(NotSignedIn)?;
+        Ok(Staff {
+            principal: principal(&session.user),
+            csrf: session.csrf,
+            lang: Lang::parse(&session.lang),
+            token,
+        })
+    }
+}
+
+/// Like [`Staff`] but optional.
+pub struct MaybeStaff(pub Option<Staff>);
+
+impl FromRequestParts<AppState> for MaybeStaff {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(MaybeStaff(
+            Staff::from_request_parts(parts, state).await.ok(),
+        ))
+    }
+}
+
+impl axum::response::IntoResponse for NotSignedIn {
+    fn into_response(self) -> axum::response::Response {
+        axum::response::Redirect::to("/login").into_response()
+    }
+}

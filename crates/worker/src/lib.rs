@@ -1,0 +1,252 @@
+//! The worker: runs the jobs of the outbox in-process.
+//!
+//! Each `phananh` process runs one worker with its own id. It claims due jobs with a lease
+//! (see `phananh_storage::Store::claim_jobs`), runs each, and marks it done, or schedules a
+//! retry with exponential back-off, or dead-letters it when its attempts are used up or the
+//! failure is permanent. Dead jobs are listed for admins, who can retry them.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use hmac::{Hmac, Mac};
+use phananh_app::App;
+use phananh_storage::Job;
+use sha2::Sha256;
+use tokio::sync::watch;
+
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// Signs webhooks to units (`X-Phananh-Signature: sha256=<hex>`).
+    pub webhook_secret: String,
+    pub poll_interval: Duration,
+    pub lease: chrono::Duration,
+    pub http_timeout: Duration,
+    /// First retry delay; doubles with every attempt, capped at `max_backoff`.
+    pub base_backoff: chrono::Duration,
+    pub max_backoff: chrono::Duration,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        WorkerConfig {
+            webhook_secret: String::new(),
+            poll_interval: Duration::from_secs(2),
+            lease: chrono::Duration::seconds(60),
+            http_timeout: Duration::from_secs(10),
+            base_backoff: chrono::Duration::seconds(10),
+            max_backoff: chrono::Duration::hours(1),
+        }
+    }
+}
+
+/// Why a job failed: worth another try, or never going to work.
+#[derive(Debug)]
+pub enum JobError {
+    Retry(String),
+    Permanent(String),
+}
+
+pub struct Worker {
+    app: App,
+    id: String,
+    config: WorkerConfig,
+    http: reqwest::Client,
+}
+
+/// HMAC-SHA256 of a body, as the `X-Phananh-Signature` header carries it.
+pub fn sign(secret: &str, body: &[u8]) -> String {
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
+    mac.update(body);
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+impl Worker {
+    pub fn new(app: App, config: WorkerConfig) -> Worker {
+        let http = reqwest::Client::builder()
+            .timeout(config.http_timeout)
+            .user_agent(concat!("phananh/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .unwrap_or_default();
+        let id = format!(
+            "{}-{}",
+            std::process::id(),
+            hex::encode(rand::random::<[u8; 4]>())
+        );
+        Worker {
+            app,
+            id,
+            config,
+            http,
+        }
+    }
+
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Runs until `shutdown` turns true: jobs as they come, periodic upkeep on the side.
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        let mut upkeep = tokio::time::interval(Duration::from_secs(5));
+        let mut sessions = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            let worked = self.run_once().await;
+            if worked > 0 {
+                continue;
+            }
+            tokio::select! {
+                _ = shutdown.changed() => break,
+                _ = self.app.jobs_queued.notified() => {}
+                _ = tokio::time::sleep(self.config.poll_interval) => {}
+                _ = upkeep.tick() => {
+                    if let Err(e) = self.app.refresh_catalog().await {
+                        tracing::warn!(error = %e, "profile reload failed");
+                    }
+                }
+                _ = sessions.tick() => {
+                    let _ = self.app.store.delete_expired_sessions(self.app.clock.now()).await;
+                }
+            }
+            if *shutdown.borrow() {
+                break;
+            }
+        }
+        tracing::info!(worker = %self.id, "worker stopped");
+    }
+
+    /// Claims and runs the jobs due now; returns how many it ran.
+    pub async fn run_once(&self) -> usize {
+        let now = self.app.clock.now();
+        let jobs = match self
+            .app
+            .store
+            .claim_jobs(&self.id, now, self.config.lease, 16)
+            .await
+        {
+            Ok(j) => j,
+            Err(e) => {
+                tracing::warn!(error = %e, "claiming jobs failed");
+                return 0;
+            }
+        };
+        let n = jobs.len();
+        for job in jobs {
+            self.finish(&job, self.handle(&job).await).await;
+        }
+        n
+    }
+
+    async fn finish(&self, job: &Job, result: Result<(), JobError>) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let m = &self.app.metrics;
+        let store = &self.app.store;
+        let outcome = match result {
+            Ok(()) => {
+                m.jobs_done.fetch_add(1, Relaxed);
+                store.complete_job(job.id, &self.id).await
+            }
+            Err(JobError::Retry(e)) if job.attempts < job.max_attempts => {
+                m.jobs_failed.fetch_add(1, Relaxed);
+                let exp = (job.attempts - 1).clamp(0, 20) as i32;
+                let delay =
+                    (self.config.base_backoff * 2i32.pow(exp as u32)).min(self.config.max_backoff);
+                // Up to 10% jitter so retries from many jobs do not arrive together.
+                let jitter = chrono::Duration::milliseconds(
+                    (delay.num_milliseconds() as f64 * rand::random::<f64>() * 0.1) as i64,
+                );
+                tracing::warn!(job = job.id, kind = %job.kind, attempt = job.attempts, error = %e, "job failed, will retry");
+                store
+                    .fail_job(
+                        job.id,
+                        &self.id,
+                        &e,
+                        Some(self.app.clock.now() + delay + jitter),
+                    )
+                    .await
+            }
+            Err(JobError::Retry(e)) | Err(JobError::Permanent(e)) => {
+                m.jobs_dead.fetch_add(1, Relaxed);
+                tracing::error!(job = job.id, kind = %job.kind, error = %e, "job dead-lettered");
+                store.fail_job(job.id, &self.id, &e, None).await
+            }
+        };
+        if let Err(e) = outcome {
+            tracing::error!(job = job.id, error = %e, "could not record the job's outcome");
+        }
+    }
+
+    async fn handle(&self, job: &Job) -> Result<(), JobError> {
+        match job.kind.as_str() {
+            "unit.webhook" => self.unit_webhook(job).await,
+            other => Err(JobError::Permanent(format!(
+                "no handler for job kind {other}"
+            ))),
+        }
+    }
+
+    /// Sends a unit the public record and history of its report, signed.
+    async fn unit_webhook(&self, job: &Job) -> Result<(), JobError> {
+        let unit_code = job.payload["unit"].as_str().unwrap_or_default();
+        let catalog = self.app.catalog().await;
+        let Some(url) = catalog.unit(unit_code).and_then(|u| u.webhook_url.clone()) else {
+            return Err(JobError::Permanent(format!(
+                "unit {unit_code} has no webhook"
+            )));
+        };
+        let code = job.payload["code"].as_str().unwrap_or_default();
+        let (report, events) = self
+            .app
+            .public_report(code)
+            .await
+            .map_err(|e| JobError::Permanent(format!("report {code}: {e}")))?;
+        let body = serde_json::json!({
+            "delivery": format!("{}:{}", job.id, job.payload["seq"]),
+            "event": job.payload["event"],
+            "unit": unit_code,
+            "report": report,
+            "history": events,
+            "sent_at": Utc::now(),
+        });
+        let body = serde_json::to_vec(&body).map_err(|e| JobError::Permanent(e.to_string()))?;
+        let response = self
+            .http
+            .post(&url)
+            .header("content-type", "application/json")
+            .header(
+                "x-phananh-event",
+                job.payload["event"].as_str().unwrap_or_default(),
+            )
+            .header("x-phananh-delivery", job.id.to_string())
+            .header(
+                "x-phananh-signature",
+                sign(&self.config.webhook_secret, &body),
+            )
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| JobError::Retry(format!("POST {url}: {e}")))?;
+        let status = response.status();
+        if status.is_success() {
+            Ok(())
+        } else if status.is_client_error() && status.as_u16() != 408 && status.as_u16() != 429 {
+            Err(JobError::Permanent(format!("POST {url}: {status}")))
+        } else {
+            Err(JobError::Retry(format!("POST {url}: {status}")))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signature_is_hmac_sha256_hex() {
+        // RFC 4231 test case 2.
+        let sig = sign("Jefe", b"what do ya want for nothing?");
+        assert_eq!(
+            sig,
+            "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+    }
+}
