@@ -40,6 +40,12 @@ pub struct IntakeRequest {
     pub email: Option<String>,
     #[serde(default)]
     pub consent: bool,
+    /// Answers to the field's extra questions, by attribute code.
+    #[serde(default)]
+    pub attributes: std::collections::BTreeMap<String, Vec<String>>,
+    /// Links to photos or videos hosted elsewhere (Open311 `media_url`).
+    #[serde(default)]
+    pub media_url: Option<String>,
 }
 
 /// What the citizen gets back.
@@ -241,6 +247,36 @@ impl App {
             }
             None => None,
         };
+        if let Some(field) = field {
+            for code in req.attributes.keys() {
+                if !field.attributes.iter().any(|a| &a.code == code) {
+                    errors.push(FieldError::new(
+                        "attributes",
+                        "unknown_attribute",
+                        &format!("Lĩnh vực này không có câu hỏi «{code}»"),
+                        &format!("This field has no attribute {code}"),
+                    ));
+                }
+            }
+            for a in &field.attributes {
+                let answers = req.attributes.get(&a.code).cloned().unwrap_or_default();
+                if let Err(msg) = a.check(&answers) {
+                    let (vi, en) = msg.split_once(" / ").unwrap_or((&msg, &msg));
+                    errors.push(FieldError::new("attributes", "invalid_attribute", vi, en));
+                }
+            }
+        }
+        let media_url = trimmed(&req.media_url);
+        if media_url.as_deref().is_some_and(|u| {
+            !(u.starts_with("https://") || u.starts_with("http://")) || u.len() > 2000
+        }) {
+            errors.push(FieldError::new(
+                "media_url",
+                "invalid_url",
+                "Đường dẫn ảnh phải bắt đầu bằng http(s)://",
+                "media_url must be an http(s) URL",
+            ));
+        }
         if let Some(k) = &idempotency_key
             && (k.is_empty() || k.len() > MAX_IDEMPOTENCY_KEY)
         {
@@ -329,6 +365,23 @@ impl App {
                 reporter: (!reporter.is_anonymous()).then_some(reporter),
                 jobs: jobs.clone(),
                 idempotency,
+                extra: phananh_domain::model::ReportExtra {
+                    attributes: req
+                        .attributes
+                        .iter()
+                        .map(|(k, v)| {
+                            (
+                                k.clone(),
+                                v.iter()
+                                    .map(|s| s.trim().to_string())
+                                    .filter(|s| !s.is_empty())
+                                    .collect(),
+                            )
+                        })
+                        .filter(|(_, v): &(String, Vec<String>)| !v.is_empty())
+                        .collect(),
+                    media_urls: media_url.into_iter().collect(),
+                },
             })
             .await?;
         let metric = if created.replayed {

@@ -1,6 +1,7 @@
 //! The use cases of phananh. Web handlers, channel adapters and the CLI call these; these
 //! call the domain rules and the store. Nothing here knows HTTP.
 
+pub mod apikeys;
 pub mod auth;
 pub mod catalog;
 pub mod clock;

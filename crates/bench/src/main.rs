@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 const WARDS: [&str; 8] = [
-    "26740", "26743", "26758", "26734", "27004", "26767", "26773", "26782",
+    "26740", "26743", "26758", "26737", "26767", "26773", "26782", "26785",
 ];
 const FIELDS: [&str; 5] = ["traffic", "drainage", "lighting", "sidewalk", "other"];
 

@@ -247,6 +247,19 @@ pub struct Report {
     pub updated_at: DateTime<Utc>,
     /// Number of events in the history (the last sequence number).
     pub last_seq: i64,
+    /// Answers to the field's extra questions, and media links given at intake.
+    #[serde(default)]
+    pub extra: ReportExtra,
+}
+
+/// What some channels add to a report: answers to the field's extra questions (Open311
+/// attributes) and links to media. Public, like the rest of the record.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportExtra {
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub attributes: std::collections::BTreeMap<String, Vec<String>>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub media_urls: Vec<String>,
 }
 
 /// Personal data of the person who reported, kept apart from the public record.

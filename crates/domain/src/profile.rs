@@ -121,6 +121,85 @@ pub struct Field {
     pub resolve_days: u32,
     #[serde(default)]
     pub keywords: Vec<String>,
+    /// Extra questions asked when filing in this field (Open311 service attributes).
+    #[serde(default)]
+    pub attributes: Vec<Attribute>,
+}
+
+/// One extra question of a field (an Open311 service definition attribute).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attribute {
+    pub code: String,
+    /// string, number, datetime, text, singlevaluelist or multivaluelist.
+    pub datatype: String,
+    #[serde(default)]
+    pub required: bool,
+    pub description_vi: String,
+    #[serde(default)]
+    pub description_en: String,
+    #[serde(default)]
+    pub order: u32,
+    /// The allowed answers of a list question.
+    #[serde(default)]
+    pub values: Vec<AttributeValue>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttributeValue {
+    pub key: String,
+    pub name: String,
+}
+
+pub const ATTRIBUTE_TYPES: [&str; 6] = [
+    "string",
+    "number",
+    "datetime",
+    "text",
+    "singlevaluelist",
+    "multivaluelist",
+];
+
+impl Attribute {
+    /// Checks the answers given for this question; an error in Vietnamese and English.
+    pub fn check(&self, answers: &[String]) -> Result<(), String> {
+        let answers: Vec<&str> = answers
+            .iter()
+            .map(|a| a.trim())
+            .filter(|a| !a.is_empty())
+            .collect();
+        if answers.is_empty() {
+            return if self.required {
+                Err(format!(
+                    "thiếu câu trả lời cho «{}» / attribute {} is required",
+                    self.description_vi, self.code
+                ))
+            } else {
+                Ok(())
+            };
+        }
+        if self.datatype != "multivaluelist" && answers.len() > 1 {
+            return Err(format!(
+                "«{}» chỉ nhận một giá trị / attribute {} takes one value",
+                self.description_vi, self.code
+            ));
+        }
+        for a in &answers {
+            let ok = match self.datatype.as_str() {
+                "number" => a.parse::<f64>().is_ok_and(f64::is_finite),
+                "datetime" => chrono::DateTime::parse_from_rfc3339(a).is_ok(),
+                "singlevaluelist" | "multivaluelist" => self.values.iter().any(|v| v.key == *a),
+                "string" => a.chars().count() <= 500,
+                _ => a.chars().count() <= 4000,
+            };
+            if !ok {
+                return Err(format!(
+                    "giá trị «{a}» không hợp lệ cho «{}» / invalid value for attribute {}",
+                    self.description_vi, self.code
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -46,6 +46,8 @@ pub struct WebSection {
     /// Map tile URL template (Leaflet) and attribution; point it at the city's own tiles.
     pub tile_url: String,
     pub tile_attribution: String,
+    /// The Open311 `jurisdiction_id` accepted besides the city's code.
+    pub jurisdiction_id: String,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -66,6 +68,7 @@ impl Default for WebSection {
             max_body_bytes: d.max_body,
             tile_url: d.tile_url,
             tile_attribution: d.tile_attribution,
+            jurisdiction_id: d.jurisdiction_id,
         }
     }
 }
@@ -140,6 +143,7 @@ impl Config {
             max_body: self.web.max_body_bytes,
             tile_url: self.web.tile_url.clone(),
             tile_attribution: self.web.tile_attribution.clone(),
+            jurisdiction_id: self.web.jurisdiction_id.clone(),
         }
     }
 }

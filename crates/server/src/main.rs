@@ -48,6 +48,27 @@ enum Command {
         #[command(subcommand)]
         command: ProfileCommand,
     },
+    /// API keys of integrators (Open311).
+    Apikey {
+        #[command(subcommand)]
+        command: ApikeyCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ApikeyCommand {
+    /// Create a key; it is printed once and stored only as a hash.
+    Add {
+        #[arg(long)]
+        name: String,
+        /// Requests per minute allowed with this key.
+        #[arg(long)]
+        rate: Option<u32>,
+    },
+    /// List keys (prefixes only).
+    List,
+    /// Revoke a key by id.
+    Revoke { id: i64 },
 }
 
 #[derive(Subcommand)]
@@ -170,6 +191,35 @@ async fn main() -> anyhow::Result<()> {
                             if u.active { "active" } else { "disabled" }
                         );
                     }
+                }
+            }
+        }
+        Command::Apikey { command } => {
+            let app = open_app(&config.database_url, clock).await?;
+            match command {
+                ApikeyCommand::Add { name, rate } => {
+                    let (id, key) = app
+                        .create_api_key(&name, rate)
+                        .await
+                        .map_err(|e| anyhow::anyhow!(e.message()))?;
+                    eprintln!("API key {id} for {name} (shown once, keep it safe):");
+                    println!("{key}");
+                }
+                ApikeyCommand::List => {
+                    for k in app.store.api_keys().await? {
+                        println!(
+                            "{}\t{}\t{}…\t{}/min\t{}",
+                            k.id,
+                            k.name,
+                            k.prefix,
+                            k.rate_per_minute,
+                            if k.active { "active" } else { "revoked" }
+                        );
+                    }
+                }
+                ApikeyCommand::Revoke { id } => {
+                    app.store.revoke_api_key(id).await?;
+                    eprintln!("API key {id} revoked");
                 }
             }
         }

@@ -43,6 +43,8 @@ pub struct NewReport {
     pub jobs: Vec<NewJob>,
     /// (key, hash of the request): a retried submission returns the first report.
     pub idempotency: Option<(String, String)>,
+    /// Attribute answers and media links.
+    pub extra: phananh_domain::model::ReportExtra,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -133,141 +135,300 @@ impl Store {
         }
     }
 
-    /// Files reports in one transaction. The outer error fails the whole transaction;
-    /// inner errors (an idempotency key reused with another request) are per report and
-    /// leave nothing written for that report.
+    /// Files reports in one transaction, with one multi-row statement per table (a few
+    /// statements for the whole batch, not a few per report). The outer error fails the
+    /// whole transaction; inner errors (an idempotency key reused with another request) are
+    /// per report and leave nothing written for that report.
     async fn file_in_one_transaction(
         &self,
         reports: &[&NewReport],
     ) -> Result<Vec<Result<Created>>> {
         let mut tx = self.write.begin().await?;
-        let mut results = Vec::with_capacity(reports.len());
-        let mut seen: HashMap<&str, (&str, usize)> = HashMap::new();
-        for (i, r) in reports.iter().enumerate() {
-            if let Some((key, hash)) = &r.idempotency {
-                if let Some((h, first)) = seen.get(key.as_str()) {
-                    results.push(if *h == hash.as_str() {
-                        match &results[*first] {
-                            Ok(Created { id, code, .. }) => Ok(Created {
-                                id: *id,
-                                code: code.clone(),
-                                replayed: true,
-                            }),
-                            Err(_) => Err(StoreError::IdempotencyMismatch),
-                        }
-                    } else {
-                        Err(StoreError::IdempotencyMismatch)
-                    });
-                    continue;
-                }
-                let existing: Option<(i64, String, String)> = sqlx::query_as(
-                    "SELECT i.report_id, i.request_hash, r.code FROM idempotency i \
-                     JOIN reports r ON r.id = i.report_id WHERE i.key = $1",
-                )
-                .bind(key)
-                .fetch_optional(&mut *tx)
-                .await?;
-                if let Some((id, stored_hash, code)) = existing {
-                    results.push(if stored_hash == *hash {
-                        Ok(Created {
-                            id,
-                            code,
-                            replayed: true,
-                        })
-                    } else {
-                        Err(StoreError::IdempotencyMismatch)
-                    });
-                    continue;
-                }
-                seen.insert(key, (hash, i));
-            }
-            results.push(Ok(insert_report(&mut tx, r).await?));
-        }
-        tx.commit().await?;
-        Ok(results)
-    }
-}
 
-async fn insert_report(tx: &mut Transaction<'static, Any>, r: &NewReport) -> Result<Created> {
-    let created = ms(r.created_at);
-    // A fresh code on the (rare) collision with an existing one.
-    let mut attempt = 0;
-    let (id, code) = loop {
-        let code = TrackingCode::from_random(rand::random::<u64>()).to_string();
-        let row: Option<(i64,)> = sqlx::query_as(
-            "INSERT INTO reports (code, field, description, lat, lon, address, ward, channel, status, \
-             unit, assignee, due_at, paused_at, duplicate_of, created_at, updated_at, last_seq) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL, $11, NULL, NULL, $12, $12, $13) \
-             ON CONFLICT (code) DO NOTHING RETURNING id",
-        )
-        .bind(&code)
-        .bind(&r.field)
-        .bind(&r.description)
-        .bind(r.lat)
-        .bind(r.lon)
-        .bind(&r.address)
-        .bind(&r.ward)
-        .bind(r.channel.as_str())
-        .bind(r.status.as_str())
-        .bind(&r.unit)
-        .bind(r.due_at.map(ms))
-        .bind(created)
-        .bind(r.events.len() as i64)
-        .fetch_optional(&mut **tx)
-        .await?;
-        if let Some((id,)) = row {
-            break (id, code);
+        // 1. Idempotency keys already used, by earlier batches or earlier in this one.
+        let keys: Vec<Val> = reports
+            .iter()
+            .filter_map(|r| r.idempotency.as_ref().map(|(k, _)| Val::S(Some(k.clone()))))
+            .collect();
+        let mut known: HashMap<String, (i64, String, String)> = HashMap::new();
+        for chunk in keys.chunks(MAX_PARAMS) {
+            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT i.key, i.report_id, i.request_hash, r.code FROM idempotency i \
+                 JOIN reports r ON r.id = i.report_id WHERE i.key IN ({})",
+                marks.join(", ")
+            );
+            let mut q = sqlx::query_as::<_, (String, i64, String, String)>(&sql);
+            for v in chunk {
+                q = v.bind_as(q);
+            }
+            for (key, id, hash, code) in q.fetch_all(&mut *tx).await? {
+                known.insert(key, (id, hash, code));
+            }
         }
-        attempt += 1;
-        if attempt > 5 {
+        enum Plan {
+            Insert,
+            Replay(i64, String),
+            SameAs(usize),
+            Mismatch,
+        }
+        let mut first_with_key: HashMap<&str, (usize, &str)> = HashMap::new();
+        let plans: Vec<Plan> = reports
+            .iter()
+            .enumerate()
+            .map(|(i, r)| match &r.idempotency {
+                None => Plan::Insert,
+                Some((key, hash)) => match known.get(key) {
+                    Some((id, h, code)) if h == hash => Plan::Replay(*id, code.clone()),
+                    Some(_) => Plan::Mismatch,
+                    None => match first_with_key.get(key.as_str()) {
+                        Some((j, h)) if *h == hash.as_str() => Plan::SameAs(*j),
+                        Some(_) => Plan::Mismatch,
+                        None => {
+                            first_with_key.insert(key, (i, hash));
+                            Plan::Insert
+                        }
+                    },
+                },
+            })
+            .collect();
+
+        // 2. The reports, each with a fresh tracking code; a code that collides with an
+        //    existing one is skipped by the database and retried with another.
+        let to_insert: Vec<usize> = (0..reports.len())
+            .filter(|&i| matches!(plans[i], Plan::Insert))
+            .collect();
+        let mut ids: HashMap<usize, (i64, String)> = HashMap::new();
+        let mut pending = to_insert.clone();
+        for _attempt in 0..5 {
+            if pending.is_empty() {
+                break;
+            }
+            let mut by_code: HashMap<String, usize> = HashMap::new();
+            let mut rows = Vec::with_capacity(pending.len());
+            for &i in &pending {
+                let r = reports[i];
+                let code = loop {
+                    let c = TrackingCode::from_random(rand::random::<u64>()).to_string();
+                    if !by_code.contains_key(&c) {
+                        break c;
+                    }
+                };
+                by_code.insert(code.clone(), i);
+                rows.push(vec![
+                    Val::S(Some(code)),
+                    Val::S(Some(r.field.clone())),
+                    Val::S(Some(r.description.clone())),
+                    Val::F(r.lat),
+                    Val::F(r.lon),
+                    Val::S(r.address.clone()),
+                    Val::S(r.ward.clone()),
+                    Val::S(Some(r.channel.as_str().into())),
+                    Val::S(Some(r.status.as_str().into())),
+                    Val::S(Some(r.unit.clone())),
+                    Val::I(r.due_at.map(ms)),
+                    Val::I(Some(ms(r.created_at))),
+                    Val::I(Some(ms(r.created_at))),
+                    Val::I(Some(r.events.len() as i64)),
+                    Val::S(Some(crate::json(&r.extra))),
+                ]);
+            }
+            let returned: Vec<(i64, String)> = bulk_insert(
+                &mut tx,
+                "reports (code, field, description, lat, lon, address, ward, channel, status, unit, due_at, \
+                 created_at, updated_at, last_seq, extra)",
+                rows,
+                "ON CONFLICT (code) DO NOTHING RETURNING id, code",
+            )
+            .await?;
+            for (id, code) in returned {
+                if let Some(i) = by_code.get(&code) {
+                    ids.insert(*i, (id, code));
+                }
+            }
+            pending.retain(|i| !ids.contains_key(i));
+        }
+        if !pending.is_empty() {
             return Err(StoreError::Conflict(
                 "could not find a free tracking code".into(),
             ));
         }
+
+        // 3. Their events, reporters, idempotency keys and jobs.
+        let mut events = Vec::new();
+        let mut reporters = Vec::new();
+        let mut idempotency = Vec::new();
+        let mut jobs = Vec::new();
+        for &i in &to_insert {
+            let r = reports[i];
+            let (id, code) = &ids[&i];
+            for (n, (actor, kind)) in r.events.iter().enumerate() {
+                events.push(vec![
+                    Val::I(Some(*id)),
+                    Val::I(Some(n as i64 + 1)),
+                    Val::I(Some(ms(r.created_at))),
+                    Val::S(Some(actor.kind.as_str().into())),
+                    Val::S(actor.id.clone()),
+                    Val::S(actor.name.clone()),
+                    Val::S(Some(kind.type_name().into())),
+                    Val::S(Some(crate::json(kind))),
+                ]);
+            }
+            if let Some(p) = &r.reporter {
+                reporters.push(vec![
+                    Val::I(Some(*id)),
+                    Val::S(p.name.clone()),
+                    Val::S(p.phone.clone()),
+                    Val::S(p.email.clone()),
+                    Val::S(p.channel_identity.clone()),
+                    Val::I(Some(p.consent as i64)),
+                ]);
+            }
+            if let Some((key, hash)) = &r.idempotency {
+                idempotency.push(vec![
+                    Val::S(Some(key.clone())),
+                    Val::S(Some(hash.clone())),
+                    Val::I(Some(*id)),
+                    Val::I(Some(ms(r.created_at))),
+                ]);
+            }
+            for job in &r.jobs {
+                let mut job = job.clone();
+                job.report_id = Some(*id);
+                if let Some(payload) = job.payload.as_object_mut() {
+                    payload.insert("report_id".into(), (*id).into());
+                    payload.insert("code".into(), code.clone().into());
+                }
+                if let Some(k) = &mut job.dedupe_key {
+                    *k = k.replace("{report}", &id.to_string());
+                }
+                jobs.push(job);
+            }
+        }
+        let _: Vec<(i64,)> = bulk_insert(
+            &mut tx,
+            "events (report_id, seq, at, actor_kind, actor_id, actor_name, kind, payload)",
+            events,
+            "",
+        )
+        .await?;
+        let _: Vec<(i64,)> = bulk_insert(
+            &mut tx,
+            "reporters (report_id, name, phone, email, channel_identity, consent)",
+            reporters,
+            "",
+        )
+        .await?;
+        let _: Vec<(i64,)> = bulk_insert(
+            &mut tx,
+            "idempotency (key, request_hash, report_id, created_at)",
+            idempotency,
+            "",
+        )
+        .await?;
+        for job in &jobs {
+            insert_job(&mut tx, job).await?;
+        }
+        tx.commit().await?;
+
+        Ok(plans
+            .iter()
+            .enumerate()
+            .map(|(i, plan)| match plan {
+                Plan::Insert => {
+                    let (id, code) = ids[&i].clone();
+                    Ok(Created {
+                        id,
+                        code,
+                        replayed: false,
+                    })
+                }
+                Plan::Replay(id, code) => Ok(Created {
+                    id: *id,
+                    code: code.clone(),
+                    replayed: true,
+                }),
+                Plan::SameAs(j) => {
+                    let (id, code) = ids[j].clone();
+                    Ok(Created {
+                        id,
+                        code,
+                        replayed: true,
+                    })
+                }
+                Plan::Mismatch => Err(StoreError::IdempotencyMismatch),
+            })
+            .collect())
+    }
+}
+
+/// Bound parameters stay well under SQLite's limit (32,766) and PostgreSQL's (65,535).
+const MAX_PARAMS: usize = 30_000;
+
+/// A value for a multi-row statement.
+enum Val {
+    I(Option<i64>),
+    F(Option<f64>),
+    S(Option<String>),
+}
+
+type AnyQueryAs<'q, O> = sqlx::query::QueryAs<'q, Any, O, sqlx::any::AnyArguments<'q>>;
+
+impl Val {
+    fn bind_as<'q, O>(&self, q: AnyQueryAs<'q, O>) -> AnyQueryAs<'q, O> {
+        match self {
+            Val::I(v) => q.bind(*v),
+            Val::F(v) => q.bind(*v),
+            Val::S(v) => q.bind(v.clone()),
+        }
+    }
+}
+
+/// `INSERT INTO {table} VALUES (...), (...) {suffix}` in as few statements as the parameter
+/// limits allow, returning what `suffix` returns (if anything).
+async fn bulk_insert<O>(
+    tx: &mut Transaction<'static, Any>,
+    table: &str,
+    rows: Vec<Vec<Val>>,
+    suffix: &str,
+) -> Result<Vec<O>>
+where
+    O: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+{
+    let mut out = Vec::new();
+    let Some(width) = rows.first().map(Vec::len) else {
+        return Ok(out);
     };
-    for (i, (actor, kind)) in r.events.iter().enumerate() {
-        crate::reports::insert_event(tx, id, i as i64 + 1, r.created_at, actor, kind).await?;
-    }
-    if let Some(p) = &r.reporter {
-        sqlx::query(
-            "INSERT INTO reporters (report_id, name, phone, email, channel_identity, consent) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(id)
-        .bind(&p.name)
-        .bind(&p.phone)
-        .bind(&p.email)
-        .bind(&p.channel_identity)
-        .bind(p.consent as i64)
-        .execute(&mut **tx)
-        .await?;
-    }
-    if let Some((key, hash)) = &r.idempotency {
-        sqlx::query(
-            "INSERT INTO idempotency (key, request_hash, report_id, created_at) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(key)
-        .bind(hash)
-        .bind(id)
-        .bind(created)
-        .execute(&mut **tx)
-        .await?;
-    }
-    for job in &r.jobs {
-        let mut job = job.clone();
-        job.report_id = Some(id);
-        if let Some(payload) = job.payload.as_object_mut() {
-            payload.insert("report_id".into(), id.into());
-            payload.insert("code".into(), code.clone().into());
+    for chunk in rows.chunks((MAX_PARAMS / width).max(1)) {
+        let mut sql = format!("INSERT INTO {table} VALUES ");
+        let mut n = 0;
+        for (r, _) in chunk.iter().enumerate() {
+            if r > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('(');
+            for c in 0..width {
+                n += 1;
+                if c > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push_str(&format!("${n}"));
+            }
+            sql.push(')');
         }
-        if let Some(k) = &mut job.dedupe_key {
-            *k = k.replace("{report}", &id.to_string());
+        sql.push(' ');
+        sql.push_str(suffix);
+        let mut q = sqlx::query_as::<_, O>(&sql);
+        for row in chunk {
+            for v in row {
+                q = v.bind_as(q);
+            }
         }
-        insert_job(tx, &job).await?;
+        if suffix.contains("RETURNING") {
+            out.extend(q.fetch_all(&mut **tx).await?);
+        } else {
+            q.fetch_all(&mut **tx).await?;
+        }
     }
-    Ok(Created {
-        id,
-        code,
-        replayed: false,
-    })
+    Ok(out)
 }

@@ -9,6 +9,7 @@
 //!   submissions share one transaction and one fsync, and each is acknowledged only after
 //!   that commit.
 
+mod api_keys;
 mod intake;
 mod jobs;
 mod profile;
@@ -22,6 +23,7 @@ use sqlx::AnyPool;
 use sqlx::Executor;
 use sqlx::any::AnyPoolOptions;
 
+pub use api_keys::ApiKey;
 pub use intake::{Created, NewReport};
 pub use jobs::{Job, JobStatus, NewJob};
 pub use reports::{Page, ReportFilter, StoredEvent};
@@ -62,10 +64,14 @@ pub struct Store {
     intake: intake::Writer,
 }
 
-const SQLITE_MIGRATIONS: &[(i64, &str)] =
-    &[(1, include_str!("../migrations/sqlite/0001_init.sql"))];
-const POSTGRES_MIGRATIONS: &[(i64, &str)] =
-    &[(1, include_str!("../migrations/postgres/0001_init.sql"))];
+const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/sqlite/0001_init.sql")),
+    (2, include_str!("../migrations/sqlite/0002_open311.sql")),
+];
+const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/postgres/0001_init.sql")),
+    (2, include_str!("../migrations/postgres/0002_open311.sql")),
+];
 
 /// Turns a path or URL into a database URL: a bare path means an SQLite file.
 pub fn normalise_url(url: &str) -> String {

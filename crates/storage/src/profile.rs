@@ -28,6 +28,7 @@ fn unit_from_row(row: &sqlx::any::AnyRow) -> Result<Unit> {
 
 fn field_from_row(row: &sqlx::any::AnyRow) -> Result<Field> {
     let keywords: String = row.try_get("keywords")?;
+    let attributes: String = row.try_get("attributes")?;
     Ok(Field {
         code: row.try_get("code")?,
         name_vi: row.try_get("name_vi")?,
@@ -36,6 +37,7 @@ fn field_from_row(row: &sqlx::any::AnyRow) -> Result<Field> {
         ack_hours: row.try_get::<i64, _>("ack_hours")?.max(0) as u32,
         resolve_days: row.try_get::<i64, _>("resolve_days")?.max(0) as u32,
         keywords: parse_json(&keywords)?,
+        attributes: parse_json(&attributes)?,
     })
 }
 
@@ -64,10 +66,11 @@ async fn put_unit(tx: &mut Transaction<'static, Any>, u: &Unit) -> Result<()> {
 
 async fn put_field(tx: &mut Transaction<'static, Any>, f: &Field, position: i64) -> Result<()> {
     sqlx::query(
-        "INSERT INTO fields (code, name_vi, name_en, icon, ack_hours, resolve_days, keywords, position, active) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1) ON CONFLICT (code) DO UPDATE SET \
+        "INSERT INTO fields (code, name_vi, name_en, icon, ack_hours, resolve_days, keywords, position, active, attributes) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9) ON CONFLICT (code) DO UPDATE SET \
          name_vi = excluded.name_vi, name_en = excluded.name_en, icon = excluded.icon, \
-         ack_hours = excluded.ack_hours, resolve_days = excluded.resolve_days, keywords = excluded.keywords",
+         ack_hours = excluded.ack_hours, resolve_days = excluded.resolve_days, keywords = excluded.keywords, \
+         attributes = excluded.attributes",
     )
     .bind(&f.code)
     .bind(&f.name_vi)
@@ -77,6 +80,7 @@ async fn put_field(tx: &mut Transaction<'static, Any>, f: &Field, position: i64)
     .bind(f.resolve_days as i64)
     .bind(json(&f.keywords))
     .bind(position)
+    .bind(json(&f.attributes))
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -240,7 +244,7 @@ impl Store {
 
     pub async fn fields(&self) -> Result<Vec<Field>> {
         let rows = sqlx::query(
-            "SELECT code, name_vi, name_en, icon, ack_hours, resolve_days, keywords FROM fields \
+            "SELECT code, name_vi, name_en, icon, ack_hours, resolve_days, keywords, attributes FROM fields \
              WHERE active = 1 ORDER BY position, code",
         )
         .fetch_all(&self.read)

@@ -11,7 +11,7 @@ use crate::jobs::{NewJob, insert_job};
 use crate::{Result, Store, StoreError, from_ms, json, ms, parse_json};
 
 const REPORT_COLUMNS: &str = "id, code, field, description, lat, lon, address, ward, channel, status, \
-     unit, assignee, due_at, paused_at, duplicate_of, created_at, updated_at, last_seq";
+     unit, assignee, due_at, paused_at, duplicate_of, created_at, updated_at, last_seq, extra";
 
 /// Filters for report lists. Every field narrows the list; `unit` is also how a unit's
 /// staff are scoped to their own reports.
@@ -27,6 +27,12 @@ pub struct ReportFilter {
     pub bbox: Option<[f64; 4]>,
     pub created_from: Option<DateTime<Utc>>,
     pub created_to: Option<DateTime<Utc>>,
+    pub updated_from: Option<DateTime<Utc>>,
+    pub updated_to: Option<DateTime<Utc>>,
+    /// Only these tracking codes (empty: any).
+    pub codes: Vec<String>,
+    /// Only these fields (empty: any), on top of `field`.
+    pub fields: Vec<String>,
     pub limit: i64,
     pub offset: i64,
 }
@@ -74,6 +80,7 @@ fn report_from_row(row: &AnyRow) -> Result<Report> {
         created_at: from_ms(row.try_get("created_at")?),
         updated_at: from_ms(row.try_get("updated_at")?),
         last_seq: row.try_get("last_seq")?,
+        extra: parse_json(&row.try_get::<String, _>("extra")?)?,
     })
 }
 
@@ -195,6 +202,23 @@ impl Store {
         }
         if let Some(t) = f.created_to {
             push(&mut conds, &mut args, "created_at < ?", Arg::I(ms(t)));
+        }
+        if let Some(t) = f.updated_from {
+            push(&mut conds, &mut args, "updated_at >= ?", Arg::I(ms(t)));
+        }
+        if let Some(t) = f.updated_to {
+            push(&mut conds, &mut args, "updated_at <= ?", Arg::I(ms(t)));
+        }
+        for (column, values) in [("code", &f.codes), ("field", &f.fields)] {
+            if values.is_empty() {
+                continue;
+            }
+            let mut marks = Vec::new();
+            for v in values.iter().take(200) {
+                args.push(Arg::S(v.clone()));
+                marks.push(format!("${}", args.len()));
+            }
+            conds.push(format!("{column} IN ({})", marks.join(", ")));
         }
         if let Some([w, s, e, n]) = f.bbox {
             push(&mut conds, &mut args, "lon >= ?", Arg::F(w));

@@ -134,6 +134,7 @@ fn profile() -> Profile {
             ack_hours: 8,
             resolve_days: 5,
             keywords: vec!["o ga".into()],
+            attributes: vec![],
         }],
         rules: vec![Rule {
             id: 0,
@@ -194,6 +195,7 @@ fn new_report(unit: &str, at: DateTime<Utc>, key: Option<&str>) -> NewReport {
             ..NewJob::new("test.job", serde_json::json!({}), at)
         }],
         idempotency: key.map(|k| (k.to_string(), "hash-a".to_string())),
+        extra: Default::default(),
     }
 }
 

@@ -9,6 +9,7 @@ mod api;
 mod console;
 mod error;
 mod i18n;
+mod open311;
 mod ops;
 mod ratelimit;
 mod session;
@@ -42,6 +43,8 @@ pub struct WebConfig {
     /// Map tiles (Leaflet URL template) and their attribution.
     pub tile_url: String,
     pub tile_attribution: String,
+    /// The `jurisdiction_id` Open311 clients may send (besides the city's code).
+    pub jurisdiction_id: String,
 }
 
 impl Default for WebConfig {
@@ -54,6 +57,7 @@ impl Default for WebConfig {
             max_body: 256 * 1024,
             tile_url: "https://tile.openstreetmap.org/{z}/{x}/{y}.png".into(),
             tile_attribution: "© OpenStreetMap contributors".into(),
+            jurisdiction_id: "hochiminhcity.gov.vn".into(),
         }
     }
 }
@@ -83,6 +87,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api::routes())
         .merge(console::routes())
         .merge(ops::routes())
+        .merge(open311::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             ops::count_requests,

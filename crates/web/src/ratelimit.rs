@@ -8,6 +8,9 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use crate::WebConfig;
 
 pub struct Limits {
+    /// One limiter per API key, with that key's own rate.
+    keys:
+        std::sync::Mutex<std::collections::HashMap<i64, (u32, governor::DefaultDirectRateLimiter)>>,
     intake: Option<DefaultKeyedRateLimiter<IpAddr>>,
     login_ip: Option<DefaultKeyedRateLimiter<IpAddr>>,
     login_email: Option<DefaultKeyedRateLimiter<String>>,
@@ -20,6 +23,7 @@ fn keyed<K: std::hash::Hash + Eq + Clone>(per_minute: u32) -> Option<DefaultKeye
 impl Limits {
     pub fn new(c: &WebConfig) -> Limits {
         Limits {
+            keys: Default::default(),
             intake: keyed(c.intake_per_minute),
             login_ip: keyed(c.login_per_minute),
             login_email: keyed(c.login_per_minute),
@@ -30,6 +34,21 @@ impl Limits {
         self.intake
             .as_ref()
             .is_none_or(|l| l.check_key(&ip).is_ok())
+    }
+
+    /// Whether API key `id` (allowed `per_minute`) may make another request now.
+    pub fn api_key(&self, id: i64, per_minute: u32) -> bool {
+        let Some(n) = NonZeroU32::new(per_minute) else {
+            return true;
+        };
+        let mut keys = self.keys.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = keys
+            .entry(id)
+            .or_insert_with(|| (per_minute, RateLimiter::direct(Quota::per_minute(n))));
+        if entry.0 != per_minute {
+            *entry = (per_minute, RateLimiter::direct(Quota::per_minute(n)));
+        }
+        entry.1.check().is_ok()
     }
 
     pub fn login(&self, ip: IpAddr, email: &str) -> bool {

@@ -240,6 +240,7 @@ impl TestApp {
                 ack_hours: 8,
                 resolve_days,
                 keywords: vec![],
+                attributes: vec![],
             })
             .await
             .unwrap();

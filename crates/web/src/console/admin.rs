@@ -333,6 +333,13 @@ async fn save_field(
             ack_hours: number(&f.ack_hours, "ack_hours", 720)?,
             resolve_days: number(&f.resolve_days, "resolve_days", 365)?,
             keywords: f.keywords.split(',').filter_map(opt).collect(),
+            attributes: state
+                .app
+                .catalog()
+                .await
+                .field(f.code.trim())
+                .map(|f| f.attributes.clone())
+                .unwrap_or_default(),
         };
         Ok(state.app.store.save_field(&field).await?)
     }
