@@ -200,7 +200,7 @@ impl App {
         {
             ward = catalog.ward_names.find_in_address(a);
         }
-        if lat.is_none() && address.is_none() && req.ward.is_none() {
+        if lat.is_none() && address.is_none() && trimmed(&req.ward).is_none() {
             errors.push(FieldError::new(
                 "location",
                 "location_required",
@@ -336,7 +336,12 @@ impl App {
         if let Some(unit) = catalog.unit(&routed.unit)
             && unit.webhook_url.is_some()
         {
-            jobs.push(unit_webhook_job(&routed.unit, "assigned", 1, now));
+            let seq = events.len() as i64;
+            let last = events
+                .last()
+                .map(|(_, e)| e.type_name())
+                .unwrap_or("created");
+            jobs.push(unit_webhook_job(&routed.unit, last, seq, now));
         }
         let idempotency = idempotency_key.map(|k| {
             let mut h = Sha256::new();

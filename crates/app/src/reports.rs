@@ -24,16 +24,16 @@ pub struct ReportView {
 impl App {
     /// A report by tracking code, if this person may see it.
     pub async fn staff_report(&self, who: &Principal, code: &str) -> Result<ReportView, AppError> {
-        let report = self
-            .store
-            .report_by_code(code)
-            .await?
-            .ok_or(AppError::NotFound)?;
+        let report = self.find(code).await?;
         if !who.can_view(&report.unit) {
             return Err(AppError::NotFound);
         }
         let events = self.store.events(report.id).await?;
-        let reporter = self.store.reporter(report.id).await?;
+        let reporter = if who.sees_personal_data() {
+            self.store.reporter(report.id).await?
+        } else {
+            None
+        };
         let state = self.checked_state(&report, &events)?;
         let actions = allowed_actions(state.status)
             .iter()
@@ -49,16 +49,20 @@ impl App {
         })
     }
 
-    /// The public view: the record and the public part of its history, no personal data.
-    pub async fn public_report(&self, code: &str) -> Result<(Report, Vec<Event>), AppError> {
+    /// A report by tracking code as people type it (lower case, spaces, no dash).
+    async fn find(&self, code: &str) -> Result<Report, AppError> {
         let code = code
             .parse::<phananh_domain::code::TrackingCode>()
             .map_err(|_| AppError::NotFound)?;
-        let report = self
-            .store
+        self.store
             .report_by_code(code.as_str())
             .await?
-            .ok_or(AppError::NotFound)?;
+            .ok_or(AppError::NotFound)
+    }
+
+    /// The public view: the record and the public part of its history, no personal data.
+    pub async fn public_report(&self, code: &str) -> Result<(Report, Vec<Event>), AppError> {
+        let report = self.find(code).await?;
         let events = self
             .store
             .events(report.id)
@@ -110,11 +114,7 @@ impl App {
         code: &str,
         command: Command,
     ) -> Result<Report, AppError> {
-        let report = self
-            .store
-            .report_by_code(code)
-            .await?
-            .ok_or(AppError::NotFound)?;
+        let report = self.find(code).await?;
         if !who.can_view(&report.unit) {
             return Err(AppError::NotFound);
         }
@@ -147,9 +147,19 @@ impl App {
                     "Unknown unit",
                 ));
             }
-            if let Command::AssignStaff { assignee: Some(id) } = &command {
-                let user = self.store.user(*id).await?;
-                if user.as_ref().and_then(|u| u.unit.as_deref()) != Some(state.unit.as_str()) {
+            // A staff member must belong to the unit that will handle the report.
+            let staff_check = match &command {
+                Command::AssignStaff { assignee: Some(id) } => Some((*id, state.unit.as_str())),
+                Command::Assign {
+                    assignee: Some(id),
+                    unit,
+                    ..
+                } => Some((*id, unit.as_str())),
+                _ => None,
+            };
+            if let Some((id, unit)) = staff_check {
+                let user = self.store.user(id).await?;
+                if user.as_ref().and_then(|u| u.unit.as_deref()) != Some(unit) {
                     return Err(AppError::invalid(
                         "assignee",
                         "not_in_unit",

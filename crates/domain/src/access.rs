@@ -77,6 +77,15 @@ impl Principal {
         }
     }
 
+    /// Whether this person may see reporters' personal data (name, phone, email) of the
+    /// reports they can view: those who contact citizens, not supervisors or oversight.
+    pub fn sees_personal_data(&self) -> bool {
+        matches!(
+            self.role,
+            Role::Admin | Role::Triage | Role::UnitManager | Role::UnitStaff
+        )
+    }
+
     /// The unit whose reports this person is limited to, if any.
     pub fn scope(&self) -> Option<&str> {
         if self.role.needs_unit() {

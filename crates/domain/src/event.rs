@@ -49,10 +49,13 @@ pub enum EventKind {
     Rejected {
         reason: String,
     },
-    /// "Not ours": back to the triage desk. The unit's account for this report ends here.
+    /// "Not ours": back to the triage desk (`to`). The unit's account for this report ends
+    /// here, and it no longer sees the report.
     ReturnedToTriage {
         unit: String,
         reason: String,
+        #[serde(default)]
+        to: String,
     },
     /// Passed from one unit to another; each keeps its own delay account.
     Transferred {
@@ -110,8 +113,8 @@ impl EventKind {
             EventKind::Resolved { note, .. } => format!("Đã xử lý: {note}"),
             EventKind::Closed { .. } => "Đóng hồ sơ".into(),
             EventKind::Rejected { reason } => format!("Từ chối: {reason}"),
-            EventKind::ReturnedToTriage { unit, reason } => {
-                format!("{unit} trả về tổng đài: {reason}")
+            EventKind::ReturnedToTriage { unit, reason, .. } => {
+                format!("{unit} trả về bàn điều phối: {reason}")
             }
             EventKind::Transferred {
                 from, to, reason, ..
@@ -120,6 +123,16 @@ impl EventKind {
             }
             EventKind::Reopened { reason, .. } => format!("Mở lại: {reason}"),
             EventKind::Commented { text, .. } => text.clone(),
+        }
+    }
+
+    /// The line the public timeline shows: free text that may hold personal data (the
+    /// question to the citizen and their answer) stays internal.
+    pub fn public_summary_vi(&self) -> String {
+        match self {
+            EventKind::InfoRequested { .. } => "Đề nghị người phản ánh bổ sung thông tin".into(),
+            EventKind::InfoProvided { .. } => "Người phản ánh đã bổ sung thông tin".into(),
+            other => other.summary_vi(),
         }
     }
 

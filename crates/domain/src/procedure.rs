@@ -98,7 +98,10 @@ impl State {
                 self.status = Status::Rejected;
                 self.paused_at = None;
             }
-            EventKind::ReturnedToTriage { .. } => {
+            EventKind::ReturnedToTriage { to, .. } => {
+                if !to.is_empty() {
+                    self.unit = to.clone();
+                }
                 self.status = Status::New;
                 self.assignee = None;
                 self.due_at = None;
@@ -424,6 +427,7 @@ pub fn decide(
         Command::ReturnToTriage { reason } => EventKind::ReturnedToTriage {
             unit: state.unit.clone(),
             reason: required(reason)?,
+            to: ctx.triage_unit.to_string(),
         },
         Command::Transfer { to, reason } => {
             if *to == state.unit {
@@ -677,6 +681,7 @@ mod tests {
         .unwrap();
         assert_eq!(s.status, Status::New);
         assert_eq!(s.due_at, None);
+        assert_eq!(s.unit, TRIAGE, "the report is back with the triage desk");
         assert_eq!(
             run(&mut s, assign(TRIAGE), at(2026, 3, 3, 4)),
             Err(ProcedureError::TriageTarget)

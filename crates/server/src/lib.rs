@@ -173,6 +173,7 @@ pub struct Running {
     stop: watch::Sender<bool>,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
     worker: Option<tokio::task::JoinHandle<()>>,
+    upkeep: tokio::task::JoinHandle<()>,
 }
 
 /// Starts the server: binds `config.listen` (port 0 for a random one), runs the worker.
@@ -194,10 +195,17 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Run
         tokio::spawn(w.run(stopped.clone()))
     });
     let state = AppState::new(app.clone(), config.web_config(addr));
+    let upkeep = tokio::spawn(upkeep(app.clone(), state.clone(), stopped.clone()));
     let mut stopped_http = stopped;
     let server = tokio::spawn(phananh_web::serve(listener, state, async move {
         let _ = stopped_http.wait_for(|s| *s).await;
     }));
+    if config.webhooks.secret.is_empty() {
+        tracing::warn!(
+            "Chưa đặt khóa ký webhook: webhook tới đơn vị sẽ không được gửi / no webhook secret set \
+             ([webhooks] secret or PHANANH_WEBHOOK_SECRET): webhooks to units will not be sent"
+        );
+    }
     if app.store.count_users().await? == 0 {
         tracing::warn!(
             "Chưa có tài khoản quản trị. Tạo tài khoản đầu tiên / No admin yet. Create the first one: \
@@ -211,7 +219,29 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Run
         stop,
         server,
         worker,
+        upkeep,
     })
+}
+
+/// Periodic work every process does, worker or not: reload the profile when an admin (here
+/// or in another process) changed it, drop expired sessions, forget idle rate-limit keys.
+async fn upkeep(app: App, state: AppState, mut stopped: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+    let mut n: u64 = 0;
+    loop {
+        tokio::select! {
+            _ = stopped.wait_for(|s| *s) => break,
+            _ = tick.tick() => {}
+        }
+        if let Err(e) = app.refresh_catalog().await {
+            tracing::warn!(error = %e, "profile reload failed");
+        }
+        n += 1;
+        if n % 60 == 0 {
+            let _ = app.store.delete_expired_sessions(app.clock.now()).await;
+            state.upkeep();
+        }
+    }
 }
 
 impl Running {
@@ -223,6 +253,7 @@ impl Running {
             Err(_) => tracing::warn!("requests still running after the grace period"),
             _ => {}
         }
+        let _ = self.upkeep.await;
         if let Some(w) = self.worker {
             let _ = tokio::time::timeout(std::time::Duration::from_secs(10), w).await;
         }

@@ -248,6 +248,24 @@ async fn every_transition_over_http_allowed_and_refused() {
             )
             .await
             .status());
+        // The unit that said "not ours" no longer sees it; the triage desk does.
+        assert_eq!(
+            other
+                .api_get(&t, &format!("/api/v1/staff/reports/{code2}"))
+                .await
+                .status(),
+            StatusCode::NOT_FOUND
+        );
+        let desk = triage
+            .page(&t, "/console/triage")
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            desk.contains(&code2),
+            "returned report is on the triage desk"
+        );
         ok(triage
             .act(
                 &t,
@@ -288,6 +306,22 @@ async fn every_transition_over_http_allowed_and_refused() {
             .unwrap();
         assert_eq!(seen["history"].as_array().unwrap().len(), 10);
         assert_eq!(seen["actions"], json!([]));
+        assert!(
+            seen["reporter"].is_null(),
+            "oversight sees no personal data"
+        );
+        // The public timeline does not repeat the question and answer (they may hold personal data).
+        let public = t
+            .get(&format!("/api/v1/reports/{code}"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            !public.contains("Số 5") && !public.contains("Số nhà chính xác"),
+            "{public}"
+        );
+        assert!(public.contains("bổ sung thông tin"));
         assert_eq!(
             oversight
                 .act(&t, &code, json!({"action": "comment", "text": "x"}))

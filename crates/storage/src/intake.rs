@@ -91,12 +91,10 @@ impl Writer {
         }
     }
 
+    /// Nothing to abort: a batch in progress finishes, because the writer holds the write
+    /// connection until it commits and closing the pool waits for that connection.
     pub(crate) async fn close(&self) {
-        // Dropping our sender is not enough while clones live; the handle is awaited by
-        // the last closer after every `Store` clone is gone. Here we only wait briefly.
-        if let Some(h) = self.done.lock().await.take() {
-            h.abort();
-        }
+        let _ = self.done.lock().await.take();
     }
 }
 

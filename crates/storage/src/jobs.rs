@@ -128,9 +128,20 @@ impl Store {
         let sql = format!(
             "UPDATE jobs SET locked_by = $1, locked_until = $2, attempts = attempts + 1, updated_at = $3 \
              WHERE id IN (SELECT id FROM jobs WHERE status = 'pending' AND run_at <= $3 \
+             AND attempts < max_attempts \
              AND (locked_until IS NULL OR locked_until < $3) ORDER BY run_at, id LIMIT $4 {lock}) \
              RETURNING {JOB_COLUMNS}"
         );
+        // A job whose last attempt never reported back (the process died holding it) and
+        // has no attempts left is dead, not retried forever.
+        sqlx::query(
+            "UPDATE jobs SET status = 'dead', locked_by = NULL, updated_at = $1, \
+             last_error = COALESCE(last_error, 'the worker stopped during the last attempt') \
+             WHERE status = 'pending' AND attempts >= max_attempts AND locked_until < $1",
+        )
+        .bind(ms(now))
+        .execute(&self.write)
+        .await?;
         let rows = sqlx::query(&sql)
             .bind(worker)
             .bind(ms(now + lease))
@@ -141,9 +152,10 @@ impl Store {
         rows.iter().map(job_from_row).collect()
     }
 
-    /// Marks a claimed job done (only if `worker` still holds it).
-    pub async fn complete_job(&self, id: i64, worker: &str) -> Result<()> {
-        sqlx::query(
+    /// Marks a claimed job done (only if `worker` still holds it); false if the lease was
+    /// lost to another worker meanwhile.
+    pub async fn complete_job(&self, id: i64, worker: &str) -> Result<bool> {
+        let r = sqlx::query(
             "UPDATE jobs SET status = 'done', locked_by = NULL, locked_until = NULL, last_error = NULL, \
              updated_at = $1 WHERE id = $2 AND locked_by = $3",
         )
@@ -152,7 +164,7 @@ impl Store {
         .bind(worker)
         .execute(&self.write)
         .await?;
-        Ok(())
+        Ok(r.rows_affected() == 1)
     }
 
     /// Records a failure: retried at `retry_at`, or dead-lettered when out of attempts

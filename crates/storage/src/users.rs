@@ -122,12 +122,19 @@ impl Store {
         Ok(())
     }
 
+    /// Sets a new password and ends the user's sessions everywhere.
     pub async fn set_password(&self, id: i64, password_hash: &str) -> Result<()> {
+        let mut tx = self.write.begin().await?;
         sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
             .bind(password_hash)
             .bind(id)
-            .execute(&self.write)
+            .execute(&mut *tx)
             .await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
         Ok(())
     }
 

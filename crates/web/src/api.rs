@@ -89,7 +89,15 @@ async fn create_report(
         None | Some("web") => Channel::Web,
         Some("api") => Channel::Api,
         Some(other) => match (Channel::parse(other), &staff) {
-            (Some(c), Some(_)) => c,
+            // Operators file for the channel the citizen used (a call, a letter...).
+            (Some(c), Some(s))
+                if matches!(
+                    s.principal.role,
+                    phananh_domain::access::Role::Triage | phananh_domain::access::Role::Admin
+                ) =>
+            {
+                c
+            }
             _ => {
                 return Err(ApiError::new(
                     StatusCode::UNPROCESSABLE_ENTITY,
@@ -168,7 +176,7 @@ pub fn public_json(report: &Report, events: &[Event], catalog: &phananh_app::Cat
             "at": e.at,
             "type": e.kind.type_name(),
             "by": e.actor.kind,
-            "text": e.kind.summary_vi(),
+            "text": e.kind.public_summary_vi(),
         })).collect::<Vec<_>>(),
     })
 }

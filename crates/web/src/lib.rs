@@ -81,6 +81,13 @@ impl AppState {
     }
 }
 
+impl AppState {
+    /// Periodic upkeep of the HTTP layer (forget idle rate-limit keys).
+    pub fn upkeep(&self) {
+        self.limits.prune();
+    }
+}
+
 pub fn router(state: AppState) -> Router {
     let max_body = state.config.max_body;
     Router::new()

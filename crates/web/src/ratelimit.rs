@@ -36,6 +36,19 @@ impl Limits {
             .is_none_or(|l| l.check_key(&ip).is_ok())
     }
 
+    /// Forgets keys that have been quiet long enough to be back to a full quota, so random
+    /// emails or addresses cannot grow memory without limit. Run periodically.
+    pub fn prune(&self) {
+        for l in [&self.intake, &self.login_ip].into_iter().flatten() {
+            l.retain_recent();
+            l.shrink_to_fit();
+        }
+        if let Some(l) = &self.login_email {
+            l.retain_recent();
+            l.shrink_to_fit();
+        }
+    }
+
     /// Whether API key `id` (allowed `per_minute`) may make another request now.
     pub fn api_key(&self, id: i64, per_minute: u32) -> bool {
         let Some(n) = NonZeroU32::new(per_minute) else {

@@ -31,13 +31,17 @@ impl Default for WorkerConfig {
         WorkerConfig {
             webhook_secret: String::new(),
             poll_interval: Duration::from_secs(2),
-            lease: chrono::Duration::seconds(60),
+            lease: chrono::Duration::seconds(120),
             http_timeout: Duration::from_secs(10),
             base_backoff: chrono::Duration::seconds(10),
             max_backoff: chrono::Duration::hours(1),
         }
     }
 }
+
+/// Jobs claimed at once. With the HTTP timeout below, the lease covers the whole batch
+/// (4 × 10 s < 120 s), so no other worker takes a job this one is still running.
+const CLAIM_BATCH: i64 = 4;
 
 /// Why a job failed: worth another try, or never going to work.
 #[derive(Debug)]
@@ -85,10 +89,8 @@ impl Worker {
         &self.id
     }
 
-    /// Runs until `shutdown` turns true: jobs as they come, periodic upkeep on the side.
+    /// Runs until `shutdown` turns true, taking jobs as they come.
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
-        let mut upkeep = tokio::time::interval(Duration::from_secs(5));
-        let mut sessions = tokio::time::interval(Duration::from_secs(3600));
         loop {
             let worked = self.run_once().await;
             if worked > 0 {
@@ -98,14 +100,6 @@ impl Worker {
                 _ = shutdown.changed() => break,
                 _ = self.app.jobs_queued.notified() => {}
                 _ = tokio::time::sleep(self.config.poll_interval) => {}
-                _ = upkeep.tick() => {
-                    if let Err(e) = self.app.refresh_catalog().await {
-                        tracing::warn!(error = %e, "profile reload failed");
-                    }
-                }
-                _ = sessions.tick() => {
-                    let _ = self.app.store.delete_expired_sessions(self.app.clock.now()).await;
-                }
             }
             if *shutdown.borrow() {
                 break;
@@ -120,7 +114,7 @@ impl Worker {
         let jobs = match self
             .app
             .store
-            .claim_jobs(&self.id, now, self.config.lease, 16)
+            .claim_jobs(&self.id, now, self.config.lease, CLAIM_BATCH)
             .await
         {
             Ok(j) => j,
@@ -143,7 +137,16 @@ impl Worker {
         let outcome = match result {
             Ok(()) => {
                 m.jobs_done.fetch_add(1, Relaxed);
-                store.complete_job(job.id, &self.id).await
+                match store.complete_job(job.id, &self.id).await {
+                    Ok(false) => {
+                        tracing::warn!(
+                            job = job.id,
+                            "lease lost before the job finished; it may run twice"
+                        );
+                        Ok(())
+                    }
+                    other => other.map(|_| ()),
+                }
             }
             Err(JobError::Retry(e)) if job.attempts < job.max_attempts => {
                 m.jobs_failed.fetch_add(1, Relaxed);
@@ -193,6 +196,12 @@ impl Worker {
                 "unit {unit_code} has no webhook"
             )));
         };
+        if self.config.webhook_secret.is_empty() {
+            // Unsigned (or signed with an empty key, which anyone can compute) is not sent.
+            return Err(JobError::Permanent(
+                "no webhook secret configured ([webhooks] secret / PHANANH_WEBHOOK_SECRET)".into(),
+            ));
+        }
         let code = job.payload["code"].as_str().unwrap_or_default();
         let (report, events) = self
             .app

@@ -294,7 +294,7 @@ fn request_node(r: &Report, events: Option<&[Event]>, catalog: &Catalog) -> Node
             "status_notes",
             Node::str(
                 last_public
-                    .map(|e| e.kind.summary_vi())
+                    .map(|e| e.kind.public_summary_vi())
                     .unwrap_or_else(|| r.status.label_vi().to_string()),
             ),
         ),
@@ -362,7 +362,7 @@ fn request_node(r: &Report, events: Option<&[Event]>, catalog: &Catalog) -> Node
                         Node::Obj(vec![
                             ("datetime", Node::str(iso(e.at))),
                             ("type", Node::str(e.kind.type_name())),
-                            ("summary", Node::str(e.kind.summary_vi())),
+                            ("summary", Node::str(e.kind.public_summary_vi())),
                             (
                                 "description",
                                 Node::str(match e.actor.kind {
