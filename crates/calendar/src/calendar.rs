@@ -342,7 +342,28 @@ impl Calendar {
 /// lunar dates are relatively expensive and loops ask about many days.
 struct Days<'a> {
     calendar: &'a Calendar,
-    holidays: HashMap<i32, BTreeSet<NaiveDate>>,
+    holidays: HashMap<i32, std::sync::Arc<BTreeSet<NaiveDate>>>,
+}
+
+/// The statutory holiday dates of a year, computed once per process: they depend on the
+/// year alone, and the lunar part is too slow to redo for every deadline.
+fn statutory_holiday_dates(year: i32) -> std::sync::Arc<BTreeSet<NaiveDate>> {
+    use std::sync::{Arc, Mutex, OnceLock};
+    static MEMO: OnceLock<Mutex<HashMap<i32, Arc<BTreeSet<NaiveDate>>>>> = OnceLock::new();
+    let memo = MEMO.get_or_init(Default::default);
+    if let Some(set) = memo.lock().unwrap_or_else(|e| e.into_inner()).get(&year) {
+        return set.clone();
+    }
+    let set: Arc<BTreeSet<NaiveDate>> = Arc::new(
+        statutory_holidays(year)
+            .into_iter()
+            .map(|h| h.date)
+            .collect(),
+    );
+    memo.lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(year, set.clone());
+    set
 }
 
 impl Days<'_> {
@@ -353,12 +374,10 @@ impl Days<'_> {
         if self.calendar.extra_days_off.contains(&d) || is_weekend(d) {
             return false;
         }
-        let holidays = self.holidays.entry(d.year()).or_insert_with(|| {
-            statutory_holidays(d.year())
-                .into_iter()
-                .map(|h| h.date)
-                .collect()
-        });
+        let holidays = self
+            .holidays
+            .entry(d.year())
+            .or_insert_with(|| statutory_holiday_dates(d.year()));
         !holidays.contains(&d)
     }
 

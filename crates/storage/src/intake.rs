@@ -18,7 +18,7 @@ use sqlx::{Any, Transaction};
 use tokio::sync::{Mutex, mpsc, oneshot};
 
 use crate::jobs::{NewJob, insert_job};
-use crate::{Result, Store, StoreError, ms};
+use crate::{Backend, Result, Store, StoreError, ms};
 
 const MAX_BATCH: usize = 512;
 
@@ -150,11 +150,16 @@ impl Store {
             .collect();
         let mut known: HashMap<String, (i64, String, String)> = HashMap::new();
         for chunk in keys.chunks(MAX_PARAMS) {
-            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let mut marks = String::new();
+            for i in 1..=chunk.len() {
+                if i > 1 {
+                    marks.push_str(", ");
+                }
+                placeholder(&mut marks, self.backend, i);
+            }
             let sql = format!(
                 "SELECT i.key, i.report_id, i.request_hash, r.code FROM idempotency i \
-                 JOIN reports r ON r.id = i.report_id WHERE i.key IN ({})",
-                marks.join(", ")
+                 JOIN reports r ON r.id = i.report_id WHERE i.key IN ({marks})",
             );
             let mut q = sqlx::query_as::<_, (String, i64, String, String)>(&sql);
             for v in chunk {
@@ -232,6 +237,7 @@ impl Store {
                 ]);
             }
             let returned: Vec<(i64, String)> = bulk_insert(
+                self.backend,
                 &mut tx,
                 "reports (code, field, description, lat, lon, address, ward, channel, status, unit, due_at, \
                  created_at, updated_at, last_seq, extra)",
@@ -304,6 +310,7 @@ impl Store {
             }
         }
         let _: Vec<(i64,)> = bulk_insert(
+            self.backend,
             &mut tx,
             "events (report_id, seq, at, actor_kind, actor_id, actor_name, kind, payload)",
             events,
@@ -311,6 +318,7 @@ impl Store {
         )
         .await?;
         let _: Vec<(i64,)> = bulk_insert(
+            self.backend,
             &mut tx,
             "reporters (report_id, name, phone, email, channel_identity, consent)",
             reporters,
@@ -318,6 +326,7 @@ impl Store {
         )
         .await?;
         let _: Vec<(i64,)> = bulk_insert(
+            self.backend,
             &mut tx,
             "idempotency (key, request_hash, report_id, created_at)",
             idempotency,
@@ -360,6 +369,18 @@ impl Store {
     }
 }
 
+/// Anonymous `?` on SQLite: with thousands of numbered parameters in one statement, looking
+/// up each parameter's name is quadratic there. Numbered `$n` on PostgreSQL.
+fn placeholder(sql: &mut String, backend: Backend, n: usize) {
+    match backend {
+        Backend::Sqlite => sql.push('?'),
+        Backend::Postgres => {
+            sql.push('$');
+            sql.push_str(&n.to_string());
+        }
+    }
+}
+
 /// Bound parameters stay well under SQLite's limit (32,766) and PostgreSQL's (65,535).
 const MAX_PARAMS: usize = 30_000;
 
@@ -385,6 +406,7 @@ impl Val {
 /// `INSERT INTO {table} VALUES (...), (...) {suffix}` in as few statements as the parameter
 /// limits allow, returning what `suffix` returns (if anything).
 async fn bulk_insert<O>(
+    backend: Backend,
     tx: &mut Transaction<'static, Any>,
     table: &str,
     rows: Vec<Vec<Val>>,
@@ -410,7 +432,7 @@ where
                 if c > 0 {
                     sql.push_str(", ");
                 }
-                sql.push_str(&format!("${n}"));
+                placeholder(&mut sql, backend, n);
             }
             sql.push(')');
         }

@@ -237,7 +237,9 @@ async fn sqlite_pool(url: &str, max: u32) -> Result<AnyPool> {
             Box::pin(async move {
                 conn.execute(
                     "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                     PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+                     PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
+                     PRAGMA cache_size = -65536; PRAGMA mmap_size = 268435456; \
+                     PRAGMA temp_store = MEMORY;",
                 )
                 .await?;
                 Ok(())
