@@ -285,7 +285,9 @@ async fn service_definition(
 }
 
 /// One request as Open311 shows it.
-fn request_node(r: &Report, events: Option<&[Event]>, catalog: &Catalog) -> Node {
+/// `events` (the public history) fill `status_notes`; `extensions` adds the extended
+/// attributes and the notes.
+fn request_node(r: &Report, events: Option<&[Event]>, extensions: bool, catalog: &Catalog) -> Node {
     let last_public = events.and_then(|e| e.iter().rev().find(|e| e.kind.is_public()));
     let mut fields = vec![
         ("service_request_id", Node::str(&r.code)),
@@ -320,7 +322,7 @@ fn request_node(r: &Report, events: Option<&[Event]>, catalog: &Catalog) -> Node
         ("long", r.lon.map(Node::Num).unwrap_or(Node::Null)),
         ("media_url", Node::opt(r.extra.media_urls.first().cloned())),
     ];
-    if let Some(events) = events {
+    if let (true, Some(events)) = (extensions, events) {
         fields.push((
             "extended_attributes",
             Node::Obj(vec![
@@ -487,7 +489,7 @@ async fn list_requests(
         } else {
             None
         };
-        items.push(request_node(r, events.as_deref(), catalog));
+        items.push(request_node(r, events.as_deref(), extensions, catalog));
     }
     render(
         fmt,
@@ -522,11 +524,7 @@ async fn one_request(
             let extensions = get1(&p, "extensions") == Some("true");
             let node = Node::List {
                 item: "request",
-                items: vec![request_node(
-                    &report,
-                    extensions.then_some(events.as_slice()),
-                    &catalog,
-                )],
+                items: vec![request_node(&report, Some(&events), extensions, &catalog)],
             };
             render(fmt, StatusCode::OK, "service_requests", &node)
         }
