@@ -1725,3 +1725,66 @@ async fn open311_keys_have_their_own_rate_limits_and_can_be_revoked() {
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     t.stop().await;
 }
+
+#[tokio::test]
+async fn admins_create_and_revoke_api_keys_in_the_console() {
+    let t = spawn(Options::default()).await;
+    let admin = t.staff(Role::Admin, None).await;
+    let page = admin
+        .form(
+            &t,
+            "/console/admin/apikeys",
+            &[("name", "Ứng dụng Y tế"), ("rate", "60")],
+        )
+        .await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    let start = html.find("pa_").expect("the key is shown once");
+    let key: String = html[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+        .collect();
+    let form = vec![
+        ("api_key", key.clone()),
+        ("service_code", "traffic".to_string()),
+        ("lat", "10.7725".into()),
+        ("long", "106.698".into()),
+    ];
+    let r = t
+        .client
+        .post(t.url("/open311/v2/requests.json"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let list = admin
+        .page(&t, "/console/admin/apikeys")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        list.contains("Ứng dụng Y tế") && !list.contains(&key),
+        "the list shows the prefix only"
+    );
+    let id = t.app().store.api_keys().await.unwrap()[0].id;
+    let r = admin
+        .form(&t, &format!("/console/admin/apikeys/{id}/revoke"), &[])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r = t
+        .client
+        .post(t.url("/open311/v2/requests.json"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let staff = t.staff(Role::UnitStaff, Some("UBND-26740")).await;
+    assert_eq!(
+        staff.page(&t, "/console/admin/apikeys").await.status(),
+        StatusCode::NOT_FOUND
+    );
+    t.stop().await;
+}

@@ -29,6 +29,8 @@ pub fn routes() -> Router<AppState> {
         .route("/console/admin/users/{id}", post(update_user))
         .route("/console/admin/calendar", get(calendar).post(set_day))
         .route("/console/admin/jobs", get(jobs))
+        .route("/console/admin/apikeys", get(api_keys).post(add_api_key))
+        .route("/console/admin/apikeys/{id}/revoke", post(revoke_api_key))
         .route("/console/admin/jobs/{id}/retry", post(retry_job))
 }
 
@@ -51,6 +53,7 @@ fn tabs(staff: &Staff) -> Markup {
             a href="/console/admin/users" { (l.t("Tài khoản", "Users")) }
             a href="/console/admin/calendar" { (l.t("Lịch làm việc", "Calendar")) }
             a href="/console/admin/jobs" { (l.t("Hàng đợi gửi", "Outbox")) }
+            a href="/console/admin/apikeys" { (l.t("Khóa API đối tác", "Integrator API keys")) }
         }
     }
 }
@@ -789,4 +792,113 @@ async fn retry_job(
         .map_err(AppError::from);
     state.app.jobs_queued.notify_one();
     done(&state, &staff, "/console/admin/jobs", result).await
+}
+
+async fn api_keys(State(state): State<AppState>, staff: Staff) -> Response {
+    if let Err(r) = admin_only(&staff) {
+        return r;
+    }
+    let l = staff.lang;
+    let keys = state.app.store.api_keys().await.unwrap_or_default();
+    admin_page(
+        &staff,
+        l.t(
+            "Khóa API đối tác (Open311)",
+            "Integrator API keys (Open311)",
+        ),
+        None,
+        html! {
+            p class="muted" { (l.t("Mỗi đối tác (ứng dụng, cổng thông tin khác) dùng một khóa riêng để gửi phản ánh qua /open311/v2. Khóa chỉ hiện một lần khi tạo.",
+                "Each integrator (app, other portal) files reports through /open311/v2 with its own key. A key is shown once, when created.")) }
+            div class="card" {
+                form method="post" action="/console/admin/apikeys" class="filters" {
+                    (csrf_field(&staff))
+                    div { label for="k-name" { (l.t("Tên đối tác", "Integrator")) } input id="k-name" name="name" required maxlength="100"; }
+                    div { label for="k-rate" { (l.t("Số yêu cầu mỗi phút", "Requests per minute")) } input id="k-rate" name="rate" type="number" min="1" max="100000" value="120"; }
+                    div { button type="submit" { (l.t("Tạo khóa", "Create key")) } }
+                }
+            }
+            table {
+                thead { tr { th { "#" } th { (l.t("Đối tác", "Integrator")) } th { (l.t("Khóa", "Key")) } th { (l.t("Giới hạn", "Limit")) } th { (l.t("Tạo lúc", "Created")) } th { (l.t("Trạng thái", "Status")) } th {} } }
+                tbody { @for k in &keys { tr {
+                    td { (k.id) } td { (k.name) } td { code { (k.prefix) "…" } } td { (k.rate_per_minute) "/" (l.t("phút", "min")) } td { (when(k.created_at)) }
+                    td { @if k.active { (l.t("Đang dùng", "Active")) } @else { (l.t("Đã thu hồi", "Revoked")) " " (k.revoked_at.map(when).unwrap_or_default()) } }
+                    td { @if k.active { form method="post" action={"/console/admin/apikeys/" (k.id) "/revoke"} { (csrf_field(&staff)) button class="danger" type="submit" { (l.t("Thu hồi", "Revoke")) } } } }
+                } } }
+            }
+        },
+    )
+}
+
+#[derive(Deserialize)]
+struct KeyForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    rate: String,
+}
+
+async fn add_api_key(
+    State(state): State<AppState>,
+    staff: Staff,
+    Form(f): Form<KeyForm>,
+) -> Response {
+    if let Err(r) = admin_only(&staff) {
+        return r;
+    }
+    if !staff.csrf_ok(&f.csrf) {
+        return csrf_failed(staff.lang, Some(&staff));
+    }
+    let l = staff.lang;
+    let rate = match opt(&f.rate)
+        .map(|r| {
+            number(
+                &r,
+                l.t("Số yêu cầu mỗi phút", "Requests per minute"),
+                100_000,
+            )
+        })
+        .transpose()
+    {
+        Ok(r) => r,
+        Err(e) => return error_page(&e, l, Some(&staff)),
+    };
+    match state.app.create_api_key(&f.name, rate).await {
+        Ok((_, key)) => admin_page(
+            &staff,
+            l.t("Khóa API mới", "New API key"),
+            None,
+            html! {
+                div class="notice" role="status" {
+                    p { (l.t("Khóa cho", "Key for")) " " strong { (f.name.trim()) } ". " (l.t("Hãy sao chép và gửi cho đối tác ngay: khóa sẽ không hiện lại.", "Copy it and hand it over now: it will not be shown again.")) }
+                    p { code class="code" { (key) } }
+                }
+                p { a href="/console/admin/apikeys" { (l.t("Về danh sách khóa", "Back to the keys")) } }
+            },
+        ),
+        Err(e) => error_page(&e, l, Some(&staff)),
+    }
+}
+
+async fn revoke_api_key(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i64>,
+    Form(f): Form<super::CsrfForm>,
+) -> Response {
+    if let Err(r) = admin_only(&staff) {
+        return r;
+    }
+    if !staff.csrf_ok(&f.csrf) {
+        return csrf_failed(staff.lang, Some(&staff));
+    }
+    let result = state
+        .app
+        .store
+        .revoke_api_key(id)
+        .await
+        .map_err(AppError::from);
+    done(&state, &staff, "/console/admin/apikeys", result).await
 }
