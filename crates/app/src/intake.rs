@@ -332,17 +332,8 @@ impl App {
             channel_identity,
             consent: req.consent,
         };
-        let mut jobs = Vec::new();
-        if let Some(unit) = catalog.unit(&routed.unit)
-            && unit.webhook_url.is_some()
-        {
-            let seq = events.len() as i64;
-            let last = events
-                .last()
-                .map(|(_, e)| e.type_name())
-                .unwrap_or("created");
-            jobs.push(unit_webhook_job(&routed.unit, last, seq, now));
-        }
+        let last = events.last().map(|(_, e)| e).expect("a created event");
+        let jobs = unit_jobs(&catalog, &routed.unit, last, events.len() as i64, now);
         let idempotency = idempotency_key.map(|k| {
             let mut h = Sha256::new();
             h.update(serde_json::to_vec(&req).unwrap_or_default());
@@ -427,15 +418,44 @@ impl App {
     }
 }
 
-/// A signed webhook to a unit that keeps its own system (sent by the worker).
-pub fn unit_webhook_job(unit: &str, event: &str, seq: i64, now: DateTime<Utc>) -> NewJob {
-    let mut job = NewJob::new(
-        "unit.webhook",
-        serde_json::json!({ "unit": unit, "event": event, "seq": seq }),
-        now,
-    );
-    job.dedupe_key = Some(format!("unit.webhook:{{report}}:{seq}:{unit}"));
-    job
+/// What the worker must send to `unit` after `event` (number `seq`) on one of its reports:
+/// a signed webhook if it has one, and the report itself to its own Open311 system when
+/// the report has just come to it. `{report}` in dedupe keys is filled in by the caller.
+pub fn unit_jobs(
+    catalog: &crate::Catalog,
+    unit: &str,
+    event: &phananh_domain::event::EventKind,
+    seq: i64,
+    now: DateTime<Utc>,
+) -> Vec<NewJob> {
+    use phananh_domain::event::EventKind;
+    let Some(u) = catalog.unit(unit) else {
+        return Vec::new();
+    };
+    let mut jobs = Vec::new();
+    if u.webhook_url.is_some() {
+        let mut job = NewJob::new(
+            "unit.webhook",
+            serde_json::json!({ "unit": unit, "event": event.type_name(), "seq": seq }),
+            now,
+        );
+        job.dedupe_key = Some(format!("unit.webhook:{{report}}:{seq}:{unit}"));
+        jobs.push(job);
+    }
+    let arrived = match event {
+        EventKind::Assigned { unit: to, .. } | EventKind::Transferred { to, .. } => to == unit,
+        _ => false,
+    };
+    if arrived && u.forward_open311.is_some() {
+        let mut job = NewJob::new(
+            "unit.open311.forward",
+            serde_json::json!({ "unit": unit }),
+            now,
+        );
+        job.dedupe_key = Some(format!("unit.open311.forward:{{report}}:{unit}"));
+        jobs.push(job);
+    }
+    jobs
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use phananh_domain::model::{Actor, ActorKind, Report, Reporter};
 use phananh_domain::procedure::{Action, Command, Context, State, allowed_actions, decide};
 use phananh_storage::{NewJob, Page, ReportFilter};
 
-use crate::intake::unit_webhook_job;
+use crate::intake::unit_jobs;
 use crate::{App, AppError};
 
 /// A report with its history, as a staff member may see it.
@@ -190,8 +190,7 @@ impl App {
                 _ => None,
             };
             for unit in target.iter().chain(std::iter::once(&report.unit)) {
-                if catalog.unit(unit).is_some_and(|u| u.webhook_url.is_some()) {
-                    let mut job = unit_webhook_job(unit, event.type_name(), seq, now);
+                for mut job in unit_jobs(&catalog, unit, &event, seq, now) {
                     job.report_id = Some(report.id);
                     job.dedupe_key = job
                         .dedupe_key

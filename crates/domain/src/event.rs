@@ -136,6 +136,18 @@ impl EventKind {
         }
     }
 
+    /// The words staff addressed to the public with this event, if any (the resolution,
+    /// the reason for a rejection, a public note): Open311's `status_notes`.
+    pub fn public_note(&self) -> Option<&str> {
+        match self {
+            EventKind::Resolved { note, .. } => Some(note),
+            EventKind::Rejected { reason } => Some(reason),
+            EventKind::Reopened { reason, .. } => Some(reason),
+            EventKind::Commented { text, public: true } => Some(text),
+            _ => None,
+        }
+    }
+
     /// Whether the public timeline shows this event (staff notes stay internal).
     pub fn is_public(&self) -> bool {
         !matches!(

@@ -107,6 +107,22 @@ pub struct Unit {
     /// Where the unit receives signed webhooks for its reports, if it keeps its own system.
     #[serde(default)]
     pub webhook_url: Option<String>,
+    /// The unit's own Open311 system: its reports are filed there, and its status comes back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forward_open311: Option<Open311Forward>,
+}
+
+/// A unit's own Open311 GeoReport v2 endpoint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Open311Forward {
+    /// The base URL, e.g. `https://cskh.example.vn/open311/v2`.
+    pub url: String,
+    pub api_key: String,
+    #[serde(default)]
+    pub jurisdiction_id: Option<String>,
+    /// Our field code → their service code (a field not listed keeps its own code).
+    #[serde(default)]
+    pub service_codes: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

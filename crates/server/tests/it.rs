@@ -1788,3 +1788,166 @@ async fn admins_create_and_revoke_api_keys_in_the_console() {
     );
     t.stop().await;
 }
+
+/// A unit that keeps its own system — here a second phananh — gets its reports over Open311
+/// and sends its progress back, through failures and a timeout, without loss or duplicates.
+#[tokio::test]
+async fn forwarding_to_a_units_own_open311_system_and_status_back() {
+    use phananh_domain::profile::Open311Forward;
+    use phananh_worker::{Worker, WorkerConfig};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    let city = spawn(Options::default()).await;
+    let unit_system = spawn(Options::default()).await;
+    let key = unit_system
+        .app()
+        .create_api_key("Thành phố", None)
+        .await
+        .unwrap()
+        .1;
+
+    // A flaky link in front of the unit's system: the first POST fails, the second reaches
+    // it but answers too late for the city's timeout, the third goes through.
+    let upstream = unit_system.url("");
+    let posts = Arc::new(AtomicUsize::new(0));
+    let proxy = {
+        let (upstream, posts) = (upstream.clone(), posts.clone());
+        axum::Router::new().fallback(move |req: axum::extract::Request| {
+            let (upstream, posts) = (upstream.clone(), posts.clone());
+            async move {
+                let (parts, body) = req.into_parts();
+                let body = axum::body::to_bytes(body, 1 << 20).await.unwrap();
+                let n = if parts.method == axum::http::Method::POST {
+                    posts.fetch_add(1, Ordering::SeqCst) + 1
+                } else {
+                    0
+                };
+                if n == 1 {
+                    return (axum::http::StatusCode::SERVICE_UNAVAILABLE, Vec::new());
+                }
+                let client = reqwest::Client::new();
+                let url = format!("{upstream}{}", parts.uri);
+                let mut rb = client.request(parts.method.clone(), url);
+                for (k, v) in parts.headers.iter() {
+                    if k != "host" && k != "content-length" {
+                        rb = rb.header(k, v);
+                    }
+                }
+                let resp = rb.body(body).send().await.unwrap();
+                let status = axum::http::StatusCode::from_u16(resp.status().as_u16()).unwrap();
+                let bytes = resp.bytes().await.unwrap().to_vec();
+                if n == 2 {
+                    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+                }
+                (status, bytes)
+            }
+        })
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let proxy_url = format!("http://{}/open311/v2", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, proxy).await.unwrap() });
+
+    let mut unit = city.app().catalog().await.unit("SAWACO").unwrap().clone();
+    unit.forward_open311 = Some(Open311Forward {
+        url: proxy_url,
+        api_key: key,
+        jurisdiction_id: None,
+        service_codes: Default::default(),
+    });
+    city.app().store.save_unit(&unit).await.unwrap();
+    city.app().refresh_catalog().await.unwrap();
+
+    let r = city.file(json!({"field": "water", "description": "Vỡ ống nước", "lat": 10.7725, "lon": 106.6980, "phone": "0912345678"})).await;
+    let code = r["code"].as_str().unwrap().to_string();
+    assert_eq!(r["unit"], "SAWACO");
+    let worker = Worker::new(
+        city.app().clone(),
+        WorkerConfig {
+            http_timeout: std::time::Duration::from_secs(1),
+            ..WorkerConfig::default()
+        },
+    );
+    assert_eq!(worker.run_once().await, 1, "attempt 1: 503");
+    city.clock.advance(Duration::minutes(5));
+    assert_eq!(worker.run_once().await, 1, "attempt 2: timeout");
+    city.clock.advance(Duration::minutes(5));
+    assert_eq!(worker.run_once().await, 1, "attempt 3: delivered");
+    city.clock.advance(Duration::hours(2));
+    assert_eq!(worker.run_once().await, 0);
+    assert_eq!(posts.load(Ordering::SeqCst), 3);
+
+    // The unit's system has it once, without the citizen's phone.
+    let theirs = unit_system
+        .app()
+        .store
+        .list_reports(&phananh_storage::ReportFilter {
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(
+        theirs.len(),
+        1,
+        "filed once despite the retry after a timeout"
+    );
+    assert_eq!(theirs[0].channel, phananh_domain::model::Channel::Open311);
+    assert!(theirs[0].description.contains(&code));
+    assert!(
+        unit_system
+            .app()
+            .store
+            .reporter(theirs[0].id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let their_code = theirs[0].code.clone();
+
+    // Work starts there: in progress here. Fixed there: resolved here, in the public history.
+    let their_staff = unit_system.staff(Role::Supervisor, None).await;
+    unit_system.clock.advance(Duration::minutes(30));
+    assert_eq!(
+        their_staff
+            .act(&unit_system, &their_code, json!({"action": "start"}))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(worker.poll_forwards().await, 1);
+    let ours: Value = city
+        .get(&format!("/api/v1/reports/{code}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ours["status"], "in_progress");
+    unit_system.clock.advance(Duration::minutes(30));
+    assert_eq!(
+        their_staff
+            .act(
+                &unit_system,
+                &their_code,
+                json!({"action": "resolve", "note": "Đã thay đoạn ống"})
+            )
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(worker.poll_forwards().await, 1);
+    assert_eq!(worker.poll_forwards().await, 0, "nothing new");
+    let ours: Value = city
+        .get(&format!("/api/v1/reports/{code}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ours["status"], "resolved");
+    let history = ours["history"].to_string();
+    assert!(history.contains("Đã thay đoạn ống"), "{history}");
+    assert!(history.contains("integrator"));
+    city.stop().await;
+    unit_system.stop().await;
+}

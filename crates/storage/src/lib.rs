@@ -67,10 +67,15 @@ pub struct Store {
 const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/sqlite/0001_init.sql")),
     (2, include_str!("../migrations/sqlite/0002_open311.sql")),
+    (3, include_str!("../migrations/sqlite/0003_forwarding.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
     (2, include_str!("../migrations/postgres/0002_open311.sql")),
+    (
+        3,
+        include_str!("../migrations/postgres/0003_forwarding.sql"),
+    ),
 ];
 
 /// Turns a path or URL into a database URL: a bare path means an SQLite file.

@@ -23,6 +23,10 @@ fn unit_from_row(row: &sqlx::any::AnyRow) -> Result<Unit> {
         phone: row.try_get("phone")?,
         sample: row.try_get::<i64, _>("sample")? != 0,
         webhook_url: row.try_get("webhook_url")?,
+        forward_open311: row
+            .try_get::<Option<String>, _>("forward")?
+            .map(|f| parse_json(&f))
+            .transpose()?,
     })
 }
 
@@ -43,11 +47,11 @@ fn field_from_row(row: &sqlx::any::AnyRow) -> Result<Field> {
 
 async fn put_unit(tx: &mut Transaction<'static, Any>, u: &Unit) -> Result<()> {
     sqlx::query(
-        "INSERT INTO units (code, name_vi, name_en, kind, parent, ward, email, phone, sample, webhook_url, active) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1) ON CONFLICT (code) DO UPDATE SET \
+        "INSERT INTO units (code, name_vi, name_en, kind, parent, ward, email, phone, sample, webhook_url, active, forward) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11) ON CONFLICT (code) DO UPDATE SET \
          name_vi = excluded.name_vi, name_en = excluded.name_en, kind = excluded.kind, parent = excluded.parent, \
          ward = excluded.ward, email = excluded.email, phone = excluded.phone, sample = excluded.sample, \
-         webhook_url = excluded.webhook_url",
+         webhook_url = excluded.webhook_url, forward = excluded.forward",
     )
     .bind(&u.code)
     .bind(&u.name_vi)
@@ -59,6 +63,7 @@ async fn put_unit(tx: &mut Transaction<'static, Any>, u: &Unit) -> Result<()> {
     .bind(&u.phone)
     .bind(u.sample as i64)
     .bind(&u.webhook_url)
+    .bind(u.forward_open311.as_ref().map(json))
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -192,6 +197,48 @@ impl Store {
         }))
     }
 
+    pub async fn set_setting(&self, key: &str, value: &str) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(key)
+        .bind(value)
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
+    /// Remembers that our report is `external_id` in `unit`'s own system.
+    pub async fn record_forward(
+        &self,
+        report_id: i64,
+        unit: &str,
+        external_id: &str,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO forwards (report_id, unit, external_id, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (report_id, unit) DO UPDATE SET external_id = excluded.external_id",
+        )
+        .bind(report_id)
+        .bind(unit)
+        .bind(external_id)
+        .bind(crate::ms(chrono::Utc::now()))
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
+    /// Our report id for `external_id` in `unit`'s system.
+    pub async fn forwarded_report(&self, unit: &str, external_id: &str) -> Result<Option<i64>> {
+        Ok(sqlx::query_scalar(
+            "SELECT report_id FROM forwards WHERE unit = $1 AND external_id = $2",
+        )
+        .bind(unit)
+        .bind(external_id)
+        .fetch_optional(&self.read)
+        .await?)
+    }
+
     pub async fn setting(&self, key: &str) -> Result<Option<String>> {
         Ok(
             sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
@@ -234,7 +281,7 @@ impl Store {
 
     pub async fn units(&self) -> Result<Vec<Unit>> {
         let rows = sqlx::query(
-            "SELECT code, name_vi, name_en, kind, parent, ward, email, phone, sample, webhook_url \
+            "SELECT code, name_vi, name_en, kind, parent, ward, email, phone, sample, webhook_url, forward \
              FROM units WHERE active = 1 ORDER BY kind, code",
         )
         .fetch_all(&self.read)

@@ -91,6 +91,7 @@ fn profile() -> Profile {
         phone: None,
         sample: true,
         webhook_url: None,
+        forward_open311: None,
     };
     Profile {
         format: phananh_domain::profile::FORMAT.into(),

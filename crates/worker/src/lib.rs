@@ -14,6 +14,8 @@ use phananh_storage::Job;
 use sha2::Sha256;
 use tokio::sync::watch;
 
+mod forward;
+
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
     /// Signs webhooks to units (`X-Phananh-Signature: sha256=<hex>`).
@@ -24,6 +26,8 @@ pub struct WorkerConfig {
     /// First retry delay; doubles with every attempt, capped at `max_backoff`.
     pub base_backoff: chrono::Duration,
     pub max_backoff: chrono::Duration,
+    /// How often units' own Open311 systems are asked what changed.
+    pub forward_poll_interval: Duration,
 }
 
 impl Default for WorkerConfig {
@@ -35,6 +39,7 @@ impl Default for WorkerConfig {
             http_timeout: Duration::from_secs(10),
             base_backoff: chrono::Duration::seconds(10),
             max_backoff: chrono::Duration::hours(1),
+            forward_poll_interval: Duration::from_secs(60),
         }
     }
 }
@@ -51,10 +56,10 @@ pub enum JobError {
 }
 
 pub struct Worker {
-    app: App,
+    pub(crate) app: App,
     id: String,
     config: WorkerConfig,
-    http: reqwest::Client,
+    pub(crate) http: reqwest::Client,
 }
 
 /// HMAC-SHA256 of a body, as the `X-Phananh-Signature` header carries it.
@@ -91,7 +96,12 @@ impl Worker {
 
     /// Runs until `shutdown` turns true, taking jobs as they come.
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        let mut last_poll = std::time::Instant::now();
         loop {
+            if last_poll.elapsed() >= self.config.forward_poll_interval {
+                last_poll = std::time::Instant::now();
+                self.poll_forwards().await;
+            }
             let worked = self.run_once().await;
             if worked > 0 {
                 continue;
@@ -181,6 +191,7 @@ impl Worker {
     async fn handle(&self, job: &Job) -> Result<(), JobError> {
         match job.kind.as_str() {
             "unit.webhook" => self.unit_webhook(job).await,
+            "unit.open311.forward" => forward::file(self, job).await,
             other => Err(JobError::Permanent(format!(
                 "no handler for job kind {other}"
             ))),

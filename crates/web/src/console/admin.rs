@@ -238,6 +238,9 @@ async fn save_unit(
             phone: opt(&f.phone),
             sample: false,
             webhook_url,
+            forward_open311: catalog
+                .unit(f.code.trim())
+                .and_then(|u| u.forward_open311.clone()),
         };
         Ok(state.app.store.save_unit(&unit).await?)
     }

@@ -288,15 +288,16 @@ async fn service_definition(
 /// `events` (the public history) fill `status_notes`; `extensions` adds the extended
 /// attributes and the notes.
 fn request_node(r: &Report, events: Option<&[Event]>, extensions: bool, catalog: &Catalog) -> Node {
-    let last_public = events.and_then(|e| e.iter().rev().find(|e| e.kind.is_public()));
+    // The last words addressed to the public (a resolution, a reason), else the status.
+    let last_note = events.and_then(|e| e.iter().rev().find_map(|e| e.kind.public_note()));
     let mut fields = vec![
         ("service_request_id", Node::str(&r.code)),
         ("status", Node::str(open311_status(r.status))),
         (
             "status_notes",
             Node::str(
-                last_public
-                    .map(|e| e.kind.public_summary_vi())
+                last_note
+                    .map(String::from)
                     .unwrap_or_else(|| r.status.label_vi().to_string()),
             ),
         ),
@@ -719,9 +720,14 @@ async fn post_request(
     let identity = get1(&p, "account_id")
         .or_else(|| get1(&p, "device_id"))
         .map(|v| format!("{}:{v}", key.name));
+    // An extension: a retried POST with the same Idempotency-Key files nothing new.
+    let idempotency_key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(|k| format!("{}:{k}", key.name));
     match state
         .app
-        .submit(request, Channel::Open311, actor, identity, None)
+        .submit(request, Channel::Open311, actor, identity, idempotency_key)
         .await
     {
         Ok(receipt) => {
@@ -740,7 +746,12 @@ async fn post_request(
                     ("account_id", Node::opt(get1(&p, "account_id"))),
                 ])],
             };
-            render(fmt, StatusCode::CREATED, "service_requests", &node)
+            let status = if receipt.replayed {
+                StatusCode::OK
+            } else {
+                StatusCode::CREATED
+            };
+            render(fmt, status, "service_requests", &node)
         }
         Err(AppError::Validation(errs)) => {
             let node = Node::List {
