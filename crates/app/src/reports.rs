@@ -21,6 +21,21 @@ pub struct ReportView {
     pub overdue: bool,
 }
 
+/// The part of a history the public sees: no internal notes, no staff names.
+fn public_only(events: Vec<Event>) -> Vec<Event> {
+    events
+        .into_iter()
+        .filter(|e| e.kind.is_public())
+        .map(|mut e| {
+            if e.actor.kind == ActorKind::Staff {
+                e.actor.id = None;
+                e.actor.name = None;
+            }
+            e
+        })
+        .collect()
+}
+
 impl App {
     /// A report by tracking code, if this person may see it.
     pub async fn staff_report(&self, who: &Principal, code: &str) -> Result<ReportView, AppError> {
@@ -63,22 +78,19 @@ impl App {
     /// The public view: the record and the public part of its history, no personal data.
     pub async fn public_report(&self, code: &str) -> Result<(Report, Vec<Event>), AppError> {
         let report = self.find(code).await?;
-        let events = self
-            .store
-            .events(report.id)
-            .await?
-            .into_iter()
-            .filter(|e| e.kind.is_public())
-            .map(|mut e| {
-                // Staff names stay internal; the public sees the role.
-                if e.actor.kind == ActorKind::Staff {
-                    e.actor.id = None;
-                    e.actor.name = None;
-                }
-                e
-            })
-            .collect();
+        let events = public_only(self.store.events(report.id).await?);
         Ok((report, events))
+    }
+
+    /// The public histories of several reports (one query), in their order.
+    pub async fn public_histories(&self, reports: &[Report]) -> Result<Vec<Vec<Event>>, AppError> {
+        let ids: Vec<i64> = reports.iter().map(|r| r.id).collect();
+        let mut all: std::collections::HashMap<i64, Vec<Event>> =
+            self.store.events_of(&ids).await?.into_iter().collect();
+        Ok(ids
+            .iter()
+            .map(|id| public_only(all.remove(id).unwrap_or_default()))
+            .collect())
     }
 
     /// Reports this person may see, with `filter` narrowed to their unit if they have one.

@@ -1,6 +1,12 @@
-//! `phananh-bench intake URL CONCURRENCY SECONDS`: files reports through
-//! `POST /api/v1/reports` from CONCURRENCY keep-alive connections for SECONDS, then prints
-//! reports per second and latency percentiles. Every request must answer 201.
+//! Benchmarks of phananh (docs/PERFORMANCE.md):
+//!
+//! - `phananh-bench intake URL CONCURRENCY SECONDS`: files reports through
+//!   `POST /api/v1/reports` from CONCURRENCY keep-alive connections for SECONDS, then prints
+//!   reports per second and latency percentiles. Every request must answer 201.
+//! - `phananh-bench seed DATABASE_URL COUNT`: fills a database with COUNT reports spread
+//!   over the last year, through the intake use case (validation, routing, deadlines).
+//! - `phananh-bench get URL CONCURRENCY SECONDS PATH...`: GETs the paths in turn and prints
+//!   requests per second and latency percentiles. Every answer must be 200.
 
 use std::time::{Duration, Instant};
 
@@ -12,9 +18,26 @@ const FIELDS: [&str; 5] = ["traffic", "drainage", "lighting", "sidewalk", "other
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
-    if args.len() != 5 || args[1] != "intake" {
-        eprintln!("usage: phananh-bench intake URL CONCURRENCY SECONDS");
-        std::process::exit(2);
+    match args.get(1).map(String::as_str) {
+        Some("seed") if args.len() == 4 => {
+            return seed(&args[2], args[3].parse().expect("COUNT")).await;
+        }
+        Some("get") if args.len() >= 6 => {
+            return get(
+                &args[2],
+                args[3].parse().expect("CONCURRENCY"),
+                args[4].parse().expect("SECONDS"),
+                &args[5..],
+            )
+            .await;
+        }
+        Some("intake") if args.len() == 5 => {}
+        _ => {
+            eprintln!(
+                "usage: phananh-bench intake URL CONCURRENCY SECONDS\n       phananh-bench seed DATABASE_URL COUNT\n       phananh-bench get URL CONCURRENCY SECONDS PATH..."
+            );
+            std::process::exit(2);
+        }
     }
     let url = format!("{}/api/v1/reports", args[2].trim_end_matches('/'));
     let concurrency: usize = args[3].parse().expect("CONCURRENCY");
@@ -87,6 +110,141 @@ async fn main() {
         all.len(),
         errors,
         elapsed,
+        all.len() as f64 / elapsed,
+        pct(0.50),
+        pct(0.99),
+        all.last().copied().unwrap_or(0) as f64 / 1000.0
+    );
+    if errors > 0 {
+        std::process::exit(1);
+    }
+}
+
+/// A clock the seeder moves back in time, so reports spread over a year.
+struct SeedClock(std::sync::Mutex<chrono::DateTime<chrono::Utc>>);
+
+impl phananh_app::Clock for SeedClock {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        *self.0.lock().unwrap()
+    }
+}
+
+async fn seed(database_url: &str, count: usize) {
+    let start = chrono::Utc::now() - chrono::Duration::days(365);
+    let clock = std::sync::Arc::new(SeedClock(std::sync::Mutex::new(start)));
+    let app = phananh::open_app(database_url, clock.clone())
+        .await
+        .expect("open");
+    let catalog = app.catalog().await;
+    let wards: Vec<String> = catalog.wards.iter().map(|w| w.code.clone()).collect();
+    let fields: Vec<String> = catalog.fields.iter().map(|f| f.code.clone()).collect();
+    let started = Instant::now();
+    let step = chrono::Duration::milliseconds(365 * 86_400_000 / count.max(1) as i64);
+    let chunk = 2000;
+    let mut n = 0;
+    while n < count {
+        *clock.0.lock().unwrap() = start + step * n as i32;
+        let mut tasks = Vec::with_capacity(chunk);
+        for i in n..(n + chunk).min(count) {
+            let app = app.clone();
+            let request = phananh_app::intake::IntakeRequest {
+                field: fields[i % fields.len()].clone(),
+                description: format!("Phản ánh mẫu số {i}: ổ gà, đèn hỏng, rác thải"),
+                ward: Some(wards[(i * 7) % wards.len()].clone()),
+                phone: (i % 3 == 0).then(|| format!("09{:08}", i % 100_000_000)),
+                ..Default::default()
+            };
+            tasks.push(tokio::spawn(async move {
+                app.submit(
+                    request,
+                    phananh_domain::model::Channel::Web,
+                    phananh_domain::model::Actor::citizen(),
+                    None,
+                    None,
+                )
+                .await
+            }));
+        }
+        for t in tasks {
+            t.await.expect("task").expect("filed");
+        }
+        n += chunk;
+        if n % 100_000 == 0 {
+            eprintln!(
+                "{n} reports, {:.0}/s",
+                n as f64 / started.elapsed().as_secs_f64()
+            );
+        }
+    }
+    println!(
+        "seeded {count} reports in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+}
+
+async fn get(base: &str, concurrency: usize, seconds: u64, paths: &[String]) {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(concurrency)
+        .build()
+        .expect("client");
+    let start = Instant::now();
+    let end = start + Duration::from_secs(seconds);
+    let mut tasks = Vec::new();
+    for t in 0..concurrency {
+        let client = client.clone();
+        let urls: Vec<String> = paths
+            .iter()
+            .map(|p| format!("{}{p}", base.trim_end_matches('/')))
+            .collect();
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            let mut errors = 0u64;
+            let mut n = t;
+            while Instant::now() < end {
+                let url = &urls[n % urls.len()];
+                let sent = Instant::now();
+                match client.get(url).send().await {
+                    Ok(r) if r.status().is_success() => {
+                        let _ = r.bytes().await;
+                        lat.push(sent.elapsed().as_micros() as u64);
+                    }
+                    Ok(r) => {
+                        errors += 1;
+                        if errors < 3 {
+                            eprintln!("{url}: {}", r.status());
+                        }
+                    }
+                    Err(e) => {
+                        errors += 1;
+                        if errors < 3 {
+                            eprintln!("{url}: {e}");
+                        }
+                    }
+                }
+                n += 1;
+            }
+            (lat, errors)
+        }));
+    }
+    let mut all = Vec::new();
+    let mut errors = 0;
+    for t in tasks {
+        let (l, e) = t.await.expect("task");
+        all.extend(l);
+        errors += e;
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    all.sort_unstable();
+    let pct = |p: f64| {
+        all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(0) as f64
+            / 1000.0
+    };
+    println!(
+        "requests: {}  errors: {}  requests/s: {:.0}  p50: {:.2} ms  p99: {:.2} ms  max: {:.2} ms",
+        all.len(),
+        errors,
         all.len() as f64 / elapsed,
         pct(0.50),
         pct(0.99),

@@ -130,32 +130,63 @@ impl Store {
 
     /// The whole history of a report, in order.
     pub async fn events(&self, report_id: i64) -> Result<Vec<Event>> {
-        let rows = sqlx::query(
-            "SELECT seq, at, actor_kind, actor_id, actor_name, payload FROM events \
-             WHERE report_id = $1 ORDER BY seq",
-        )
-        .bind(report_id)
-        .fetch_all(&self.read)
-        .await?;
-        rows.iter()
-            .map(|row| {
-                let actor_kind: String = row.try_get("actor_kind")?;
-                let payload: String = row.try_get("payload")?;
-                Ok(Event {
-                    seq: row.try_get("seq")?,
-                    at: from_ms(row.try_get("at")?),
-                    actor: Actor {
-                        kind: ActorKind::parse(&actor_kind)
-                            .ok_or_else(|| StoreError::Corrupt(format!("actor {actor_kind}")))?,
-                        id: row.try_get("actor_id")?,
-                        name: row.try_get("actor_name")?,
-                    },
-                    kind: parse_json(&payload)?,
-                })
-            })
-            .collect()
+        Ok(self
+            .events_of(&[report_id])
+            .await?
+            .pop()
+            .map(|(_, e)| e)
+            .unwrap_or_default())
     }
 
+    /// The histories of several reports in one query (lists that show them), in the order
+    /// of `report_ids`; a report with no events is left out.
+    pub async fn events_of(&self, report_ids: &[i64]) -> Result<Vec<(i64, Vec<Event>)>> {
+        let mut out: Vec<(i64, Vec<Event>)> = Vec::with_capacity(report_ids.len());
+        for chunk in report_ids.chunks(500) {
+            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT report_id, seq, at, actor_kind, actor_id, actor_name, payload FROM events \
+                 WHERE report_id IN ({}) ORDER BY report_id, seq",
+                marks.join(", ")
+            );
+            let mut q = sqlx::query(&sql);
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            let rows = q.fetch_all(&self.read).await?;
+            let mut by_id: std::collections::HashMap<i64, Vec<Event>> =
+                std::collections::HashMap::new();
+            for row in &rows {
+                let id: i64 = row.try_get("report_id")?;
+                by_id.entry(id).or_default().push(event_from_row(row)?);
+            }
+            for id in chunk {
+                if let Some(e) = by_id.remove(id) {
+                    out.push((*id, e));
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn event_from_row(row: &AnyRow) -> Result<Event> {
+    let actor_kind: String = row.try_get("actor_kind")?;
+    let payload: String = row.try_get("payload")?;
+    Ok(Event {
+        seq: row.try_get("seq")?,
+        at: from_ms(row.try_get("at")?),
+        actor: Actor {
+            kind: ActorKind::parse(&actor_kind)
+                .ok_or_else(|| StoreError::Corrupt(format!("actor {actor_kind}")))?,
+            id: row.try_get("actor_id")?,
+            name: row.try_get("actor_name")?,
+        },
+        kind: parse_json(&payload)?,
+    })
+}
+
+impl Store {
     /// The personal data of a report's reporter (never for public views).
     pub async fn reporter(&self, report_id: i64) -> Result<Option<Reporter>> {
         let row: Option<(Option<String>, Option<String>, Option<String>, Option<String>, i64)> =

@@ -384,13 +384,6 @@ fn request_node(r: &Report, events: Option<&[Event]>, extensions: bool, catalog:
     Node::Obj(fields)
 }
 
-async fn public_events(state: &AppState, r: &Report) -> Vec<Event> {
-    match state.app.public_report(&r.code).await {
-        Ok((_, events)) => events,
-        Err(_) => Vec::new(),
-    }
-}
-
 async fn list_requests(
     state: &AppState,
     catalog: &Catalog,
@@ -483,15 +476,26 @@ async fn list_requests(
             );
         }
     };
-    let mut items = Vec::with_capacity(reports.len());
-    for r in &reports {
-        let events = if extensions {
-            Some(public_events(state, r).await)
-        } else {
-            None
-        };
-        items.push(request_node(r, events.as_deref(), extensions, catalog));
-    }
+    let histories = if extensions {
+        match state.app.public_histories(&reports).await {
+            Ok(h) => h.into_iter().map(Some).collect(),
+            Err(e) => {
+                tracing::error!(error = %e, "open311 histories failed");
+                return error(
+                    fmt,
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Lỗi hệ thống / internal error",
+                );
+            }
+        }
+    } else {
+        vec![None; reports.len()]
+    };
+    let items: Vec<Node> = reports
+        .iter()
+        .zip(histories)
+        .map(|(r, events)| request_node(r, events.as_deref(), extensions, catalog))
+        .collect();
     render(
         fmt,
         StatusCode::OK,
