@@ -455,6 +455,15 @@ pub fn unit_jobs(
         job.dedupe_key = Some(format!("unit.open311.forward:{{report}}:{unit}"));
         jobs.push(job);
     }
+    if arrived && u.forward_email.is_some() {
+        let mut job = NewJob::new(
+            "unit.email.forward",
+            serde_json::json!({ "unit": unit }),
+            now,
+        );
+        job.dedupe_key = Some(format!("unit.email.forward:{{report}}:{unit}:{seq}"));
+        jobs.push(job);
+    }
     jobs
 }
 

@@ -110,6 +110,10 @@ pub struct Unit {
     /// The unit's own Open311 system: its reports are filed there, and its status comes back.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub forward_open311: Option<Open311Forward>,
+    /// A mailbox that receives each report that comes to the unit (for units that work
+    /// from email).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forward_email: Option<String>,
 }
 
 /// A unit's own Open311 GeoReport v2 endpoint.

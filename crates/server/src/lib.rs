@@ -30,8 +30,28 @@ pub struct Config {
     pub log_format: String,
     /// Run the outbox worker in this process.
     pub worker: bool,
+    /// The address people use to reach this server (links in emails).
+    pub public_url: String,
     pub web: WebSection,
     pub webhooks: WebhookSection,
+    pub smtp: SmtpSection,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SmtpSection {
+    /// `smtp://host:25`, `smtp://user:pass@host:587?tls=required`, `smtps://host:465`; empty: no email.
+    pub url: String,
+    pub from: String,
+}
+
+impl Default for SmtpSection {
+    fn default() -> Self {
+        SmtpSection {
+            url: String::new(),
+            from: WorkerConfig::default().smtp_from,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -80,6 +100,8 @@ impl Default for Config {
             database_url: "data/phananh.db".into(),
             log_format: "text".into(),
             worker: true,
+            public_url: "http://127.0.0.1:8022".into(),
+            smtp: SmtpSection::default(),
             web: WebSection::default(),
             webhooks: WebhookSection::default(),
         }
@@ -127,6 +149,15 @@ impl Config {
         }
         if let Some(v) = env("PHANANH_TILE_URL") {
             config.web.tile_url = v;
+        }
+        if let Some(v) = env("PHANANH_PUBLIC_URL") {
+            config.public_url = v;
+        }
+        if let Some(v) = env("PHANANH_SMTP_URL") {
+            config.smtp.url = v;
+        }
+        if let Some(v) = env("PHANANH_SMTP_FROM") {
+            config.smtp.from = v;
         }
         if let Some(v) = env("PHANANH_WEBHOOK_SECRET") {
             config.webhooks.secret = v;
@@ -189,6 +220,9 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Run
             app.clone(),
             WorkerConfig {
                 webhook_secret: config.webhooks.secret.clone(),
+                smtp_url: (!config.smtp.url.is_empty()).then(|| config.smtp.url.clone()),
+                smtp_from: config.smtp.from.clone(),
+                public_url: config.public_url.clone(),
                 ..WorkerConfig::default()
             },
         );

@@ -1951,3 +1951,114 @@ async fn forwarding_to_a_units_own_open311_system_and_status_back() {
     city.stop().await;
     unit_system.stop().await;
 }
+
+/// A local SMTP server that refuses the first `busy` connections, then keeps what it gets.
+async fn smtp_sink(busy: usize) -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let store = got.clone();
+    tokio::spawn(async move {
+        let mut n = 0;
+        loop {
+            let (sock, _) = listener.accept().await.unwrap();
+            n += 1;
+            let store = store.clone();
+            tokio::spawn(async move {
+                let (r, mut w) = sock.into_split();
+                let mut lines = BufReader::new(r).lines();
+                if n <= busy {
+                    let _ = w.write_all(b"421 4.3.2 busy, try later\r\n").await;
+                    return;
+                }
+                w.write_all(b"220 sink ESMTP\r\n").await.unwrap();
+                while let Ok(Some(line)) = lines.next_line().await {
+                    let cmd = line.to_ascii_uppercase();
+                    let reply: &[u8] = if cmd.starts_with("EHLO") || cmd.starts_with("HELO") {
+                        b"250-sink\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n"
+                    } else if cmd.starts_with("DATA") {
+                        w.write_all(b"354 end with .\r\n").await.unwrap();
+                        let mut msg = String::new();
+                        while let Ok(Some(l)) = lines.next_line().await {
+                            if l == "." {
+                                break;
+                            }
+                            msg.push_str(&l);
+                            msg.push('\n');
+                        }
+                        store.lock().unwrap().push(msg);
+                        b"250 queued\r\n"
+                    } else if cmd.starts_with("QUIT") {
+                        let _ = w.write_all(b"221 bye\r\n").await;
+                        return;
+                    } else {
+                        b"250 ok\r\n"
+                    };
+                    w.write_all(reply).await.unwrap();
+                }
+            });
+        }
+    });
+    (port, got)
+}
+
+#[tokio::test]
+async fn forwarding_by_email_to_a_units_mailbox() {
+    use phananh_worker::{Worker, WorkerConfig};
+    for t in apps().await {
+        let (port, got) = smtp_sink(1).await;
+        let mut unit = t
+            .app()
+            .catalog()
+            .await
+            .unit("CT-CHIEUSANG")
+            .unwrap()
+            .clone();
+        unit.forward_email = Some("chieusang@example.invalid".into());
+        t.app().store.save_unit(&unit).await.unwrap();
+        t.app().refresh_catalog().await.unwrap();
+        let r = t.file(json!({"field": "lighting", "description": "Đèn đường tắt cả dãy", "ward": "26740", "phone": "0912345678"})).await;
+        assert_eq!(r["unit"], "CT-CHIEUSANG");
+        let worker = Worker::new(
+            t.app().clone(),
+            WorkerConfig {
+                smtp_url: Some(format!("smtp://127.0.0.1:{port}")),
+                public_url: "https://1022.example.vn".into(),
+                ..WorkerConfig::default()
+            },
+        );
+        assert_eq!(
+            worker.run_once().await,
+            1,
+            "the first connection is refused (421): retried"
+        );
+        assert!(got.lock().unwrap().is_empty());
+        t.clock.advance(Duration::minutes(5));
+        assert_eq!(worker.run_once().await, 1);
+        t.clock.advance(Duration::hours(2));
+        assert_eq!(worker.run_once().await, 0);
+        let mails = got.lock().unwrap().clone();
+        assert_eq!(mails.len(), 1);
+        let m = &mails[0];
+        let code = r["code"].as_str().unwrap();
+        assert!(m.contains("To: chieusang@example.invalid"), "{m}");
+        assert!(
+            m.contains("Subject: [1022] =?utf-8?"),
+            "Vietnamese subject, encoded: {m}"
+        );
+        assert!(
+            m.contains(&format!("Message-ID: <{code}.CT-CHIEUSANG.")),
+            "{m}"
+        );
+        assert!(m.contains(code));
+        // Quoted-printable body: undo the soft line breaks before looking for the link.
+        let body = m.replace("=\n", "");
+        assert!(
+            body.contains(&format!("https://1022.example.vn/console/reports/{code}")),
+            "{m}"
+        );
+        assert!(!m.contains("0912345678"), "no personal data by email");
+        t.stop().await;
+    }
+}

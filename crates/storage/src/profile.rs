@@ -9,8 +9,22 @@ use sqlx::{Any, Row, Transaction};
 
 use crate::{Result, Store, StoreError, json, parse_json};
 
+/// How a unit's reports reach its own system, as stored in `units.forward`.
+#[derive(Default, serde::Serialize, serde::Deserialize)]
+struct Forward {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    open311: Option<phananh_domain::profile::Open311Forward>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    email: Option<String>,
+}
+
 fn unit_from_row(row: &sqlx::any::AnyRow) -> Result<Unit> {
     let kind: String = row.try_get("kind")?;
+    let forward: Forward = row
+        .try_get::<Option<String>, _>("forward")?
+        .map(|f| parse_json(&f))
+        .transpose()?
+        .unwrap_or_default();
     Ok(Unit {
         code: row.try_get("code")?,
         name_vi: row.try_get("name_vi")?,
@@ -23,10 +37,8 @@ fn unit_from_row(row: &sqlx::any::AnyRow) -> Result<Unit> {
         phone: row.try_get("phone")?,
         sample: row.try_get::<i64, _>("sample")? != 0,
         webhook_url: row.try_get("webhook_url")?,
-        forward_open311: row
-            .try_get::<Option<String>, _>("forward")?
-            .map(|f| parse_json(&f))
-            .transpose()?,
+        forward_open311: forward.open311,
+        forward_email: forward.email,
     })
 }
 
@@ -63,7 +75,10 @@ async fn put_unit(tx: &mut Transaction<'static, Any>, u: &Unit) -> Result<()> {
     .bind(&u.phone)
     .bind(u.sample as i64)
     .bind(&u.webhook_url)
-    .bind(u.forward_open311.as_ref().map(json))
+    .bind(json(&Forward {
+        open311: u.forward_open311.clone(),
+        email: u.forward_email.clone(),
+    }))
     .execute(&mut **tx)
     .await?;
     Ok(())

@@ -92,6 +92,7 @@ fn profile() -> Profile {
         sample: true,
         webhook_url: None,
         forward_open311: None,
+        forward_email: None,
     };
     Profile {
         format: phananh_domain::profile::FORMAT.into(),

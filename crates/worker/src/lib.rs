@@ -14,6 +14,7 @@ use phananh_storage::Job;
 use sha2::Sha256;
 use tokio::sync::watch;
 
+mod email;
 mod forward;
 
 #[derive(Debug, Clone)]
@@ -28,6 +29,12 @@ pub struct WorkerConfig {
     pub max_backoff: chrono::Duration,
     /// How often units' own Open311 systems are asked what changed.
     pub forward_poll_interval: Duration,
+    /// `smtp://host:port` (or `smtps://`, `?tls=required`; user:password@ for AUTH).
+    pub smtp_url: Option<String>,
+    /// The sender of emails to units.
+    pub smtp_from: String,
+    /// Where staff open the console, for links in emails.
+    pub public_url: String,
 }
 
 impl Default for WorkerConfig {
@@ -40,6 +47,9 @@ impl Default for WorkerConfig {
             base_backoff: chrono::Duration::seconds(10),
             max_backoff: chrono::Duration::hours(1),
             forward_poll_interval: Duration::from_secs(60),
+            smtp_url: None,
+            smtp_from: "Tổng đài 1022 <noreply@phananh.invalid>".into(),
+            public_url: "http://127.0.0.1:8022".into(),
         }
     }
 }
@@ -58,7 +68,7 @@ pub enum JobError {
 pub struct Worker {
     pub(crate) app: App,
     id: String,
-    config: WorkerConfig,
+    pub(crate) config: WorkerConfig,
     pub(crate) http: reqwest::Client,
 }
 
@@ -192,6 +202,7 @@ impl Worker {
         match job.kind.as_str() {
             "unit.webhook" => self.unit_webhook(job).await,
             "unit.open311.forward" => forward::file(self, job).await,
+            "unit.email.forward" => email::send(self, job).await,
             other => Err(JobError::Permanent(format!(
                 "no handler for job kind {other}"
             ))),

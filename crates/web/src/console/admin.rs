@@ -241,6 +241,9 @@ async fn save_unit(
             forward_open311: catalog
                 .unit(f.code.trim())
                 .and_then(|u| u.forward_open311.clone()),
+            forward_email: catalog
+                .unit(f.code.trim())
+                .and_then(|u| u.forward_email.clone()),
         };
         Ok(state.app.store.save_unit(&unit).await?)
     }
