@@ -146,6 +146,87 @@ impl Catalog {
         self.ward_pos.get(code).map(|&i| &self.wards[i])
     }
 
+    /// An event as people read it, with names instead of codes. `public` hides what the
+    /// public timeline must not repeat (the question to the citizen and the answer).
+    pub fn describe(
+        &self,
+        event: &phananh_domain::event::EventKind,
+        en: bool,
+        public: bool,
+    ) -> String {
+        use phananh_domain::event::EventKind as E;
+        let t = |vi: String, e: String| if en { e } else { vi };
+        let unit = |c: &str| {
+            self.unit(c)
+                .map(|u| {
+                    if en {
+                        u.name_en.clone()
+                    } else {
+                        u.name_vi.clone()
+                    }
+                })
+                .unwrap_or_else(|| c.to_string())
+        };
+        match event {
+            E::Created { .. } => t("Tiếp nhận phản ánh".into(), "Report received".into()),
+            E::Assigned {
+                unit: u, reason, ..
+            } => match reason {
+                Some(r) if !en => format!("Chuyển đến {}: {r}", unit(u)),
+                _ => t(
+                    format!("Chuyển đến {}", unit(u)),
+                    format!("Assigned to {}", unit(u)),
+                ),
+            },
+            E::StaffAssigned { assignee: Some(_) } => t(
+                "Phân công cán bộ xử lý".into(),
+                "Staff member assigned".into(),
+            ),
+            E::StaffAssigned { assignee: None } => t(
+                "Bỏ phân công cán bộ".into(),
+                "Staff member unassigned".into(),
+            ),
+            E::Started => t("Bắt đầu xử lý".into(), "Work started".into()),
+            E::InfoRequested { question } if !public => t(
+                format!("Đề nghị người phản ánh bổ sung: {question}"),
+                format!("Information requested: {question}"),
+            ),
+            E::InfoRequested { .. } => t(
+                "Đề nghị người phản ánh bổ sung thông tin".into(),
+                "Information requested from the reporter".into(),
+            ),
+            E::InfoProvided { answer, .. } if !public => t(
+                format!("Người phản ánh bổ sung: {answer}"),
+                format!("The reporter answered: {answer}"),
+            ),
+            E::InfoProvided { .. } => t(
+                "Người phản ánh đã bổ sung thông tin".into(),
+                "The reporter provided information".into(),
+            ),
+            E::Resolved { note, .. } => t(format!("Đã xử lý: {note}"), format!("Resolved: {note}")),
+            E::Closed { .. } => t("Đóng hồ sơ".into(), "Closed".into()),
+            E::Rejected { reason } => {
+                t(format!("Từ chối: {reason}"), format!("Rejected: {reason}"))
+            }
+            E::ReturnedToTriage {
+                unit: u, reason, ..
+            } => t(
+                format!("{} trả về bàn điều phối: {reason}", unit(u)),
+                format!("{} returned it to triage: {reason}", unit(u)),
+            ),
+            E::Transferred {
+                from, to, reason, ..
+            } => t(
+                format!("{} chuyển sang {}: {reason}", unit(from), unit(to)),
+                format!("{} transferred it to {}: {reason}", unit(from), unit(to)),
+            ),
+            E::Reopened { reason, .. } => {
+                t(format!("Mở lại: {reason}"), format!("Reopened: {reason}"))
+            }
+            E::Commented { text, .. } => text.clone(),
+        }
+    }
+
     pub fn unit_name(&self, code: &str) -> String {
         self.unit(code)
             .map(|u| u.name_vi.clone())

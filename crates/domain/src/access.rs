@@ -53,6 +53,17 @@ impl Role {
         }
     }
 
+    pub fn label_en(self) -> &'static str {
+        match self {
+            Role::Admin => "Administrator",
+            Role::Triage => "Triage operator",
+            Role::UnitManager => "Unit manager",
+            Role::UnitStaff => "Unit staff",
+            Role::Supervisor => "City supervisor",
+            Role::Oversight => "Fatherland Front (oversight)",
+        }
+    }
+
     /// Roles bound to one unit.
     pub fn needs_unit(self) -> bool {
         matches!(self, Role::UnitManager | Role::UnitStaff)

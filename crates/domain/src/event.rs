@@ -95,47 +95,6 @@ impl EventKind {
         }
     }
 
-    /// A line for people, Vietnamese first.
-    pub fn summary_vi(&self) -> String {
-        match self {
-            EventKind::Created { unit, .. } => format!("Tiếp nhận phản ánh (tại {unit})"),
-            EventKind::Assigned { unit, reason, .. } => match reason {
-                Some(r) => format!("Chuyển đến {unit}: {r}"),
-                None => format!("Chuyển đến {unit}"),
-            },
-            EventKind::StaffAssigned { assignee: Some(_) } => "Phân công cán bộ xử lý".into(),
-            EventKind::StaffAssigned { assignee: None } => "Bỏ phân công cán bộ".into(),
-            EventKind::Started => "Bắt đầu xử lý".into(),
-            EventKind::InfoRequested { question } => {
-                format!("Đề nghị bổ sung thông tin: {question}")
-            }
-            EventKind::InfoProvided { answer, .. } => format!("Người phản ánh bổ sung: {answer}"),
-            EventKind::Resolved { note, .. } => format!("Đã xử lý: {note}"),
-            EventKind::Closed { .. } => "Đóng hồ sơ".into(),
-            EventKind::Rejected { reason } => format!("Từ chối: {reason}"),
-            EventKind::ReturnedToTriage { unit, reason, .. } => {
-                format!("{unit} trả về bàn điều phối: {reason}")
-            }
-            EventKind::Transferred {
-                from, to, reason, ..
-            } => {
-                format!("{from} chuyển sang {to}: {reason}")
-            }
-            EventKind::Reopened { reason, .. } => format!("Mở lại: {reason}"),
-            EventKind::Commented { text, .. } => text.clone(),
-        }
-    }
-
-    /// The line the public timeline shows: free text that may hold personal data (the
-    /// question to the citizen and their answer) stays internal.
-    pub fn public_summary_vi(&self) -> String {
-        match self {
-            EventKind::InfoRequested { .. } => "Đề nghị người phản ánh bổ sung thông tin".into(),
-            EventKind::InfoProvided { .. } => "Người phản ánh đã bổ sung thông tin".into(),
-            other => other.summary_vi(),
-        }
-    }
-
     /// The words staff addressed to the public with this event, if any (the resolution,
     /// the reason for a rejection, a public note): Open311's `status_notes`.
     pub fn public_note(&self) -> Option<&str> {

@@ -55,6 +55,16 @@ impl Channel {
         Channel::ALL.into_iter().find(|c| c.as_str() == s)
     }
 
+    pub fn label_en(self) -> &'static str {
+        match self {
+            Channel::Web => "Web portal",
+            Channel::Hotline => "Hotline",
+            Channel::Sms => "SMS",
+            Channel::Email => "Email",
+            other => other.label_vi(),
+        }
+    }
+
     pub fn label_vi(self) -> &'static str {
         match self {
             Channel::Web => "Cổng thông tin",

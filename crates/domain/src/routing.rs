@@ -45,8 +45,8 @@ pub fn route(rules: &[Rule], field: &str, ward: Option<&str>, triage_unit: &str)
             unit: r.unit.clone(),
             rule: Some(r.id),
             reason_vi: match &r.ward {
-                Some(w) => format!("theo quy tắc lĩnh vực {} tại phường/xã {}", r.field, w),
-                None => format!("theo quy tắc lĩnh vực {} toàn thành phố", r.field),
+                Some(_) => "theo quy tắc định tuyến của phường, xã".to_string(),
+                None => "theo quy tắc định tuyến toàn thành phố".to_string(),
             },
         },
         None => Route {

@@ -82,6 +82,17 @@ async fn reports_are_routed_by_ward_and_field() {
         }
         let public: Value = serde_json::from_str(&text).unwrap();
         assert_eq!(public["history"].as_array().unwrap().len(), 2);
+        let routed = public["history"][1]["text"].as_str().unwrap();
+        assert!(
+            routed.starts_with("Chuyển đến Ủy ban nhân dân"),
+            "names, not codes: {routed}"
+        );
+        assert!(
+            public["history"][1]["text_en"]
+                .as_str()
+                .unwrap()
+                .starts_with("Assigned to")
+        );
         t.stop().await;
     }
 }

@@ -176,7 +176,8 @@ pub fn public_json(report: &Report, events: &[Event], catalog: &phananh_app::Cat
             "at": e.at,
             "type": e.kind.type_name(),
             "by": e.actor.kind,
-            "text": e.kind.public_summary_vi(),
+            "text": catalog.describe(&e.kind, false, true),
+            "text_en": catalog.describe(&e.kind, true, true),
         })).collect::<Vec<_>>(),
     })
 }

@@ -407,7 +407,7 @@ async fn rules(
                 tbody { @for r in shown { tr {
                     td { (r.id) } td { (c.field_name(&r.field)) } td { (r.ward.as_deref().map(|w| c.ward_name(w)).unwrap_or_else(|| l.t("Toàn thành phố", "City-wide").into())) }
                     td { (c.unit_name(&r.unit)) } td { (r.priority) }
-                    td { form method="post" action={"/console/admin/rules/" (r.id) "/delete"} { (csrf_field(&staff)) button class="secondary" type="submit" { (l.t("Xóa", "Delete")) } } }
+                    td { form method="post" action={"/console/admin/rules/" (r.id) "/delete"} onsubmit=(format!("return confirm('{}')", l.t("Xóa quy tắc này?", "Delete this rule?"))) { (csrf_field(&staff)) button class="secondary" type="submit" { (l.t("Xóa", "Delete")) } } }
                 } } }
             }
         },
@@ -522,7 +522,7 @@ async fn users(State(state): State<AppState>, staff: Staff) -> Response {
                     (csrf_field(&staff))
                     div { label for="n-email" { "Email" } input id="n-email" name="email" type="email" required; }
                     div { label for="n-name" { (l.t("Họ tên", "Name")) } input id="n-name" name="name" required; }
-                    div { label for="n-role" { (l.t("Vai trò", "Role")) } select id="n-role" name="role" { @for r in Role::ALL { option value=(r.as_str()) { (r.label_vi()) } } } }
+                    div { label for="n-role" { (l.t("Vai trò", "Role")) } select id="n-role" name="role" required { option value="" { (l.t("— Chọn vai trò —", "— Choose a role —")) } @for r in Role::ALL { option value=(r.as_str()) { (l.t(r.label_vi(), r.label_en())) } } } }
                     div { label for="n-unit" { (l.t("Đơn vị (cho cán bộ đơn vị)", "Unit (for unit roles)")) } select id="n-unit" name="unit" { (unit_options(None)) } }
                     div { label for="n-pass" { (l.t("Mật khẩu (≥ 10 ký tự)", "Password (≥ 10 characters)")) } input id="n-pass" name="password" type="password" required minlength="10" autocomplete="new-password"; }
                     div { button type="submit" { (l.t("Tạo", "Create")) } }
@@ -534,7 +534,7 @@ async fn users(State(state): State<AppState>, staff: Staff) -> Response {
                     td { (u.email) } td { (u.name) }
                     td { form method="post" action={"/console/admin/users/" (u.id)} class="filters" {
                         (csrf_field(&staff))
-                        select name="role" aria-label=(l.t("Vai trò", "Role")) { @for r in Role::ALL { option value=(r.as_str()) selected[r == u.role] { (r.label_vi()) } } }
+                        select name="role" aria-label=(l.t("Vai trò", "Role")) { @for r in Role::ALL { option value=(r.as_str()) selected[r == u.role] { (l.t(r.label_vi(), r.label_en())) } } }
                         select name="unit" aria-label=(l.t("Đơn vị", "Unit")) { (unit_options(u.unit.as_deref())) }
                         label { input type="checkbox" name="active" value="1" checked[u.active]; " " (l.t("Hoạt động", "Active")) }
                         button class="secondary" type="submit" { (l.t("Lưu", "Save")) }

@@ -114,6 +114,19 @@ async fn css() -> Response {
         .into_response()
 }
 
+/// The start of a long text, cut at a word and marked with "…".
+pub fn excerpt(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let cut: String = s.chars().take(max).collect();
+    let cut = cut
+        .rsplit_once(char::is_whitespace)
+        .map(|(a, _)| a)
+        .unwrap_or(&cut);
+    format!("{}…", cut.trim_end())
+}
+
 /// Local time in the city, as people read it.
 pub fn when(t: DateTime<Utc>) -> String {
     to_local(t).format("%H:%M %d/%m/%Y").to_string()
@@ -149,7 +162,7 @@ pub fn page(title: &str, lang: Lang, staff: Option<&Staff>, body: Markup) -> Htm
                             }
                         }
                         div class="me" {
-                            span { (s.principal.name) " · " (s.principal.role.label_vi()) }
+                            span { (s.principal.name) " · " (lang.t(s.principal.role.label_vi(), s.principal.role.label_en())) }
                             (lang_switch(lang, &s.csrf))
                             form class="inline" method="post" action="/logout" {
                                 input type="hidden" name="csrf" value=(s.csrf);

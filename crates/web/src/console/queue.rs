@@ -39,7 +39,7 @@ fn table(
                         td { a class="code" href={"/console/reports/" (r.code)} { (r.code) } }
                         td { (catalog.field(&r.field).map(|f| f.icon.as_str()).unwrap_or("")) " " (catalog.field_name(&r.field)) }
                         td { (r.ward.as_deref().map(|w| catalog.ward_name(w)).unwrap_or_else(|| "—".into())) }
-                        td { (r.description.chars().take(90).collect::<String>()) }
+                        td title=(r.description) { (super::excerpt(&r.description, 90)) }
                         td { (catalog.unit_name(&r.unit)) }
                         td {
                             (status_badge(r.status, lang))
@@ -191,7 +191,7 @@ async fn triage(
                         td { a class="code" href={"/console/reports/" (r.code)} { (r.code) } }
                         td { (catalog.field_name(&r.field)) }
                         td { (r.ward.as_deref().map(|w| catalog.ward_name(w)).unwrap_or_else(|| lang.t("Chưa xác định", "Unknown").into())) }
-                        td { (r.description.chars().take(120).collect::<String>()) }
+                        td title=(r.description) { (super::excerpt(&r.description, 120)) }
                         td { @if suggestion.rule.is_some() { (catalog.unit_name(&suggestion.unit)) } @else { span class="muted" { "—" } } }
                         td { (when(r.created_at)) }
                     }

@@ -81,7 +81,19 @@ async fn render(
         html! {
             label for="unit" { (lang.t("Đơn vị", "Unit")) }
             select id="unit" name="unit" required {
-                @for u in &assignable { option value=(u.code) { (u.name_vi) @if u.sample { " (" (lang.t("mẫu", "sample")) ")" } } }
+                option value="" { (lang.t("— Chọn đơn vị —", "— Choose a unit —")) }
+                @if let Some(w) = &r.ward {
+                    @if let Some(u) = assignable.iter().find(|u| u.ward.as_deref() == Some(w.as_str())) {
+                        optgroup label=(lang.t("Phường, xã của phản ánh", "The report's ward")) { option value=(u.code) { (u.name_vi) } }
+                    }
+                }
+                @for kind in [UnitKind::Department, UnitKind::Company, UnitKind::WardCommittee] {
+                    optgroup label=(kind.label_vi()) {
+                        @for u in assignable.iter().filter(|u| u.kind == kind) {
+                            option value=(u.code) { (u.name_vi) @if u.sample { " (" (lang.t("mẫu", "sample")) ")" } }
+                        }
+                    }
+                }
             }
         }
     };
@@ -107,7 +119,7 @@ async fn render(
                                     a href=(format!("https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=18/{lat}/{lon}")) rel="noopener" target="_blank" { (lang.t("Xem bản đồ", "Open map")) }
                                 } @else { "—" }
                             }
-                            dt { (lang.t("Kênh", "Channel")) } dd { (r.channel.label_vi()) }
+                            dt { (lang.t("Kênh", "Channel")) } dd { (lang.t(r.channel.label_vi(), r.channel.label_en())) }
                             dt { (lang.t("Đơn vị xử lý", "Unit")) } dd { (catalog.unit_name(&r.unit)) }
                             dt { (lang.t("Hạn xử lý", "Due")) } dd { (r.due_at.map(when).unwrap_or_else(|| "—".into()))
                                 @if r.paused_at.is_some() { " " span class="muted" { (lang.t("(tạm dừng, chờ bổ sung)", "(paused, waiting for information)")) } } }
@@ -119,25 +131,6 @@ async fn render(
                             link rel="stylesheet" href="/static/leaflet/leaflet.css";
                             script src="/static/leaflet/leaflet.js" {}
                             script src="/static/console.js" {}
-                        }
-                    }
-                    h2 { (lang.t("Lịch sử xử lý", "History")) }
-                    div class="card" {
-                        ol class="history" {
-                            @for e in &view.events {
-                                li {
-                                    div class="when" { (when(e.at)) " · "
-                                        (match e.actor.kind {
-                                            ActorKind::Citizen => lang.t("Người phản ánh", "Citizen").to_string(),
-                                            ActorKind::System => lang.t("Hệ thống", "System").to_string(),
-                                            ActorKind::Integrator => format!("{} {}", lang.t("Đối tác", "Integrator"), e.actor.id.as_deref().unwrap_or("")),
-                                            ActorKind::Staff => e.actor.name.clone().unwrap_or_default(),
-                                        })
-                                        @if !e.kind.is_public() { " · " span class="badge" { (lang.t("nội bộ", "internal")) } }
-                                    }
-                                    div { (e.kind.summary_vi()) }
-                                }
-                            }
                         }
                     }
                 }
@@ -179,7 +172,26 @@ async fn render(
                         }
                     }
                 }
-            }
+            h2 { (lang.t("Lịch sử xử lý", "History")) }
+                div class="card" {
+                    ol class="history" {
+                        @for e in &view.events {
+                            li {
+                                div class="when" { (when(e.at)) " · "
+                                    (match e.actor.kind {
+                                        ActorKind::Citizen => lang.t("Người phản ánh", "Citizen").to_string(),
+                                        ActorKind::System => lang.t("Hệ thống", "System").to_string(),
+                                        ActorKind::Integrator => format!("{} {}", lang.t("Đối tác", "Integrator"), e.actor.id.as_deref().unwrap_or("")),
+                                        ActorKind::Staff => e.actor.name.clone().unwrap_or_default(),
+                                    })
+                                    @if !e.kind.is_public() { " · " span class="badge" { (lang.t("nội bộ", "internal")) } }
+                                }
+                                div { (catalog.describe(&e.kind, lang == Lang::En, false)) }
+                            }
+                        }
+                    }
+                }
+        }
         },
     )
 }

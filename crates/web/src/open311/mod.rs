@@ -365,7 +365,7 @@ fn request_node(r: &Report, events: Option<&[Event]>, extensions: bool, catalog:
                         Node::Obj(vec![
                             ("datetime", Node::str(iso(e.at))),
                             ("type", Node::str(e.kind.type_name())),
-                            ("summary", Node::str(e.kind.public_summary_vi())),
+                            ("summary", Node::str(catalog.describe(&e.kind, false, true))),
                             (
                                 "description",
                                 Node::str(match e.actor.kind {
