@@ -63,7 +63,7 @@ async fn put_unit(tx: &mut Transaction<'static, Any>, u: &Unit) -> Result<()> {
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11) ON CONFLICT (code) DO UPDATE SET \
          name_vi = excluded.name_vi, name_en = excluded.name_en, kind = excluded.kind, parent = excluded.parent, \
          ward = excluded.ward, email = excluded.email, phone = excluded.phone, sample = excluded.sample, \
-         webhook_url = excluded.webhook_url, forward = excluded.forward",
+         webhook_url = excluded.webhook_url, forward = excluded.forward, active = 1",
     )
     .bind(&u.code)
     .bind(&u.name_vi)

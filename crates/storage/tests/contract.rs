@@ -237,9 +237,16 @@ async fn profile_round_trips() {
         assert_eq!(back.units.len(), 3);
         assert_eq!(back.rules.len(), 1);
         assert!(s.profile_version().await.unwrap() > v0);
-        // Importing again replaces, it does not add.
+        // Importing again replaces, it does not add, and keeps every unit and field active.
         s.import_profile(&p).await.unwrap();
         assert_eq!(s.rules().await.unwrap().len(), 1);
+        assert_eq!(s.units().await.unwrap().len(), 3, "{}", db.name);
+        assert_eq!(s.fields().await.unwrap().len(), 1);
+        // A unit left out of a new profile is kept for old reports but no longer listed.
+        let mut smaller = p.clone();
+        smaller.units.retain(|u| u.code != "WATER");
+        s.import_profile(&smaller).await.unwrap();
+        assert_eq!(s.units().await.unwrap().len(), 2);
         let id = s
             .add_rule(&Rule {
                 id: 0,
