@@ -1,0 +1,160 @@
+use std::io::Cursor;
+
+use image::{DynamicImage, ImageFormat, Rgb, RgbImage, Rgba, RgbaImage};
+use phananh_photos::{FsPhotoStore, PhotoError, PhotoLimits, PhotoStore, process};
+
+fn encoded(img: &DynamicImage, format: ImageFormat) -> Vec<u8> {
+    let mut out = Cursor::new(Vec::new());
+    img.write_to(&mut out, format).unwrap();
+    out.into_inner()
+}
+
+/// A 40×20 JPEG, left half red, with an EXIF block that says "rotate 90° clockwise" and
+/// carries a GPS latitude, as a phone camera writes it.
+fn phone_jpeg() -> Vec<u8> {
+    let img = RgbImage::from_fn(40, 20, |x, _| {
+        if x < 20 {
+            Rgb([255, 0, 0])
+        } else {
+            Rgb([0, 0, 255])
+        }
+    });
+    let jpeg = encoded(&DynamicImage::ImageRgb8(img), ImageFormat::Jpeg);
+    let mut tiff: Vec<u8> = b"II\x2a\x00\x08\x00\x00\x00".to_vec();
+    tiff.extend_from_slice(&2u16.to_le_bytes());
+    tiff.extend_from_slice(&[0x12, 0x01, 3, 0, 1, 0, 0, 0, 6, 0, 0, 0]); // Orientation = 6
+    tiff.extend_from_slice(&[0x25, 0x88, 4, 0, 1, 0, 0, 0, 38, 0, 0, 0]); // GPS IFD at 38
+    tiff.extend_from_slice(&0u32.to_le_bytes());
+    tiff.extend_from_slice(&1u16.to_le_bytes());
+    tiff.extend_from_slice(&[0x01, 0x00, 2, 0, 2, 0, 0, 0, b'N', 0, 0, 0]); // GPSLatitudeRef = N
+    tiff.extend_from_slice(&0u32.to_le_bytes());
+    let mut app1 = b"Exif\0\0".to_vec();
+    app1.extend_from_slice(&tiff);
+    let mut out = jpeg[..2].to_vec();
+    out.extend_from_slice(&[0xFF, 0xE1]);
+    out.extend_from_slice(&((app1.len() + 2) as u16).to_be_bytes());
+    out.extend_from_slice(&app1);
+    out.extend_from_slice(&jpeg[2..]);
+    out
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+#[test]
+fn exif_and_gps_are_stripped_and_orientation_applied() {
+    let input = phone_jpeg();
+    assert!(contains(&input, b"Exif"));
+    let p = process(&input, &PhotoLimits::default()).unwrap();
+    assert_eq!((p.width, p.height), (20, 40), "turned upright");
+    assert!(
+        !contains(&p.jpeg, b"Exif") && !contains(&p.thumb_jpeg, b"Exif"),
+        "metadata gone"
+    );
+    let out = image::load_from_memory(&p.jpeg).unwrap().to_rgb8();
+    // After a 90° clockwise turn the red (left) half is at the top.
+    let top = out.get_pixel(10, 5).0;
+    let bottom = out.get_pixel(10, 35).0;
+    assert!(top[0] > 200 && top[2] < 60, "{top:?}");
+    assert!(bottom[2] > 200 && bottom[0] < 60, "{bottom:?}");
+    assert_eq!(p.source_format, "jpeg");
+}
+
+#[test]
+fn png_and_webp_become_jpeg_with_a_thumbnail() {
+    let png = encoded(
+        &DynamicImage::ImageRgba8(RgbaImage::from_pixel(1000, 500, Rgba([0, 128, 0, 0]))),
+        ImageFormat::Png,
+    );
+    let p = process(&png, &PhotoLimits::default()).unwrap();
+    assert_eq!(image::guess_format(&p.jpeg).unwrap(), ImageFormat::Jpeg);
+    assert_eq!((p.width, p.height), (1000, 500));
+    let thumb = image::load_from_memory(&p.thumb_jpeg).unwrap();
+    assert_eq!((thumb.width(), thumb.height()), (320, 160));
+    // Transparent pixels become white, not black.
+    assert!(
+        image::load_from_memory(&p.jpeg)
+            .unwrap()
+            .to_rgb8()
+            .get_pixel(5, 5)
+            .0
+            .iter()
+            .all(|c| *c > 240)
+    );
+    let webp = encoded(
+        &DynamicImage::ImageRgba8(RgbaImage::from_pixel(30, 30, Rgba([1, 2, 3, 255]))),
+        ImageFormat::WebP,
+    );
+    assert_eq!(
+        process(&webp, &PhotoLimits::default())
+            .unwrap()
+            .source_format,
+        "webp"
+    );
+}
+
+#[test]
+fn big_photos_are_scaled_down() {
+    let png = encoded(
+        &DynamicImage::ImageRgb8(RgbImage::new(3000, 1000)),
+        ImageFormat::Png,
+    );
+    let p = process(&png, &PhotoLimits::default()).unwrap();
+    assert_eq!((p.width, p.height), (2048, 683));
+}
+
+#[test]
+fn what_is_refused_and_why() {
+    let limits = PhotoLimits::default();
+    assert_eq!(
+        process(b"hello, this is not a photo", &limits).unwrap_err(),
+        PhotoError::NotAnImage
+    );
+    let gif = b"GIF89a\x01\x00\x01\x00\x00\x00\x00;";
+    assert_eq!(process(gif, &limits).unwrap_err(), PhotoError::NotAnImage);
+    let heic = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic";
+    assert_eq!(process(heic, &limits).unwrap_err(), PhotoError::Heic);
+    let big = vec![0u8; limits.max_bytes + 1];
+    assert_eq!(
+        process(&big, &limits).unwrap_err(),
+        PhotoError::TooLarge(10)
+    );
+    let png = encoded(
+        &DynamicImage::ImageRgb8(RgbImage::new(20, 20)),
+        ImageFormat::Png,
+    );
+    let tiny = PhotoLimits {
+        max_pixels: 100,
+        ..limits
+    };
+    assert!(matches!(
+        process(&png, &tiny).unwrap_err(),
+        PhotoError::TooManyPixels(_)
+    ));
+    let jpeg = phone_jpeg();
+    let broken = &jpeg[..jpeg.len() / 2];
+    let e = process(broken, &limits).unwrap_err();
+    assert_eq!(e.code(), "photo_broken", "{e}");
+    assert!(e.to_string().starts_with("Ảnh bị hỏng"));
+}
+
+#[test]
+fn the_store_keeps_files_under_its_root_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = FsPhotoStore::new(dir.path().join("photos")).unwrap();
+    store.put("2026/03/abc.jpg", b"x").unwrap();
+    assert_eq!(store.get("2026/03/abc.jpg").unwrap(), b"x");
+    for bad in [
+        "../x.jpg",
+        "/etc/passwd",
+        "a/../../b",
+        "",
+        "a b.jpg",
+        "a//b",
+    ] {
+        assert!(store.put(bad, b"x").is_err(), "{bad}");
+    }
+    store.delete("2026/03/abc.jpg").unwrap();
+    assert!(store.get("2026/03/abc.jpg").is_err());
+}
