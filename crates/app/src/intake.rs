@@ -46,6 +46,9 @@ pub struct IntakeRequest {
     /// Links to photos or videos hosted elsewhere (Open311 `media_url`).
     #[serde(default)]
     pub media_url: Option<String>,
+    /// Keys of photos uploaded first (`POST /api/v1/photos`), at most five.
+    #[serde(default)]
+    pub photos: Vec<String>,
 }
 
 /// What the citizen gets back.
@@ -287,6 +290,11 @@ impl App {
                 "The Idempotency-Key must be 1–200 characters",
             ));
         }
+        if errors.is_empty()
+            && let Err(AppError::Validation(mut e)) = self.check_photo_keys(&req.photos).await
+        {
+            errors.append(&mut e);
+        }
         if !errors.is_empty() {
             return Err(AppError::Validation(errors));
         }
@@ -361,6 +369,7 @@ impl App {
                 reporter: (!reporter.is_anonymous()).then_some(reporter),
                 jobs: jobs.clone(),
                 idempotency,
+                photos: req.photos.clone(),
                 extra: phananh_domain::model::ReportExtra {
                     attributes: req
                         .attributes

@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod clock;
 pub mod error;
 pub mod intake;
+pub mod photos;
 pub mod reports;
 
 use std::sync::Arc;
@@ -27,6 +28,9 @@ pub struct App {
     /// Woken when jobs are queued, so the worker does not wait for its next poll.
     pub jobs_queued: Arc<Notify>,
     pub metrics: Arc<Metrics>,
+    /// Where photos are kept, and what is accepted.
+    pub photos: Arc<dyn phananh_photos::PhotoStore>,
+    pub photo_limits: phananh_photos::PhotoLimits,
 }
 
 /// Counters for `/metrics`.
@@ -43,11 +47,17 @@ pub struct Metrics {
 
 impl App {
     /// Loads the catalog from the store. The store must hold a profile.
-    pub async fn new(store: Store, clock: Arc<dyn Clock>) -> Result<App, AppError> {
+    pub async fn new(
+        store: Store,
+        clock: Arc<dyn Clock>,
+        photos: Arc<dyn phananh_photos::PhotoStore>,
+    ) -> Result<App, AppError> {
         let catalog = Catalog::load(&store).await?;
         Ok(App {
             store,
             clock,
+            photos,
+            photo_limits: phananh_photos::PhotoLimits::default(),
             catalog: Arc::new(RwLock::new(Arc::new(catalog))),
             jobs_queued: Arc::new(Notify::new()),
             metrics: Arc::new(Metrics::default()),

@@ -19,6 +19,8 @@ pub struct ReportView {
     /// What this person may do now (procedure ∩ role).
     pub actions: Vec<Action>,
     pub overdue: bool,
+    /// Keys of the photos filed with the report.
+    pub photos: Vec<String>,
 }
 
 /// The part of a history the public sees: no internal notes, no staff names.
@@ -56,6 +58,7 @@ impl App {
             .filter(|a| who.can_act(*a, &report.unit))
             .collect();
         Ok(ReportView {
+            photos: self.store.photo_keys(report.id).await?,
             overdue: state.is_overdue(self.clock.now()),
             report,
             events,
@@ -132,6 +135,12 @@ impl App {
         }
         if !who.can_act(command.action(), &report.unit) {
             return Err(AppError::Forbidden);
+        }
+        if let Command::Resolve {
+            photo: Some(key), ..
+        } = &command
+        {
+            self.check_photo_keys(std::slice::from_ref(key)).await?;
         }
         let actor = Actor::staff(who.user_id, &who.name);
         self.apply(report, actor, command).await

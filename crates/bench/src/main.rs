@@ -132,7 +132,13 @@ impl phananh_app::Clock for SeedClock {
 async fn seed(database_url: &str, count: usize) {
     let start = chrono::Utc::now() - chrono::Duration::days(365);
     let clock = std::sync::Arc::new(SeedClock(std::sync::Mutex::new(start)));
-    let app = phananh::open_app(database_url, clock.clone())
+    let photos = std::env::temp_dir().join("phananh-bench-photos");
+    let config = phananh::Config {
+        database_url: database_url.to_string(),
+        photos_dir: photos.to_string_lossy().into_owned(),
+        ..phananh::Config::default()
+    };
+    let app = phananh::open_app(&config, clock.clone())
         .await
         .expect("open");
     let catalog = app.catalog().await;

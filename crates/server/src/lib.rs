@@ -28,6 +28,8 @@ pub struct Config {
     pub database_url: String,
     /// "text" or "json".
     pub log_format: String,
+    /// Where photos are kept (processed, without metadata).
+    pub photos_dir: String,
     /// Run the outbox worker in this process.
     pub worker: bool,
     /// The address people use to reach this server (links in emails).
@@ -99,6 +101,7 @@ impl Default for Config {
             listen: "127.0.0.1:8022".into(),
             database_url: "data/phananh.db".into(),
             log_format: "text".into(),
+            photos_dir: "data/photos".into(),
             worker: true,
             public_url: "http://127.0.0.1:8022".into(),
             smtp: SmtpSection::default(),
@@ -131,6 +134,9 @@ impl Config {
         }
         if let Some(v) = env("PHANANH_DATABASE_URL").or_else(|| env("DATABASE_URL")) {
             config.database_url = v;
+        }
+        if let Some(v) = env("PHANANH_PHOTOS_DIR") {
+            config.photos_dir = v;
         }
         if let Some(v) = env("PHANANH_LOG_FORMAT") {
             config.log_format = v;
@@ -180,7 +186,8 @@ impl Config {
 }
 
 /// Opens the database and, on first start, loads the Ho Chi Minh City profile.
-pub async fn open_app(database_url: &str, clock: Arc<dyn Clock>) -> anyhow::Result<App> {
+pub async fn open_app(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<App> {
+    let database_url = config.database_url.as_str();
     let store = Store::open(database_url)
         .await
         .with_context(|| format!("opening the database {database_url}"))?;
@@ -194,7 +201,9 @@ pub async fn open_app(database_url: &str, clock: Arc<dyn Clock>) -> anyhow::Resu
             "loaded the Ho Chi Minh City profile"
         );
     }
-    Ok(App::new(store, clock).await?)
+    let photos = phananh_photos::FsPhotoStore::new(&config.photos_dir)
+        .with_context(|| format!("photo directory {}", config.photos_dir))?;
+    Ok(App::new(store, clock, Arc::new(photos)).await?)
 }
 
 /// A running server (HTTP and worker).
@@ -209,7 +218,7 @@ pub struct Running {
 
 /// Starts the server: binds `config.listen` (port 0 for a random one), runs the worker.
 pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Running> {
-    let app = open_app(&config.database_url, clock).await?;
+    let app = open_app(config, clock).await?;
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
         .with_context(|| format!("listening on {}", config.listen))?;

@@ -149,11 +149,11 @@ async fn main() -> anyhow::Result<()> {
             running.stop().await;
         }
         Command::Migrate => {
-            open_app(&config.database_url, clock).await?;
+            open_app(&config, clock).await?;
             println!("ok");
         }
         Command::User { command } => {
-            let app = open_app(&config.database_url, clock).await?;
+            let app = open_app(&config, clock).await?;
             match command {
                 UserCommand::Add {
                     role,
@@ -195,7 +195,7 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         Command::Apikey { command } => {
-            let app = open_app(&config.database_url, clock).await?;
+            let app = open_app(&config, clock).await?;
             match command {
                 ApikeyCommand::Add { name, rate } => {
                     let (id, key) = app
@@ -224,7 +224,7 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         Command::Profile { command } => {
-            let app = open_app(&config.database_url, clock).await?;
+            let app = open_app(&config, clock).await?;
             match command {
                 ProfileCommand::Export { file } => {
                     let profile = app

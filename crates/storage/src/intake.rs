@@ -45,6 +45,8 @@ pub struct NewReport {
     pub idempotency: Option<(String, String)>,
     /// Attribute answers and media links.
     pub extra: phananh_domain::model::ReportExtra,
+    /// Keys of the report's photos in the photo store.
+    pub photos: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -263,6 +265,7 @@ impl Store {
         let mut reporters = Vec::new();
         let mut idempotency = Vec::new();
         let mut jobs = Vec::new();
+        let mut photos = Vec::new();
         for &i in &to_insert {
             let r = reports[i];
             let (id, code) = &ids[&i];
@@ -293,6 +296,15 @@ impl Store {
                     Val::S(Some(key.clone())),
                     Val::S(Some(hash.clone())),
                     Val::I(Some(*id)),
+                    Val::I(Some(ms(r.created_at))),
+                ]);
+            }
+            for key in &r.photos {
+                photos.push(vec![
+                    Val::I(Some(*id)),
+                    Val::S(Some("report".into())),
+                    Val::S(Some(key.clone())),
+                    Val::S(Some("image/jpeg".into())),
                     Val::I(Some(ms(r.created_at))),
                 ]);
             }
@@ -330,6 +342,14 @@ impl Store {
             &mut tx,
             "idempotency (key, request_hash, report_id, created_at)",
             idempotency,
+            "",
+        )
+        .await?;
+        let _: Vec<(i64,)> = bulk_insert(
+            self.backend,
+            &mut tx,
+            "photos (report_id, role, storage_key, content_type, created_at)",
+            photos,
             "",
         )
         .await?;

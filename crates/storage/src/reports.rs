@@ -187,6 +187,16 @@ fn event_from_row(row: &AnyRow) -> Result<Event> {
 }
 
 impl Store {
+    /// Keys of the photos filed with a report, in order.
+    pub async fn photo_keys(&self, report_id: i64) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT storage_key FROM photos WHERE report_id = $1 AND role = 'report' ORDER BY id",
+        )
+        .bind(report_id)
+        .fetch_all(&self.read)
+        .await?)
+    }
+
     /// The personal data of a report's reporter (never for public views).
     pub async fn reporter(&self, report_id: i64) -> Result<Option<Reporter>> {
         let row: Option<(Option<String>, Option<String>, Option<String>, Option<String>, i64)> =

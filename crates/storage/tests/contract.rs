@@ -198,6 +198,7 @@ fn new_report(unit: &str, at: DateTime<Utc>, key: Option<&str>) -> NewReport {
         }],
         idempotency: key.map(|k| (k.to_string(), "hash-a".to_string())),
         extra: Default::default(),
+        photos: vec!["p/2026/03/0123456789abcdef0123456789abcdef.jpg".into()],
     }
 }
 
@@ -285,6 +286,7 @@ async fn a_filed_report_has_its_history_reporter_and_jobs() {
         );
         let p = s.reporter(r.id).await.unwrap().unwrap();
         assert_eq!(p.phone.as_deref(), Some("0912345678"));
+        assert_eq!(s.photo_keys(r.id).await.unwrap().len(), 1);
         let jobs = s.jobs_for_report(r.id).await.unwrap();
         assert_eq!(jobs.len(), 1);
         assert_eq!(jobs[0].payload["code"], c.code.as_str());

@@ -23,6 +23,11 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/openapi.json", get(openapi))
         .route("/api/v1/reports", post(create_report))
         .route("/api/v1/reports/{code}", get(public_report))
+        .route(
+            "/api/v1/photos",
+            post(upload_photo).layer(axum::extract::DefaultBodyLimit::max(11 * 1024 * 1024)),
+        )
+        .route("/photos/{*key}", get(photo))
         .route("/api/v1/fields", get(fields))
         .route("/api/v1/wards", get(wards))
         .route("/api/v1/staff/reports", get(staff_list))
@@ -153,9 +158,74 @@ async fn create_report(
     Ok(response)
 }
 
-/// The public JSON of a report: no personal data, no staff names, no internal notes.
-pub fn public_json(report: &Report, events: &[Event], catalog: &phananh_app::Catalog) -> Value {
+/// Uploads one photo (the request body is the image); returns its key to put in a report's
+/// `photos` or a resolution's `photo`. Anonymous uploads count against the intake limit.
+async fn upload_photo(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    MaybeStaff(staff): MaybeStaff,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<Response, ApiError> {
+    if staff.is_none() && !state.limits.intake(ip) {
+        return Err(ApiError::rate_limited());
+    }
+    let body = body.map_err(|e| {
+        ApiError::new(
+            e.status(),
+            "photo_too_large",
+            "Ảnh lớn hơn 10 MB / the photo is larger than 10 MB",
+        )
+    })?;
+    let stored = state.app.store_photo(body.to_vec()).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({
+            "photo": stored.key,
+            "thumb": stored.thumb,
+            "width": stored.width,
+            "height": stored.height,
+            "url": format!("/photos/{}", stored.key),
+            "thumb_url": format!("/photos/{}", stored.thumb),
+        })),
+    )
+        .into_response())
+}
+
+/// A kept photo (already stripped of metadata when it was uploaded).
+async fn photo(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+) -> Result<Response, ApiError> {
+    let bytes = state.app.photo_bytes(&key).await?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "image/jpeg"),
+            (
+                axum::http::header::CACHE_CONTROL,
+                "public, max-age=31536000, immutable",
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+fn photo_urls(key: &str) -> Value {
     json!({
+        "url": format!("/photos/{key}"),
+        "thumb_url": format!("/photos/{}", phananh_app::photos::thumb_key(key)),
+    })
+}
+
+/// The public JSON of a report: no personal data, no staff names, no internal notes.
+pub fn public_json(
+    report: &Report,
+    events: &[Event],
+    photos: &[String],
+    catalog: &phananh_app::Catalog,
+) -> Value {
+    json!({
+        "photos": photos.iter().map(|k| photo_urls(k)).collect::<Vec<_>>(),
         "code": report.code,
         "field": report.field,
         "field_name": catalog.field_name(&report.field),
@@ -178,6 +248,10 @@ pub fn public_json(report: &Report, events: &[Event], catalog: &phananh_app::Cat
             "by": e.actor.kind,
             "text": catalog.describe(&e.kind, false, true),
             "text_en": catalog.describe(&e.kind, true, true),
+            "photo": match &e.kind {
+                phananh_domain::event::EventKind::Resolved { photo: Some(k), .. } => photo_urls(k),
+                _ => Value::Null,
+            },
         })).collect::<Vec<_>>(),
     })
 }
@@ -187,8 +261,14 @@ async fn public_report(
     Path(code): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let (report, events) = state.app.public_report(&code).await?;
+    let photos = state
+        .app
+        .store
+        .photo_keys(report.id)
+        .await
+        .map_err(phananh_app::AppError::from)?;
     let catalog = state.app.catalog().await;
-    Ok(Json(public_json(&report, &events, &catalog)))
+    Ok(Json(public_json(&report, &events, &photos, &catalog)))
 }
 
 async fn fields(State(state): State<AppState>) -> Json<Value> {
@@ -302,6 +382,12 @@ async fn staff_report(
     body["overdue"] = json!(view.overdue);
     body["reporter"] = json!(view.reporter);
     body["actions"] = json!(view.actions);
+    body["photos"] = json!(
+        view.photos
+            .iter()
+            .map(|k| photo_urls(k))
+            .collect::<Vec<_>>()
+    );
     body["history"] = json!(
         view.events
             .iter()

@@ -75,6 +75,7 @@ pub async fn spawn(opts: Options) -> TestApp {
     let mut config = Config {
         listen: "127.0.0.1:0".into(),
         database_url,
+        photos_dir: dir.path().join("photos").to_string_lossy().into_owned(),
         worker: opts.worker,
         ..Config::default()
     };

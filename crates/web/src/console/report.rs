@@ -125,6 +125,13 @@ async fn render(
                                 @if r.paused_at.is_some() { " " span class="muted" { (lang.t("(tạm dừng, chờ bổ sung)", "(paused, waiting for information)")) } } }
                             dt { (lang.t("Tiếp nhận", "Received")) } dd { (when(r.created_at)) }
                         }
+                        @if !view.photos.is_empty() {
+                            div class="photos" {
+                                @for k in &view.photos {
+                                    a href={"/photos/" (k)} { img src={"/photos/" (phananh_app::photos::thumb_key(k))} alt=(lang.t("Ảnh người dân gửi", "Photo from the citizen")) loading="lazy"; }
+                                }
+                            }
+                        }
                         @if let (Some(lat), Some(lon)) = (r.lat, r.lon) {
                             div id="map" role="img" aria-label=(lang.t("Bản đồ vị trí phản ánh", "Map of the report's location"))
                                 data-lat=(lat) data-lon=(lon) data-tiles=(state.config.tile_url) data-attribution=(state.config.tile_attribution) style="margin-top:1rem" {}
@@ -187,6 +194,9 @@ async fn render(
                                     @if !e.kind.is_public() { " · " span class="badge" { (lang.t("nội bộ", "internal")) } }
                                 }
                                 div { (catalog.describe(&e.kind, lang == Lang::En, false)) }
+                                @if let phananh_domain::event::EventKind::Resolved { photo: Some(k), .. } = &e.kind {
+                                    a href={"/photos/" (k)} { img src={"/photos/" (phananh_app::photos::thumb_key(k))} alt=(lang.t("Ảnh kết quả xử lý", "Photo of the result")) loading="lazy" style="max-width:160px;margin-top:.3rem"; }
+                                }
                             }
                         }
                     }

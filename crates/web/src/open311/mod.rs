@@ -715,6 +715,7 @@ async fn post_request(
         consent: true,
         attributes,
         media_url: get1(&p, "media_url").map(String::from),
+        photos: Vec::new(),
     };
     let actor = Actor {
         kind: ActorKind::Integrator,

@@ -1,0 +1,146 @@
+//! Photos: processed by `phananh_photos` (no metadata survives), kept in the photo store
+//! under random keys, linked to reports when the report is filed.
+
+use chrono::Datelike;
+use phananh_photos::{PhotoError, process};
+
+use crate::{App, AppError};
+
+/// A kept photo: the full picture and its thumbnail.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct StoredPhoto {
+    pub key: String,
+    pub thumb: String,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// Photos a report may carry.
+pub const MAX_PHOTOS: usize = 5;
+
+/// The thumbnail's key for a photo key.
+pub fn thumb_key(key: &str) -> String {
+    format!("{}.thumb.jpg", key.trim_end_matches(".jpg"))
+}
+
+/// Whether `key` looks like one this module made (so clients cannot point at other files).
+pub fn is_photo_key(key: &str) -> bool {
+    let parts: Vec<&str> = key.split('/').collect();
+    parts.len() == 4
+        && parts[0] == "p"
+        && parts[1].len() == 4
+        && parts[2].len() == 2
+        && parts[1]
+            .chars()
+            .chain(parts[2].chars())
+            .all(|c| c.is_ascii_digit())
+        && parts[3].len() == 36
+        && parts[3].ends_with(".jpg")
+        && parts[3][..32].chars().all(|c| c.is_ascii_hexdigit())
+}
+
+fn photo_error(e: PhotoError) -> AppError {
+    let text = e.to_string();
+    let (vi, en) = text.split_once(" / ").unwrap_or((&text, &text));
+    AppError::invalid("photos", e.code(), vi, en)
+}
+
+impl App {
+    /// Checks and keeps one photo; returns its keys.
+    pub async fn store_photo(&self, bytes: Vec<u8>) -> Result<StoredPhoto, AppError> {
+        let limits = self.photo_limits;
+        let processed = tokio::task::spawn_blocking(move || process(&bytes, &limits))
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))?
+            .map_err(photo_error)?;
+        let now = crate::clock::Clock::now(&*self.clock);
+        let key = format!(
+            "p/{:04}/{:02}/{}.jpg",
+            now.year(),
+            now.month(),
+            hex::encode(rand::random::<[u8; 16]>())
+        );
+        let thumb = thumb_key(&key);
+        let store = self.photos.clone();
+        let (k, t) = (key.clone(), thumb.clone());
+        tokio::task::spawn_blocking(move || {
+            store.put(&t, &processed.thumb_jpeg)?;
+            store.put(&k, &processed.jpeg)
+        })
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?
+        .map_err(|e| AppError::Internal(format!("storing a photo: {e}")))?;
+        Ok(StoredPhoto {
+            key,
+            thumb,
+            width: processed.width,
+            height: processed.height,
+        })
+    }
+
+    /// Checks that photo keys given with a report or a resolution are ours and kept.
+    pub async fn check_photo_keys(&self, keys: &[String]) -> Result<(), AppError> {
+        if keys.len() > MAX_PHOTOS {
+            return Err(AppError::invalid(
+                "photos",
+                "too_many_photos",
+                &format!("Tối đa {MAX_PHOTOS} ảnh"),
+                &format!("At most {MAX_PHOTOS} photos"),
+            ));
+        }
+        for k in keys {
+            let store = self.photos.clone();
+            let key = k.clone();
+            let exists = is_photo_key(k)
+                && tokio::task::spawn_blocking(move || store.get(&key).is_ok())
+                    .await
+                    .unwrap_or(false);
+            if !exists {
+                return Err(AppError::invalid(
+                    "photos",
+                    "unknown_photo",
+                    "Ảnh chưa được tải lên hoặc đã hết hạn, vui lòng tải lại",
+                    "The photo was not uploaded or has expired; upload it again",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// A kept photo or thumbnail, for serving.
+    pub async fn photo_bytes(&self, key: &str) -> Result<Vec<u8>, AppError> {
+        let base = key.strip_suffix(".thumb.jpg").map(|b| format!("{b}.jpg"));
+        if !is_photo_key(base.as_deref().unwrap_or(key)) {
+            return Err(AppError::NotFound);
+        }
+        let store = self.photos.clone();
+        let key = key.to_string();
+        tokio::task::spawn_blocking(move || store.get(&key))
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))?
+            .map_err(|_| AppError::NotFound)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_our_keys_are_accepted() {
+        let k = "p/2026/03/0123456789abcdef0123456789abcdef.jpg";
+        assert!(is_photo_key(k));
+        assert_eq!(
+            thumb_key(k),
+            "p/2026/03/0123456789abcdef0123456789abcdef.thumb.jpg"
+        );
+        for bad in [
+            "../etc/passwd",
+            "p/2026/03/x.jpg",
+            "q/2026/03/0123456789abcdef0123456789abcdef.jpg",
+            "",
+        ] {
+            assert!(!is_photo_key(bad), "{bad}");
+        }
+    }
+}
