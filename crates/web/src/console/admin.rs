@@ -1,7 +1,8 @@
 //! Admin pages: units, fields, routing rules, users, calendar days, dead jobs. Every edit
 //! takes effect at once (the catalog reloads), no release needed.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -34,12 +35,25 @@ pub fn routes() -> Router<AppState> {
         .route("/console/admin/jobs/{id}/retry", post(retry_job))
 }
 
-/// Admin pages answer "not found" to everyone else.
-fn admin_only(staff: &Staff) -> Result<(), Response> {
-    if staff.principal.role == Role::Admin {
-        Ok(())
-    } else {
-        Err(error_page(&AppError::NotFound, staff.lang, Some(staff)))
+/// An administrator. Admin pages answer "not found" to everyone else, as other staff
+/// routes do for what is outside a person's scope.
+struct Admin(Staff);
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let staff = Staff::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        if staff.principal.role == Role::Admin {
+            Ok(Admin(staff))
+        } else {
+            Err(error_page(&AppError::NotFound, staff.lang, Some(&staff)))
+        }
     }
 }
 
@@ -107,10 +121,7 @@ fn required(s: &str, field: &str) -> Result<String, AppError> {
     })
 }
 
-async fn overview(staff: Staff) -> Response {
-    if let Err(r) = admin_only(&staff) {
-        return r;
-    }
+async fn overview(Admin(staff): Admin) -> Response {
     let l = staff.lang;
     admin_page(
         &staff,
@@ -122,10 +133,7 @@ async fn overview(staff: Staff) -> Response {
     )
 }
 
-async fn units(State(state): State<AppState>, staff: Staff) -> Response {
-    if let Err(r) = admin_only(&staff) {
-        return r;
-    }
+async fn units(State(state): State<AppState>, Admin(staff): Admin) -> Response {
     let l = staff.lang;
     let c = state.app.catalog().await;
     admin_page(
@@ -185,12 +193,9 @@ struct UnitForm {
 
 async fn save_unit(
     State(state): State<AppState>,
-    staff: Staff,
+    Admin(staff): Admin,
     Form(f): Form<UnitForm>,
 ) -> Response {
-    if let Err(r) = admin_only(&staff) {
-        return r;
-    }
     if !staff.csrf_ok(&f.csrf) {
         return csrf_failed(staff.lang, Some(&staff));
     }
@@ -251,10 +256,7 @@ async fn save_unit(
     done(&state, &staff, "/console/admin/units", result).await
 }
 
-async fn fields(State(state): State<AppState>, staff: Staff) -> Response {
-    if let Err(r) = admin_only(&staff) {
-        return r;
-    }
+async fn fields(State(state): State<AppState>, Admin(staff): Admin) -> Response {
     let l = staff.lang;
     let c = state.app.catalog().await;
     admin_page(
@@ -323,12 +325,9 @@ fn number(s: &str, field: &str, max: u32) -> Result<u32, AppError> {
 
 async fn save_field(
     State(state): State<AppState>,
-    staff: Staff,
+    Admin(staff): Admin,
     Form(f): Form<FieldForm>,
 ) -> Response {
-    if let Err(r) = admin_only(&staff) {
-        return r;
-    }
     if !staff.csrf_ok(&f.csrf) {
         return csrf_failed(staff.lang, Some(&staff));
     }
@@ -363,12 +362,9 @@ struct RulesQuery {
 
 async fn rules(
     State(state): State<AppState>,
-    staff: Staff,
+    Admin(staff): Admin,
     Query(q): Query<RulesQuery>,
 ) -> Response {
-    if let Err(r) = admin_only(&staff) {
-        return r;
-    }
     let l = staff.lang;
     let c = state.app.catalog().await;
     let shown: Vec<&Rule> = c
@@ -430,12 +426,9 @@ struct RuleForm {
 
 async fn add_rule(
     State(state): State<AppState>,
-    staff: Staff,
+    Admin(staff): Admin,
     Form(f): Form<RuleForm>,
 ) -> Response {
-    if let Err(r) = admin_only(&staff) {
-        return r;
-    }
     if !staff.csrf_ok(&f.csrf) {
         return csrf_failed(staff.lang, Some(&staff));
     }
@@ -479,13 +472,10 @@ async fn add_rule(
 
 async fn delete_rule(
     State(state): State<AppState>,
-    staff: Staff,
+    Admin(staff): Admin,
     Path(id): Path<i64>,
     Form(f): Form<super::CsrfForm>,
 ) -> Response {
-    if let Err(r) = admin_only(&staff) {
-        return r;
-    }
     if !staff.csrf_ok(&f.csrf) {
         return csrf_failed(staff.lang, Some(&staff));
     }
@@ -498,10 +488,7 @@ async fn delete_rule(
     done(&state, &staff, "/console/admin/rules", result).await
 }
 
-async fn users(State(state): State<AppState>, staff: Staff) -> Response {
-    if let Err(r) = admin_only(&staff) {
-        return r;
-    }
+async fn users(State(state): State<AppState>, Admin(staff): Admin) -> Response {
     let l = staff.lang;
     let c = state.app.catalog().await;
     let list = state.app.store.users().await.unwrap_or_default();
@@ -576,12 +563,9 @@ fn role(s: &str) -> Result<Role, AppError> {
 
 async fn add_user(
     State(state): State<AppState>,
-    staff: Staff,
+    Admin(staff): Admin,
     Form(f): Form<UserForm>,
 ) -> Response {
-    if let Err(r) = admin_only(&staff) {
-        return r;
-    }
     if !staff.csrf_ok(&f.csrf) {
         return csrf_failed(staff.lang, Some(&staff));
     }
@@ -604,13 +588,10 @@ async fn add_user(
 
 async fn update_user(
     State(state): State<AppState>,
-    staff: Staff,
+    Admin(staff): Admin,
     Path(id): Path<i64>,
     Form(f): Form<UserForm>,
 ) -> Response {
-    if let Err(r) = admin_only(&staff) {
-        return r;
-    }
     if !staff.csrf_ok(&f.csrf) {
         return csrf_failed(staff.lang, Some(&staff));
     }
@@ -638,12 +619,9 @@ struct YearQuery {
 
 async fn calendar(
     State(state): State<AppState>,
-    staff: Staff,
+    Admin(staff): Admin,
     Query(q): Query<YearQuery>,
 ) -> Response {
-    if let Err(r) = admin_only(&staff) {
-        return r;
-    }
     let l = staff.lang;
     let c = state.app.catalog().await;
     let year = q
@@ -693,10 +671,11 @@ struct DayForm {
     kind: String,
 }
 
-async fn set_day(State(state): State<AppState>, staff: Staff, Form(f): Form<DayForm>) -> Response {
-    if let Err(r) = admin_only(&staff) {
-        return r;
-    }
+async fn set_day(
+    State(state): State<AppState>,
+    Admin(staff): Admin,
+    Form(f): Form<DayForm>,
+) -> Response {
     if !staff.csrf_ok(&f.csrf) {
         return csrf_failed(staff.lang, Some(&staff));
     }
@@ -738,10 +717,7 @@ async fn set_day(State(state): State<AppState>, staff: Staff, Form(f): Form<DayF
     .await
 }
 
-async fn jobs(State(state): State<AppState>, staff: Staff) -> Response {
-    if let Err(r) = admin_only(&staff) {
-        return r;
-    }
+async fn jobs(State(state): State<AppState>, Admin(staff): Admin) -> Response {
     let l = staff.lang;
     let dead = state
         .app
@@ -780,13 +756,10 @@ async fn jobs(State(state): State<AppState>, staff: Staff) -> Response {
 
 async fn retry_job(
     State(state): State<AppState>,
-    staff: Staff,
+    Admin(staff): Admin,
     Path(id): Path<i64>,
     Form(f): Form<super::CsrfForm>,
 ) -> Response {
-    if let Err(r) = admin_only(&staff) {
-        return r;
-    }
     if !staff.csrf_ok(&f.csrf) {
         return csrf_failed(staff.lang, Some(&staff));
     }
@@ -800,10 +773,7 @@ async fn retry_job(
     done(&state, &staff, "/console/admin/jobs", result).await
 }
 
-async fn api_keys(State(state): State<AppState>, staff: Staff) -> Response {
-    if let Err(r) = admin_only(&staff) {
-        return r;
-    }
+async fn api_keys(State(state): State<AppState>, Admin(staff): Admin) -> Response {
     let l = staff.lang;
     let keys = state.app.store.api_keys().await.unwrap_or_default();
     admin_page(
@@ -848,12 +818,9 @@ struct KeyForm {
 
 async fn add_api_key(
     State(state): State<AppState>,
-    staff: Staff,
+    Admin(staff): Admin,
     Form(f): Form<KeyForm>,
 ) -> Response {
-    if let Err(r) = admin_only(&staff) {
-        return r;
-    }
     if !staff.csrf_ok(&f.csrf) {
         return csrf_failed(staff.lang, Some(&staff));
     }
@@ -890,13 +857,10 @@ async fn add_api_key(
 
 async fn revoke_api_key(
     State(state): State<AppState>,
-    staff: Staff,
+    Admin(staff): Admin,
     Path(id): Path<i64>,
     Form(f): Form<super::CsrfForm>,
 ) -> Response {
-    if let Err(r) = admin_only(&staff) {
-        return r;
-    }
     if !staff.csrf_ok(&f.csrf) {
         return csrf_failed(staff.lang, Some(&staff));
     }
