@@ -112,10 +112,21 @@ fn get1<'a>(p: &'a [(String, String)], key: &str) -> Option<&'a str> {
         .filter(|v| !v.is_empty())
 }
 
-fn jurisdiction_ok(p: &[(String, String)], catalog: &Catalog, state: &AppState) -> bool {
+/// `jurisdiction_id` may be left out, or be the city's code or the configured id; any
+/// other is "not found", as the standard says.
+fn check_jurisdiction(
+    p: &[(String, String)],
+    catalog: &Catalog,
+    state: &AppState,
+    fmt: Fmt,
+) -> Result<(), Response> {
     match get1(p, "jurisdiction_id") {
-        None => true,
-        Some(j) => j == catalog.city.code || j == state.config.jurisdiction_id,
+        Some(j) if j != catalog.city.code && j != state.config.jurisdiction_id => Err(error(
+            fmt,
+            StatusCode::NOT_FOUND,
+            "jurisdiction_id không đúng / unknown jurisdiction_id",
+        )),
+        _ => Ok(()),
     }
 }
 
@@ -148,12 +159,8 @@ async fn top(
     };
     let p = pairs(q.as_deref().unwrap_or("").as_bytes());
     let catalog = state.app.catalog().await;
-    if !jurisdiction_ok(&p, &catalog, &state) {
-        return error(
-            fmt,
-            StatusCode::NOT_FOUND,
-            "jurisdiction_id không đúng / unknown jurisdiction_id",
-        );
+    if let Err(r) = check_jurisdiction(&p, &catalog, &state, fmt) {
+        return r;
     }
     match stem {
         "discovery" => {
@@ -226,12 +233,8 @@ async fn service_definition(
     };
     let p = pairs(q.as_deref().unwrap_or("").as_bytes());
     let catalog = state.app.catalog().await;
-    if !jurisdiction_ok(&p, &catalog, &state) {
-        return error(
-            fmt,
-            StatusCode::NOT_FOUND,
-            "jurisdiction_id không đúng / unknown jurisdiction_id",
-        );
+    if let Err(r) = check_jurisdiction(&p, &catalog, &state, fmt) {
+        return r;
     }
     let Some(field) = catalog.field(code) else {
         return error(
@@ -517,12 +520,8 @@ async fn one_request(
     };
     let p = pairs(q.as_deref().unwrap_or("").as_bytes());
     let catalog = state.app.catalog().await;
-    if !jurisdiction_ok(&p, &catalog, &state) {
-        return error(
-            fmt,
-            StatusCode::NOT_FOUND,
-            "jurisdiction_id không đúng / unknown jurisdiction_id",
-        );
+    if let Err(r) = check_jurisdiction(&p, &catalog, &state, fmt) {
+        return r;
     }
     match state.app.public_report(code).await {
         Ok((report, events)) => {
@@ -619,12 +618,8 @@ async fn post_request(
             "Vượt giới hạn số yêu cầu của api_key / rate limit exceeded for this api_key",
         );
     }
-    if !jurisdiction_ok(&p, &catalog, &state) {
-        return error(
-            fmt,
-            StatusCode::NOT_FOUND,
-            "jurisdiction_id không đúng / unknown jurisdiction_id",
-        );
+    if let Err(r) = check_jurisdiction(&p, &catalog, &state, fmt) {
+        return r;
     }
     let Some(service_code) = get1(&p, "service_code") else {
         return error(
