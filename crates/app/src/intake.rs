@@ -46,8 +46,9 @@ pub struct IntakeRequest {
     /// Links to photos or videos hosted elsewhere (Open311 `media_url`).
     #[serde(default)]
     pub media_url: Option<String>,
-    /// Keys of photos uploaded first (`POST /api/v1/photos`), at most five.
-    #[serde(default)]
+    /// Keys of photos uploaded first (`POST /api/v1/photos`), at most five. Not part of
+    /// the idempotency hash: a double tap uploads the same photos again under new keys.
+    #[serde(default, skip_serializing)]
     pub photos: Vec<String>,
 }
 

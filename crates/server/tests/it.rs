@@ -26,7 +26,7 @@ async fn health_metrics_and_openapi() {
         assert_eq!(spec["openapi"], "3.1.0");
         assert!(spec["paths"]["/api/v1/reports"]["post"].is_object());
         let home = t.get("/").await.text().await.unwrap();
-        assert!(home.contains("Hệ thống tiếp nhận"));
+        assert!(home.contains("Gửi phản ánh"));
         t.stop().await;
     }
 }
@@ -2305,4 +2305,171 @@ async fn photos_lose_their_metadata_and_travel_with_the_report() {
         assert!(page.contains(&phananh_app::photos::thumb_key(&key)));
         t.stop().await;
     }
+}
+
+#[tokio::test]
+async fn citizens_report_through_the_web_form_and_follow_it() {
+    use reqwest::multipart::{Form, Part};
+    let t = spawn(Options::default()).await;
+    let page = t.get("/new").await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let cookie = page
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("phananh_form="))
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let html = page.text().await.unwrap();
+    let csrf = support::hidden_csrf(&html);
+    assert!(html.contains("Lấn chiếm vỉa hè") && html.contains("capture=\"environment\""));
+    let send = |fields: Vec<(&'static str, String)>, photo: Option<Vec<u8>>, cookie: String| {
+        let mut form = Form::new();
+        for (k, v) in fields {
+            form = form.text(k, v);
+        }
+        if let Some(p) = photo {
+            form = form.part(
+                "photo",
+                Part::bytes(p)
+                    .file_name("IMG_0001.jpg")
+                    .mime_str("image/jpeg")
+                    .unwrap(),
+            );
+        }
+        t.client
+            .post(t.url("/new"))
+            .header("cookie", cookie)
+            .multipart(form)
+            .send()
+    };
+    let base = |csrf: &str| {
+        vec![
+            ("csrf", csrf.to_string()),
+            ("key", "form-key-1".to_string()),
+            ("field", "sidewalk".to_string()),
+        ]
+    };
+    // Errors come back next to the fields, in Vietnamese, with what was typed kept.
+    let mut bad = base(&csrf);
+    bad.extend([
+        ("description", "".to_string()),
+        ("phone", "12".to_string()),
+        ("address", "12 Lê Lợi".to_string()),
+    ]);
+    let r = send(bad, None, cookie.clone()).await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("Vui lòng mô tả vấn đề") && html.contains("Số điện thoại không hợp lệ"),
+        "{html}"
+    );
+    assert!(html.contains("value=\"12 Lê Lợi\""), "the address is kept");
+    // A photo that is not an image.
+    let mut wrong = base(&csrf);
+    wrong.extend([
+        ("description", "x".to_string()),
+        ("ward", "26740".to_string()),
+    ]);
+    let r = send(wrong, Some(b"not an image".to_vec()), cookie.clone())
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("không phải ảnh"));
+    // Without the form's cookie: refused.
+    let mut ok = base(&csrf);
+    ok.extend([
+        ("description", "Quán lấn chiếm vỉa hè".to_string()),
+        ("lat", "10.7725".to_string()),
+        ("lon", "106.6980".to_string()),
+        ("phone", "0912345678".to_string()),
+    ]);
+    let r = send(ok.clone(), None, "phananh_form=other".into())
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // Filed, with a photo; sent twice (a double tap), filed once.
+    let r = send(
+        ok.clone(),
+        Some(phananh_photos::sample::phone_jpeg()),
+        cookie.clone(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let location = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(location.starts_with("/r/") && location.ends_with("?new=1"));
+    let again = send(
+        ok,
+        Some(phananh_photos::sample::phone_jpeg()),
+        cookie.clone(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        again.headers()["location"].to_str().unwrap(),
+        location,
+        "the same report"
+    );
+    let status = t.get(&location).await.text().await.unwrap();
+    let code = location
+        .trim_start_matches("/r/")
+        .trim_end_matches("?new=1");
+    assert!(status.contains(code) && status.contains("Ủy ban nhân dân Phường Bến Thành"));
+    assert!(
+        !status.contains("0912345678"),
+        "no personal data on the status page"
+    );
+    assert!(status.contains(".thumb.jpg"), "the photo is shown");
+    let reports = t
+        .app()
+        .store
+        .list_reports(&phananh_storage::ReportFilter {
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(reports.items.len(), 1);
+    // The honeypot: a bot's post files nothing.
+    let mut bot = base(&csrf);
+    bot.extend([
+        ("description", "spam".to_string()),
+        ("ward", "26740".to_string()),
+        ("website", "http://spam.example".to_string()),
+        ("key", "bot".to_string()),
+    ]);
+    let r = send(bot, None, cookie.clone()).await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        t.app()
+            .store
+            .list_reports(&phananh_storage::ReportFilter {
+                limit: 10,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .items
+            .len(),
+        1
+    );
+    // Lookup by a code typed in lower case; an unknown code is a clear 404.
+    let r = t
+        .get(&format!("/lookup?code={}", code.to_lowercase()))
+        .await;
+    assert_eq!(
+        r.headers()["location"].to_str().unwrap(),
+        format!("/r/{code}")
+    );
+    let r = t.get("/r/ABCD-2345").await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert!(r.text().await.unwrap().contains("Mã hồ sơ không đúng"));
+    let home = t.get("/").await.text().await.unwrap();
+    assert!(home.contains("Gửi phản ánh") && home.contains("/lookup"));
+    t.stop().await;
 }

@@ -11,6 +11,7 @@ mod error;
 mod i18n;
 mod open311;
 mod ops;
+mod public;
 mod ratelimit;
 mod session;
 
@@ -95,6 +96,7 @@ pub fn router(state: AppState) -> Router {
         .merge(console::routes())
         .merge(ops::routes())
         .merge(open311::routes())
+        .merge(public::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             ops::count_requests,

@@ -20,14 +20,13 @@ use serde::Deserialize;
 
 use crate::error::status_of;
 use crate::session::{
-    ClientIp, LANG_COOKIE, LOGIN_CSRF_COOKIE, MaybeStaff, SESSION_COOKIE, Staff, cookie, lang_of,
-    same_token, set_cookie,
+    ClientIp, LANG_COOKIE, LOGIN_CSRF_COOKIE, SESSION_COOKIE, Staff, cookie, lang_of, same_token,
+    set_cookie,
 };
 use crate::{AppState, Lang};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/", get(home))
         .route("/static/app.css", get(css))
         .route(
             "/static/console.js",
@@ -150,7 +149,7 @@ pub fn page(title: &str, lang: Lang, staff: Option<&Staff>, body: Markup) -> Htm
             body {
                 a class="skip" href="#main" { (lang.t("Bỏ qua điều hướng", "Skip to content")) }
                 header class="top" {
-                    a class="brand" href="/console" { "phananh · " (lang.t("Tiếp nhận phản ánh", "Citizen reports")) }
+                    a class="brand" href=(if staff.is_some() { "/console" } else { "/" }) { "phananh · " (lang.t("Tiếp nhận phản ánh", "Citizen reports")) }
                     @if let Some(s) = staff {
                         nav aria-label=(lang.t("Chính", "Main")) {
                             a href="/console" { (lang.t("Hàng đợi", "Queue")) }
@@ -234,22 +233,6 @@ pub fn csrf_failed(lang: Lang, staff: Option<&Staff>) -> Response {
         }
     }))
         .into_response()
-}
-
-async fn home(MaybeStaff(staff): MaybeStaff, headers: HeaderMap) -> Response {
-    if staff.is_some() {
-        return Redirect::to("/console").into_response();
-    }
-    let lang = lang_of(&headers);
-    page("phananh", lang, None, html! {
-        h1 { (lang.t("Hệ thống tiếp nhận và xử lý phản ánh của người dân", "Citizen reports: intake and handling")) }
-        div class="card" {
-            p { (lang.t("Tra cứu phản ánh theo mã hồ sơ qua API:", "Look up a report by its tracking code through the API:")) " " code { "GET /api/v1/reports/{code}" } }
-            p { a href="/login" class="button" { (lang.t("Cán bộ đăng nhập", "Staff log in")) } }
-            p class="muted" { a href="/api/v1/openapi.json" { "OpenAPI" } " · " a href="/healthz" { "healthz" } }
-        }
-    })
-    .into_response()
 }
 
 fn login_form(lang: Lang, csrf: &str, email: &str, error: Option<&str>) -> Html<String> {

@@ -1,0 +1,381 @@
+//! Pages for citizens: the home page with a lookup, the report form (works without
+//! JavaScript; with it the phone's GPS and a map pin fill the position), and the status page
+//! of a report. No personal data is ever shown here.
+
+use std::collections::HashMap;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use maud::{Markup, html};
+use phananh_app::intake::IntakeRequest;
+use phananh_app::{AppError, FieldError};
+use phananh_domain::model::{Actor, Channel};
+use serde::Deserialize;
+
+use crate::console::{page, status_badge, when};
+use crate::session::{ClientIp, MaybeStaff, cookie, lang_of, same_token, set_cookie};
+use crate::{AppState, Lang};
+
+const FORM_COOKIE: &str = "phananh_form";
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/lookup", get(lookup))
+        .route(
+            "/new",
+            get(form_page)
+                .post(submit)
+                .layer(DefaultBodyLimit::max(52 * 1024 * 1024)),
+        )
+        .route("/r/{code}", get(status_page))
+}
+
+async fn home(MaybeStaff(staff): MaybeStaff, headers: HeaderMap) -> Response {
+    if staff.is_some() {
+        return Redirect::to("/console").into_response();
+    }
+    let lang = lang_of(&headers);
+    page("phananh", lang, None, html! {
+        h1 { (lang.t("Phản ánh về hạ tầng, môi trường, trật tự đô thị", "Report a problem in the city")) }
+        div class="card" {
+            p { (lang.t("Ổ gà, ngập nước, đèn đường hỏng, rác thải, lấn chiếm vỉa hè… Gửi phản ánh, thành phố chuyển đến đúng đơn vị và trả lời bạn.",
+                "Potholes, flooding, broken street lights, rubbish, blocked pavements… Report it: the city sends it to the right unit and answers you.")) }
+            p { a class="button" href="/new" { (lang.t("Gửi phản ánh", "Report a problem")) } }
+        }
+        form class="card filters" method="get" action="/lookup" {
+            div { label for="code" { (lang.t("Tra cứu theo mã hồ sơ", "Look up a tracking code")) }
+                input id="code" name="code" placeholder="ABCD-2345" autocomplete="off" required; }
+            div { button type="submit" { (lang.t("Tra cứu", "Look up")) } }
+        }
+        p class="muted" { a href="/login" { (lang.t("Cán bộ đăng nhập", "Staff log in")) } " · " a href="/api/v1/openapi.json" { "API" } " · " a href="/open311/v2/discovery.json" { "Open311" } }
+    })
+    .into_response()
+}
+
+#[derive(Deserialize)]
+struct Lookup {
+    #[serde(default)]
+    code: String,
+}
+
+async fn lookup(Query(q): Query<Lookup>) -> Response {
+    match q.code.parse::<phananh_domain::code::TrackingCode>() {
+        Ok(code) => Redirect::to(&format!("/r/{code}")).into_response(),
+        Err(_) => Redirect::to(&format!(
+            "/r/{}",
+            q.code.trim().replace(['/', '?', '#'], "")
+        ))
+        .into_response(),
+    }
+}
+
+/// What the person typed, kept when the form comes back with errors.
+#[derive(Default)]
+struct Typed {
+    values: HashMap<String, String>,
+    errors: Vec<FieldError>,
+}
+
+impl Typed {
+    fn get(&self, k: &str) -> &str {
+        self.values.get(k).map(String::as_str).unwrap_or("")
+    }
+    fn error(&self, field: &str, lang: Lang) -> Option<String> {
+        let msgs: Vec<&str> = self
+            .errors
+            .iter()
+            .filter(|e| {
+                e.field == field
+                    || (field == "location" && (e.field == "ward" || e.field == "address"))
+            })
+            .map(|e| {
+                if lang == Lang::En {
+                    e.message_en.as_str()
+                } else {
+                    e.message_vi.as_str()
+                }
+            })
+            .collect();
+        (!msgs.is_empty()).then(|| msgs.join(". "))
+    }
+}
+
+fn error_line(msg: Option<String>, id: &str) -> Markup {
+    html! { @if let Some(m) = msg { p class="error" id=(id) role="alert" { (m) } } }
+}
+
+async fn render_form(state: &AppState, lang: Lang, typed: &Typed, status: StatusCode) -> Response {
+    let catalog = state.app.catalog().await;
+    let csrf = phananh_app::auth::random_token();
+    let key = typed
+        .values
+        .get("key")
+        .cloned()
+        .unwrap_or_else(phananh_app::auth::random_token);
+    let [lat0, lon0] = catalog.city.center;
+    let body = html! {
+        h1 { (lang.t("Gửi phản ánh", "Report a problem")) }
+        @if !typed.errors.is_empty() {
+            div class="error" role="alert" { (lang.t("Vui lòng kiểm tra các mục được đánh dấu bên dưới.", "Please check the marked items below.")) }
+        }
+        form method="post" action="/new" enctype="multipart/form-data" class="card" {
+            input type="hidden" name="csrf" value=(csrf);
+            input type="hidden" name="key" value=(key);
+            // A field people do not see; bots fill it.
+            div style="position:absolute;left:-9999px" aria-hidden="true" {
+                label for="website" { "Website" } input id="website" name="website" tabindex="-1" autocomplete="off";
+            }
+            fieldset style="border:0;padding:0;margin:0" {
+                legend { strong { (lang.t("1. Lĩnh vực", "1. What is it about?")) } }
+                (error_line(typed.error("field", lang), "field-error"))
+                div class="fields" {
+                    @for f in &catalog.fields {
+                        label class="field-choice" {
+                            input type="radio" name="field" value=(f.code) required checked[typed.get("field") == f.code];
+                            " " span aria-hidden="true" { (f.icon) } " " (lang.t(&f.name_vi, &f.name_en))
+                        }
+                    }
+                }
+            }
+            label for="description" { (lang.t("2. Mô tả", "2. Describe it")) }
+            (error_line(typed.error("description", lang), "description-error"))
+            textarea id="description" name="description" required maxlength="5000" rows="4"
+                placeholder=(lang.t("Ví dụ: ổ gà lớn giữa làn xe máy trước số 12", "e.g. a deep pothole in the motorbike lane outside no. 12")) { (typed.get("description")) }
+            label for="photo" { (lang.t("3. Ảnh (tối đa 5, mỗi ảnh ≤ 10 MB)", "3. Photos (up to 5, 10 MB each)")) }
+            (error_line(typed.error("photos", lang), "photo-error"))
+            input id="photo" name="photo" type="file" accept="image/*" capture="environment" multiple;
+            p class="muted" { (lang.t("Ảnh được xử lý lại và xóa toàn bộ thông tin vị trí, thiết bị trước khi lưu.", "Photos are re-encoded and stripped of location and device data before they are kept.")) }
+            fieldset style="border:0;padding:0;margin:0" {
+                legend { strong { (lang.t("4. Vị trí", "4. Where?")) } }
+                (error_line(typed.error("location", lang), "location-error"))
+                p id="loc-status" class="muted" data-gps=(lang.t("Vị trí từ GPS:", "GPS position:")) data-moved=(lang.t("Vị trí đã chọn:", "Chosen position:"))
+                    data-nogps=(lang.t("Không lấy được GPS: chọn trên bản đồ hoặc nhập địa chỉ.", "No GPS: pick on the map or type an address.")) {
+                    (lang.t("Đang lấy vị trí từ điện thoại… (hoặc chạm vào bản đồ)", "Getting your phone's position… (or tap the map)"))
+                }
+                input type="hidden" id="lat" name="lat" value=(typed.get("lat"));
+                input type="hidden" id="lon" name="lon" value=(typed.get("lon"));
+                div id="map" data-lat=(lat0) data-lon=(lon0) data-tiles=(state.config.tile_url) data-attribution=(state.config.tile_attribution) {}
+                label for="address" { (lang.t("Địa chỉ (nếu không có vị trí)", "Address (if there is no position)")) }
+                input id="address" name="address" maxlength="500" value=(typed.get("address")) style="width:100%" autocomplete="street-address";
+                label for="ward" { (lang.t("Phường, xã", "Ward")) }
+                select id="ward" name="ward" {
+                    option value="" { (lang.t("— Tự xác định theo vị trí —", "— From the position —")) }
+                    @for w in &catalog.wards { option value=(w.code) selected[typed.get("ward") == w.code] { (w.name_vi) } }
+                }
+            }
+            fieldset style="border:0;padding:0;margin:1rem 0 0" {
+                legend { strong { (lang.t("5. Liên hệ (không bắt buộc)", "5. Contact (optional)")) } }
+                p class="muted" { (lang.t("Họ tên, số điện thoại, email chỉ dùng để đơn vị xử lý liên hệ và báo kết quả cho bạn; không bao giờ được công khai. Để trống nếu muốn gửi ẩn danh.",
+                    "Your name, phone and email are used only by the unit handling the report to reach you and tell you the result; they are never published. Leave them empty to report anonymously.")) }
+                (error_line(typed.error("name", lang), "name-error"))
+                label for="name" { (lang.t("Họ tên", "Name")) } input id="name" name="name" maxlength="200" value=(typed.get("name")) autocomplete="name";
+                (error_line(typed.error("phone", lang), "phone-error"))
+                label for="phone" { (lang.t("Điện thoại", "Phone")) } input id="phone" name="phone" type="tel" value=(typed.get("phone")) autocomplete="tel";
+                (error_line(typed.error("email", lang), "email-error"))
+                label for="email" { "Email" } input id="email" name="email" type="email" value=(typed.get("email")) autocomplete="email";
+            }
+            p { button type="submit" { (lang.t("Gửi phản ánh", "Send the report")) } }
+        }
+        link rel="stylesheet" href="/static/leaflet/leaflet.css";
+        script src="/static/leaflet/leaflet.js" {}
+        script src="/static/report.js" {}
+    };
+    let mut r = (
+        status,
+        page(lang.t("Gửi phản ánh", "Report a problem"), lang, None, body),
+    )
+        .into_response();
+    if let Ok(v) = set_cookie(FORM_COOKIE, &csrf, 7200, state.config.secure_cookies).parse() {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+    r
+}
+
+async fn form_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    render_form(&state, lang_of(&headers), &Typed::default(), StatusCode::OK).await
+}
+
+async fn submit(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    mut multipart: Multipart,
+) -> Response {
+    let lang = lang_of(&headers);
+    let mut typed = Typed::default();
+    let mut photos: Vec<Vec<u8>> = Vec::new();
+    loop {
+        match multipart.next_field().await {
+            Ok(Some(field)) => {
+                let name = field.name().unwrap_or("").to_string();
+                if name == "photo" {
+                    match field.bytes().await {
+                        Ok(b) if b.is_empty() => {}
+                        Ok(b) if photos.len() < phananh_app::photos::MAX_PHOTOS => {
+                            photos.push(b.to_vec())
+                        }
+                        Ok(_) => typed.errors.push(FieldError::new(
+                            "photos",
+                            "too_many_photos",
+                            "Tối đa 5 ảnh",
+                            "At most 5 photos",
+                        )),
+                        Err(_) => typed.errors.push(FieldError::new(
+                            "photos",
+                            "photo_too_large",
+                            "Ảnh quá lớn",
+                            "The photo is too large",
+                        )),
+                    }
+                } else if let Ok(text) = field.text().await {
+                    typed.values.insert(name, text);
+                }
+            }
+            Ok(None) => break,
+            Err(_) => {
+                let e = FieldError::new(
+                    "photos",
+                    "upload_failed",
+                    "Tải lên bị gián đoạn hoặc quá lớn, vui lòng thử lại",
+                    "The upload was cut off or too large; try again",
+                );
+                typed.errors.push(e);
+                break;
+            }
+        }
+    }
+    let expected = cookie(&headers, FORM_COOKIE).unwrap_or_default();
+    if !same_token(&expected, typed.get("csrf")) {
+        return crate::console::csrf_failed(lang, None);
+    }
+    if !typed.get("website").is_empty() {
+        // A bot filled the hidden field: answer as if all went well, file nothing.
+        return Redirect::to("/").into_response();
+    }
+    if !state.limits.intake(ip) {
+        typed.errors.push(FieldError::new(
+            "description",
+            "rate_limited",
+            "Bạn gửi quá nhiều phản ánh, vui lòng thử lại sau ít phút",
+            "Too many reports, try again in a few minutes",
+        ));
+        return render_form(&state, lang, &typed, StatusCode::TOO_MANY_REQUESTS).await;
+    }
+    if !typed.errors.is_empty() {
+        return render_form(&state, lang, &typed, StatusCode::UNPROCESSABLE_ENTITY).await;
+    }
+    let mut keys = Vec::new();
+    for p in photos {
+        match state.app.store_photo(p).await {
+            Ok(s) => keys.push(s.key),
+            Err(AppError::Validation(mut e)) => typed.errors.append(&mut e),
+            Err(e) => return crate::console::error_page(&e, lang, None),
+        }
+    }
+    if !typed.errors.is_empty() {
+        return render_form(&state, lang, &typed, StatusCode::UNPROCESSABLE_ENTITY).await;
+    }
+    let opt = |k: &str| Some(typed.get(k).trim().to_string()).filter(|s| !s.is_empty());
+    let number = |k: &str| opt(k).and_then(|v| v.parse::<f64>().ok());
+    let request = IntakeRequest {
+        field: typed.get("field").to_string(),
+        description: typed.get("description").to_string(),
+        lat: number("lat"),
+        lon: number("lon"),
+        address: opt("address"),
+        ward: opt("ward"),
+        name: opt("name"),
+        phone: opt("phone"),
+        email: opt("email"),
+        consent: opt("phone").is_some() || opt("email").is_some(),
+        photos: keys,
+        ..IntakeRequest::default()
+    };
+    let key = opt("key");
+    match state
+        .app
+        .submit(request, Channel::Web, Actor::citizen(), None, key)
+        .await
+    {
+        Ok(receipt) => Redirect::to(&format!("/r/{}?new=1", receipt.code)).into_response(),
+        Err(AppError::Validation(errors)) => {
+            typed.errors = errors;
+            render_form(&state, lang, &typed, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e) => crate::console::error_page(&e, lang, None),
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct StatusQuery {
+    new: Option<String>,
+}
+
+async fn status_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(code): Path<String>,
+    Query(q): Query<StatusQuery>,
+) -> Response {
+    let lang = lang_of(&headers);
+    let (report, events) = match state.app.public_report(&code).await {
+        Ok(r) => r,
+        Err(_) => {
+            return (StatusCode::NOT_FOUND, page(lang.t("Không tìm thấy", "Not found"), lang, None, html! {
+                h1 { (lang.t("Không tìm thấy hồ sơ", "No such report")) }
+                div class="error" role="alert" { (lang.t("Mã hồ sơ không đúng. Mã gồm 8 ký tự, ví dụ ABCD-2345.", "That tracking code is not right. It has 8 characters, like ABCD-2345.")) }
+                p { a href="/" { (lang.t("Về trang chủ", "Home")) } }
+            })).into_response();
+        }
+    };
+    let catalog = state.app.catalog().await;
+    let photos = state
+        .app
+        .store
+        .photo_keys(report.id)
+        .await
+        .unwrap_or_default();
+    page(&report.code, lang, None, html! {
+        @if q.new.is_some() {
+            div class="notice" role="status" {
+                p { (lang.t("Đã tiếp nhận phản ánh của bạn. Mã hồ sơ:", "Your report was received. Tracking code:")) }
+                p style="font-size:1.6rem" { span class="code" { (report.code) } }
+                p { (lang.t("Hãy lưu mã này để tra cứu kết quả.", "Keep this code to follow your report.")) }
+            }
+        }
+        h1 { (lang.t("Phản ánh", "Report")) " " span class="code" { (report.code) } " " (status_badge(report.status, lang)) }
+        div class="card" {
+            dl class="facts" {
+                dt { (lang.t("Lĩnh vực", "Field")) } dd { (catalog.field_name(&report.field)) }
+                dt { (lang.t("Nội dung", "Description")) } dd { (report.description) }
+                dt { (lang.t("Phường, xã", "Ward")) } dd { (report.ward.as_deref().map(|w| catalog.ward_name(w)).unwrap_or_else(|| "—".into())) }
+                dt { (lang.t("Đơn vị xử lý", "Handled by")) } dd { (catalog.unit_name(&report.unit)) }
+                dt { (lang.t("Hạn xử lý", "Due")) } dd { (report.due_at.map(when).unwrap_or_else(|| "—".into())) }
+                dt { (lang.t("Tiếp nhận", "Received")) } dd { (when(report.created_at)) }
+            }
+            @if !photos.is_empty() {
+                div class="photos" { @for k in &photos { a href={"/photos/" (k)} { img src={"/photos/" (phananh_app::photos::thumb_key(k))} alt=(lang.t("Ảnh phản ánh", "Photo")) loading="lazy"; } } }
+            }
+        }
+        h2 { (lang.t("Quá trình xử lý", "What happened")) }
+        div class="card" {
+            ol class="history" {
+                @for e in &events {
+                    li {
+                        div class="when" { (when(e.at)) }
+                        div { (catalog.describe(&e.kind, lang == Lang::En, true)) }
+                        @if let phananh_domain::event::EventKind::Resolved { photo: Some(k), .. } = &e.kind {
+                            a href={"/photos/" (k)} { img src={"/photos/" (phananh_app::photos::thumb_key(k))} alt=(lang.t("Ảnh kết quả xử lý", "Photo of the result")) loading="lazy" style="max-width:160px"; }
+                        }
+                    }
+                }
+            }
+        }
+        p { a href="/new" { (lang.t("Gửi phản ánh khác", "Report another problem")) } }
+    })
+    .into_response()
+}
