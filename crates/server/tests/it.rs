@@ -2469,7 +2469,46 @@ async fn citizens_report_through_the_web_form_and_follow_it() {
     let r = t.get("/r/ABCD-2345").await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     assert!(r.text().await.unwrap().contains("Mã hồ sơ không đúng"));
-    let home = t.get("/").await.text().await.unwrap();
-    assert!(home.contains("Gửi phản ánh") && home.contains("/lookup"));
+    let home = t
+        .client
+        .get(t.url("/"))
+        .header("accept-language", "en-US")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        home.contains("Gửi phản ánh") && home.contains("/lookup"),
+        "Vietnamese first, whatever the browser says"
+    );
+    // Switching to English: a cookie, and back to the page.
+    let r = t
+        .client
+        .get(t.url("/lang/en"))
+        .header("referer", t.url("/new"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["location"].to_str().unwrap(), "/new");
+    let lang = r.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let en = t
+        .client
+        .get(t.url("/new"))
+        .header("cookie", lang)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(en.contains("Report a problem") && en.contains("Tiếng Việt"));
     t.stop().await;
 }

@@ -40,20 +40,13 @@ pub fn same_token(a: &str, b: &str) -> bool {
     !a.is_empty() && a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
 }
 
-/// The language for people who are not signed in: cookie, then Accept-Language.
+/// The language for people who are not signed in: Vietnamese unless they switched (the
+/// choice is kept in a cookie). A browser set to English is common here and says little
+/// about the person, so it does not decide.
 pub fn lang_of(headers: &HeaderMap) -> Lang {
-    if let Some(l) = cookie(headers, LANG_COOKIE) {
-        return Lang::parse(&l);
-    }
-    let accept = headers
-        .get(axum::http::header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if accept.trim_start().to_ascii_lowercase().starts_with("en") {
-        Lang::En
-    } else {
-        Lang::Vi
-    }
+    cookie(headers, LANG_COOKIE)
+        .map(|l| Lang::parse(&l))
+        .unwrap_or_default()
 }
 
 /// The client's address (from `X-Forwarded-For` only when configured to trust it).

@@ -85,6 +85,7 @@ pub fn routes() -> Router<AppState> {
         .route("/login", get(login_page).post(login))
         .route("/logout", post(logout))
         .route("/lang", post(set_lang))
+        .route("/lang/{code}", get(set_lang_public))
         .merge(queue::routes())
         .merge(report::routes())
         .merge(admin::routes())
@@ -150,6 +151,11 @@ pub fn page(title: &str, lang: Lang, staff: Option<&Staff>, body: Markup) -> Htm
                 a class="skip" href="#main" { (lang.t("Bỏ qua điều hướng", "Skip to content")) }
                 header class="top" {
                     a class="brand" href=(if staff.is_some() { "/console" } else { "/" }) { "phananh · " (lang.t("Tiếp nhận phản ánh", "Citizen reports")) }
+                    @if staff.is_none() {
+                        div class="me" {
+                            @if lang == Lang::Vi { a href="/lang/en" lang="en" { "English" } } @else { a href="/lang/vi" lang="vi" { "Tiếng Việt" } }
+                        }
+                    }
                     @if let Some(s) = staff {
                         nav aria-label=(lang.t("Chính", "Main")) {
                             a href="/console" { (lang.t("Hàng đợi", "Queue")) }
@@ -391,6 +397,34 @@ async fn set_lang(
         .and_then(|v| v.to_str().ok())
         .and_then(|r| r.find("/console").map(|i| r[i..].to_string()))
         .unwrap_or_else(|| "/console".into());
+    let mut r = Redirect::to(&back).into_response();
+    if let Ok(v) = set_cookie(
+        LANG_COOKIE,
+        lang.code(),
+        365 * 86400,
+        state.config.secure_cookies,
+    )
+    .parse()
+    {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+    r
+}
+
+/// Switches the language for people who are not signed in, and goes back where they were.
+async fn set_lang_public(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    axum::extract::Path(code): axum::extract::Path<String>,
+) -> Response {
+    let lang = Lang::parse(&code);
+    let back = headers
+        .get(header::REFERER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|r| r.split_once("://").map(|(_, rest)| rest))
+        .and_then(|rest| rest.find('/').map(|i| rest[i..].to_string()))
+        .filter(|p| p.starts_with('/') && !p.starts_with("//"))
+        .unwrap_or_else(|| "/".into());
     let mut r = Redirect::to(&back).into_response();
     if let Ok(v) = set_cookie(
         LANG_COOKIE,
