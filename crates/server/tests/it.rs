@@ -2512,3 +2512,91 @@ async fn citizens_report_through_the_web_form_and_follow_it() {
     assert!(en.contains("Report a problem") && en.contains("Tiếng Việt"));
     t.stop().await;
 }
+
+#[tokio::test]
+async fn public_map_list_and_statistics_without_personal_data() {
+    for t in apps().await {
+        let (lat, lon) = BEN_THANH_MARKET;
+        let a = t.file(json!({"field": "sidewalk", "description": "Lấn chiếm", "lat": lat, "lon": lon, "phone": "0912345678", "name": "Bí Mật"})).await;
+        t.file(json!({"field": "traffic", "description": "Ổ gà", "ward": "26740"}))
+            .await;
+        let spam = t
+            .file(json!({"field": "other", "description": "quảng cáo", "ward": "26740"}))
+            .await;
+        let sup = t.staff(Role::Supervisor, None).await;
+        assert_eq!(
+            sup.act(
+                &t,
+                spam["code"].as_str().unwrap(),
+                json!({"action": "reject", "reason": "Rác"})
+            )
+            .await
+            .status(),
+            StatusCode::OK
+        );
+        assert_eq!(
+            sup.act(
+                &t,
+                a["code"].as_str().unwrap(),
+                json!({"action": "resolve", "note": "Đã dọn"})
+            )
+            .await
+            .status(),
+            StatusCode::OK
+        );
+
+        let all: Value = t.get("/api/v1/public/reports").await.json().await.unwrap();
+        let text = all.to_string();
+        assert_eq!(
+            all["items"].as_array().unwrap().len(),
+            2,
+            "rejected reports are not public"
+        );
+        assert!(!text.contains("0912345678") && !text.contains("Bí Mật"));
+        let f = |q: &str| {
+            let t = &t;
+            let q = q.to_string();
+            async move {
+                t.get(&format!("/api/v1/public/reports?{q}"))
+                    .await
+                    .json::<Value>()
+                    .await
+                    .unwrap()["items"]
+                    .as_array()
+                    .unwrap()
+                    .len()
+            }
+        };
+        assert_eq!(f("field=sidewalk").await, 1);
+        assert_eq!(f("status=open").await, 1);
+        assert_eq!(f("status=closed").await, 1);
+        assert_eq!(f("ward=26740").await, 1);
+        assert_eq!(f("bbox=106.69,10.76,106.71,10.78").await, 1);
+        assert_eq!(f("from=2026-03-03").await, 0);
+        assert_eq!(f("to=2026-03-02").await, 2);
+        assert_eq!(
+            t.get("/api/v1/public/reports?bbox=1,2,3").await.status(),
+            StatusCode::BAD_REQUEST
+        );
+
+        let map = t.get("/map?field=sidewalk").await.text().await.unwrap();
+        assert!(map.contains(a["code"].as_str().unwrap()) && map.contains("markercluster"));
+        assert!(!map.contains(spam["code"].as_str().unwrap()) && !map.contains("0912345678"));
+        let stats = t
+            .get("/stats?from=2026-03-01&to=2026-03-31")
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            stats.contains("Tổng số phản ánh: <strong>2</strong>"),
+            "{stats}"
+        );
+        assert!(stats.contains("Lấn chiếm vỉa hè") && stats.contains("Hạ tầng giao thông"));
+        assert!(
+            stats.contains("100%"),
+            "the one resolved report was on time"
+        );
+        t.stop().await;
+    }
+}

@@ -14,6 +14,7 @@ mod intake;
 mod jobs;
 mod profile;
 mod reports;
+mod stats;
 mod users;
 
 use std::time::Duration;
@@ -27,6 +28,7 @@ pub use api_keys::ApiKey;
 pub use intake::{Created, NewReport};
 pub use jobs::{Job, JobStatus, NewJob};
 pub use reports::{Page, ReportFilter, StoredEvent};
+pub use stats::Stats;
 pub use users::{Session, User};
 
 #[derive(Debug, thiserror::Error)]

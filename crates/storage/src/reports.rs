@@ -33,6 +33,8 @@ pub struct ReportFilter {
     pub codes: Vec<String>,
     /// Only these fields (empty: any), on top of `field`.
     pub fields: Vec<String>,
+    /// Leave out rejected reports (public lists).
+    pub hide_rejected: bool,
     pub limit: i64,
     pub offset: i64,
 }
@@ -266,6 +268,9 @@ impl Store {
             push(&mut conds, &mut args, "lat >= ?", Arg::F(s));
             push(&mut conds, &mut args, "lon <= ?", Arg::F(e));
             push(&mut conds, &mut args, "lat <= ?", Arg::F(n));
+        }
+        if f.hide_rejected {
+            conds.push("status <> 'rejected'".into());
         }
         if !f.statuses.is_empty() {
             let list: Vec<String> = f

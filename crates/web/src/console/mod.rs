@@ -29,6 +29,42 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/static/app.css", get(css))
         .route(
+            "/static/map.js",
+            get(|| {
+                asset(
+                    "text/javascript; charset=utf-8",
+                    include_bytes!("../../assets/map.js"),
+                )
+            }),
+        )
+        .route(
+            "/static/markercluster/leaflet.markercluster.js",
+            get(|| {
+                asset(
+                    "text/javascript; charset=utf-8",
+                    include_bytes!("../../assets/markercluster/leaflet.markercluster.js"),
+                )
+            }),
+        )
+        .route(
+            "/static/markercluster/MarkerCluster.css",
+            get(|| {
+                asset(
+                    "text/css; charset=utf-8",
+                    include_bytes!("../../assets/markercluster/MarkerCluster.css"),
+                )
+            }),
+        )
+        .route(
+            "/static/markercluster/MarkerCluster.Default.css",
+            get(|| {
+                asset(
+                    "text/css; charset=utf-8",
+                    include_bytes!("../../assets/markercluster/MarkerCluster.Default.css"),
+                )
+            }),
+        )
+        .route(
             "/static/console.js",
             get(|| {
                 asset(

@@ -32,6 +32,9 @@ pub fn routes() -> Router<AppState> {
                 .layer(DefaultBodyLimit::max(52 * 1024 * 1024)),
         )
         .route("/r/{code}", get(status_page))
+        .route("/map", get(map_page))
+        .route("/stats", get(stats_page))
+        .route("/api/v1/public/reports", get(public_list))
 }
 
 async fn home(MaybeStaff(staff): MaybeStaff, headers: HeaderMap) -> Response {
@@ -44,7 +47,9 @@ async fn home(MaybeStaff(staff): MaybeStaff, headers: HeaderMap) -> Response {
         div class="card" {
             p { (lang.t("Ổ gà, ngập nước, đèn đường hỏng, rác thải, lấn chiếm vỉa hè… Gửi phản ánh, thành phố chuyển đến đúng đơn vị và trả lời bạn.",
                 "Potholes, flooding, broken street lights, rubbish, blocked pavements… Report it: the city sends it to the right unit and answers you.")) }
-            p { a class="button" href="/new" { (lang.t("Gửi phản ánh", "Report a problem")) } }
+            p { a class="button" href="/new" { (lang.t("Gửi phản ánh", "Report a problem")) } " "
+                a href="/map" { (lang.t("Bản đồ phản ánh", "Map of reports")) } " · "
+                a href="/stats" { (lang.t("Thống kê", "Statistics")) } }
         }
         form class="card filters" method="get" action="/lookup" {
             div { label for="code" { (lang.t("Tra cứu theo mã hồ sơ", "Look up a tracking code")) }
@@ -376,6 +381,254 @@ async fn status_page(
             }
         }
         p { a href="/new" { (lang.t("Gửi phản ánh khác", "Report another problem")) } }
+    })
+    .into_response()
+}
+
+/// Filters of the public list and map.
+#[derive(Deserialize, Default, Clone)]
+struct PublicQuery {
+    field: Option<String>,
+    ward: Option<String>,
+    /// open, closed, or a status of the procedure.
+    status: Option<String>,
+    /// YYYY-MM-DD, local dates.
+    from: Option<String>,
+    to: Option<String>,
+    bbox: Option<String>,
+    page: Option<i64>,
+    per_page: Option<i64>,
+}
+
+fn local_day(s: &Option<String>, end: bool) -> Option<chrono::DateTime<chrono::Utc>> {
+    let d = chrono::NaiveDate::parse_from_str(s.as_deref()?.trim(), "%Y-%m-%d").ok()?;
+    let d = if end { d.succ_opt()? } else { d };
+    let local = d
+        .and_hms_opt(0, 0, 0)?
+        .and_local_timezone(phananh_domain::calendar::city_tz())
+        .single()?;
+    Some(local.with_timezone(&chrono::Utc))
+}
+
+impl PublicQuery {
+    fn filter(&self) -> Result<phananh_storage::ReportFilter, String> {
+        use phananh_domain::model::Status;
+        let some = |s: &Option<String>| {
+            s.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+        };
+        let per_page = self.per_page.unwrap_or(50).clamp(1, 500);
+        let mut f = phananh_storage::ReportFilter {
+            field: some(&self.field),
+            ward: some(&self.ward),
+            created_from: local_day(&self.from, false),
+            created_to: local_day(&self.to, true),
+            hide_rejected: true,
+            limit: per_page,
+            offset: (self.page.unwrap_or(1).max(1) - 1) * per_page,
+            ..Default::default()
+        };
+        match some(&self.status).as_deref() {
+            None => {}
+            Some("open") => f.statuses = Status::ALL.into_iter().filter(|s| s.is_open()).collect(),
+            Some("closed") => f.statuses = vec![Status::Resolved, Status::Closed],
+            Some(s) => f.statuses = vec![Status::parse(s).ok_or_else(|| format!("status {s}"))?],
+        }
+        if let Some(b) = some(&self.bbox) {
+            let v: Vec<f64> = b.split(',').filter_map(|x| x.trim().parse().ok()).collect();
+            if v.len() != 4 || v.iter().any(|x| !x.is_finite()) {
+                return Err("bbox".into());
+            }
+            f.bbox = Some([v[0], v[1], v[2], v[3]]);
+        }
+        Ok(f)
+    }
+
+    /// The same filters as a query string (for the map's requests and paging links).
+    fn query_string(&self, page: Option<i64>) -> String {
+        let mut parts = Vec::new();
+        for (k, v) in [
+            ("field", &self.field),
+            ("ward", &self.ward),
+            ("status", &self.status),
+            ("from", &self.from),
+            ("to", &self.to),
+        ] {
+            if let Some(v) = v.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+                let clean: String = v
+                    .chars()
+                    .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+                    .collect();
+                parts.push(format!("{k}={clean}"));
+            }
+        }
+        if let Some(p) = page {
+            parts.push(format!("page={p}"));
+        }
+        parts.join("&")
+    }
+}
+
+/// Reports for the public map and list: no personal data, no rejected reports.
+async fn public_list(
+    State(state): State<AppState>,
+    Query(q): Query<PublicQuery>,
+) -> Result<axum::Json<serde_json::Value>, crate::error::ApiError> {
+    let filter = q.filter().map_err(|what| {
+        crate::error::ApiError::bad_request(
+            "invalid_filter",
+            format!("Bộ lọc không hợp lệ / invalid filter: {what}"),
+        )
+    })?;
+    let page = state
+        .app
+        .store
+        .list_reports(&filter)
+        .await
+        .map_err(AppError::from)?;
+    let catalog = state.app.catalog().await;
+    Ok(axum::Json(serde_json::json!({
+        "items": page.items.iter().map(|r| serde_json::json!({
+            "code": r.code, "field": r.field, "field_name": catalog.field_name(&r.field),
+            "status": r.status, "status_label": r.status.label_vi(), "lat": r.lat, "lon": r.lon,
+            "ward": r.ward, "ward_name": r.ward.as_deref().map(|w| catalog.ward_name(w)),
+            "unit_name": catalog.unit_name(&r.unit), "created_at": r.created_at,
+        })).collect::<Vec<_>>(),
+        "has_more": page.has_more,
+    })))
+}
+
+async fn map_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<PublicQuery>,
+) -> Response {
+    let lang = lang_of(&headers);
+    let catalog = state.app.catalog().await;
+    let filter = match q.filter() {
+        Ok(f) => f,
+        Err(_) => PublicQuery::default().filter().unwrap_or_default(),
+    };
+    let page_data = state
+        .app
+        .store
+        .list_reports(&filter)
+        .await
+        .unwrap_or(phananh_storage::Page {
+            items: vec![],
+            has_more: false,
+        });
+    let page_no = q.page.unwrap_or(1).max(1);
+    let [lat0, lon0] = catalog.city.center;
+    let sel = |a: &Option<String>, b: &str| a.as_deref() == Some(b);
+    page(lang.t("Bản đồ phản ánh", "Map of reports"), lang, None, html! {
+        h1 { (lang.t("Bản đồ phản ánh", "Map of reports")) }
+        form class="card filters" method="get" action="/map" {
+            div { label for="f" { (lang.t("Lĩnh vực", "Field")) } select id="f" name="field" { option value="" { (lang.t("Tất cả", "All")) }
+                @for f in &catalog.fields { option value=(f.code) selected[sel(&q.field, &f.code)] { (lang.t(&f.name_vi, &f.name_en)) } } } }
+            div { label for="w" { (lang.t("Phường, xã", "Ward")) } select id="w" name="ward" { option value="" { (lang.t("Tất cả", "All")) }
+                @for w in &catalog.wards { option value=(w.code) selected[sel(&q.ward, &w.code)] { (w.name_vi) } } } }
+            div { label for="s" { (lang.t("Trạng thái", "Status")) } select id="s" name="status" {
+                option value="" { (lang.t("Tất cả", "All")) }
+                option value="open" selected[sel(&q.status, "open")] { (lang.t("Đang xử lý", "Open")) }
+                option value="closed" selected[sel(&q.status, "closed")] { (lang.t("Đã xử lý", "Resolved")) } } }
+            div { label for="from" { (lang.t("Từ ngày", "From")) } input id="from" name="from" type="date" value=(q.from.clone().unwrap_or_default()); }
+            div { label for="to" { (lang.t("Đến ngày", "To")) } input id="to" name="to" type="date" value=(q.to.clone().unwrap_or_default()); }
+            div { button type="submit" { (lang.t("Lọc", "Filter")) } }
+        }
+        div id="map" data-lat=(lat0) data-lon=(lon0) data-tiles=(state.config.tile_url) data-attribution=(state.config.tile_attribution)
+            data-filters=(q.query_string(None)) style="height:420px" {}
+        table {
+            thead { tr { th { (lang.t("Mã", "Code")) } th { (lang.t("Lĩnh vực", "Field")) } th { (lang.t("Phường, xã", "Ward")) } th { (lang.t("Trạng thái", "Status")) } th { (lang.t("Tiếp nhận", "Received")) } } }
+            tbody {
+                @for r in &page_data.items {
+                    tr { td { a class="code" href={"/r/" (r.code)} { (r.code) } } td { (catalog.field_name(&r.field)) }
+                        td { (r.ward.as_deref().map(|w| catalog.ward_name(w)).unwrap_or_default()) } td { (status_badge(r.status, lang)) } td { (when(r.created_at)) } }
+                }
+                @if page_data.items.is_empty() { tr { td colspan="5" class="muted" { (lang.t("Không có phản ánh nào.", "No reports.")) } } }
+            }
+        }
+        nav class="pager" {
+            @if page_no > 1 { a href={"/map?" (q.query_string(Some(page_no - 1)))} { "← " (lang.t("Trang trước", "Previous")) } }
+            @if page_data.has_more { a href={"/map?" (q.query_string(Some(page_no + 1)))} { (lang.t("Trang sau", "Next")) " →" } }
+        }
+        link rel="stylesheet" href="/static/leaflet/leaflet.css";
+        link rel="stylesheet" href="/static/markercluster/MarkerCluster.css";
+        link rel="stylesheet" href="/static/markercluster/MarkerCluster.Default.css";
+        script src="/static/leaflet/leaflet.js" {}
+        script src="/static/markercluster/leaflet.markercluster.js" {}
+        script src="/static/map.js" {}
+    })
+    .into_response()
+}
+
+fn bars(rows: &[(String, i64)], label: impl Fn(&str) -> String) -> Markup {
+    let max = rows.iter().map(|(_, n)| *n).max().unwrap_or(1).max(1);
+    html! {
+        table class="bars" {
+            tbody { @for (k, n) in rows {
+                tr { th scope="row" { (label(k)) } td { div class="bar" style={"width:" (n * 100 / max) "%"} {} } td class="num" { (n) } }
+            } }
+        }
+    }
+}
+
+async fn stats_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<PublicQuery>,
+) -> Response {
+    let lang = lang_of(&headers);
+    let now = state.app.clock.now();
+    let from = local_day(&q.from, false).unwrap_or(now - chrono::Duration::days(84));
+    let to = local_day(&q.to, true).unwrap_or(now);
+    let stats = match state.app.store.stats(from, to).await {
+        Ok(s) => s,
+        Err(e) => return crate::console::error_page(&AppError::from(e), lang, None),
+    };
+    let catalog = state.app.catalog().await;
+    let on_time = if stats.finished > 0 {
+        stats.finished_on_time * 100 / stats.finished
+    } else {
+        0
+    };
+    let weeks: Vec<(String, i64)> = stats
+        .by_week
+        .iter()
+        .map(|(w, n)| {
+            (
+                when(chrono::DateTime::from_timestamp_millis(*w).unwrap_or_default())
+                    .split(' ')
+                    .nth(1)
+                    .unwrap_or("")
+                    .to_string(),
+                *n,
+            )
+        })
+        .collect();
+    page(lang.t("Thống kê", "Statistics"), lang, None, html! {
+        h1 { (lang.t("Thống kê phản ánh", "Report statistics")) }
+        form class="card filters" method="get" action="/stats" {
+            div { label for="from" { (lang.t("Từ ngày", "From")) } input id="from" name="from" type="date" value=(q.from.clone().unwrap_or_default()); }
+            div { label for="to" { (lang.t("Đến ngày", "To")) } input id="to" name="to" type="date" value=(q.to.clone().unwrap_or_default()); }
+            div { button type="submit" { (lang.t("Xem", "Show")) } }
+        }
+        div class="card" {
+            p { (lang.t("Tổng số phản ánh:", "Reports:")) " " strong { (stats.total) } " · "
+                (lang.t("Đã xử lý đúng hạn:", "Resolved on time:")) " " strong { (on_time) "%" } " "
+                span class="muted" { "(" (stats.finished_on_time) "/" (stats.finished) ")" } }
+            p class="muted" { (when(from)) " – " (when(to)) }
+        }
+        div class="grid" {
+            div { h2 { (lang.t("Theo lĩnh vực", "By field")) } (bars(&stats.by_field, |k| catalog.field_name(k))) }
+            div { h2 { (lang.t("Theo trạng thái", "By status")) }
+                (bars(&stats.by_status, |k| phananh_domain::model::Status::parse(k).map(|s| lang.t(s.label_vi(), s.label_en()).to_string()).unwrap_or_else(|| k.to_string()))) }
+            div { h2 { (lang.t("Theo tuần", "By week")) } (bars(&weeks, |k| k.to_string())) }
+            div { h2 { (lang.t("Phường, xã nhiều phản ánh nhất", "Wards with most reports")) } (bars(&stats.by_ward, |k| catalog.ward_name(k))) }
+            div { h2 { (lang.t("Theo đơn vị xử lý", "By unit")) } (bars(&stats.by_unit, |k| catalog.unit_name(k))) }
+        }
     })
     .into_response()
 }
