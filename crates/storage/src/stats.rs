@@ -41,10 +41,13 @@ impl Store {
                     .await
             }
         };
-        let by_status = q(group("status", 20)).await?;
-        let by_field = q(group("field", 100)).await?;
-        let by_ward = q(group("ward", 20)).await?;
-        let by_unit = q(group("unit", 20)).await?;
+        // Independent scans: run them side by side on the reader pool.
+        let (by_status, by_field, by_ward, by_unit) = tokio::try_join!(
+            q(group("status", 20)),
+            q(group("field", 100)),
+            q(group("ward", 20)),
+            q(group("unit", 20)),
+        )?;
         let (finished, on_time): (i64, i64) = sqlx::query_as(
             "SELECT COUNT(*), COALESCE(SUM(CASE WHEN due_at IS NOT NULL AND updated_at <= due_at THEN 1 ELSE 0 END), 0) \
              FROM reports WHERE created_at >= $1 AND created_at < $2 AND status IN ('resolved', 'closed')",
