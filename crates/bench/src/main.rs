@@ -90,34 +90,7 @@ async fn main() {
             (lat, errors)
         }));
     }
-    let mut all = Vec::new();
-    let mut errors = 0;
-    for t in tasks {
-        let (l, e) = t.await.expect("task");
-        all.extend(l);
-        errors += e;
-    }
-    let elapsed = start.elapsed().as_secs_f64();
-    all.sort_unstable();
-    let pct = |p: f64| {
-        all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
-            .copied()
-            .unwrap_or(0) as f64
-            / 1000.0
-    };
-    println!(
-        "reports: {}  errors: {}  seconds: {:.1}  reports/s: {:.0}  p50: {:.2} ms  p99: {:.2} ms  max: {:.2} ms",
-        all.len(),
-        errors,
-        elapsed,
-        all.len() as f64 / elapsed,
-        pct(0.50),
-        pct(0.99),
-        all.last().copied().unwrap_or(0) as f64 / 1000.0
-    );
-    if errors > 0 {
-        std::process::exit(1);
-    }
+    summarise("reports", start, tasks).await;
 }
 
 /// A clock the seeder moves back in time, so reports spread over a year.
@@ -232,6 +205,16 @@ async fn get(base: &str, concurrency: usize, seconds: u64, paths: &[String]) {
             (lat, errors)
         }));
     }
+    summarise("requests", start, tasks).await;
+}
+
+/// Collects the tasks' latencies (µs) and errors, prints throughput and percentiles, and
+/// fails the run if anything failed.
+async fn summarise(
+    what: &str,
+    start: Instant,
+    tasks: Vec<tokio::task::JoinHandle<(Vec<u64>, u64)>>,
+) {
     let mut all = Vec::new();
     let mut errors = 0;
     for t in tasks {
@@ -248,9 +231,10 @@ async fn get(base: &str, concurrency: usize, seconds: u64, paths: &[String]) {
             / 1000.0
     };
     println!(
-        "requests: {}  errors: {}  requests/s: {:.0}  p50: {:.2} ms  p99: {:.2} ms  max: {:.2} ms",
+        "{what}: {}  errors: {}  seconds: {:.1}  {what}/s: {:.0}  p50: {:.2} ms  p99: {:.2} ms  max: {:.2} ms",
         all.len(),
         errors,
+        elapsed,
         all.len() as f64 / elapsed,
         pct(0.50),
         pct(0.99),

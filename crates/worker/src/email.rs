@@ -16,20 +16,13 @@ pub(crate) async fn send(w: &Worker, job: &Job) -> Result<(), JobError> {
         ));
     };
     let unit = job.payload["unit"].as_str().unwrap_or_default();
-    let code = job.payload["code"].as_str().unwrap_or_default();
     let catalog = w.app.catalog().await;
     let Some(to) = catalog.unit(unit).and_then(|u| u.forward_email.clone()) else {
         return Err(JobError::Permanent(format!(
             "unit {unit} has no forwarding mailbox"
         )));
     };
-    let report = w
-        .app
-        .store
-        .report_by_code(code)
-        .await
-        .map_err(|e| JobError::Retry(e.to_string()))?
-        .ok_or_else(|| JobError::Permanent(format!("report {code} not found")))?;
+    let report = w.job_report(job).await?;
     let field = catalog.field_name(&report.field);
     let ward = report
         .ward

@@ -25,20 +25,13 @@ fn status_error(url: &str, status: reqwest::StatusCode) -> JobError {
 /// honours the header as phananh does. No personal data is sent.
 pub(crate) async fn file(w: &Worker, job: &Job) -> Result<(), JobError> {
     let unit = job.payload["unit"].as_str().unwrap_or_default();
-    let code = job.payload["code"].as_str().unwrap_or_default();
     let catalog = w.app.catalog().await;
     let Some(fwd) = catalog.unit(unit).and_then(|u| u.forward_open311.clone()) else {
         return Err(JobError::Permanent(format!(
             "unit {unit} has no Open311 system"
         )));
     };
-    let report = w
-        .app
-        .store
-        .report_by_code(code)
-        .await
-        .map_err(|e| JobError::Retry(e.to_string()))?
-        .ok_or_else(|| JobError::Permanent(format!("report {code} not found")))?;
+    let report = w.job_report(job).await?;
     let service_code = fwd
         .service_codes
         .get(&report.field)

@@ -198,6 +198,20 @@ impl Worker {
         }
     }
 
+    /// The report a job is about (its payload carries the tracking code).
+    pub(crate) async fn job_report(
+        &self,
+        job: &Job,
+    ) -> Result<phananh_domain::model::Report, JobError> {
+        let code = job.payload["code"].as_str().unwrap_or_default();
+        self.app
+            .store
+            .report_by_code(code)
+            .await
+            .map_err(|e| JobError::Retry(e.to_string()))?
+            .ok_or_else(|| JobError::Permanent(format!("report {code} not found")))
+    }
+
     async fn handle(&self, job: &Job) -> Result<(), JobError> {
         match job.kind.as_str() {
             "unit.webhook" => self.unit_webhook(job).await,
