@@ -28,7 +28,22 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|(_, v)| v.to_string())
 }
 
-pub fn set_cookie(name: &str, value: &str, max_age_secs: i64, secure: bool) -> String {
+/// Adds a cookie to a response (HttpOnly, SameSite=Lax, Secure unless configured off).
+pub fn add_cookie(
+    response: &mut axum::response::Response,
+    name: &str,
+    value: &str,
+    max_age_secs: i64,
+    secure: bool,
+) {
+    if let Ok(v) = set_cookie(name, value, max_age_secs, secure).parse() {
+        response
+            .headers_mut()
+            .append(axum::http::header::SET_COOKIE, v);
+    }
+}
+
+fn set_cookie(name: &str, value: &str, max_age_secs: i64, secure: bool) -> String {
     format!(
         "{name}={value}; Path=/; Max-Age={max_age_secs}; HttpOnly; SameSite=Lax{}",
         if secure { "; Secure" } else { "" }

@@ -20,8 +20,8 @@ use serde::Deserialize;
 
 use crate::error::status_of;
 use crate::session::{
-    ClientIp, LANG_COOKIE, LOGIN_CSRF_COOKIE, SESSION_COOKIE, Staff, cookie, lang_of, same_token,
-    set_cookie,
+    ClientIp, LANG_COOKIE, LOGIN_CSRF_COOKIE, SESSION_COOKIE, Staff, add_cookie, cookie, lang_of,
+    same_token,
 };
 use crate::{AppState, Lang};
 
@@ -308,9 +308,7 @@ fn with_login_csrf(
 ) -> Response {
     let csrf = phananh_app::auth::random_token();
     let mut r = (status, login_form(lang, &csrf, email, error)).into_response();
-    if let Ok(v) = set_cookie(LOGIN_CSRF_COOKIE, &csrf, 3600, secure).parse() {
-        r.headers_mut().append(header::SET_COOKIE, v);
-    }
+    add_cookie(&mut r, LOGIN_CSRF_COOKIE, &csrf, 3600, secure);
     r
 }
 
@@ -365,14 +363,8 @@ async fn login(
         Ok((token, _)) => {
             let mut r = Redirect::to("/console").into_response();
             let hours = phananh_app::auth::SESSION_HOURS * 3600;
-            for c in [
-                set_cookie(SESSION_COOKIE, &token, hours, secure),
-                set_cookie(LOGIN_CSRF_COOKIE, "", 0, secure),
-            ] {
-                if let Ok(v) = c.parse() {
-                    r.headers_mut().append(header::SET_COOKIE, v);
-                }
-            }
+            add_cookie(&mut r, SESSION_COOKIE, &token, hours, secure);
+            add_cookie(&mut r, LOGIN_CSRF_COOKIE, "", 0, secure);
             r
         }
         Err(AppError::BadCredentials) => {
@@ -407,9 +399,7 @@ async fn logout(
     }
     let _ = state.app.logout(&staff.token).await;
     let mut r = Redirect::to("/login").into_response();
-    if let Ok(v) = set_cookie(SESSION_COOKIE, "", 0, state.config.secure_cookies).parse() {
-        r.headers_mut().append(header::SET_COOKIE, v);
-    }
+    add_cookie(&mut r, SESSION_COOKIE, "", 0, state.config.secure_cookies);
     r
 }
 
@@ -434,16 +424,13 @@ async fn set_lang(
         .and_then(|r| r.find("/console").map(|i| r[i..].to_string()))
         .unwrap_or_else(|| "/console".into());
     let mut r = Redirect::to(&back).into_response();
-    if let Ok(v) = set_cookie(
+    add_cookie(
+        &mut r,
         LANG_COOKIE,
         lang.code(),
         365 * 86400,
         state.config.secure_cookies,
-    )
-    .parse()
-    {
-        r.headers_mut().append(header::SET_COOKIE, v);
-    }
+    );
     r
 }
 
@@ -462,16 +449,13 @@ async fn set_lang_public(
         .filter(|p| p.starts_with('/') && !p.starts_with("//"))
         .unwrap_or_else(|| "/".into());
     let mut r = Redirect::to(&back).into_response();
-    if let Ok(v) = set_cookie(
+    add_cookie(
+        &mut r,
         LANG_COOKIE,
         lang.code(),
         365 * 86400,
         state.config.secure_cookies,
-    )
-    .parse()
-    {
-        r.headers_mut().append(header::SET_COOKIE, v);
-    }
+    );
     r
 }
 

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use maud::{Markup, html};
@@ -16,7 +16,7 @@ use phananh_domain::model::{Actor, Channel};
 use serde::Deserialize;
 
 use crate::console::{page, status_badge, when};
-use crate::session::{ClientIp, MaybeStaff, cookie, lang_of, same_token, set_cookie};
+use crate::session::{ClientIp, MaybeStaff, add_cookie, cookie, lang_of, same_token};
 use crate::{AppState, Lang};
 
 const FORM_COOKIE: &str = "phananh_form";
@@ -194,9 +194,13 @@ async fn render_form(state: &AppState, lang: Lang, typed: &Typed, status: Status
         page(lang.t("Gửi phản ánh", "Report a problem"), lang, None, body),
     )
         .into_response();
-    if let Ok(v) = set_cookie(FORM_COOKIE, &csrf, 7200, state.config.secure_cookies).parse() {
-        r.headers_mut().append(header::SET_COOKIE, v);
-    }
+    add_cookie(
+        &mut r,
+        FORM_COOKIE,
+        &csrf,
+        7200,
+        state.config.secure_cookies,
+    );
     r
 }
 
