@@ -18,6 +18,7 @@ use sqlx::{Any, Transaction};
 use tokio::sync::{Mutex, mpsc, oneshot};
 
 use crate::jobs::{NewJob, insert_job};
+use crate::stats::{CountKey, add_counts};
 use crate::{Backend, Result, Store, StoreError, ms};
 
 const MAX_BATCH: usize = 512;
@@ -356,6 +357,22 @@ impl Store {
         for job in &jobs {
             insert_job(&mut tx, job).await?;
         }
+        let mut counts: HashMap<CountKey, i64> = HashMap::new();
+        for &i in &to_insert {
+            let r = reports[i];
+            let at = ms(r.created_at);
+            let key = CountKey::of(
+                at,
+                &r.field,
+                r.ward.as_deref(),
+                &r.unit,
+                r.status.as_str(),
+                r.due_at.map(ms),
+                at,
+            );
+            *counts.entry(key).or_insert(0) += 1;
+        }
+        add_counts(self.backend, &mut tx, counts).await?;
         tx.commit().await?;
 
         Ok(plans
@@ -405,7 +422,7 @@ fn placeholder(sql: &mut String, backend: Backend, n: usize) {
 const MAX_PARAMS: usize = 30_000;
 
 /// A value for a multi-row statement.
-enum Val {
+pub(crate) enum Val {
     I(Option<i64>),
     F(Option<f64>),
     S(Option<String>),
@@ -425,7 +442,7 @@ impl Val {
 
 /// `INSERT INTO {table} VALUES (...), (...) {suffix}` in as few statements as the parameter
 /// limits allow, returning what `suffix` returns (if anything).
-async fn bulk_insert<O>(
+pub(crate) async fn bulk_insert<O>(
     backend: Backend,
     tx: &mut Transaction<'static, Any>,
     table: &str,

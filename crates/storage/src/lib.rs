@@ -10,6 +10,7 @@
 //!   that commit.
 
 mod api_keys;
+mod follow;
 mod intake;
 mod jobs;
 mod profile;
@@ -25,6 +26,7 @@ use sqlx::Executor;
 use sqlx::any::AnyPoolOptions;
 
 pub use api_keys::ApiKey;
+pub use follow::Follower;
 pub use intake::{Created, NewReport};
 pub use jobs::{Job, JobStatus, NewJob};
 pub use reports::{Page, ReportFilter, StoredEvent};
@@ -70,6 +72,10 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/sqlite/0001_init.sql")),
     (2, include_str!("../migrations/sqlite/0002_open311.sql")),
     (3, include_str!("../migrations/sqlite/0003_forwarding.sql")),
+    (
+        4,
+        include_str!("../migrations/sqlite/0004_counts_follow.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -77,6 +83,10 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (
         3,
         include_str!("../migrations/postgres/0003_forwarding.sql"),
+    ),
+    (
+        4,
+        include_str!("../migrations/postgres/0004_counts_follow.sql"),
     ),
 ];
 

@@ -1,5 +1,7 @@
 //! Reading reports and appending to their history.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use phananh_domain::event::{Event, EventKind};
 use phananh_domain::model::{Actor, ActorKind, Channel, Report, Reporter, Status};
@@ -8,6 +10,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 use crate::jobs::{NewJob, insert_job};
+use crate::stats::{CountKey, add_counts};
 use crate::{Result, Store, StoreError, from_ms, json, ms, parse_json};
 
 const REPORT_COLUMNS: &str = "id, code, field, description, lat, lon, address, ward, channel, status, \
@@ -324,6 +327,29 @@ impl Store {
     ) -> Result<i64> {
         let mut tx = self.write.begin().await?;
         let seq = expected_seq + 1;
+        type Row = (
+            i64,
+            String,
+            Option<String>,
+            String,
+            String,
+            Option<i64>,
+            i64,
+        );
+        let before: Option<Row> = sqlx::query_as(
+            "SELECT created_at, field, ward, unit, status, due_at, updated_at FROM reports \
+             WHERE id = $1 AND last_seq = $2",
+        )
+        .bind(report_id)
+        .bind(expected_seq)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((created, field, ward, old_unit, old_status, old_due, old_updated)) = before
+        else {
+            return Err(StoreError::Conflict(
+                "hồ sơ vừa được người khác cập nhật / the report was changed meanwhile".into(),
+            ));
+        };
         let updated = sqlx::query(
             "UPDATE reports SET status = $1, unit = $2, assignee = $3, due_at = $4, paused_at = $5, \
              updated_at = $6, last_seq = $7 WHERE id = $8 AND last_seq = $9",
@@ -347,6 +373,29 @@ impl Store {
         insert_event(&mut tx, report_id, seq, at, actor, kind).await?;
         for job in jobs {
             insert_job(&mut tx, job).await?;
+        }
+        // Move the report from its old place in the statistics to its new one.
+        let ward = ward.as_deref();
+        let old = CountKey::of(
+            created,
+            &field,
+            ward,
+            &old_unit,
+            &old_status,
+            old_due,
+            old_updated,
+        );
+        let new = CountKey::of(
+            created,
+            &field,
+            ward,
+            &state.unit,
+            state.status.as_str(),
+            state.due_at.map(ms),
+            ms(at),
+        );
+        if old != new {
+            add_counts(self.backend, &mut tx, HashMap::from([(old, -1), (new, 1)])).await?;
         }
         tx.commit().await?;
         Ok(seq)

@@ -1,11 +1,21 @@
-//! Counts for the public statistics page, straight from the reports table (no personal
-//! data is involved).
+//! Counts for the public statistics page (no personal data is involved).
+//!
+//! Scanning a quarter of a million reports for every page view is too slow, so the counts
+//! live in `report_counts`: one row per (local day filed, field, ward, unit, status, finished
+//! on time) with the number of reports in that state. Every write to `reports` changes the
+//! matching rows in the same transaction (intake adds, a transition moves one report from
+//! its old row to its new one), so the table always agrees with the reports and a page reads
+//! a few thousand rows instead of every report. Periods are counted in whole local days.
+
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
+use sqlx::{Any, Transaction};
 
-use crate::{Result, Store, ms};
+use crate::intake::{Val, bulk_insert};
+use crate::{Backend, Result, Store, ms};
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Stats {
     pub total: i64,
     pub by_status: Vec<(String, i64)>,
@@ -19,65 +29,208 @@ pub struct Stats {
     pub by_week: Vec<(i64, i64)>,
 }
 
-const WEEK_MS: i64 = 7 * 86_400_000;
+const DAY_MS: i64 = 86_400_000;
+/// The city's offset from UTC (Vietnam keeps no daylight saving).
+const LOCAL_OFFSET_MS: i64 = 7 * 3_600_000;
+
+/// The local day number of an instant (days since 1970-01-01, UTC+7).
+pub(crate) fn local_day(at_ms: i64) -> i64 {
+    (at_ms + LOCAL_OFFSET_MS).div_euclid(DAY_MS)
+}
+
+/// One row of `report_counts`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct CountKey {
+    pub day: i64,
+    pub field: String,
+    pub ward: String,
+    pub unit: String,
+    pub status: String,
+    pub on_time: bool,
+}
+
+impl CountKey {
+    /// Where a report with these values is counted. "On time" is decided like the page
+    /// always did: finished, with its last change no later than its due date.
+    pub fn of(
+        created_at: i64,
+        field: &str,
+        ward: Option<&str>,
+        unit: &str,
+        status: &str,
+        due_at: Option<i64>,
+        updated_at: i64,
+    ) -> CountKey {
+        let finished = matches!(status, "resolved" | "closed");
+        CountKey {
+            day: local_day(created_at),
+            field: field.into(),
+            ward: ward.unwrap_or("").into(),
+            unit: unit.into(),
+            status: status.into(),
+            on_time: finished && due_at.is_some_and(|d| updated_at <= d),
+        }
+    }
+}
+
+/// Adds `deltas` to the counts inside the caller's transaction.
+pub(crate) async fn add_counts(
+    backend: Backend,
+    tx: &mut Transaction<'static, Any>,
+    deltas: HashMap<CountKey, i64>,
+) -> Result<()> {
+    let rows: Vec<Vec<Val>> = deltas
+        .into_iter()
+        .filter(|(_, n)| *n != 0)
+        .map(|(k, n)| {
+            vec![
+                Val::I(Some(k.day)),
+                Val::S(Some(k.field)),
+                Val::S(Some(k.ward)),
+                Val::S(Some(k.unit)),
+                Val::S(Some(k.status)),
+                Val::I(Some(k.on_time as i64)),
+                Val::I(Some(n)),
+            ]
+        })
+        .collect();
+    let _: Vec<(i64,)> = bulk_insert(
+        backend,
+        tx,
+        "report_counts (day, field, ward, unit, status, on_time, n)",
+        rows,
+        "ON CONFLICT (day, field, ward, unit, status, on_time) DO UPDATE SET n = report_counts.n + excluded.n",
+    )
+    .await?;
+    Ok(())
+}
+
+/// Sorted by count (largest first), then by key; at most `limit`.
+fn ranked(map: HashMap<String, i64>, limit: usize) -> Vec<(String, i64)> {
+    let mut v: Vec<(String, i64)> = map.into_iter().filter(|(_, n)| *n > 0).collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    v.truncate(limit);
+    v
+}
+
+/// Folds count rows into the page's figures.
+#[derive(Default)]
+struct Tally {
+    s: Stats,
+    status: HashMap<String, i64>,
+    field: HashMap<String, i64>,
+    ward: HashMap<String, i64>,
+    unit: HashMap<String, i64>,
+    weeks: HashMap<i64, i64>,
+}
+
+impl Tally {
+    fn add(&mut self, first_day: i64, k: CountKey, n: i64) {
+        if k.status == "rejected" {
+            return;
+        }
+        self.s.total += n;
+        if matches!(k.status.as_str(), "resolved" | "closed") {
+            self.s.finished += n;
+            if k.on_time {
+                self.s.finished_on_time += n;
+            }
+        }
+        *self.status.entry(k.status).or_insert(0) += n;
+        *self.field.entry(k.field).or_insert(0) += n;
+        if !k.ward.is_empty() {
+            *self.ward.entry(k.ward).or_insert(0) += n;
+        }
+        *self.unit.entry(k.unit).or_insert(0) += n;
+        *self.weeks.entry((k.day - first_day) / 7).or_insert(0) += n;
+    }
+
+    fn finish(mut self, first_day: i64) -> Stats {
+        self.s.by_status = ranked(self.status, 20);
+        self.s.by_field = ranked(self.field, 100);
+        self.s.by_ward = ranked(self.ward, 20);
+        self.s.by_unit = ranked(self.unit, 20);
+        let mut by_week: Vec<(i64, i64)> = self
+            .weeks
+            .into_iter()
+            .map(|(w, n)| ((first_day + 7 * w) * DAY_MS - LOCAL_OFFSET_MS, n))
+            .collect();
+        by_week.sort();
+        self.s.by_week = by_week;
+        self.s
+    }
+}
+
+/// The local days `[first, end)` that cover `[from, to)`.
+fn days(from: DateTime<Utc>, to: DateTime<Utc>) -> (i64, i64) {
+    (local_day(ms(from)), local_day(ms(to) - 1) + 1)
+}
 
 impl Store {
-    /// Statistics over reports filed in `[from, to)`.
+    /// Statistics over reports filed in `[from, to)`, widened to whole local days.
+    /// Rejected reports are left out, as on every public page.
     pub async fn stats(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Stats> {
-        let (f, t) = (ms(from), ms(to));
-        let group = |col: &str, limit: i64| {
-            format!(
-                "SELECT {col}, COUNT(*) FROM reports WHERE created_at >= $1 AND created_at < $2 \
-                 AND status <> 'rejected' AND {col} IS NOT NULL GROUP BY {col} ORDER BY 2 DESC, 1 LIMIT {limit}"
-            )
-        };
-        let q = |sql: String| {
-            let read = self.read.clone();
-            async move {
-                sqlx::query_as::<_, (String, i64)>(&sql)
-                    .bind(f)
-                    .bind(t)
-                    .fetch_all(&read)
-                    .await
-            }
-        };
-        // Independent scans: run them side by side on the reader pool.
-        let (by_status, by_field, by_ward, by_unit) = tokio::try_join!(
-            q(group("status", 20)),
-            q(group("field", 100)),
-            q(group("ward", 20)),
-            q(group("unit", 20)),
-        )?;
-        let (finished, on_time): (i64, i64) = sqlx::query_as(
-            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN due_at IS NOT NULL AND updated_at <= due_at THEN 1 ELSE 0 END), 0) \
-             FROM reports WHERE created_at >= $1 AND created_at < $2 AND status IN ('resolved', 'closed')",
+        let (first, end) = days(from, to);
+        let rows: Vec<(i64, String, String, String, String, i64, i64)> = sqlx::query_as(
+            "SELECT day, field, ward, unit, status, on_time, n FROM report_counts \
+             WHERE day >= $1 AND day < $2 AND n <> 0",
         )
-        .bind(f)
-        .bind(t)
-        .fetch_one(&self.read)
-        .await?;
-        // Weeks counted from the start of the period; integer division works on both backends.
-        let by_week: Vec<(i64, i64)> = sqlx::query_as(
-            "SELECT (created_at - $1) / $3, COUNT(*) FROM reports WHERE created_at >= $1 AND created_at < $2 \
-             AND status <> 'rejected' GROUP BY 1 ORDER BY 1",
-        )
-        .bind(f)
-        .bind(t)
-        .bind(WEEK_MS)
+        .bind(first)
+        .bind(end)
         .fetch_all(&self.read)
         .await?;
-        Ok(Stats {
-            total: by_status.iter().map(|(_, n)| n).sum(),
-            by_status,
-            by_field,
-            by_ward,
-            by_unit,
-            finished,
-            finished_on_time: on_time,
-            by_week: by_week
-                .into_iter()
-                .map(|(w, n)| (f + w * WEEK_MS, n))
-                .collect(),
-        })
+        let mut t = Tally::default();
+        for (day, field, ward, unit, status, on_time, n) in rows {
+            let key = CountKey {
+                day,
+                field,
+                ward,
+                unit,
+                status,
+                on_time: on_time != 0,
+            };
+            t.add(first, key, n);
+        }
+        Ok(t.finish(first))
+    }
+
+    /// The same statistics computed from the reports themselves, row by row: what
+    /// `report_counts` must always agree with (the storage contract tests check it).
+    pub async fn stats_from_reports(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Stats> {
+        let (first, end) = days(from, to);
+        let rows: Vec<(
+            i64,
+            String,
+            Option<String>,
+            String,
+            String,
+            Option<i64>,
+            i64,
+        )> = sqlx::query_as(
+            "SELECT created_at, field, ward, unit, status, due_at, updated_at FROM reports \
+                 WHERE created_at >= $1 AND created_at < $2",
+        )
+        .bind(first * DAY_MS - LOCAL_OFFSET_MS)
+        .bind(end * DAY_MS - LOCAL_OFFSET_MS)
+        .fetch_all(&self.read)
+        .await?;
+        let mut t = Tally::default();
+        for (created, field, ward, unit, status, due, updated) in rows {
+            let key = CountKey::of(
+                created,
+                &field,
+                ward.as_deref(),
+                &unit,
+                &status,
+                due,
+                updated,
+            );
+            t.add(first, key, 1);
+        }
+        Ok(t.finish(first))
     }
 }

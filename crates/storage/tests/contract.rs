@@ -639,3 +639,148 @@ async fn users_and_sessions() {
         );
     }
 }
+
+/// Applies `kind` to a report through `append_event`, as the app does.
+async fn step(s: &phananh_storage::Store, id: i64, at: DateTime<Utc>, kind: EventKind) {
+    let r = s.report(id).await.unwrap().unwrap();
+    let mut state = State::fold(&s.events(id).await.unwrap()).unwrap();
+    state.apply(&kind, at);
+    s.append_event(
+        id,
+        r.last_seq,
+        at,
+        &Actor::staff(1, "A"),
+        &kind,
+        &state,
+        &[],
+    )
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn statistics_counts_agree_with_the_reports() {
+    for db in all().await {
+        let s = &db.store;
+        s.import_profile(&profile()).await.unwrap();
+        // Reports over three weeks, filed late at night UTC (the next local day).
+        let mut ids = Vec::new();
+        for i in 0..21u32 {
+            let at = t(2026, 3, 2 + i, 20);
+            let unit = if i % 3 == 0 { "WATER" } else { "ROADS" };
+            let mut r = new_report(unit, at, None);
+            if i % 4 == 0 {
+                r.ward = None;
+            }
+            ids.push((s.submit(r).await.unwrap().id, at));
+        }
+        let (from, to) = (t(2026, 3, 1, 0), t(2026, 4, 1, 0));
+        let before = s.stats(from, to).await.unwrap();
+        assert_eq!(
+            before,
+            s.stats_from_reports(from, to).await.unwrap(),
+            "{}",
+            db.name
+        );
+        assert_eq!(before.total, 21);
+        // Some are started, some resolved on time or late, one moved, one rejected.
+        for (n, (id, at)) in ids.iter().enumerate() {
+            match n % 5 {
+                0 => step(s, *id, *at + Duration::hours(1), EventKind::Started).await,
+                1 => {
+                    let kind = EventKind::Resolved {
+                        note: "xong".into(),
+                        photo: None,
+                    };
+                    step(s, *id, *at + Duration::days(1), kind).await
+                }
+                2 => {
+                    let kind = EventKind::Resolved {
+                        note: "muộn".into(),
+                        photo: None,
+                    };
+                    step(s, *id, *at + Duration::days(30), kind).await
+                }
+                3 => {
+                    let kind = EventKind::Transferred {
+                        from: "ROADS".into(),
+                        to: "WATER".into(),
+                        reason: "nước".into(),
+                        due_at: Some(*at + Duration::days(9)),
+                    };
+                    step(s, *id, *at + Duration::hours(2), kind).await
+                }
+                _ => {
+                    step(
+                        s,
+                        *id,
+                        *at,
+                        EventKind::Rejected {
+                            reason: "trùng".into(),
+                        },
+                    )
+                    .await
+                }
+            }
+        }
+        let after = s.stats(from, to).await.unwrap();
+        assert_eq!(
+            after,
+            s.stats_from_reports(from, to).await.unwrap(),
+            "{}",
+            db.name
+        );
+        assert_eq!(
+            after.total,
+            21 - 4,
+            "rejected reports are left out ({})",
+            db.name
+        );
+        assert_eq!(after.finished, 8, "{}", db.name);
+        assert_eq!(after.finished_on_time, 4, "{}", db.name);
+        let weeks: i64 = after.by_week.iter().map(|(_, n)| n).sum();
+        assert_eq!(weeks, after.total);
+        // A narrower window counts whole local days: 2026-03-02 20:00 UTC is March 3rd in the city.
+        let one = s.stats(t(2026, 3, 2, 17), t(2026, 3, 3, 17)).await.unwrap();
+        assert_eq!(one.total, 1, "{}", db.name);
+        assert_eq!(
+            one,
+            s.stats_from_reports(t(2026, 3, 2, 17), t(2026, 3, 3, 17))
+                .await
+                .unwrap()
+        );
+    }
+}
+
+#[tokio::test]
+async fn followers_subscribe_renew_and_leave() {
+    for db in all().await {
+        let s = &db.store;
+        s.import_profile(&profile()).await.unwrap();
+        let at = t(2026, 3, 2, 2);
+        let id = s.submit(new_report("ROADS", at, None)).await.unwrap().id;
+        let a = s
+            .follow(id, Some("a@example.vn"), None, "tok-a", at)
+            .await
+            .unwrap();
+        assert_eq!(a, "tok-a");
+        s.follow(id, None, None, "tok-anon", at).await.unwrap();
+        // Following again keeps the first token.
+        let again = s
+            .follow(id, Some("a@example.vn"), Some("0901"), "tok-a2", at)
+            .await
+            .unwrap();
+        assert_eq!(again, "tok-a", "{}", db.name);
+        assert_eq!(s.follower_count(id).await.unwrap(), 2);
+        assert_eq!(s.unfollow("tok-a", at).await.unwrap(), Some(id));
+        assert_eq!(s.unfollow("nope", at).await.unwrap(), None);
+        let left = s.followers(id).await.unwrap();
+        assert_eq!(left.len(), 1, "{}", db.name);
+        assert_eq!(left[0].email, None);
+        // Renewing after leaving brings the subscription back.
+        s.follow(id, Some("a@example.vn"), None, "tok-a3", at)
+            .await
+            .unwrap();
+        assert_eq!(s.follower_count(id).await.unwrap(), 2, "{}", db.name);
+    }
+}
