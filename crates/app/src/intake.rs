@@ -86,7 +86,7 @@ pub fn normalise_phone(raw: &str) -> Option<String> {
     (8..=12).contains(&local.len()).then_some(local)
 }
 
-fn valid_email(s: &str) -> bool {
+pub(crate) fn valid_email(s: &str) -> bool {
     let Some((local, domain)) = s.split_once('@') else {
         return false;
     };
@@ -342,7 +342,14 @@ impl App {
             consent: req.consent,
         };
         let last = events.last().map(|(_, e)| e).expect("a created event");
-        let jobs = unit_jobs(&catalog, &routed.unit, last, events.len() as i64, now);
+        let mut jobs = unit_jobs(&catalog, &routed.unit, last, events.len() as i64, now);
+        // The receipt with the tracking code, on the citizen's channel, when they left a way back.
+        let reachable = reporter.email.is_some()
+            || reporter.phone.is_some()
+            || reporter.channel_identity.is_some();
+        if reachable && let Some(job) = crate::follow::citizen_job(&events[0].1, 1, now) {
+            jobs.push(job);
+        }
         let idempotency = idempotency_key.map(|k| {
             let mut h = Sha256::new();
             h.update(serde_json::to_vec(&req).unwrap_or_default());

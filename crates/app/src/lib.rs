@@ -6,6 +6,7 @@ pub mod auth;
 pub mod catalog;
 pub mod clock;
 pub mod error;
+pub mod follow;
 pub mod intake;
 pub mod photos;
 pub mod reports;

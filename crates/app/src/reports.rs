@@ -68,7 +68,7 @@ impl App {
     }
 
     /// A report by tracking code as people type it (lower case, spaces, no dash).
-    async fn find(&self, code: &str) -> Result<Report, AppError> {
+    pub(crate) async fn find(&self, code: &str) -> Result<Report, AppError> {
         let code = code
             .parse::<phananh_domain::code::TrackingCode>()
             .map_err(|_| AppError::NotFound)?;
@@ -224,6 +224,15 @@ impl App {
                         jobs.push(job);
                     }
                 }
+            }
+            if let Some(mut job) = crate::follow::citizen_job(&event, seq, now) {
+                job.report_id = Some(report.id);
+                job.dedupe_key = job
+                    .dedupe_key
+                    .map(|k| k.replace("{report}", &report.id.to_string()));
+                job.payload["report_id"] = report.id.into();
+                job.payload["code"] = report.code.clone().into();
+                jobs.push(job);
             }
             match self
                 .store

@@ -126,10 +126,22 @@ async fn seed(database_url: &str, count: usize) {
         let mut tasks = Vec::with_capacity(chunk);
         for i in n..(n + chunk).min(count) {
             let app = app.clone();
+            // Two reports in three carry a position (a deterministic scatter over the
+            // central wards, for the map's bounding-box query); the rest name a ward.
+            let with_position = i % 3 != 2;
+            let (lat, lon) = if with_position {
+                let a = (i as f64 * 0.618_033_988_75).fract();
+                let b = (i as f64 * 0.754_877_666_25).fract();
+                (Some(10.74 + 0.08 * a), Some(106.64 + 0.09 * b))
+            } else {
+                (None, None)
+            };
             let request = phananh_app::intake::IntakeRequest {
                 field: fields[i % fields.len()].clone(),
                 description: format!("Phản ánh mẫu số {i}: ổ gà, đèn hỏng, rác thải"),
-                ward: Some(wards[(i * 7) % wards.len()].clone()),
+                lat,
+                lon,
+                ward: (!with_position).then(|| wards[(i * 7) % wards.len()].clone()),
                 phone: (i % 3 == 0).then(|| format!("09{:08}", i % 100_000_000)),
                 ..Default::default()
             };

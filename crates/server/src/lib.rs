@@ -70,6 +70,8 @@ pub struct WebSection {
     pub tile_attribution: String,
     /// The Open311 `jurisdiction_id` accepted besides the city's code.
     pub jurisdiction_id: String,
+    /// Radius in metres of the form's "is this the same problem?" search.
+    pub nearby_radius_m: f64,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -91,6 +93,7 @@ impl Default for WebSection {
             tile_url: d.tile_url,
             tile_attribution: d.tile_attribution,
             jurisdiction_id: d.jurisdiction_id,
+            nearby_radius_m: d.nearby_radius_m,
         }
     }
 }
@@ -181,6 +184,7 @@ impl Config {
             tile_url: self.web.tile_url.clone(),
             tile_attribution: self.web.tile_attribution.clone(),
             jurisdiction_id: self.web.jurisdiction_id.clone(),
+            nearby_radius_m: self.web.nearby_radius_m,
         }
     }
 }

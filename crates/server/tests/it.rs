@@ -897,7 +897,11 @@ async fn webhooks_to_units_are_signed_retried_and_delivered_once() {
                 ..WorkerConfig::default()
             },
         );
-        assert_eq!(worker.run_once().await, 1);
+        assert_eq!(
+            worker.run_once().await,
+            2,
+            "the webhook (refused) and the citizen's notice (phone only: nothing to send yet)"
+        );
         assert_eq!(
             worker.run_once().await,
             0,
@@ -935,6 +939,7 @@ async fn webhooks_to_units_are_signed_retried_and_delivered_once() {
             )
             .await
             .unwrap();
+        let jobs: Vec<_> = jobs.iter().filter(|j| j.kind == "unit.webhook").collect();
         assert_eq!(jobs.len(), 1);
         assert_eq!(jobs[0].status, "done");
         assert_eq!(jobs[0].attempts, 3);
@@ -1880,7 +1885,11 @@ async fn forwarding_to_a_units_own_open311_system_and_status_back() {
             ..WorkerConfig::default()
         },
     );
-    assert_eq!(worker.run_once().await, 1, "attempt 1: 503");
+    assert_eq!(
+        worker.run_once().await,
+        2,
+        "attempt 1: 503; and the citizen's notice (phone only: nothing to send yet)"
+    );
     city.clock.advance(Duration::minutes(5));
     assert_eq!(worker.run_once().await, 1, "attempt 2: timeout");
     city.clock.advance(Duration::minutes(5));
@@ -2042,8 +2051,8 @@ async fn forwarding_by_email_to_a_units_mailbox() {
         );
         assert_eq!(
             worker.run_once().await,
-            1,
-            "the first connection is refused (421): retried"
+            2,
+            "the unit's email (refused at first: 421) and the citizen's notice (phone only: nothing to send yet)"
         );
         assert!(got.lock().unwrap().is_empty());
         t.clock.advance(Duration::minutes(5));
@@ -2597,6 +2606,208 @@ async fn public_map_list_and_statistics_without_personal_data() {
             stats.contains("100%"),
             "the one resolved report was on time"
         );
+        t.stop().await;
+    }
+}
+
+/// Reads every mail the worker sends until the outbox is empty.
+async fn drain(worker: &phananh_worker::Worker) {
+    for _ in 0..10 {
+        if worker.run_once().await == 0 {
+            return;
+        }
+    }
+    panic!("the outbox does not empty");
+}
+
+/// The email with `needle`, its quoted-printable soft breaks undone.
+fn mail_with(mails: &[String], to: &str) -> Vec<String> {
+    mails
+        .iter()
+        .filter(|m| m.contains(&format!("To: {to}")))
+        .map(|m| m.replace("=\n", ""))
+        .collect()
+}
+
+#[tokio::test]
+async fn citizens_get_their_code_by_email_and_followers_hear_of_each_step() {
+    use phananh_worker::{Worker, WorkerConfig};
+    for t in apps().await {
+        let (port, got) = smtp_sink(0).await;
+        let worker = Worker::new(
+            t.app().clone(),
+            WorkerConfig {
+                smtp_url: Some(format!("smtp://127.0.0.1:{port}")),
+                public_url: "https://1022.example.vn".into(),
+                ..WorkerConfig::default()
+            },
+        );
+        let r = t.file(json!({"field": "lighting", "description": "Đèn đường tắt cả dãy phố", "lat": 10.7769, "lon": 106.7009,
+            "email": "dan@example.vn", "name": "Trần Dân"})).await;
+        let code = r["code"].as_str().unwrap().to_string();
+        drain(&worker).await;
+        let receipt = mail_with(&got.lock().unwrap(), "dan@example.vn");
+        assert_eq!(receipt.len(), 1, "one receipt");
+        assert!(
+            receipt[0].contains(&code)
+                && receipt[0].contains(&format!("https://1022.example.vn/r/{code}")),
+            "{}",
+            receipt[0]
+        );
+
+        // Someone else reports the same lamp: the form finds it nearby.
+        let near: Value = t
+            .get("/api/v1/public/nearby?field=lighting&lat=10.7770&lon=106.7010")
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(near["items"][0]["code"], code.as_str(), "{near}");
+        assert!(near["items"][0]["distance_m"].as_i64().unwrap() < 30);
+        assert!(
+            !near.to_string().contains("Trần Dân") && !near.to_string().contains("dan@example.vn")
+        );
+        let far: Value = t
+            .get("/api/v1/public/nearby?field=lighting&lat=10.80&lon=106.70")
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            far["items"].as_array().unwrap().len(),
+            0,
+            "another street: {far}"
+        );
+        let other: Value = t
+            .get("/api/v1/public/nearby?field=trees&lat=10.7770&lon=106.7010")
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(other["items"].as_array().unwrap().len(), 0, "another field");
+        assert_eq!(
+            t.get("/api/v1/public/nearby?field=lighting").await.status(),
+            StatusCode::BAD_REQUEST
+        );
+
+        // ... and follows it instead of filing it again, with an email.
+        let page = t.get(&format!("/r/{code}")).await;
+        let cookie = page
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with("phananh_follow="))
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_string();
+        let html = page.text().await.unwrap();
+        let csrf = support::hidden_csrf(&html);
+        let follow = |csrf: String, email: &'static str, cookie: String| {
+            t.client
+                .post(t.url(&format!("/r/{code}/follow")))
+                .header("cookie", cookie)
+                .form(&[("csrf", csrf), ("email", email.to_string())])
+                .send()
+        };
+        let forged = follow("wrong".into(), "hang@example.vn", cookie.clone())
+            .await
+            .unwrap();
+        assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+        let bad = follow(csrf.clone(), "not-an-email", cookie.clone())
+            .await
+            .unwrap();
+        assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(bad.text().await.unwrap().contains("email không hợp lệ"));
+        let ok = follow(csrf.clone(), "hang@example.vn", cookie.clone())
+            .await
+            .unwrap();
+        assert_eq!(ok.status(), StatusCode::SEE_OTHER);
+        let page = t
+            .get(&format!("/r/{code}?followed=1"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("Bạn đang theo dõi") && page.contains("1 người đang theo dõi"));
+        assert!(!page.contains("hang@example.vn"), "followers stay private");
+
+        // The unit resolves it: the reporter and the follower hear of it, once each.
+        let staff = t.staff(Role::UnitStaff, Some("CT-CHIEUSANG")).await;
+        let resp = staff
+            .act(
+                &t,
+                &code,
+                json!({"action": "resolve", "note": "Đã thay bóng đèn"}),
+            )
+            .await;
+        assert_eq!(
+            resp.status(),
+            StatusCode::OK,
+            "{}",
+            resp.text().await.unwrap()
+        );
+        drain(&worker).await;
+        drain(&worker).await;
+        let mails = got.lock().unwrap().clone();
+        let to_dan = mail_with(&mails, "dan@example.vn");
+        let to_hang = mail_with(&mails, "hang@example.vn");
+        assert_eq!(to_dan.len(), 2, "receipt and resolution");
+        assert_eq!(to_hang.len(), 1, "the resolution only");
+        assert!(
+            to_hang[0].contains("Đã thay bóng đèn") || to_hang[0].contains("=?utf-8?"),
+            "{}",
+            to_hang[0]
+        );
+        let link = to_hang[0]
+            .split("https://1022.example.vn/unfollow/")
+            .nth(1)
+            .unwrap()
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .to_string();
+        assert!(
+            !to_dan[1].contains("/unfollow/"),
+            "the reporter is not a follower"
+        );
+
+        // The follower leaves; the next step reaches only the reporter.
+        assert_eq!(
+            t.get(&format!("/unfollow/{link}")).await.status(),
+            StatusCode::OK
+        );
+        let left = t
+            .client
+            .post(t.url(&format!("/unfollow/{link}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(left.status(), StatusCode::OK);
+        assert_eq!(
+            t.client
+                .post(t.url("/unfollow/nonsense"))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            StatusCode::NOT_FOUND
+        );
+        let triage = t.staff(Role::Triage, None).await;
+        let resp = triage.act(&t, &code, json!({"action": "close"})).await;
+        assert_eq!(
+            resp.status(),
+            StatusCode::OK,
+            "{}",
+            resp.text().await.unwrap()
+        );
+        drain(&worker).await;
+        drain(&worker).await;
+        let mails = got.lock().unwrap().clone();
+        assert_eq!(mail_with(&mails, "hang@example.vn").len(), 1);
+        assert_eq!(mail_with(&mails, "dan@example.vn").len(), 3);
         t.stop().await;
     }
 }

@@ -6,6 +6,7 @@
 //! - `/healthz`, `/metrics`: operations.
 
 mod api;
+mod assets;
 mod console;
 mod error;
 mod i18n;
@@ -46,6 +47,8 @@ pub struct WebConfig {
     pub tile_attribution: String,
     /// The `jurisdiction_id` Open311 clients may send (besides the city's code).
     pub jurisdiction_id: String,
+    /// How far around a new report's position the form looks for the same problem, in metres.
+    pub nearby_radius_m: f64,
 }
 
 impl Default for WebConfig {
@@ -59,6 +62,7 @@ impl Default for WebConfig {
             tile_url: "https://tile.openstreetmap.org/{z}/{x}/{y}.png".into(),
             tile_attribution: "© OpenStreetMap contributors".into(),
             jurisdiction_id: "hochiminhcity.gov.vn".into(),
+            nearby_radius_m: 150.0,
         }
     }
 }
@@ -92,6 +96,7 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     let max_body = state.config.max_body;
     Router::new()
+        .merge(assets::routes())
         .merge(api::routes())
         .merge(console::routes())
         .merge(ops::routes())

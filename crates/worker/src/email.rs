@@ -10,11 +10,6 @@ use phananh_storage::Job;
 use crate::{JobError, Worker};
 
 pub(crate) async fn send(w: &Worker, job: &Job) -> Result<(), JobError> {
-    let Some(smtp_url) = w.config.smtp_url.clone() else {
-        return Err(JobError::Permanent(
-            "no SMTP server configured ([smtp] url / PHANANH_SMTP_URL)".into(),
-        ));
-    };
     let unit = job.payload["unit"].as_str().unwrap_or_default();
     let catalog = w.app.catalog().await;
     let Some(to) = catalog.unit(unit).and_then(|u| u.forward_email.clone()) else {
@@ -56,6 +51,30 @@ pub(crate) async fn send(w: &Worker, job: &Job) -> Result<(), JobError> {
         address = report.address.as_deref().unwrap_or("—"),
         description = report.description,
     );
+    send_mail(
+        w,
+        &to,
+        format!("[1022] Phản ánh {} – {field} – {ward}", report.code),
+        body,
+        Some(format!("<{}.{}.{}@phananh>", report.code, unit, job.id)),
+    )
+    .await
+}
+
+/// Sends one plain-text email over the configured SMTP server. Permanent SMTP answers
+/// (a bad address) dead-letter the job; others are retried.
+pub(crate) async fn send_mail(
+    w: &Worker,
+    to: &str,
+    subject: String,
+    body: String,
+    message_id: Option<String>,
+) -> Result<(), JobError> {
+    let Some(smtp_url) = w.config.smtp_url.clone() else {
+        return Err(JobError::Permanent(
+            "no SMTP server configured ([smtp] url / PHANANH_SMTP_URL)".into(),
+        ));
+    };
     let from: Mailbox = w
         .config
         .smtp_from
@@ -63,18 +82,12 @@ pub(crate) async fn send(w: &Worker, job: &Job) -> Result<(), JobError> {
         .map_err(|e| JobError::Permanent(format!("bad [smtp] from address: {e}")))?;
     let to: Mailbox = to
         .parse()
-        .map_err(|e| JobError::Permanent(format!("bad forwarding address {to}: {e}")))?;
+        .map_err(|e| JobError::Permanent(format!("bad address {to}: {e}")))?;
     let message = Message::builder()
         .from(from)
         .to(to)
-        .subject(format!(
-            "[1022] Phản ánh {} – {field} – {ward}",
-            report.code
-        ))
-        .message_id(Some(format!(
-            "<{}.{}.{}@phananh>",
-            report.code, unit, job.id
-        )))
+        .subject(subject)
+        .message_id(message_id)
         .header(ContentType::TEXT_PLAIN)
         .body(body)
         .map_err(|e| JobError::Permanent(format!("could not build the email: {e}")))?;

@@ -14,6 +14,7 @@ use phananh_storage::Job;
 use sha2::Sha256;
 use tokio::sync::watch;
 
+mod citizen;
 mod email;
 mod forward;
 
@@ -217,6 +218,8 @@ impl Worker {
             "unit.webhook" => self.unit_webhook(job).await,
             "unit.open311.forward" => forward::file(self, job).await,
             "unit.email.forward" => email::send(self, job).await,
+            "citizen.notify" => citizen::notify(self, job).await,
+            "citizen.email" => citizen::email(self, job).await,
             other => Err(JobError::Permanent(format!(
                 "no handler for job kind {other}"
             ))),

@@ -27,97 +27,6 @@ use crate::{AppState, Lang};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/static/app.css", get(css))
-        .route(
-            "/static/map.js",
-            get(|| {
-                asset(
-                    "text/javascript; charset=utf-8",
-                    include_bytes!("../../assets/map.js"),
-                )
-            }),
-        )
-        .route(
-            "/static/markercluster/leaflet.markercluster.js",
-            get(|| {
-                asset(
-                    "text/javascript; charset=utf-8",
-                    include_bytes!("../../assets/markercluster/leaflet.markercluster.js"),
-                )
-            }),
-        )
-        .route(
-            "/static/markercluster/MarkerCluster.css",
-            get(|| {
-                asset(
-                    "text/css; charset=utf-8",
-                    include_bytes!("../../assets/markercluster/MarkerCluster.css"),
-                )
-            }),
-        )
-        .route(
-            "/static/markercluster/MarkerCluster.Default.css",
-            get(|| {
-                asset(
-                    "text/css; charset=utf-8",
-                    include_bytes!("../../assets/markercluster/MarkerCluster.Default.css"),
-                )
-            }),
-        )
-        .route(
-            "/static/console.js",
-            get(|| {
-                asset(
-                    "text/javascript; charset=utf-8",
-                    include_bytes!("../../assets/console.js"),
-                )
-            }),
-        )
-        .route(
-            "/static/leaflet/leaflet.js",
-            get(|| {
-                asset(
-                    "text/javascript; charset=utf-8",
-                    include_bytes!("../../assets/leaflet/leaflet.js"),
-                )
-            }),
-        )
-        .route(
-            "/static/leaflet/leaflet.css",
-            get(|| {
-                asset(
-                    "text/css; charset=utf-8",
-                    include_bytes!("../../assets/leaflet/leaflet.css"),
-                )
-            }),
-        )
-        .route(
-            "/static/leaflet/images/marker-icon.png",
-            get(|| {
-                asset(
-                    "image/png",
-                    include_bytes!("../../assets/leaflet/images/marker-icon.png"),
-                )
-            }),
-        )
-        .route(
-            "/static/leaflet/images/marker-icon-2x.png",
-            get(|| {
-                asset(
-                    "image/png",
-                    include_bytes!("../../assets/leaflet/images/marker-icon-2x.png"),
-                )
-            }),
-        )
-        .route(
-            "/static/leaflet/images/marker-shadow.png",
-            get(|| {
-                asset(
-                    "image/png",
-                    include_bytes!("../../assets/leaflet/images/marker-shadow.png"),
-                )
-            }),
-        )
         .route("/login", get(login_page).post(login))
         .route("/logout", post(logout))
         .route("/lang", post(set_lang))
@@ -125,29 +34,6 @@ pub fn routes() -> Router<AppState> {
         .merge(queue::routes())
         .merge(report::routes())
         .merge(admin::routes())
-}
-
-/// An embedded static file.
-async fn asset(content_type: &'static str, bytes: &'static [u8]) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, content_type),
-            (header::CACHE_CONTROL, "public, max-age=86400"),
-        ],
-        bytes,
-    )
-        .into_response()
-}
-
-async fn css() -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
-        include_str!("../../assets/app.css"),
-    )
-        .into_response()
 }
 
 /// The start of a long text, cut at a word and marked with "…".

@@ -19,6 +19,8 @@ use crate::console::{page, status_badge, when};
 use crate::session::{ClientIp, MaybeStaff, add_cookie, cookie, lang_of, same_token};
 use crate::{AppState, Lang};
 
+mod follow;
+
 const FORM_COOKIE: &str = "phananh_form";
 
 pub fn routes() -> Router<AppState> {
@@ -35,6 +37,12 @@ pub fn routes() -> Router<AppState> {
         .route("/map", get(map_page))
         .route("/stats", get(stats_page))
         .route("/api/v1/public/reports", get(public_list))
+        .route("/api/v1/public/nearby", get(follow::nearby))
+        .route("/r/{code}/follow", axum::routing::post(follow::follow))
+        .route(
+            "/unfollow/{token}",
+            get(follow::unfollow_page).post(follow::unfollow),
+        )
 }
 
 async fn home(MaybeStaff(staff): MaybeStaff, headers: HeaderMap) -> Response {
@@ -172,6 +180,10 @@ async fn render_form(state: &AppState, lang: Lang, typed: &Typed, status: Status
                     @for w in &catalog.wards { option value=(w.code) selected[typed.get("ward") == w.code] { (w.name_vi) } }
                 }
             }
+            div id="nearby" class="notice" hidden aria-live="polite"
+                data-title=(lang.t("Có phản ánh cùng loại ở gần đây. Nếu là cùng một vấn đề, bạn có thể theo dõi phản ánh đó thay vì gửi mới:", "Reports of the same kind are open nearby. If it is the same problem, follow it instead of filing a new one:"))
+                data-follow=(lang.t("Cùng vấn đề — theo dõi", "Same problem — follow"))
+                data-away=(lang.t("cách", "away")) {}
             fieldset style="border:0;padding:0;margin:1rem 0 0" {
                 legend { strong { (lang.t("5. Liên hệ (không bắt buộc)", "5. Contact (optional)")) } }
                 p class="muted" { (lang.t("Họ tên, số điện thoại, email chỉ dùng để đơn vị xử lý liên hệ và báo kết quả cho bạn; không bao giờ được công khai. Để trống nếu muốn gửi ẩn danh.",
@@ -188,6 +200,7 @@ async fn render_form(state: &AppState, lang: Lang, typed: &Typed, status: Status
         link rel="stylesheet" href="/static/leaflet/leaflet.css";
         script src="/static/leaflet/leaflet.js" {}
         script src="/static/report.js" {}
+        script src="/static/nearby.js" {}
     };
     let mut r = (
         status,
@@ -322,6 +335,7 @@ async fn submit(
 #[derive(Deserialize, Default)]
 struct StatusQuery {
     new: Option<String>,
+    followed: Option<String>,
 }
 
 async fn status_page(
@@ -348,7 +362,12 @@ async fn status_page(
         .photo_keys(report.id)
         .await
         .unwrap_or_default();
-    page(&report.code, lang, None, html! {
+    let followers = state.app.store.follower_count(report.id).await.unwrap_or(0);
+    let csrf = phananh_app::auth::random_token();
+    let mut response = page(&report.code, lang, None, html! {
+        @if q.followed.is_some() {
+            div class="notice" role="status" { (lang.t("Bạn đang theo dõi phản ánh này. Nếu đã để lại email, bạn sẽ nhận thông báo mỗi khi có cập nhật.", "You follow this report. If you left an email, you will hear of every update.")) }
+        }
         @if q.new.is_some() {
             div class="notice" role="status" {
                 p { (lang.t("Đã tiếp nhận phản ánh của bạn. Mã hồ sơ:", "Your report was received. Tracking code:")) }
@@ -384,9 +403,29 @@ async fn status_page(
                 }
             }
         }
+        @if report.status.is_open() {
+            h2 id="follow" { (lang.t("Bạn cũng gặp vấn đề này?", "Same problem for you?")) }
+            form class="card" method="post" action={"/r/" (report.code) "/follow"} {
+                p { (lang.t("Theo dõi thay vì gửi phản ánh mới. Để lại email nếu muốn nhận thông báo khi có cập nhật (không bao giờ công khai).",
+                    "Follow it instead of filing a new report. Leave an email to hear of each update (never published).")) }
+                @if followers > 0 { p class="muted" { (followers) " " (lang.t("người đang theo dõi phản ánh này", "people follow this report")) } }
+                input type="hidden" name="csrf" value=(csrf);
+                label for="follow-email" { "Email" }
+                input id="follow-email" name="email" type="email" autocomplete="email";
+                p { button type="submit" { (lang.t("Cùng vấn đề — theo dõi", "Same problem — follow")) } }
+            }
+        }
         p { a href="/new" { (lang.t("Gửi phản ánh khác", "Report another problem")) } }
     })
-    .into_response()
+    .into_response();
+    add_cookie(
+        &mut response,
+        follow::FOLLOW_COOKIE,
+        &csrf,
+        7200,
+        state.config.secure_cookies,
+    );
+    response
 }
 
 /// Filters of the public list and map.

@@ -1,0 +1,164 @@
+//! "Is this the same problem?": open reports of a field near a point, and following one
+//! instead of filing a second report. Followers hear of every public step by email.
+
+use phananh_domain::model::{Report, Status};
+use phananh_storage::ReportFilter;
+
+use crate::intake::valid_email;
+use crate::{App, AppError};
+
+/// Metres between two points (haversine; the city is small enough for a sphere).
+pub fn distance_m(a: (f64, f64), b: (f64, f64)) -> f64 {
+    const R: f64 = 6_371_000.0;
+    let (la1, la2) = (a.0.to_radians(), b.0.to_radians());
+    let dla = la2 - la1;
+    let dlo = (b.1 - a.1).to_radians();
+    let h = (dla / 2.0).sin().powi(2) + la1.cos() * la2.cos() * (dlo / 2.0).sin().powi(2);
+    2.0 * R * h.sqrt().asin()
+}
+
+/// An open report near the point, with how far it is.
+#[derive(Debug, Clone)]
+pub struct Nearby {
+    pub report: Report,
+    pub distance_m: f64,
+}
+
+impl App {
+    /// Open reports of `field` within `radius_m` of the point, nearest first (at most 10).
+    pub async fn nearby(
+        &self,
+        field: &str,
+        lat: f64,
+        lon: f64,
+        radius_m: f64,
+    ) -> Result<Vec<Nearby>, AppError> {
+        if !(lat.is_finite() && lon.is_finite()) || !(-90.0..=90.0).contains(&lat) {
+            return Err(AppError::invalid(
+                "location",
+                "invalid_position",
+                "Vị trí không hợp lệ",
+                "Invalid position",
+            ));
+        }
+        let radius = radius_m.clamp(10.0, 2_000.0);
+        let dlat = radius / 111_320.0;
+        let dlon = radius / (111_320.0 * lat.to_radians().cos().max(0.01));
+        let filter = ReportFilter {
+            field: Some(field.to_string()),
+            statuses: Status::ALL.into_iter().filter(|s| s.is_open()).collect(),
+            bbox: Some([lon - dlon, lat - dlat, lon + dlon, lat + dlat]),
+            hide_rejected: true,
+            limit: 200,
+            ..Default::default()
+        };
+        let page = self.store.list_reports(&filter).await?;
+        let mut out: Vec<Nearby> = page
+            .items
+            .into_iter()
+            .filter_map(|r| {
+                let d = distance_m((lat, lon), (r.lat?, r.lon?));
+                (d <= radius).then_some(Nearby {
+                    report: r,
+                    distance_m: d,
+                })
+            })
+            .collect();
+        out.sort_by(|a, b| a.distance_m.total_cmp(&b.distance_m));
+        out.truncate(10);
+        Ok(out)
+    }
+
+    /// "The same problem": the citizen follows the report (with an email to hear of each
+    /// step, or without, just to be counted). Returns the unsubscribe token.
+    pub async fn follow(&self, code: &str, email: Option<&str>) -> Result<String, AppError> {
+        let report = self.find(code).await?;
+        if report.status == Status::Rejected {
+            return Err(AppError::NotFound);
+        }
+        let email = email
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+            .map(str::to_lowercase);
+        if let Some(e) = &email
+            && !valid_email(e)
+        {
+            return Err(AppError::invalid(
+                "email",
+                "invalid_email",
+                "Địa chỉ email không hợp lệ",
+                "The email address is not valid",
+            ));
+        }
+        let token = crate::auth::random_token();
+        Ok(self
+            .store
+            .follow(report.id, email.as_deref(), None, &token, self.clock.now())
+            .await?)
+    }
+
+    /// Ends a subscription from the link in an email; returns the report's code.
+    pub async fn unfollow(&self, token: &str) -> Result<String, AppError> {
+        let id = self
+            .store
+            .unfollow(token, self.clock.now())
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let report = self.store.report(id).await?.ok_or(AppError::NotFound)?;
+        Ok(report.code)
+    }
+}
+
+/// The job that tells the citizen (and the followers) about event `seq` of a report, on
+/// the channel they used. The worker decides who hears what; one job per event.
+pub fn citizen_job(
+    event: &phananh_domain::event::EventKind,
+    seq: i64,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<phananh_storage::NewJob> {
+    use phananh_domain::event::EventKind as E;
+    let worth_telling = match event {
+        E::Created { .. } => true,
+        E::Started | E::StaffAssigned { .. } => false,
+        E::Commented { public, .. } => *public,
+        other => other.is_public(),
+    };
+    worth_telling.then(|| {
+        let mut job =
+            phananh_storage::NewJob::new("citizen.notify", serde_json::json!({ "seq": seq }), now);
+        job.dedupe_key = Some(format!("citizen.notify:{{report}}:{seq}"));
+        job
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn distances_in_the_city() {
+        // Ben Thanh market to the Opera House: about 740 m.
+        let d = distance_m((10.7725, 106.6980), (10.7767, 106.7032));
+        assert!((600.0..800.0).contains(&d), "{d}");
+        assert_eq!(distance_m((10.0, 106.0), (10.0, 106.0)), 0.0);
+    }
+
+    #[test]
+    fn citizens_hear_of_public_steps_only() {
+        use phananh_domain::event::EventKind as E;
+        let now = chrono::Utc::now();
+        assert!(citizen_job(&E::Started, 3, now).is_none());
+        assert!(citizen_job(&E::StaffAssigned { assignee: None }, 3, now).is_none());
+        let j = citizen_job(
+            &E::Resolved {
+                note: "xong".into(),
+                photo: None,
+            },
+            4,
+            now,
+        )
+        .unwrap();
+        assert_eq!(j.kind, "citizen.notify");
+        assert_eq!(j.dedupe_key.as_deref(), Some("citizen.notify:{report}:4"));
+    }
+}

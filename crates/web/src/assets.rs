@@ -1,0 +1,103 @@
+//! The static files the pages use, embedded in the binary: one table, one route.
+
+use axum::Router;
+use axum::extract::Path;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+use crate::AppState;
+
+const JS: &str = "text/javascript; charset=utf-8";
+const CSS: &str = "text/css; charset=utf-8";
+const PNG: &str = "image/png";
+
+/// (path under /static/, content type, bytes)
+const ASSETS: &[(&str, &str, &[u8])] = &[
+    ("app.css", CSS, include_bytes!("../assets/app.css")),
+    ("console.js", JS, include_bytes!("../assets/console.js")),
+    ("report.js", JS, include_bytes!("../assets/report.js")),
+    ("nearby.js", JS, include_bytes!("../assets/nearby.js")),
+    ("map.js", JS, include_bytes!("../assets/map.js")),
+    (
+        "leaflet/leaflet.js",
+        JS,
+        include_bytes!("../assets/leaflet/leaflet.js"),
+    ),
+    (
+        "leaflet/leaflet.css",
+        CSS,
+        include_bytes!("../assets/leaflet/leaflet.css"),
+    ),
+    (
+        "leaflet/images/marker-icon.png",
+        PNG,
+        include_bytes!("../assets/leaflet/images/marker-icon.png"),
+    ),
+    (
+        "leaflet/images/marker-icon-2x.png",
+        PNG,
+        include_bytes!("../assets/leaflet/images/marker-icon-2x.png"),
+    ),
+    (
+        "leaflet/images/marker-shadow.png",
+        PNG,
+        include_bytes!("../assets/leaflet/images/marker-shadow.png"),
+    ),
+    (
+        "markercluster/leaflet.markercluster.js",
+        JS,
+        include_bytes!("../assets/markercluster/leaflet.markercluster.js"),
+    ),
+    (
+        "markercluster/MarkerCluster.css",
+        CSS,
+        include_bytes!("../assets/markercluster/MarkerCluster.css"),
+    ),
+    (
+        "markercluster/MarkerCluster.Default.css",
+        CSS,
+        include_bytes!("../assets/markercluster/MarkerCluster.Default.css"),
+    ),
+];
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/static/{*path}", get(serve))
+}
+
+async fn serve(Path(path): Path<String>) -> Response {
+    match ASSETS.iter().find(|(p, _, _)| *p == path) {
+        Some((_, content_type, bytes)) => (
+            [
+                (header::CONTENT_TYPE, *content_type),
+                (header::CACHE_CONTROL, "public, max-age=3600"),
+            ],
+            *bytes,
+        )
+            .into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_asset_a_page_names_is_served() {
+        let pages = [
+            include_str!("public/mod.rs"),
+            include_str!("console/mod.rs"),
+            include_str!("console/report.rs"),
+            include_str!("console/queue.rs"),
+        ];
+        for page in pages {
+            for (i, _) in page.match_indices("\"/static/") {
+                let rest = &page[i + 9..];
+                let path = &rest[..rest.find('"').unwrap()];
+                assert!(
+                    super::ASSETS.iter().any(|(p, _, _)| *p == path),
+                    "/static/{path} is linked but not served"
+                );
+            }
+        }
+    }
+}

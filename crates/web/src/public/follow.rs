@@ -1,0 +1,161 @@
+//! "Is this the same problem?": the form asks for open reports of the chosen field near the
+//! chosen position, and a citizen can follow one of them instead of filing it again.
+
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::html;
+use phananh_app::AppError;
+use serde::Deserialize;
+
+use crate::console::page;
+use crate::error::ApiError;
+use crate::session::{ClientIp, cookie, lang_of, same_token};
+use crate::{AppState, Lang};
+
+#[derive(Deserialize)]
+pub(super) struct NearbyQuery {
+    field: String,
+    lat: f64,
+    lon: f64,
+}
+
+/// `GET /api/v1/public/nearby?field=&lat=&lon=`: open reports of that field around the
+/// point, nearest first. Public data only.
+pub(super) async fn nearby(
+    State(state): State<AppState>,
+    q: Result<Query<NearbyQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<axum::Json<serde_json::Value>, ApiError> {
+    let Query(q) = q.map_err(|_| {
+        ApiError::bad_request(
+            "invalid_query",
+            "Cần field, lat, lon / field, lat and lon are required",
+        )
+    })?;
+    let found = state
+        .app
+        .nearby(&q.field, q.lat, q.lon, state.config.nearby_radius_m)
+        .await?;
+    let catalog = state.app.catalog().await;
+    let mut items = Vec::new();
+    for n in found {
+        let r = &n.report;
+        items.push(serde_json::json!({
+            "code": r.code,
+            "field_name": catalog.field_name(&r.field),
+            "status": r.status,
+            "status_label": r.status.label_vi(),
+            "status_label_en": r.status.label_en(),
+            "description": r.description.chars().take(160).collect::<String>(),
+            "distance_m": n.distance_m.round() as i64,
+            "created_at": r.created_at,
+            "followers": state.app.store.follower_count(r.id).await.unwrap_or(0),
+            "url": format!("/r/{}", r.code),
+        }));
+    }
+    Ok(axum::Json(serde_json::json!({
+        "radius_m": state.config.nearby_radius_m,
+        "items": items,
+    })))
+}
+
+#[derive(Deserialize)]
+pub(super) struct FollowForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    email: String,
+}
+
+pub(super) const FOLLOW_COOKIE: &str = "phananh_follow";
+
+/// `POST /r/{code}/follow`: "the same problem" — count me, and email me each step if I
+/// leave an address.
+pub(super) async fn follow(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    Path(code): Path<String>,
+    Form(form): Form<FollowForm>,
+) -> Response {
+    let lang = lang_of(&headers);
+    let expected = cookie(&headers, FOLLOW_COOKIE).unwrap_or_default();
+    if !same_token(&expected, &form.csrf) {
+        return crate::console::csrf_failed(lang, None);
+    }
+    if !state.limits.intake(ip) {
+        return message(
+            lang,
+            StatusCode::TOO_MANY_REQUESTS,
+            lang.t(
+                "Bạn thao tác quá nhanh, vui lòng thử lại sau ít phút.",
+                "Too many requests; try again in a few minutes.",
+            ),
+            &code,
+        );
+    }
+    let email = Some(form.email.as_str()).filter(|e| !e.trim().is_empty());
+    match state.app.follow(&code, email).await {
+        Ok(_) => Redirect::to(&format!("/r/{code}?followed=1")).into_response(),
+        Err(AppError::Validation(errors)) => {
+            let text = errors
+                .iter()
+                .map(|e| lang.t(&e.message_vi, &e.message_en).to_string())
+                .collect::<Vec<_>>()
+                .join(". ");
+            message(lang, StatusCode::UNPROCESSABLE_ENTITY, &text, &code)
+        }
+        Err(e) => crate::console::error_page(&e, lang, None),
+    }
+}
+
+fn message(lang: Lang, status: StatusCode, text: &str, code: &str) -> Response {
+    (
+        status,
+        page(
+            lang.t("Theo dõi phản ánh", "Follow a report"),
+            lang,
+            None,
+            html! {
+                div class="error" role="alert" { (text) }
+                p { a href={"/r/" (code)} { (lang.t("Quay lại phản ánh", "Back to the report")) } }
+            },
+        ),
+    )
+        .into_response()
+}
+
+/// `GET /unfollow/{token}`: asks before stopping (mail scanners open links).
+pub(super) async fn unfollow_page(headers: HeaderMap, Path(token): Path<String>) -> Response {
+    let lang = lang_of(&headers);
+    page(lang.t("Ngừng theo dõi", "Stop following"), lang, None, html! {
+        h1 { (lang.t("Ngừng nhận thông báo", "Stop the emails")) }
+        form class="card" method="post" action={"/unfollow/" (token)} {
+            p { (lang.t("Bạn sẽ không nhận email về phản ánh này nữa.", "You will get no more emails about this report.")) }
+            button type="submit" { (lang.t("Ngừng theo dõi", "Stop following")) }
+        }
+    })
+    .into_response()
+}
+
+/// `POST /unfollow/{token}`: the token is the secret, so no other check is needed.
+pub(super) async fn unfollow(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(token): Path<String>,
+) -> Response {
+    let lang = lang_of(&headers);
+    match state.app.unfollow(&token).await {
+        Ok(code) => page(lang.t("Đã ngừng theo dõi", "Stopped"), lang, None, html! {
+            div class="notice" role="status" { (lang.t("Bạn đã ngừng nhận thông báo về phản ánh", "You will no longer get emails about report")) " " span class="code" { (code) } "." }
+            p { a href={"/r/" (code)} { (lang.t("Xem phản ánh", "See the report")) } }
+        })
+        .into_response(),
+        Err(AppError::NotFound) => (StatusCode::NOT_FOUND, page(lang.t("Không tìm thấy", "Not found"), lang, None, html! {
+            div class="error" role="alert" { (lang.t("Liên kết không đúng hoặc đã hết hiệu lực.", "That link is not valid.")) }
+        }))
+        .into_response(),
+        Err(e) => crate::console::error_page(&e, lang, None),
+    }
+}

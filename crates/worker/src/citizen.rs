@@ -1,0 +1,161 @@
+//! Telling citizens what happened to a report, on the channel they can be reached on.
+//!
+//! `citizen.notify` (one per public event) decides who hears about it: the reporter, when
+//! they left an email, and everyone who follows the report. It queues one `citizen.email`
+//! per person, each with its own dedupe key, so a retried fan-out never writes twice and a
+//! failing address does not hold up the others. Payloads name the person ("reporter" or a
+//! follower id), not their address: the outbox holds no personal data.
+
+use phananh_domain::calendar::to_local;
+use phananh_domain::event::{Event, EventKind};
+use phananh_domain::model::Report;
+use phananh_storage::{Job, NewJob};
+
+use crate::email::send_mail;
+use crate::{JobError, Worker};
+
+fn retry(e: impl std::fmt::Display) -> JobError {
+    JobError::Retry(e.to_string())
+}
+
+pub(crate) async fn notify(w: &Worker, job: &Job) -> Result<(), JobError> {
+    let report = w.job_report(job).await?;
+    let seq = job.payload["seq"].as_i64().unwrap_or(0);
+    let store = &w.app.store;
+    let mut jobs = Vec::new();
+    let mut seen = Vec::new();
+    let mut email_job = |to: String, address: String| {
+        if seen.contains(&address) {
+            return;
+        }
+        seen.push(address);
+        let mut j = NewJob::new(
+            "citizen.email",
+            serde_json::json!({ "code": report.code, "report_id": report.id, "seq": seq, "to": to }),
+            w.app.clock.now(),
+        );
+        j.dedupe_key = Some(format!("citizen.email:{}:{seq}:{to}", report.id));
+        j.report_id = Some(report.id);
+        jobs.push(j);
+    };
+    if let Some(email) = store
+        .reporter(report.id)
+        .await
+        .map_err(retry)?
+        .and_then(|r| r.email)
+    {
+        email_job("reporter".into(), email);
+    }
+    // Followers joined after the report was filed: they hear of the steps, not the receipt.
+    if seq > 1 {
+        for f in store.followers(report.id).await.map_err(retry)? {
+            if let Some(email) = f.email {
+                email_job(format!("follower:{}", f.id), email);
+            }
+        }
+    }
+    if !jobs.is_empty() {
+        store.enqueue(&jobs).await.map_err(retry)?;
+        w.app.jobs_queued.notify_one();
+    }
+    Ok(())
+}
+
+pub(crate) async fn email(w: &Worker, job: &Job) -> Result<(), JobError> {
+    let report = w.job_report(job).await?;
+    let seq = job.payload["seq"].as_i64().unwrap_or(0);
+    let to = job.payload["to"].as_str().unwrap_or_default();
+    let store = &w.app.store;
+    let (address, unsubscribe) = if to == "reporter" {
+        let email = store
+            .reporter(report.id)
+            .await
+            .map_err(retry)?
+            .and_then(|r| r.email);
+        (email, None)
+    } else if let Some(id) = to
+        .strip_prefix("follower:")
+        .and_then(|i| i.parse::<i64>().ok())
+    {
+        // A follower who left since the job was queued hears nothing more.
+        let f = store
+            .followers(report.id)
+            .await
+            .map_err(retry)?
+            .into_iter()
+            .find(|f| f.id == id);
+        (f.as_ref().and_then(|f| f.email.clone()), f.map(|f| f.token))
+    } else {
+        return Err(JobError::Permanent(format!("unknown recipient {to}")));
+    };
+    let Some(address) = address else {
+        return Ok(());
+    };
+    let events = store.events(report.id).await.map_err(retry)?;
+    let Some(event) = events.iter().find(|e| e.seq == seq) else {
+        return Err(JobError::Permanent(format!(
+            "report {} has no event {seq}",
+            report.code
+        )));
+    };
+    let (subject, body) = compose(w, &report, event, unsubscribe.as_deref()).await;
+    send_mail(
+        w,
+        &address,
+        subject,
+        body,
+        Some(format!("<{}.{seq}.{}@phananh>", report.code, job.id)),
+    )
+    .await
+}
+
+/// The email about one event: Vietnamese first, English after.
+async fn compose(
+    w: &Worker,
+    report: &Report,
+    event: &Event,
+    unsubscribe: Option<&str>,
+) -> (String, String) {
+    let catalog = w.app.catalog().await;
+    let base = w.config.public_url.trim_end_matches('/');
+    let link = format!("{base}/r/{}", report.code);
+    let code = &report.code;
+    let due = report
+        .due_at
+        .map(|d| to_local(d).format("%d/%m/%Y").to_string())
+        .unwrap_or_else(|| "—".into());
+    let mut body = if let EventKind::Created { .. } = event.kind {
+        format!(
+            "Cảm ơn bạn đã gửi phản ánh. Thành phố đã tiếp nhận và chuyển đến đơn vị có trách nhiệm.\n\n\
+             Mã hồ sơ: {code}\nLĩnh vực: {field}\nĐơn vị xử lý: {unit}\nHạn xử lý dự kiến: {due}\n\n\
+             Theo dõi kết quả: {link}\n\n---\n\
+             Thank you for your report. Tracking code: {code}. Follow it at {link}\n",
+            field = catalog.field_name(&report.field),
+            unit = catalog.unit_name(&report.unit),
+        )
+    } else {
+        format!(
+            "Phản ánh {code} có cập nhật mới:\n\n{vi}\n\nTrạng thái: {status_vi}\nXem chi tiết: {link}\n\n---\n\
+             Report {code} has an update: {en}\nStatus: {status_en}. Details: {link}\n",
+            vi = catalog.describe(&event.kind, false, true),
+            en = catalog.describe(&event.kind, true, true),
+            status_vi = report.status.label_vi(),
+            status_en = report.status.label_en(),
+        )
+    };
+    if let Some(token) = unsubscribe {
+        body.push_str(&format!(
+            "\nNgừng nhận thông báo về phản ánh này / Stop these emails: {base}/unfollow/{token}\n"
+        ));
+    }
+    let subject = if let EventKind::Created { .. } = event.kind {
+        format!("[1022] Đã tiếp nhận phản ánh {code} / Report received")
+    } else {
+        format!(
+            "[1022] Phản ánh {code}: {} / {}",
+            report.status.label_vi(),
+            report.status.label_en()
+        )
+    };
+    (subject, body)
+}
