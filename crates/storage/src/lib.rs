@@ -10,6 +10,7 @@
 //!   that commit.
 
 mod api_keys;
+mod chat;
 mod follow;
 mod intake;
 mod jobs;
@@ -26,6 +27,7 @@ use sqlx::Executor;
 use sqlx::any::AnyPoolOptions;
 
 pub use api_keys::ApiKey;
+pub use chat::{ChatEvent, ChatUser, NewChatEvent};
 pub use follow::Follower;
 pub use intake::{Created, NewReport};
 pub use jobs::{Job, JobStatus, NewJob};
@@ -76,6 +78,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
         4,
         include_str!("../migrations/sqlite/0004_counts_follow.sql"),
     ),
+    (5, include_str!("../migrations/sqlite/0005_chat.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -88,6 +91,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
         4,
         include_str!("../migrations/postgres/0004_counts_follow.sql"),
     ),
+    (5, include_str!("../migrations/postgres/0005_chat.sql")),
 ];
 
 /// Turns a path or URL into a database URL: a bare path means an SQLite file.

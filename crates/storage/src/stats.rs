@@ -168,30 +168,65 @@ fn days(from: DateTime<Utc>, to: DateTime<Utc>) -> (i64, i64) {
 
 impl Store {
     /// Statistics over reports filed in `[from, to)`, widened to whole local days.
-    /// Rejected reports are left out, as on every public page.
+    /// Rejected reports are left out, as on every public page. The database sums the
+    /// counts (four independent queries, side by side on the reader pool), so only a few
+    /// hundred rows come back even for a year.
     pub async fn stats(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Stats> {
         let (first, end) = days(from, to);
-        let rows: Vec<(i64, String, String, String, String, i64, i64)> = sqlx::query_as(
-            "SELECT day, field, ward, unit, status, on_time, n FROM report_counts \
-             WHERE day >= $1 AND day < $2 AND n <> 0",
-        )
-        .bind(first)
-        .bind(end)
-        .fetch_all(&self.read)
-        .await?;
+        const RANGE: &str = "FROM report_counts WHERE day >= $1 AND day < $2";
+        let by_field_status = format!(
+            "SELECT field, status, on_time, CAST(SUM(n) AS BIGINT) {RANGE} GROUP BY field, status, on_time"
+        );
+        let top = |col: &str| {
+            format!(
+                "SELECT {col}, CAST(SUM(n) AS BIGINT) {RANGE} AND status <> 'rejected' AND {col} <> '' \
+                 GROUP BY {col} HAVING SUM(n) > 0 ORDER BY 2 DESC, 1 LIMIT 20"
+            )
+        };
+        let weeks = format!(
+            "SELECT (day - $1) / 7, CAST(SUM(n) AS BIGINT) {RANGE} AND status <> 'rejected' GROUP BY 1 ORDER BY 1"
+        );
+        let read = &self.read;
+        let (top_ward, top_unit) = (top("ward"), top("unit"));
+        let (cells, wards, units, by_week) = tokio::try_join!(
+            sqlx::query_as::<_, (String, String, i64, i64)>(&by_field_status)
+                .bind(first)
+                .bind(end)
+                .fetch_all(read),
+            sqlx::query_as::<_, (String, i64)>(&top_ward)
+                .bind(first)
+                .bind(end)
+                .fetch_all(read),
+            sqlx::query_as::<_, (String, i64)>(&top_unit)
+                .bind(first)
+                .bind(end)
+                .fetch_all(read),
+            sqlx::query_as::<_, (i64, i64)>(&weeks)
+                .bind(first)
+                .bind(end)
+                .fetch_all(read),
+        )?;
         let mut t = Tally::default();
-        for (day, field, ward, unit, status, on_time, n) in rows {
+        for (field, status, on_time, n) in cells {
             let key = CountKey {
-                day,
+                day: first,
                 field,
-                ward,
-                unit,
+                ward: String::new(),
+                unit: String::new(),
                 status,
                 on_time: on_time != 0,
             };
             t.add(first, key, n);
         }
-        Ok(t.finish(first))
+        let mut s = t.finish(first);
+        s.by_ward = wards;
+        s.by_unit = units;
+        s.by_week = by_week
+            .into_iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(w, n)| ((first + 7 * w) * DAY_MS - LOCAL_OFFSET_MS, n))
+            .collect();
+        Ok(s)
     }
 
     /// The same statistics computed from the reports themselves, row by row: what
