@@ -4,6 +4,7 @@
 pub mod apikeys;
 pub mod auth;
 pub mod catalog;
+pub mod chat;
 pub mod clock;
 pub mod error;
 pub mod follow;

@@ -103,7 +103,7 @@ pub struct FieldChoice {
 pub struct Context<'a> {
     pub fields: &'a [FieldChoice],
     /// A typed address → (ward code, ward name), when it names a ward.
-    pub find_ward: &'a dyn Fn(&str) -> Option<(String, String)>,
+    pub find_ward: &'a (dyn Fn(&str) -> Option<(String, String)> + Sync),
     /// The web form, for people who would rather use it (with a map).
     pub form_url: &'a str,
 }

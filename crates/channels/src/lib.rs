@@ -105,3 +105,52 @@ pub fn hmac_sha256_hex(key: &[u8], body: &[u8]) -> String {
     mac.update(body);
     hex::encode(mac.finalize().into_bytes())
 }
+
+/// How phananh reaches the platforms. Secrets come from the config file or the
+/// environment, never from the repository; base URLs point at the real APIs by default
+/// and at local fakes in tests.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ChatConfig {
+    /// Messenger: the token the GET handshake must present.
+    pub messenger_verify_token: String,
+    /// Messenger: the app secret (signatures in, `appsecret_proof` out).
+    pub messenger_app_secret: String,
+    /// Messenger: the Page access token for the Send API.
+    pub messenger_page_token: String,
+    pub messenger_page_id: String,
+    /// Graph API base, with its version.
+    pub graph_url: String,
+    /// Viber: the bot's auth token (signs callbacks, authorises calls).
+    pub viber_auth_token: String,
+    pub viber_api_url: String,
+    /// The name shown with the bot's messages on Viber (≤ 28 characters).
+    pub viber_sender_name: String,
+    /// Largest photo downloaded from a platform, in bytes.
+    pub max_photo_bytes: usize,
+}
+
+impl Default for ChatConfig {
+    fn default() -> Self {
+        ChatConfig {
+            messenger_verify_token: String::new(),
+            messenger_app_secret: String::new(),
+            messenger_page_token: String::new(),
+            messenger_page_id: String::new(),
+            graph_url: "https://graph.facebook.com/v25.0".into(),
+            viber_auth_token: String::new(),
+            viber_api_url: "https://chatapi.viber.com/pa".into(),
+            viber_sender_name: "Tổng đài 1022".into(),
+            max_photo_bytes: 10 * 1024 * 1024,
+        }
+    }
+}
+
+impl ChatConfig {
+    pub fn messenger_enabled(&self) -> bool {
+        !self.messenger_app_secret.is_empty()
+    }
+    pub fn viber_enabled(&self) -> bool {
+        !self.viber_auth_token.is_empty()
+    }
+}

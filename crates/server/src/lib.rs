@@ -37,6 +37,8 @@ pub struct Config {
     pub web: WebSection,
     pub webhooks: WebhookSection,
     pub smtp: SmtpSection,
+    /// Messenger and Viber (`[chat]`): secrets belong in the environment or a local file.
+    pub chat: phananh_channels::ChatConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -110,6 +112,7 @@ impl Default for Config {
             smtp: SmtpSection::default(),
             web: WebSection::default(),
             webhooks: WebhookSection::default(),
+            chat: phananh_channels::ChatConfig::default(),
         }
     }
 }
@@ -171,6 +174,29 @@ impl Config {
         if let Some(v) = env("PHANANH_WEBHOOK_SECRET") {
             config.webhooks.secret = v;
         }
+        let chat = &mut config.chat;
+        for (name, slot) in [
+            (
+                "PHANANH_MESSENGER_VERIFY_TOKEN",
+                &mut chat.messenger_verify_token,
+            ),
+            (
+                "PHANANH_MESSENGER_APP_SECRET",
+                &mut chat.messenger_app_secret,
+            ),
+            (
+                "PHANANH_MESSENGER_PAGE_TOKEN",
+                &mut chat.messenger_page_token,
+            ),
+            ("PHANANH_MESSENGER_PAGE_ID", &mut chat.messenger_page_id),
+            ("PHANANH_GRAPH_URL", &mut chat.graph_url),
+            ("PHANANH_VIBER_AUTH_TOKEN", &mut chat.viber_auth_token),
+            ("PHANANH_VIBER_API_URL", &mut chat.viber_api_url),
+        ] {
+            if let Some(v) = env(name) {
+                *slot = v;
+            }
+        }
         Ok(config)
     }
 
@@ -185,6 +211,8 @@ impl Config {
             tile_attribution: self.web.tile_attribution.clone(),
             jurisdiction_id: self.web.jurisdiction_id.clone(),
             nearby_radius_m: self.web.nearby_radius_m,
+            chat: self.chat.clone(),
+            public_url: self.public_url.clone(),
         }
     }
 }
@@ -236,6 +264,7 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Run
                 smtp_url: (!config.smtp.url.is_empty()).then(|| config.smtp.url.clone()),
                 smtp_from: config.smtp.from.clone(),
                 public_url: config.public_url.clone(),
+                chat: config.chat.clone(),
                 ..WorkerConfig::default()
             },
         );

@@ -15,6 +15,7 @@ mod ops;
 mod public;
 mod ratelimit;
 mod session;
+mod webhooks;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -49,6 +50,10 @@ pub struct WebConfig {
     pub jurisdiction_id: String,
     /// How far around a new report's position the form looks for the same problem, in metres.
     pub nearby_radius_m: f64,
+    /// Messenger and Viber: tokens, secrets and API base URLs.
+    pub chat: phananh_channels::ChatConfig,
+    /// Where citizens reach this server (links in chats and emails).
+    pub public_url: String,
 }
 
 impl Default for WebConfig {
@@ -63,6 +68,8 @@ impl Default for WebConfig {
             tile_attribution: "© OpenStreetMap contributors".into(),
             jurisdiction_id: "hochiminhcity.gov.vn".into(),
             nearby_radius_m: 150.0,
+            chat: phananh_channels::ChatConfig::default(),
+            public_url: "http://127.0.0.1:8022".into(),
         }
     }
 }
@@ -97,6 +104,7 @@ pub fn router(state: AppState) -> Router {
     let max_body = state.config.max_body;
     Router::new()
         .merge(assets::routes())
+        .merge(webhooks::routes())
         .merge(api::routes())
         .merge(console::routes())
         .merge(ops::routes())

@@ -38,12 +38,8 @@ pub(crate) async fn notify(w: &Worker, job: &Job) -> Result<(), JobError> {
         j.report_id = Some(report.id);
         jobs.push(j);
     };
-    if let Some(email) = store
-        .reporter(report.id)
-        .await
-        .map_err(retry)?
-        .and_then(|r| r.email)
-    {
+    let reporter = store.reporter(report.id).await.map_err(retry)?;
+    if let Some(email) = reporter.as_ref().and_then(|r| r.email.clone()) {
         email_job("reporter".into(), email);
     }
     // Followers joined after the report was filed: they hear of the steps, not the receipt.
@@ -52,6 +48,41 @@ pub(crate) async fn notify(w: &Worker, job: &Job) -> Result<(), JobError> {
             if let Some(email) = f.email {
                 email_job(format!("follower:{}", f.id), email);
             }
+        }
+    }
+    // A report filed in a chat hears back in that chat (its receipt went there already).
+    let chat = reporter
+        .as_ref()
+        .and_then(|r| r.channel_identity.as_deref())
+        .and_then(|id| id.split_once(':'))
+        .and_then(|(p, user)| Some((phananh_channels::Provider::parse(p)?, user.to_string())));
+    if let Some((provider, user)) = chat
+        && seq > 1
+    {
+        let events = store.events(report.id).await.map_err(retry)?;
+        if let Some(event) = events.iter().find(|e| e.seq == seq) {
+            let catalog = w.app.catalog().await;
+            let text = format!(
+                "Phản ánh {code}: {what}\nTrạng thái: {status}. Chi tiết: {base}/r/{code}",
+                code = report.code,
+                what = catalog.describe(&event.kind, false, true),
+                status = report.status.label_vi(),
+                base = w.config.public_url.trim_end_matches('/'),
+            );
+            let reply = phananh_channels::conversation::Reply {
+                text,
+                choices: vec![],
+            };
+            let mut j = crate::chat::send_job(
+                provider,
+                &user,
+                &[reply],
+                "update",
+                format!("citizen.chat:{}:{seq}", report.id),
+                w.app.clock.now(),
+            );
+            j.report_id = Some(report.id);
+            jobs.push(j);
         }
     }
     if !jobs.is_empty() {

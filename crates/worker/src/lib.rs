@@ -14,6 +14,7 @@ use phananh_storage::Job;
 use sha2::Sha256;
 use tokio::sync::watch;
 
+mod chat;
 mod citizen;
 mod email;
 mod forward;
@@ -36,6 +37,8 @@ pub struct WorkerConfig {
     pub smtp_from: String,
     /// Where staff open the console, for links in emails.
     pub public_url: String,
+    /// Messenger and Viber: tokens and API base URLs.
+    pub chat: phananh_channels::ChatConfig,
 }
 
 impl Default for WorkerConfig {
@@ -51,6 +54,7 @@ impl Default for WorkerConfig {
             smtp_url: None,
             smtp_from: "Tổng đài 1022 <noreply@phananh.invalid>".into(),
             public_url: "http://127.0.0.1:8022".into(),
+            chat: phananh_channels::ChatConfig::default(),
         }
     }
 }
@@ -219,6 +223,8 @@ impl Worker {
             "unit.open311.forward" => forward::file(self, job).await,
             "unit.email.forward" => email::send(self, job).await,
             "citizen.notify" => citizen::notify(self, job).await,
+            "chat.inbound" => chat::inbound(self, job).await,
+            "chat.send" => chat::send(self, job).await,
             "citizen.email" => citizen::email(self, job).await,
             other => Err(JobError::Permanent(format!(
                 "no handler for job kind {other}"

@@ -14,6 +14,7 @@ pub struct Options {
     pub login_per_minute: u32,
     pub postgres: bool,
     pub worker: bool,
+    pub chat: phananh_channels::ChatConfig,
 }
 
 impl Default for Options {
@@ -23,6 +24,7 @@ impl Default for Options {
             login_per_minute: 10_000,
             postgres: false,
             worker: false,
+            chat: phananh_channels::ChatConfig::default(),
         }
     }
 }
@@ -82,6 +84,7 @@ pub async fn spawn(opts: Options) -> TestApp {
     config.web.intake_per_minute = opts.intake_per_minute;
     config.web.login_per_minute = opts.login_per_minute;
     config.webhooks.secret = "test-secret".into();
+    config.chat = opts.chat.clone();
     // Monday 2 March 2026, 09:00 in Ho Chi Minh City.
     let clock = Arc::new(ManualClock::new(
         Utc.with_ymd_and_hms(2026, 3, 2, 2, 0, 0).unwrap(),

@@ -1,0 +1,173 @@
+//! Webhooks of the chat platforms. The raw body is verified before anything is parsed; a
+//! missing or wrong signature is a 403 and nothing is kept. Good deliveries are stored
+//! (deduplicated on the platform's message id) with their processing queued, in one
+//! transaction, before the 200 goes back; the worker runs the conversation afterwards.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use phananh_channels::conversation::Conversation;
+use phananh_channels::{Inbound, WebhookError, messenger, viber};
+use phananh_storage::NewChatEvent;
+use serde::Deserialize;
+
+use crate::AppState;
+
+/// Deliveries are small (Viber caps requests at 30 kB); anything far larger is refused.
+const MAX_BODY: usize = 256 * 1024;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/webhooks/messenger",
+            get(messenger_handshake).post(messenger_post),
+        )
+        .route("/webhooks/viber", axum::routing::post(viber_post))
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+}
+
+fn answer(status: StatusCode, code: &str) -> Response {
+    (status, axum::Json(serde_json::json!({ "status": code }))).into_response()
+}
+
+#[derive(Deserialize)]
+struct Handshake {
+    #[serde(rename = "hub.mode")]
+    mode: Option<String>,
+    #[serde(rename = "hub.verify_token")]
+    token: Option<String>,
+    #[serde(rename = "hub.challenge")]
+    challenge: Option<String>,
+}
+
+async fn messenger_handshake(
+    State(state): State<AppState>,
+    Query(q): Query<Handshake>,
+) -> Response {
+    match messenger::verify_subscription(
+        q.mode.as_deref(),
+        q.token.as_deref(),
+        q.challenge.as_deref(),
+        &state.config.chat.messenger_verify_token,
+    ) {
+        Some(challenge) => (StatusCode::OK, challenge).into_response(),
+        None => StatusCode::FORBIDDEN.into_response(),
+    }
+}
+
+async fn messenger_post(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let sig = headers
+        .get("x-hub-signature-256")
+        .and_then(|v| v.to_str().ok());
+    if !messenger::verify_signature(&state.config.chat.messenger_app_secret, &body, sig) {
+        tracing::warn!("messenger webhook: missing or wrong signature");
+        return answer(StatusCode::FORBIDDEN, "bad_signature");
+    }
+    match messenger::parse(&body) {
+        Ok(events) => keep(&state, events, &body).await,
+        Err(WebhookError::Malformed(why)) => {
+            tracing::warn!(%why, "messenger webhook: malformed delivery");
+            answer(StatusCode::BAD_REQUEST, "malformed")
+        }
+        Err(WebhookError::BadSignature) => answer(StatusCode::FORBIDDEN, "bad_signature"),
+    }
+}
+
+#[derive(Deserialize)]
+struct ViberQuery {
+    sig: Option<String>,
+}
+
+async fn viber_post(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<ViberQuery>,
+    body: Bytes,
+) -> Response {
+    let sig = headers
+        .get("x-viber-content-signature")
+        .and_then(|v| v.to_str().ok())
+        .or(q.sig.as_deref());
+    let chat = &state.config.chat;
+    if !viber::verify_signature(&chat.viber_auth_token, &body, sig) {
+        tracing::warn!("viber webhook: missing or wrong signature");
+        return answer(StatusCode::FORBIDDEN, "bad_signature");
+    }
+    match viber::parse(&body) {
+        Ok(viber::Callback::Inbound(event)) => {
+            let started = matches!(event.content, phananh_channels::Content::Started { .. });
+            let stored = keep(&state, vec![event.clone()], &body).await;
+            if started && stored.status() == StatusCode::OK {
+                // The welcome goes back in the response body: Viber allows one message
+                // to someone who opened the chat without subscribing.
+                let catalog = state.app.catalog().await;
+                let fields = phananh_app::chat::field_choices(&catalog);
+                let find_ward = |_: &str| None;
+                let form_url = format!("{}/new", state.config.public_url.trim_end_matches('/'));
+                let ctx = phananh_channels::conversation::Context {
+                    fields: &fields,
+                    find_ward: &find_ward,
+                    form_url: &form_url,
+                };
+                let (replies, _) = Conversation::default().handle(&event.content, &ctx);
+                if let Some(r) = replies.first() {
+                    let body = viber::welcome_body(&chat.viber_sender_name, &r.text, &r.choices);
+                    return (StatusCode::OK, axum::Json(body)).into_response();
+                }
+            }
+            stored
+        }
+        Ok(viber::Callback::Ignored(what)) => {
+            tracing::debug!(%what, "viber callback without anything to keep");
+            answer(StatusCode::OK, "ok")
+        }
+        Err(WebhookError::Malformed(why)) => {
+            tracing::warn!(%why, "viber webhook: malformed callback");
+            answer(StatusCode::BAD_REQUEST, "malformed")
+        }
+        Err(WebhookError::BadSignature) => answer(StatusCode::FORBIDDEN, "bad_signature"),
+    }
+}
+
+/// Stores the events; a 500 (the platform retries) if the store cannot take them.
+async fn keep(state: &AppState, events: Vec<Inbound>, raw: &[u8]) -> Response {
+    let raw = String::from_utf8_lossy(raw).into_owned();
+    let rows: Vec<NewChatEvent> = events
+        .iter()
+        .map(|e| NewChatEvent {
+            provider: e.provider.as_str().into(),
+            message_id: e.message_id.clone(),
+            user_id: e.user.clone(),
+            at: e.at_ms,
+            event: serde_json::to_string(e).unwrap_or_default(),
+            raw: raw.clone(),
+        })
+        .collect();
+    if rows.is_empty() {
+        return answer(StatusCode::OK, "ok");
+    }
+    match state
+        .app
+        .store
+        .chat_receive(&rows, state.app.clock.now())
+        .await
+    {
+        Ok(new) => {
+            if new > 0 {
+                state.app.jobs_queued.notify_one();
+            }
+            answer(StatusCode::OK, "ok")
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "could not keep a chat delivery; the platform will retry");
+            answer(StatusCode::INTERNAL_SERVER_ERROR, "unavailable")
+        }
+    }
+}
