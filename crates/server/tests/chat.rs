@@ -424,8 +424,50 @@ async fn a_whole_report_through_messenger() {
         "{last}"
     );
 
-    // Two days later the 24-hour window is closed: nothing is sent, and staff see why.
+    // Two days later the 24-hour window is closed. A person may still answer (with the
+    // HUMAN_AGENT tag, up to 7 days) from the console, where the chat is shown.
     t.clock.advance(Duration::days(2));
+    // (A new session: the morning's has expired.)
+    let staff = t.staff(Role::UnitStaff, Some(&report.unit)).await;
+    let page = staff
+        .page(&t, &format!("/console/reports/{code}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Trò chuyện với người dân") && page.contains("Xin chào"),
+        "the chat on the report: {page}"
+    );
+    let r = staff
+        .form(
+            &t,
+            &format!("/console/reports/{code}/chat"),
+            &[("text", "Chúng tôi đã kiểm tra lại, mặt đường đã phẳng.")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    drain(&worker).await;
+    let sent = seen.lock().unwrap().clone();
+    let (_, _, staff_msg) = sent.last().unwrap();
+    assert_eq!(staff_msg["tag"], "HUMAN_AGENT", "{staff_msg}");
+    assert!(
+        staff_msg["message"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("mặt đường đã phẳng")
+    );
+    // An oversight reader sees no chat box and cannot answer.
+    let oversight = t.staff(Role::Oversight, None).await;
+    let r = oversight
+        .form(
+            &t,
+            &format!("/console/reports/{code}/chat"),
+            &[("text", "x")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // A status change is no person's reply: outside the window it is not sent, and staff see why.
     let before = texts(&seen, "PSID_1").len();
     let triage = t.staff(Role::Triage, None).await;
     let r = triage.act(&t, &code, json!({"action": "close"})).await;
@@ -443,6 +485,16 @@ async fn a_whole_report_through_messenger() {
         .collect();
     assert_eq!(dead.len(), 1, "{jobs:?}");
     assert!(dead[0].last_error.as_deref().unwrap().contains("24"));
+    let page = staff
+        .page(&t, &format!("/console/reports/{code}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Không gửi được tin nhắn"),
+        "the failure is shown on the report"
+    );
     t.stop().await;
 }
 

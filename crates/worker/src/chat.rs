@@ -12,8 +12,7 @@ use phananh_app::intake::IntakeRequest;
 use phananh_channels::conversation::{Context, Conversation, Draft, Effect, Reply};
 use phananh_channels::{Content, Inbound, Provider, messenger, viber};
 use phananh_domain::model::{Actor, Channel};
-use phananh_storage::{ChatUser, Job, NewJob, StoreError};
-use serde_json::json;
+use phananh_storage::{ChatUser, Job, StoreError};
 
 use crate::{JobError, Worker};
 
@@ -43,23 +42,7 @@ fn log_text(c: &Content) -> String {
     }
 }
 
-/// A `chat.send` job for some messages to one person.
-pub(crate) fn send_job(
-    provider: Provider,
-    user: &str,
-    messages: &[Reply],
-    kind: &str,
-    dedupe: String,
-    now: chrono::DateTime<chrono::Utc>,
-) -> NewJob {
-    let mut job = NewJob::new(
-        "chat.send",
-        json!({ "provider": provider.as_str(), "user": user, "messages": messages, "kind": kind }),
-        now,
-    );
-    job.dedupe_key = Some(dedupe);
-    job
-}
+pub(crate) use phananh_app::chat::send_job;
 
 pub(crate) async fn inbound(w: &Worker, job: &Job) -> Result<(), JobError> {
     let provider = job.payload["provider"]

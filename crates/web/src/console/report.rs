@@ -21,6 +21,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/console/reports/{code}", get(show))
         .route("/console/reports/{code}/actions", post(act))
+        .route("/console/reports/{code}/chat", post(chat_reply))
 }
 
 async fn show(State(state): State<AppState>, staff: Staff, Path(code): Path<String>) -> Response {
@@ -52,6 +53,12 @@ async fn render(
     } else {
         Vec::new()
     };
+    let chat = state
+        .app
+        .chat_thread(&staff.principal, &r.code)
+        .await
+        .ok()
+        .flatten();
     let assignable: Vec<_> = catalog
         .units
         .iter()
@@ -179,6 +186,26 @@ async fn render(
                         }
                     }
                 }
+            @if let Some(c) = &chat {
+                h2 { (lang.t("Trò chuyện với người dân", "Chat with the citizen")) " (" (match c.provider { phananh_channels::Provider::Messenger => "Messenger", phananh_channels::Provider::Viber => "Viber" }) ")" }
+                div class="card" {
+                    @for f in &c.failures { div class="error" role="alert" { (lang.t("Không gửi được tin nhắn: ", "A message could not be sent: ")) (f) } }
+                    ol class="history" {
+                        @for (inbound, text, at) in &c.lines {
+                            li { div class="when" { (when(*at)) " · " (if *inbound { lang.t("Người dân", "Citizen") } else { lang.t("Tổng đài", "Us") }) }
+                                div { (text) } }
+                        }
+                    }
+                    @if c.can_reply {
+                        form method="post" action={"/console/reports/" (r.code) "/chat"} {
+                            (csrf_field(staff))
+                            label for="chat-text" { (lang.t("Trả lời người dân trong cuộc trò chuyện", "Answer the citizen in the chat")) }
+                            textarea id="chat-text" name="text" required maxlength="1900" {}
+                            p { button type="submit" { (lang.t("Gửi tin nhắn", "Send")) } }
+                        }
+                    }
+                }
+            }
             h2 { (lang.t("Lịch sử xử lý", "History")) }
                 div class="card" {
                     ol class="history" {
@@ -320,5 +347,41 @@ async fn act(
                 Err(e2) => error_page(&e2, staff.lang, Some(&staff)),
             }
         }
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct ChatForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    text: String,
+}
+
+/// A staff member answers in the chat the report came from (sent through the outbox).
+async fn chat_reply(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(code): Path<String>,
+    Form(form): Form<ChatForm>,
+) -> Response {
+    if !staff.csrf_ok(&form.csrf) {
+        return csrf_failed(staff.lang, Some(&staff));
+    }
+    match state
+        .app
+        .chat_reply(&staff.principal, &code, &form.text)
+        .await
+    {
+        Ok(()) => Redirect::to(&format!("/console/reports/{code}")).into_response(),
+        Err(AppError::NotFound) => error_page(&AppError::NotFound, staff.lang, Some(&staff)),
+        Err(e) => match state.app.staff_report(&staff.principal, &code).await {
+            Ok(view) => (
+                crate::error::status_of(&e),
+                render(&state, &staff, &view, Some(e.message())).await,
+            )
+                .into_response(),
+            Err(e2) => error_page(&e2, staff.lang, Some(&staff)),
+        },
     }
 }
