@@ -357,6 +357,31 @@ impl Store {
         for job in &jobs {
             insert_job(&mut tx, job).await?;
         }
+        if self.backend == Backend::Sqlite {
+            let positions: Vec<Vec<Val>> = to_insert
+                .iter()
+                .filter_map(|&i| {
+                    let r = reports[i];
+                    let (lat, lon) = (r.lat?, r.lon?);
+                    let id = ids[&i].0;
+                    Some(vec![
+                        Val::I(Some(id)),
+                        Val::F(Some(lat)),
+                        Val::F(Some(lat)),
+                        Val::F(Some(lon)),
+                        Val::F(Some(lon)),
+                    ])
+                })
+                .collect();
+            let _: Vec<(i64,)> = bulk_insert(
+                self.backend,
+                &mut tx,
+                "reports_pos (id, min_lat, max_lat, min_lon, max_lon)",
+                positions,
+                "",
+            )
+            .await?;
+        }
         let mut counts: HashMap<CountKey, i64> = HashMap::new();
         for &i in &to_insert {
             let r = reports[i];

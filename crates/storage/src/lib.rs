@@ -79,6 +79,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../migrations/sqlite/0004_counts_follow.sql"),
     ),
     (5, include_str!("../migrations/sqlite/0005_chat.sql")),
+    (6, include_str!("../migrations/sqlite/0006_positions.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -92,6 +93,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../migrations/postgres/0004_counts_follow.sql"),
     ),
     (5, include_str!("../migrations/postgres/0005_chat.sql")),
+    (6, include_str!("../migrations/postgres/0006_positions.sql")),
 ];
 
 /// Turns a path or URL into a database URL: a bare path means an SQLite file.
@@ -231,7 +233,8 @@ impl Store {
         let sql = match self.backend {
             Backend::Sqlite => {
                 "SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p \
-                 WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' ORDER BY 1, 2"
+                 WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' \
+                 AND m.name NOT LIKE 'reports_pos%' ORDER BY 1, 2"
             }
             Backend::Postgres => {
                 "SELECT CAST(table_name AS TEXT), CAST(column_name AS TEXT) FROM information_schema.columns \

@@ -270,22 +270,33 @@ impl Store {
             }
             conds.push(format!("{column} IN ({})", marks.join(", ")));
         }
-        // SQLite's planner takes the (lat, lon) index for any box, which is slow for a
-        // big one: with a quarter of the city in view the newest reports in the box are
-        // found sooner by walking the reports newest first. So a small box (about a square
-        // kilometre) is looked up by position, and a bigger one only filters ("+lat" keeps
-        // the planner off the index). PostgreSQL's planner weighs this itself.
-        let mut from = "reports";
+        // A small box (about a square kilometre) is looked up through the spatial index
+        // (SQLite: the R*Tree, PostgreSQL: GiST on point(lon, lat)). A bigger one holds so
+        // many reports that walking them newest first finds a page sooner, so there the
+        // position only filters ("+lat" keeps SQLite's planner off the (lat, lon) index).
         if let Some([w, s, e, n]) = f.bbox {
             let small = (e - w).abs() * (n - s).abs() < SMALL_BOX_DEG2;
-            let (lat, lon) = if small || self.backend != Backend::Sqlite {
-                ("lat", "lon")
-            } else {
-                ("+lat", "+lon")
-            };
-            if small && self.backend == Backend::Sqlite {
-                from = "reports INDEXED BY reports_lat_lon";
+            if small {
+                let first = args.len() + 1;
+                for v in [w, s, e, n] {
+                    args.push(Arg::F(v));
+                }
+                let [w, s, e, n] = [first, first + 1, first + 2, first + 3];
+                conds.push(match self.backend {
+                    Backend::Sqlite => format!(
+                        "id IN (SELECT id FROM reports_pos WHERE max_lon >= ${w} AND max_lat >= ${s} \
+                         AND min_lon <= ${e} AND min_lat <= ${n})"
+                    ),
+                    Backend::Postgres => {
+                        format!("point(lon, lat) <@ box(point(${w}, ${s}), point(${e}, ${n}))")
+                    }
+                });
             }
+            // The exact test (the R*Tree keeps 32-bit coordinates, rounded outwards).
+            let (lat, lon) = match self.backend {
+                Backend::Sqlite => ("+lat", "+lon"),
+                Backend::Postgres => ("lat", "lon"),
+            };
             push(&mut conds, &mut args, &format!("{lon} >= ?"), Arg::F(w));
             push(&mut conds, &mut args, &format!("{lat} >= ?"), Arg::F(s));
             push(&mut conds, &mut args, &format!("{lon} <= ?"), Arg::F(e));
@@ -303,7 +314,7 @@ impl Store {
             conds.push(format!("status IN ({})", list.join(", ")));
         }
         let limit = f.limit.clamp(1, 500);
-        let mut sql = format!("SELECT {REPORT_COLUMNS} FROM {from}");
+        let mut sql = format!("SELECT {REPORT_COLUMNS} FROM reports");
         if !conds.is_empty() {
             sql.push_str(" WHERE ");
             sql.push_str(&conds.join(" AND "));

@@ -493,6 +493,26 @@ async fn filters_narrow_the_list() {
             .await,
             1
         );
+        // A small box goes through the spatial index (R*Tree, GiST): the same answers.
+        let all = f(ReportFilter::default()).await;
+        assert_eq!(
+            f(ReportFilter {
+                bbox: Some([106.046, 10.046, 106.054, 10.054]),
+                ..Default::default()
+            })
+            .await,
+            all - 1,
+            "{}",
+            db.name
+        );
+        assert_eq!(
+            f(ReportFilter {
+                bbox: Some([106.056, 10.046, 106.064, 10.054]),
+                ..Default::default()
+            })
+            .await,
+            0
+        );
         assert_eq!(
             f(ReportFilter {
                 created_from: Some(at + Duration::hours(1)),
