@@ -250,3 +250,13 @@ mod tests {
         assert_eq!(w["type"], "text");
     }
 }
+
+/// The `set_webhook` body: the events phananh uses, with names and photos of senders off.
+pub fn set_webhook_body(url: &str) -> Value {
+    json!({
+        "url": url,
+        "event_types": ["delivered", "seen", "failed", "subscribed", "unsubscribed", "conversation_started"],
+        "send_name": false,
+        "send_photo": false,
+    })
+}

@@ -53,6 +53,19 @@ enum Command {
         #[command(subcommand)]
         command: ApikeyCommand,
     },
+    /// Connect the chat platforms (settings in [chat] or PHANANH_MESSENGER_* / PHANANH_VIBER_*).
+    Chat {
+        #[command(subcommand)]
+        command: ChatCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ChatCommand {
+    /// Register this server's Viber webhook (the public HTTPS URL of /webhooks/viber).
+    ViberWebhook { url: String },
+    /// Check the Messenger settings and that the Page token works.
+    MessengerCheck,
 }
 
 #[derive(Subcommand)]
@@ -221,6 +234,20 @@ async fn main() -> anyhow::Result<()> {
                     app.store.revoke_api_key(id).await?;
                     eprintln!("API key {id} revoked");
                 }
+            }
+        }
+        Command::Chat { command } => {
+            let result = match command {
+                ChatCommand::ViberWebhook { url } => {
+                    phananh_worker::setup::viber_set_webhook(&config.chat, &url).await
+                }
+                ChatCommand::MessengerCheck => {
+                    phananh_worker::setup::messenger_check(&config.chat).await
+                }
+            };
+            match result {
+                Ok(msg) => println!("{msg}"),
+                Err(e) => anyhow::bail!(e),
             }
         }
         Command::Profile { command } => {

@@ -79,8 +79,44 @@ async fn fake_platforms() -> (String, Seen) {
             json!({"status": 0, "status_message": "ok", "message_token": 5741311803571721087u64}),
         )
     }
+    async fn set_webhook(
+        State(seen): State<Seen>,
+        headers: HeaderMap,
+        body: axum::Json<Value>,
+    ) -> axum::Json<Value> {
+        if headers
+            .get("x-viber-auth-token")
+            .and_then(|v| v.to_str().ok())
+            != Some(VIBER_TOKEN)
+        {
+            return axum::Json(json!({"status": 2, "status_message": "invalidAuthToken"}));
+        }
+        seen.lock()
+            .unwrap()
+            .push(("viber".into(), "set_webhook".into(), body.0.clone()));
+        axum::Json(json!({"status": 0, "status_message": "ok", "event_types": body["event_types"]}))
+    }
+    async fn me(
+        Query(q): Query<std::collections::HashMap<String, String>>,
+    ) -> (AxStatus, axum::Json<Value>) {
+        if q.get("access_token").map(String::as_str) == Some(PAGE_TOKEN) {
+            (
+                AxStatus::OK,
+                axum::Json(json!({"id": "PAGE_ID", "name": "Tổng đài 1022"})),
+            )
+        } else {
+            (
+                AxStatus::BAD_REQUEST,
+                axum::Json(
+                    json!({"error": {"message": "Invalid OAuth access token.", "code": 190}}),
+                ),
+            )
+        }
+    }
     let app = Router::new()
         .route("/v25.0/me/messages", post(graph))
+        .route("/v25.0/me", get(me))
+        .route("/pa/set_webhook", post(set_webhook))
         .route("/pa/send_message", post(viber))
         .route(
             "/cdn/photo.jpg",
@@ -645,4 +681,53 @@ async fn a_whole_report_through_viber_and_an_unsubscribe() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     t.stop().await;
+}
+
+#[tokio::test]
+async fn operators_connect_the_platforms_from_the_command_line() {
+    let (base, seen) = fake_platforms().await;
+    let run = move |args: &'static [&'static str], token: &'static str| {
+        let base = base.clone();
+        tokio::task::spawn_blocking(move || {
+            std::process::Command::new(env!("CARGO_BIN_EXE_phananh"))
+                .args(args)
+                .env("RUST_LOG", "error")
+                .env("PHANANH_VIBER_AUTH_TOKEN", VIBER_TOKEN)
+                .env("PHANANH_VIBER_API_URL", format!("{base}/pa"))
+                .env("PHANANH_GRAPH_URL", format!("{base}/v25.0"))
+                .env("PHANANH_MESSENGER_VERIFY_TOKEN", "verify-me")
+                .env("PHANANH_MESSENGER_APP_SECRET", APP_SECRET)
+                .env("PHANANH_MESSENGER_PAGE_TOKEN", token)
+                .output()
+                .unwrap()
+        })
+    };
+    let hook = &[
+        "chat",
+        "viber-webhook",
+        "https://1022.example.vn/webhooks/viber",
+    ];
+    let out = run(hook, PAGE_TOKEN).await.unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let registered = seen.lock().unwrap().last().unwrap().2.clone();
+    assert_eq!(registered["url"], "https://1022.example.vn/webhooks/viber");
+    assert!(
+        registered["event_types"]
+            .to_string()
+            .contains("conversation_started")
+    );
+    let ok = run(&["chat", "messenger-check"], PAGE_TOKEN).await.unwrap();
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("PAGE_ID"));
+    let bad = run(&["chat", "messenger-check"], "WRONG").await.unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("Invalid OAuth access token"));
 }

@@ -18,6 +18,7 @@ mod chat;
 mod citizen;
 mod email;
 mod forward;
+pub mod setup;
 
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
