@@ -146,6 +146,25 @@ impl Catalog {
         self.ward_pos.get(code).map(|&i| &self.wards[i])
     }
 
+    /// An event as the reporter hears of it: the public wording, except that a question
+    /// from the unit is told in full (it is addressed to them).
+    pub fn describe_for_reporter(
+        &self,
+        event: &phananh_domain::event::EventKind,
+        en: bool,
+    ) -> String {
+        match event {
+            phananh_domain::event::EventKind::InfoRequested { question } => {
+                if en {
+                    format!("The unit handling your report asks: {question}")
+                } else {
+                    format!("Đơn vị xử lý đề nghị bạn bổ sung: {question}")
+                }
+            }
+            other => self.describe(other, en, true),
+        }
+    }
+
     /// An event as people read it, with names instead of codes. `public` hides what the
     /// public timeline must not repeat (the question to the citizen and the answer).
     pub fn describe(

@@ -7,6 +7,12 @@
 //!   over the last year, through the intake use case (validation, routing, deadlines).
 //! - `phananh-bench get URL CONCURRENCY SECONDS PATH...`: GETs the paths in turn and prints
 //!   requests per second and latency percentiles. Every answer must be 200.
+//! - `phananh-bench webhooks URL RATE SECONDS APP_SECRET`: posts signed Messenger deliveries
+//!   at a fixed RATE per second (open loop, one new message each, from 1,000 people), prints
+//!   the acknowledgement latencies, then waits until the outbox is empty (the conversations
+//!   processed and answered) and prints how long that took.
+//! - `phananh-bench fake-graph ADDR`: a stand-in Graph API that accepts every message, for
+//!   the webhooks benchmark.
 
 use std::time::{Duration, Instant};
 
@@ -31,10 +37,20 @@ async fn main() {
             )
             .await;
         }
+        Some("webhooks") if args.len() == 6 => {
+            return webhooks(
+                &args[2],
+                args[3].parse().expect("RATE"),
+                args[4].parse().expect("SECONDS"),
+                &args[5],
+            )
+            .await;
+        }
+        Some("fake-graph") if args.len() == 3 => return fake_graph(&args[2]).await,
         Some("intake") if args.len() == 5 => {}
         _ => {
             eprintln!(
-                "usage: phananh-bench intake URL CONCURRENCY SECONDS\n       phananh-bench seed DATABASE_URL COUNT\n       phananh-bench get URL CONCURRENCY SECONDS PATH..."
+                "usage: phananh-bench intake URL CONCURRENCY SECONDS\n       phananh-bench seed DATABASE_URL COUNT\n       phananh-bench get URL CONCURRENCY SECONDS PATH...\n       phananh-bench webhooks URL RATE SECONDS APP_SECRET\n       phananh-bench fake-graph ADDR"
             );
             std::process::exit(2);
         }
@@ -255,4 +271,96 @@ async fn summarise(
     if errors > 0 {
         std::process::exit(1);
     }
+}
+
+async fn fake_graph(addr: &str) {
+    let app = axum::Router::new().route(
+        "/v25.0/me/messages",
+        axum::routing::post(|| async { axum::Json(serde_json::json!({"message_id": "m_bench"})) }),
+    );
+    let listener = tokio::net::TcpListener::bind(addr).await.expect("bind");
+    axum::serve(listener, app).await.expect("serve");
+}
+
+/// Jobs waiting in the outbox, from /metrics.
+async fn pending_jobs(client: &reqwest::Client, base: &str) -> u64 {
+    let text = client
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("metrics body");
+    text.lines()
+        .find(|l| l.starts_with("phananh_jobs{status=\"pending\"}"))
+        .and_then(|l| l.split_whitespace().last())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+async fn webhooks(base: &str, rate: u64, seconds: u64, secret: &str) {
+    let base = base.trim_end_matches('/').to_string();
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(256)
+        .build()
+        .expect("client");
+    let url = format!("{base}/webhooks/messenger");
+    let start = Instant::now();
+    let total = rate * seconds;
+    let mut ticker = tokio::time::interval(Duration::from_nanos(1_000_000_000 / rate.max(1)));
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let mut tasks = Vec::with_capacity(total as usize);
+    let run = chrono::Utc::now().timestamp_millis();
+    for i in 0..total {
+        ticker.tick().await;
+        let body = serde_json::json!({"object": "page", "entry": [{"id": "PAGE", "time": run, "messaging": [{
+            "sender": {"id": format!("PSID_{}", i % 1000)}, "recipient": {"id": "PAGE"},
+            "timestamp": run + i as i64,
+            "message": {"mid": format!("m.bench.{run}.{i}"), "text": "Ổ gà lớn trước số 12 Lê Lợi, phường Sài Gòn"}}]}]})
+        .to_string();
+        let sig = format!(
+            "sha256={}",
+            phananh_channels::hmac_sha256_hex(secret.as_bytes(), body.as_bytes())
+        );
+        let (client, url) = (client.clone(), url.clone());
+        tasks.push(tokio::spawn(async move {
+            let sent = Instant::now();
+            match client
+                .post(&url)
+                .header("x-hub-signature-256", sig)
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await
+            {
+                Ok(r) if r.status().is_success() => (vec![sent.elapsed().as_micros() as u64], 0),
+                Ok(r) => {
+                    eprintln!("webhook: {}", r.status());
+                    (vec![], 1)
+                }
+                Err(e) => {
+                    eprintln!("webhook: {e}");
+                    (vec![], 1)
+                }
+            }
+        }));
+    }
+    summarise("deliveries", start, tasks).await;
+    let sent_at = Instant::now();
+    loop {
+        let pending = pending_jobs(&client, &base).await;
+        if pending == 0 {
+            break;
+        }
+        if sent_at.elapsed() > Duration::from_secs(300) {
+            eprintln!("the outbox did not empty within 5 minutes ({pending} jobs left)");
+            std::process::exit(1);
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    println!(
+        "processing: the outbox was empty {:.1} s after the last delivery was acknowledged",
+        sent_at.elapsed().as_secs_f64()
+    );
 }

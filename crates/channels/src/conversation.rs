@@ -347,7 +347,7 @@ impl Conversation {
                                 "Chưa xác định được phường, xã từ địa chỉ này. Vui lòng ghi rõ số nhà, tên đường và phường (ví dụ: 12 Lê Lợi, phường Sài Gòn), hoặc gửi vị trí, hoặc dùng biểu mẫu có bản đồ:",
                                 "We could not tell the ward from that address. Please give the number, street and ward (e.g. 12 Le Loi, Sai Gon ward), send a location, or use the form with a map:",
                             ),
-                            ctx.form_url
+                            self.form_link(ctx)
                         ))],
                         None,
                     ),
@@ -418,9 +418,26 @@ impl Conversation {
                     "Vấn đề ở đâu? Gửi vị trí, hoặc nhập địa chỉ có tên phường (ví dụ: 12 Lê Lợi, phường Sài Gòn). Hoặc dùng biểu mẫu có bản đồ:",
                     "Where is it? Send a location, or type the address with its ward (e.g. 12 Le Loi, Sai Gon ward). Or use the form with a map:",
                 ),
-                ctx.form_url
+                self.form_link(ctx)
             )),
             Step::Confirm => self.summary(ctx),
+        }
+    }
+
+    /// The web form with what the chat has so far filled in (field, description).
+    pub fn form_link(&self, ctx: &Context) -> String {
+        let mut q = form_urlencoded::Serializer::new(String::new());
+        if let Some(f) = &self.draft.field {
+            q.append_pair("field", f);
+        }
+        if !self.draft.description.is_empty() {
+            q.append_pair("description", &self.draft.description);
+        }
+        let q = q.finish();
+        if q.is_empty() {
+            ctx.form_url.to_string()
+        } else {
+            format!("{}?{q}", ctx.form_url)
         }
     }
 
@@ -605,8 +622,10 @@ mod tests {
         assert_eq!(c.step, Step::Location);
         let (r, _) = say(&mut c, text("gần nhà tôi"));
         assert!(
-            r[0].text.contains("https://1022.example/new"),
-            "no ward: the form's link"
+            r[0].text
+                .contains("https://1022.example/new?field=traffic&description="),
+            "no ward: the form's link, with the draft: {}",
+            r[0].text
         );
         let (r, _) = say(&mut c, text("12 Le Loi, phuong Sai Gon"));
         assert_eq!(c.step, Step::Confirm);

@@ -443,8 +443,48 @@ async fn a_whole_report_through_messenger() {
             .starts_with(&format!("Phản ánh {code}"))
     );
 
-    // The unit resolves it: the citizen hears of it in Messenger, within the window.
+    // The unit asks for information; the question arrives in the chat and the citizen's
+    // next message is attached to the report as the answer.
     let staff = t.staff(Role::UnitStaff, Some(&report.unit)).await;
+    let r = staff
+        .act(
+            &t,
+            &code,
+            json!({"action": "request_info", "question": "Ổ gà nằm ở làn nào?"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    drain(&worker).await;
+    assert!(
+        texts(&seen, "PSID_1")
+            .last()
+            .unwrap()
+            .contains("Ổ gà nằm ở làn nào?")
+    );
+    say(
+        &t,
+        vec![msg(
+            "PSID_1",
+            now + 8000,
+            "m8",
+            json!({"text": "Làn xe máy bên phải, sát lề"}),
+        )],
+    )
+    .await;
+    drain(&worker).await;
+    assert!(
+        texts(&seen, "PSID_1")
+            .iter()
+            .any(|m| m.contains("Đã chuyển thông tin bổ sung"))
+    );
+    let history = t.app().store.events(report.id).await.unwrap();
+    assert!(
+        history.iter().any(|e| matches!(&e.kind,
+            phananh_domain::event::EventKind::InfoProvided { answer, .. } if answer == "Làn xe máy bên phải, sát lề")),
+        "{history:?}"
+    );
+
+    // The unit resolves it: the citizen hears of it in Messenger, within the window.
     let r = staff
         .act(
             &t,

@@ -2336,6 +2336,15 @@ async fn citizens_report_through_the_web_form_and_follow_it() {
     let html = page.text().await.unwrap();
     let csrf = support::hidden_csrf(&html);
     assert!(html.contains("Lấn chiếm vỉa hè") && html.contains("capture=\"environment\""));
+    // A chat can send the citizen here with its draft filled in.
+    let prefilled = t
+        .get("/new?field=trees&description=C%C3%A2y%20%C4%91%E1%BB%95%20%3Cb%3E")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(prefilled.contains("value=\"trees\" required checked"), "the field is chosen");
+    assert!(prefilled.contains("Cây đổ &lt;b&gt;"), "the description is filled in, escaped");
     let send = |fields: Vec<(&'static str, String)>, photo: Option<Vec<u8>>, cookie: String| {
         let mut form = Form::new();
         for (k, v) in fields {

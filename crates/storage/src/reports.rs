@@ -464,4 +464,23 @@ impl Store {
             .await?;
         rows.iter().map(report_from_row).collect()
     }
+
+    /// Reports filed from a chat identity (`messenger:PSID`) that wait for the citizen's
+    /// information, newest first.
+    pub async fn reports_awaiting_info(&self, channel_identity: &str) -> Result<Vec<Report>> {
+        let cols: Vec<String> = REPORT_COLUMNS
+            .split(", ")
+            .map(|c| format!("r.{c}"))
+            .collect();
+        let sql = format!(
+            "SELECT {} FROM reports r JOIN reporters p ON p.report_id = r.id \
+             WHERE p.channel_identity = $1 AND r.status = 'info_requested' ORDER BY r.updated_at DESC LIMIT 10",
+            cols.join(", "),
+        );
+        let rows = sqlx::query(&sql)
+            .bind(channel_identity)
+            .fetch_all(&self.read)
+            .await?;
+        rows.iter().map(report_from_row).collect()
+    }
 }

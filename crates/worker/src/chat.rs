@@ -9,7 +9,7 @@
 
 use chrono::Duration;
 use phananh_app::intake::IntakeRequest;
-use phananh_channels::conversation::{Context, Conversation, Draft, Effect, Reply};
+use phananh_channels::conversation::{Context, Conversation, Draft, Effect, Reply, Step};
 use phananh_channels::{Content, Inbound, Provider, messenger, viber};
 use phananh_domain::model::{Actor, Channel};
 use phananh_storage::{ChatUser, Job, StoreError};
@@ -108,6 +108,16 @@ pub(crate) async fn inbound(w: &Worker, job: &Job) -> Result<(), JobError> {
                     chat_user.last_inbound_at = Some(at);
                 }
             }
+        }
+        // A unit asked this citizen for information: their next message, outside a
+        // report being drafted, is the answer.
+        if conversation.step == Step::Idle
+            && let Content::Text { text } = &inbound.content
+            && phananh_channels::conversation::tracking_code_in(text).is_none()
+            && let Some(reply) = answer_info(w, provider, &user, text).await?
+        {
+            outgoing.push(reply);
+            continue;
         }
         let ctx = Context {
             fields: &fields,
@@ -239,6 +249,40 @@ async fn file(
                 choices: vec![],
             })
         }
+        Err(e) => Err(retry(e)),
+    }
+}
+
+/// Attaches a chat message to the report that waits for this person's information.
+async fn answer_info(
+    w: &Worker,
+    provider: Provider,
+    user: &str,
+    text: &str,
+) -> Result<Option<Reply>, JobError> {
+    let identity = format!("{}:{user}", provider.as_str());
+    let waiting = w
+        .app
+        .store
+        .reports_awaiting_info(&identity)
+        .await
+        .map_err(retry)?;
+    let Some(report) = waiting.into_iter().next() else {
+        return Ok(None);
+    };
+    let code = report.code.clone();
+    let command = phananh_domain::procedure::Command::ProvideInfo {
+        answer: text.trim().to_string(),
+    };
+    match w.app.apply(report, Actor::citizen(), command).await {
+        Ok(_) => Ok(Some(Reply {
+            text: format!(
+                "Đã chuyển thông tin bổ sung của bạn cho đơn vị xử lý phản ánh {code}. Cảm ơn bạn! / Your answer was added to report {code}."
+            ),
+            choices: vec![],
+        })),
+        // Someone answered meanwhile (an operator, a second message): treat as a new chat.
+        Err(phananh_app::AppError::Procedure(_)) => Ok(None),
         Err(e) => Err(retry(e)),
     }
 }

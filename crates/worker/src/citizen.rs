@@ -65,7 +65,7 @@ pub(crate) async fn notify(w: &Worker, job: &Job) -> Result<(), JobError> {
             let text = format!(
                 "Phản ánh {code}: {what}\nTrạng thái: {status}. Chi tiết: {base}/r/{code}",
                 code = report.code,
-                what = catalog.describe(&event.kind, false, true),
+                what = catalog.describe_for_reporter(&event.kind, false),
                 status = report.status.label_vi(),
                 base = w.config.public_url.trim_end_matches('/'),
             );
@@ -155,6 +155,14 @@ async fn compose(
         .due_at
         .map(|d| to_local(d).format("%d/%m/%Y").to_string())
         .unwrap_or_else(|| "—".into());
+    // Followers read the public wording; the reporter is told the unit's questions.
+    let describe = |kind: &EventKind, en: bool| {
+        if unsubscribe.is_some() {
+            catalog.describe(kind, en, true)
+        } else {
+            catalog.describe_for_reporter(kind, en)
+        }
+    };
     let mut body = if let EventKind::Created { .. } = event.kind {
         format!(
             "Cảm ơn bạn đã gửi phản ánh. Thành phố đã tiếp nhận và chuyển đến đơn vị có trách nhiệm.\n\n\
@@ -168,8 +176,8 @@ async fn compose(
         format!(
             "Phản ánh {code} có cập nhật mới:\n\n{vi}\n\nTrạng thái: {status_vi}\nXem chi tiết: {link}\n\n---\n\
              Report {code} has an update: {en}\nStatus: {status_en}. Details: {link}\n",
-            vi = catalog.describe(&event.kind, false, true),
-            en = catalog.describe(&event.kind, true, true),
+            vi = describe(&event.kind, false),
+            en = describe(&event.kind, true),
             status_vi = report.status.label_vi(),
             status_en = report.status.label_en(),
         )

@@ -217,8 +217,22 @@ async fn render_form(state: &AppState, lang: Lang, typed: &Typed, status: Status
     r
 }
 
-async fn form_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    render_form(&state, lang_of(&headers), &Typed::default(), StatusCode::OK).await
+/// The form, with what a chat already gathered when it sends the citizen here
+/// (`?field=…&description=…&address=…`).
+async fn form_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(prefill): Query<HashMap<String, String>>,
+) -> Response {
+    let mut typed = Typed::default();
+    for k in ["field", "description", "address"] {
+        if let Some(v) = prefill.get(k) {
+            typed
+                .values
+                .insert(k.to_string(), v.chars().take(5000).collect());
+        }
+    }
+    render_form(&state, lang_of(&headers), &typed, StatusCode::OK).await
 }
 
 async fn submit(
