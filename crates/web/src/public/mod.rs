@@ -19,6 +19,9 @@ use crate::console::{page, status_badge, when};
 use crate::session::{ClientIp, MaybeStaff, add_cookie, cookie, lang_of, same_token};
 use crate::{AppState, Lang};
 
+mod pwa;
+pub use pwa::THEME_COLOR;
+
 const FORM_COOKIE: &str = "phananh_form";
 
 pub fn routes() -> Router<AppState> {
@@ -35,6 +38,7 @@ pub fn routes() -> Router<AppState> {
         .route("/map", get(map_page))
         .route("/stats", get(stats_page))
         .route("/api/v1/public/reports", get(public_list))
+        .merge(pwa::routes())
 }
 
 async fn home(MaybeStaff(staff): MaybeStaff, headers: HeaderMap) -> Response {
@@ -49,7 +53,8 @@ async fn home(MaybeStaff(staff): MaybeStaff, headers: HeaderMap) -> Response {
                 "Potholes, flooding, broken street lights, rubbish, blocked pavements… Report it: the city sends it to the right unit and answers you.")) }
             p { a class="button" href="/new" { (lang.t("Gửi phản ánh", "Report a problem")) } " "
                 a href="/map" { (lang.t("Bản đồ phản ánh", "Map of reports")) } " · "
-                a href="/stats" { (lang.t("Thống kê", "Statistics")) } }
+                a href="/stats" { (lang.t("Thống kê", "Statistics")) } " · "
+                a href="/mine" { (lang.t("Phản ánh của tôi", "My reports")) } }
         }
         form class="card filters" method="get" action="/lookup" {
             div { label for="code" { (lang.t("Tra cứu theo mã hồ sơ", "Look up a tracking code")) }
@@ -384,7 +389,8 @@ async fn status_page(
                 }
             }
         }
-        p { a href="/new" { (lang.t("Gửi phản ánh khác", "Report another problem")) } }
+        p { a href="/new" { (lang.t("Gửi phản ánh khác", "Report another problem")) } " · "
+            a href="/mine" { (lang.t("Phản ánh của tôi trên thiết bị này", "My reports on this device")) } }
     })
     .into_response()
 }
@@ -400,6 +406,8 @@ struct PublicQuery {
     from: Option<String>,
     to: Option<String>,
     bbox: Option<String>,
+    /// Tracking codes, comma-separated, at most 100 ("my reports" on a device).
+    codes: Option<String>,
     page: Option<i64>,
     per_page: Option<i64>,
 }
@@ -439,6 +447,22 @@ impl PublicQuery {
             Some("open") => f.statuses = Status::ALL.into_iter().filter(|s| s.is_open()).collect(),
             Some("closed") => f.statuses = vec![Status::Resolved, Status::Closed],
             Some(s) => f.statuses = vec![Status::parse(s).ok_or_else(|| format!("status {s}"))?],
+        }
+        if let Some(c) = some(&self.codes) {
+            let codes: Vec<&str> = c
+                .split(',')
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .collect();
+            if codes.is_empty() || codes.len() > 100 {
+                return Err("codes (1 to 100)".into());
+            }
+            for c in codes {
+                let code = c
+                    .parse::<phananh_domain::code::TrackingCode>()
+                    .map_err(|_| format!("code {}", c.chars().take(20).collect::<String>()))?;
+                f.codes.push(code.to_string());
+            }
         }
         if let Some(b) = some(&self.bbox) {
             let v: Vec<f64> = b.split(',').filter_map(|x| x.trim().parse().ok()).collect();
