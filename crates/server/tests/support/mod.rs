@@ -14,6 +14,8 @@ pub struct Options {
     pub login_per_minute: u32,
     pub postgres: bool,
     pub worker: bool,
+    /// Map tiles (Leaflet URL template); None: the default.
+    pub tile_url: Option<String>,
 }
 
 impl Default for Options {
@@ -23,6 +25,7 @@ impl Default for Options {
             login_per_minute: 10_000,
             postgres: false,
             worker: false,
+            tile_url: None,
         }
     }
 }
@@ -82,6 +85,9 @@ pub async fn spawn(opts: Options) -> TestApp {
     config.web.intake_per_minute = opts.intake_per_minute;
     config.web.login_per_minute = opts.login_per_minute;
     config.webhooks.secret = "test-secret".into();
+    if let Some(t) = opts.tile_url {
+        config.web.tile_url = t;
+    }
     // Monday 2 March 2026, 09:00 in Ho Chi Minh City.
     let clock = Arc::new(ManualClock::new(
         Utc.with_ymd_and_hms(2026, 3, 2, 2, 0, 0).unwrap(),
