@@ -84,7 +84,7 @@
     if (!navigator.onLine) { P.enqueue(rec).then(queued, function () { form.submit(); }); return; }
     P.send(rec).then(function (res) {
       if (res.ok) { P.remember(res.code); location.href = "/r/" + res.code + "?new=1"; return; }
-      if (res.retry) return P.enqueue(rec).then(queued);
+      if (res.retry) return P.enqueue(rec).then(queued, function () { form.submit(); });
       button.disabled = false;
       showErrors(res, P);
     });

@@ -30,9 +30,10 @@ self.addEventListener("fetch", function (e) {
   else if (url.pathname.indexOf("/static/") === 0 || url.pathname === "/manifest.webmanifest") e.respondWith(asset(req));
 });
 
+// Pages with a query (filters, "?new=1") are not kept: the cache stays small.
 function page(req) {
   return fetch(req).then(function (r) {
-    if (r.ok && !r.redirected && r.type === "basic" && !/[?&]new=1/.test(req.url)) {
+    if (r.ok && !r.redirected && r.type === "basic" && !new URL(req.url).search) {
       var copy = r.clone();
       caches.open(CACHE).then(function (c) { return c.put(req.url, copy); });
     }
