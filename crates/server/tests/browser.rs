@@ -54,6 +54,20 @@ async fn citizen_pages_in_a_phone_browser() {
         ..Options::default()
     })
     .await;
+    // Earlier reports around the city (outside the map's first view, which the browser
+    // searches for its own marker), so the map, list and statistics have something to show.
+    for (field, lat, lon) in [
+        ("lighting", 10.9700, 106.4900),
+        ("drainage", 10.4100, 106.9500),
+        ("sidewalk", 10.8600, 106.6100),
+        ("sanitation", 10.6900, 106.5800),
+        ("lighting", 10.8800, 106.8000),
+        ("trees", 10.6800, 106.7900),
+    ] {
+        t.file(serde_json::json!({"field": field, "description": "Phản ánh mẫu", "lat": lat, "lon": lon}))
+            .await;
+    }
+    t.clock.advance(chrono::Duration::hours(1));
     let dir = tempfile::tempdir().unwrap();
     let photo = dir.path().join("phone.jpg");
     std::fs::write(&photo, phananh_photos::sample::phone_jpeg()).unwrap();
