@@ -99,9 +99,10 @@
   }
 
   // Sends what waits, one record at a time, one pass at a time (across tabs too).
-  var sent = [], busy = null;
+  var sent = [], busy = null, again = false;
   function flush() {
-    if (busy) return busy;
+    // A call during a pass asks for one more pass after it (the record may have just failed).
+    if (busy) { again = true; return busy; }
     function run() {
       return all().then(function (list) {
         var p = Promise.resolve();
@@ -125,7 +126,10 @@
       });
     }
     busy = (navigator.locks ? navigator.locks.request("phananh-queue", run) : run())
-      .catch(function () {}).then(function () { busy = null; changed(); });
+      .catch(function () {}).then(function () {
+        busy = null; changed();
+        if (again) { again = false; return flush(); }
+      });
     return busy;
   }
 
