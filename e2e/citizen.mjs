@@ -139,6 +139,11 @@ try {
     await page.goto("/new");
     await page.waitForFunction(() => navigator.serviceWorker && navigator.serviceWorker.controller, null, { timeout: 15000 });
     check(await page.evaluate(() => caches.keys().then((k) => k.some((n) => n.startsWith("phananh-")))), "the service worker keeps the app shell");
+    const cdp = await context.newCDPSession(page);
+    // Playwright's contexts are incognito, where Chromium never installs; nothing else may be missing.
+    const blockers = (await cdp.send("Page.getInstallabilityErrors")).installabilityErrors.filter((e) => e.errorId !== "in-incognito");
+    check(blockers.length === 0, "Chromium finds the app installable " + JSON.stringify(blockers));
+    await cdp.detach();
     await context.setOffline(true);
     const description = `Ngập nước sau mưa (e2e offline ${tag})`;
     result.offline_description = description;
@@ -149,9 +154,13 @@ try {
     check((await page.locator("#queue").innerText()).includes("Đang chờ gửi"), "the report waits to be sent");
     await shot(page, "offline-pending");
 
+    // Each /new from the server has a fresh form token: the same token as the kept copy
+    // before reloading means the page came from the cache, not the network.
+    const kept = await page.evaluate(() => caches.match("/new").then((r) => r.text()).then((t) => t.match(/name="csrf" value="([^"]+)"/)[1]));
     await page.reload();
     await page.locator("#description").waitFor();
     check(await page.evaluate(() => !navigator.onLine), "still offline after reloading");
+    check(await page.inputValue('input[name="csrf"]') === kept, "the reloaded form is the copy the service worker kept");
     await page.locator("#queue li.pending").waitFor({ timeout: 10000 });
     check(true, "the form loads offline and still shows the waiting report");
 
@@ -171,8 +180,8 @@ try {
     });
     await context.setOffline(false);
     await page.waitForFunction(() => window.__answers.length >= 1, null, { timeout: 15000 });
-    const kept = await page.evaluate(() => window.phananh.all());
-    check(kept.length === 1 && kept[0].photos.length === 1 && kept[0].photos[0], "the photo key was saved before the report was created");
+    const waiting = await page.evaluate(() => window.phananh.all());
+    check(waiting.length === 1 && waiting[0].photos.length === 1 && waiting[0].photos[0], "the photo key was saved before the report was created");
     // Two resends at once, and the online event again.
     await page.evaluate(() => Promise.all([window.phananh.flush(), window.phananh.flush(), window.dispatchEvent(new Event("online"))]));
     await page.locator("#queue li.sent a.code").waitFor({ timeout: 15000 });
@@ -188,7 +197,10 @@ try {
     await page.goto("/mine");
     await page.locator(`#mine-list a[href="/r/${code}"]`).waitFor({ timeout: 10000 });
     check(true, "/mine has the code sent from the queue");
-    await page.locator(`#mine-list li:has(a[href="/r/${code}"]) button`).click();
+    await page.goto("/lang/en");
+    await page.goto("/mine");
+    check(await page.locator("h1").innerText() === "My reports on this device", "/mine in English");
+    await page.locator(`#mine-list li:has(a[href="/r/${code}"]) button`, { hasText: "Forget" }).click();
     await page.locator(`#mine-list a[href="/r/${code}"]`).waitFor({ state: "detached" });
     check(!(await page.evaluate(() => localStorage.getItem("phananh.mine"))).includes(code), "a code can be forgotten");
     await context.close();
