@@ -157,7 +157,8 @@
         li.appendChild(el("strong", "", rec.state === "error"
           ? t("Không gửi được: ", "Could not be sent: ") + rec.error
           : t("Đang chờ gửi — sẽ tự gửi khi có mạng", "Waiting to send — it will be sent when you are back online")));
-        li.appendChild(el("div", "muted", rec.report.description.slice(0, 80) + " · " + new Date(rec.created).toLocaleString(en ? "en-GB" : "vi-VN")));
+        li.appendChild(el("div", "muted", rec.report.description.slice(0, 80) + " · " +
+          (rec.files.length ? rec.files.length + t(" ảnh · ", " photo(s) · ") : "") + new Date(rec.created).toLocaleString(en ? "en-GB" : "vi-VN")));
         if (rec.state === "error") {
           li.appendChild(el("div", "", t("Hãy gửi lại phản ánh với thông tin đã sửa.", "Please send the report again with the details corrected.")));
           var b = el("button", "secondary", t("Bỏ phản ánh này", "Discard this report")); b.type = "button";
