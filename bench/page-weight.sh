@@ -11,13 +11,18 @@ cd "$(dirname "$0")/.."
 base=${1:-}
 if [ -z "$base" ]; then
   cargo build --release -q -p phananh
+  base=http://127.0.0.1:18031
+  # Never measure (or file a report on) a server someone else left on that port.
+  if curl -sf "$base/healthz" >/dev/null 2>&1; then
+    echo "page-weight: something already answers on $base; give a BASE_URL instead" >&2; exit 1
+  fi
   dir=$(mktemp -d)
   PHANANH_WORKER=0 RUST_LOG=warn PHANANH_PHOTOS_DIR="$dir/photos" \
-    target/release/phananh serve --listen 127.0.0.1:18024 --database-url "$dir/pw.db" &
+    target/release/phananh serve --listen 127.0.0.1:18031 --database-url "$dir/pw.db" &
   pid=$!
   trap 'kill $pid 2>/dev/null; rm -rf "$dir"' EXIT
-  base=http://127.0.0.1:18024
   for _ in $(seq 100); do curl -sf "$base/healthz" >/dev/null && break; sleep 0.2; done
+  kill -0 $pid 2>/dev/null || { echo "page-weight: the server did not start" >&2; exit 1; }
   curl -sf -H 'content-type: application/json' -d '{"field":"sidewalk","description":"Lấn chiếm vỉa hè trước số 12","lat":10.7725,"lon":106.698}' \
     "$base/api/v1/reports" >/dev/null
 fi
