@@ -182,11 +182,7 @@ pub fn page(title: &str, lang: Lang, staff: Option<&Staff>, body: Markup) -> Htm
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · phananh" }
                 link rel="stylesheet" href="/static/app.css";
-                meta name="theme-color" content=(crate::public::THEME_COLOR);
-                link rel="manifest" href="/manifest.webmanifest";
-                link rel="icon" type="image/png" href="/static/icons/icon-192.png";
-                link rel="apple-touch-icon" href="/static/icons/icon-192.png";
-                script src="/static/pwa.js" defer {}
+                (crate::public::pwa_head())
             }
             body {
                 a class="skip" href="#main" { (lang.t("Bỏ qua điều hướng", "Skip to content")) }

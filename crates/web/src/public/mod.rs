@@ -20,7 +20,7 @@ use crate::session::{ClientIp, MaybeStaff, add_cookie, cookie, lang_of, same_tok
 use crate::{AppState, Lang};
 
 mod pwa;
-pub use pwa::THEME_COLOR;
+pub use pwa::head as pwa_head;
 
 const FORM_COOKIE: &str = "phananh_form";
 

@@ -9,7 +9,7 @@ use axum::Router;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use maud::html;
+use maud::{Markup, html};
 use phananh_domain::model::Status;
 
 use crate::AppState;
@@ -17,7 +17,7 @@ use crate::console::page;
 use crate::session::lang_of;
 
 /// The brand colour of `app.css` (`--brand`), used as the browser's theme colour.
-pub const THEME_COLOR: &str = "#b3261e";
+const THEME_COLOR: &str = "#b3261e";
 
 const PWA_JS: &str = include_str!("../../assets/pwa.js");
 const REPORT_JS: &str = include_str!("../../assets/report.js");
@@ -56,6 +56,18 @@ static SW_VERSION: LazyLock<String> = LazyLock::new(|| {
 });
 
 static SW_BODY: LazyLock<String> = LazyLock::new(|| SW_JS.replace("__VERSION__", &SW_VERSION));
+
+/// What every page's `<head>` carries for the installable app: theme colour, manifest,
+/// icons, and `pwa.js` (service worker, "my reports", the offline queue).
+pub fn head() -> Markup {
+    html! {
+        meta name="theme-color" content=(THEME_COLOR);
+        link rel="manifest" href="/manifest.webmanifest";
+        link rel="icon" type="image/png" href="/static/icons/icon-192.png";
+        link rel="apple-touch-icon" href="/static/icons/icon-192.png";
+        script src="/static/pwa.js" defer {}
+    }
+}
 
 pub fn routes() -> Router<AppState> {
     Router::new()
