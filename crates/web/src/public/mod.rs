@@ -19,13 +19,14 @@ use crate::console::{page, status_badge, when};
 use crate::session::{ClientIp, MaybeStaff, add_cookie, cookie, lang_of, same_token};
 use crate::{AppState, Lang};
 
+const FORM_COOKIE: &str = "phananh_form";
+
 mod pwa;
 pub use pwa::head as pwa_head;
 
-const FORM_COOKIE: &str = "phananh_form";
-
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .merge(pwa::routes())
         .route("/", get(home))
         .route("/lookup", get(lookup))
         .route(
@@ -38,7 +39,6 @@ pub fn routes() -> Router<AppState> {
         .route("/map", get(map_page))
         .route("/stats", get(stats_page))
         .route("/api/v1/public/reports", get(public_list))
-        .merge(pwa::routes())
 }
 
 async fn home(MaybeStaff(staff): MaybeStaff, headers: HeaderMap) -> Response {
@@ -389,8 +389,8 @@ async fn status_page(
                 }
             }
         }
-        p { a href="/new" { (lang.t("Gửi phản ánh khác", "Report another problem")) } " · "
-            a href="/mine" { (lang.t("Phản ánh của tôi trên thiết bị này", "My reports on this device")) } }
+        p { a href="/new" { (lang.t("Gửi phản ánh khác", "Report another problem")) } }
+        p { a href="/mine" { (lang.t("Phản ánh của tôi trên thiết bị này", "My reports on this device")) } }
     })
     .into_response()
 }
