@@ -12,10 +12,10 @@ use serde_json::Value;
 pub struct Options {
     pub intake_per_minute: u32,
     pub login_per_minute: u32,
-    pub postgres: bool,
-    pub worker: bool,
     /// Map tiles (Leaflet URL template); None: the default.
     pub tile_url: Option<String>,
+    pub postgres: bool,
+    pub worker: bool,
 }
 
 impl Default for Options {
@@ -23,9 +23,9 @@ impl Default for Options {
         Options {
             intake_per_minute: 0,
             login_per_minute: 10_000,
+            tile_url: None,
             postgres: false,
             worker: false,
-            tile_url: None,
         }
     }
 }
@@ -84,10 +84,10 @@ pub async fn spawn(opts: Options) -> TestApp {
     };
     config.web.intake_per_minute = opts.intake_per_minute;
     config.web.login_per_minute = opts.login_per_minute;
-    config.webhooks.secret = "test-secret".into();
-    if let Some(t) = opts.tile_url {
-        config.web.tile_url = t;
+    if let Some(t) = &opts.tile_url {
+        config.web.tile_url = t.clone();
     }
+    config.webhooks.secret = "test-secret".into();
     // Monday 2 March 2026, 09:00 in Ho Chi Minh City.
     let clock = Arc::new(ManualClock::new(
         Utc.with_ymd_and_hms(2026, 3, 2, 2, 0, 0).unwrap(),
