@@ -23,6 +23,10 @@
       });
     }).catch(function () {});
   }
-  map.on("moveend", load);
+  // Opening a popup may pan the map; reloading then would close the popup at once.
+  var open = false;
+  map.on("popupopen", function () { open = true; });
+  map.on("popupclose", function () { open = false; });
+  map.on("moveend", function () { if (!open) load(); });
   load();
 })();

@@ -24,3 +24,69 @@
     }, function () { if (status) status.textContent = status.dataset.nogps; }, { enableHighAccuracy: true, timeout: 15000 });
   }
 })();
+// Sending: with JavaScript the form goes through the JSON API. Without a connection (or when
+// the server cannot be reached) the report and its photos wait in the offline queue
+// (pwa.js) and are sent when the connection comes back. Errors show next to their field.
+(function () {
+  var form = document.querySelector('form[action="/new"]');
+  if (!form || !window.fetch || !window.indexedDB || !window.Promise) return;
+  var queue = document.createElement("div"); queue.id = "queue";
+  form.parentNode.insertBefore(queue, form);
+  var spots = { field: ".fields", description: "#description", photos: "#photo", location: "#loc-status",
+    ward: "#loc-status", address: "#loc-status", lat: "#loc-status", lon: "#loc-status",
+    name: 'label[for="name"]', phone: 'label[for="phone"]', email: 'label[for="email"]' };
+  function clearErrors() {
+    Array.prototype.forEach.call(form.parentNode.querySelectorAll(".error"), function (e) { e.remove(); });
+  }
+  function showErrors(res, P) {
+    clearErrors();
+    var top = document.createElement("div"); top.className = "error"; top.setAttribute("role", "alert");
+    top.textContent = P.t("Vui lòng kiểm tra các mục được đánh dấu bên dưới.", "Please check the marked items below.");
+    var first = null;
+    res.fields.forEach(function (f) {
+      var at = form.querySelector(spots[f.field] || "button[type=submit]");
+      var id = (f.field === "photos" ? "photo" : spots[f.field] === "#loc-status" ? "location" : f.field) + "-error";
+      var p = document.getElementById(id);
+      if (!p) { p = document.createElement("p"); p.className = "error"; p.id = id; p.setAttribute("role", "alert"); at.parentNode.insertBefore(p, at); p.textContent = ""; }
+      p.textContent = (p.textContent ? p.textContent + ". " : "") + (P.en ? f.message_en : f.message_vi);
+      first = first || p;
+    });
+    if (!res.fields.length) top.textContent = res.message;
+    form.parentNode.insertBefore(top, form);
+    (first || top).scrollIntoView({ block: "center" });
+  }
+  form.addEventListener("submit", function (ev) {
+    var P = window.phananh, els = form.elements;
+    if (!P || (els.website && els.website.value)) return; // the plain form post
+    ev.preventDefault();
+    var val = function (n) { return els[n] && els[n].value.trim() ? els[n].value.trim() : null; };
+    var num = function (n) { var x = parseFloat(val(n)); return isFinite(x) ? x : null; };
+    var field = form.querySelector('input[name="field"]:checked');
+    var files = Array.prototype.filter.call(els.photo.files || [], function (f) { return f.size > 0; });
+    if (files.length > 5) {
+      showErrors({ fields: [{ field: "photos", message_vi: "Tối đa 5 ảnh", message_en: "At most 5 photos" }] }, P);
+      return;
+    }
+    var rec = P.record({
+      field: field ? field.value : "", description: els.description.value,
+      lat: num("lat"), lon: num("lon"), address: val("address"), ward: val("ward"),
+      name: val("name"), phone: val("phone"), email: val("email"), consent: !!(val("phone") || val("email"))
+    }, files);
+    var button = form.querySelector('button[type="submit"]');
+    button.disabled = true;
+    function queued() {
+      clearErrors();
+      var la = els.lat.value, lo = els.lon.value;
+      form.reset(); els.lat.value = la; els.lon.value = lo;
+      button.disabled = false;
+      queue.scrollIntoView({ block: "start" });
+    }
+    if (!navigator.onLine) { P.enqueue(rec).then(queued, function () { form.submit(); }); return; }
+    P.send(rec).then(function (res) {
+      if (res.ok) { P.remember(res.code); location.href = "/r/" + res.code + "?new=1"; return; }
+      if (res.retry) return P.enqueue(rec).then(queued, function () { form.submit(); });
+      button.disabled = false;
+      showErrors(res, P);
+    });
+  });
+})();

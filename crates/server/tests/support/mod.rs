@@ -12,6 +12,8 @@ use serde_json::Value;
 pub struct Options {
     pub intake_per_minute: u32,
     pub login_per_minute: u32,
+    /// Map tiles (Leaflet URL template); None: the default.
+    pub tile_url: Option<String>,
     pub postgres: bool,
     pub worker: bool,
     pub chat: phananh_channels::ChatConfig,
@@ -22,6 +24,7 @@ impl Default for Options {
         Options {
             intake_per_minute: 0,
             login_per_minute: 10_000,
+            tile_url: None,
             postgres: false,
             worker: false,
             chat: phananh_channels::ChatConfig::default(),
@@ -83,6 +86,9 @@ pub async fn spawn(opts: Options) -> TestApp {
     };
     config.web.intake_per_minute = opts.intake_per_minute;
     config.web.login_per_minute = opts.login_per_minute;
+    if let Some(t) = &opts.tile_url {
+        config.web.tile_url = t.clone();
+    }
     config.webhooks.secret = "test-secret".into();
     config.chat = opts.chat.clone();
     // Monday 2 March 2026, 09:00 in Ho Chi Minh City.

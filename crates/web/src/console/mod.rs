@@ -68,6 +68,7 @@ pub fn page(title: &str, lang: Lang, staff: Option<&Staff>, body: Markup) -> Htm
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · phananh" }
                 link rel="stylesheet" href="/static/app.css";
+                (crate::public::pwa_head())
             }
             body {
                 a class="skip" href="#main" { (lang.t("Bỏ qua điều hướng", "Skip to content")) }

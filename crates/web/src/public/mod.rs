@@ -23,8 +23,12 @@ mod follow;
 
 const FORM_COOKIE: &str = "phananh_form";
 
+mod pwa;
+pub use pwa::head as pwa_head;
+
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .merge(pwa::routes())
         .route("/", get(home))
         .route("/lookup", get(lookup))
         .route(
@@ -57,7 +61,8 @@ async fn home(MaybeStaff(staff): MaybeStaff, headers: HeaderMap) -> Response {
                 "Potholes, flooding, broken street lights, rubbish, blocked pavements… Report it: the city sends it to the right unit and answers you.")) }
             p { a class="button" href="/new" { (lang.t("Gửi phản ánh", "Report a problem")) } " "
                 a href="/map" { (lang.t("Bản đồ phản ánh", "Map of reports")) } " · "
-                a href="/stats" { (lang.t("Thống kê", "Statistics")) } }
+                a href="/stats" { (lang.t("Thống kê", "Statistics")) } " · "
+                a href="/mine" { (lang.t("Phản ánh của tôi", "My reports")) } }
         }
         form class="card filters" method="get" action="/lookup" {
             div { label for="code" { (lang.t("Tra cứu theo mã hồ sơ", "Look up a tracking code")) }
@@ -430,6 +435,7 @@ async fn status_page(
             }
         }
         p { a href="/new" { (lang.t("Gửi phản ánh khác", "Report another problem")) } }
+        p { a href="/mine" { (lang.t("Phản ánh của tôi trên thiết bị này", "My reports on this device")) } }
     })
     .into_response();
     add_cookie(
@@ -453,6 +459,8 @@ struct PublicQuery {
     from: Option<String>,
     to: Option<String>,
     bbox: Option<String>,
+    /// Tracking codes, comma-separated, at most 100 ("my reports" on a device).
+    codes: Option<String>,
     page: Option<i64>,
     per_page: Option<i64>,
 }
@@ -492,6 +500,22 @@ impl PublicQuery {
             Some("open") => f.statuses = Status::ALL.into_iter().filter(|s| s.is_open()).collect(),
             Some("closed") => f.statuses = vec![Status::Resolved, Status::Closed],
             Some(s) => f.statuses = vec![Status::parse(s).ok_or_else(|| format!("status {s}"))?],
+        }
+        if let Some(c) = some(&self.codes) {
+            let codes: Vec<&str> = c
+                .split(',')
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .collect();
+            if codes.is_empty() || codes.len() > 100 {
+                return Err("codes (1 to 100)".into());
+            }
+            for c in codes {
+                let code = c
+                    .parse::<phananh_domain::code::TrackingCode>()
+                    .map_err(|_| format!("code {}", c.chars().take(20).collect::<String>()))?;
+                f.codes.push(code.to_string());
+            }
         }
         if let Some(b) = some(&self.bbox) {
             let v: Vec<f64> = b.split(',').filter_map(|x| x.trim().parse().ok()).collect();
