@@ -2343,8 +2343,14 @@ async fn citizens_report_through_the_web_form_and_follow_it() {
         .text()
         .await
         .unwrap();
-    assert!(prefilled.contains("value=\"trees\" required checked"), "the field is chosen");
-    assert!(prefilled.contains("Cây đổ &lt;b&gt;"), "the description is filled in, escaped");
+    assert!(
+        prefilled.contains("value=\"trees\" required checked"),
+        "the field is chosen"
+    );
+    assert!(
+        prefilled.contains("Cây đổ &lt;b&gt;"),
+        "the description is filled in, escaped"
+    );
     let send = |fields: Vec<(&'static str, String)>, photo: Option<Vec<u8>>, cookie: String| {
         let mut form = Form::new();
         for (k, v) in fields {

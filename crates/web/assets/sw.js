@@ -4,7 +4,7 @@
 // console, photos and anything but GET never touch the cache.
 var CACHE = "phananh-__VERSION__";
 var SHELL = ["/", "/new", "/mine", "/manifest.webmanifest", "/static/app.css", "/static/pwa.js",
-  "/static/report.js", "/static/mine.js", "/static/leaflet/leaflet.css", "/static/leaflet/leaflet.js",
+  "/static/report.js", "/static/nearby.js", "/static/mine.js", "/static/leaflet/leaflet.css", "/static/leaflet/leaflet.js",
   "/static/leaflet/images/marker-icon.png", "/static/leaflet/images/marker-icon-2x.png",
   "/static/leaflet/images/marker-shadow.png", "/static/icons/icon-192.png"];
 var NEVER = /^\/(api|console|login|logout|lang|photos|open311|healthz|metrics|sw\.js)(\/|$)/;

@@ -18,6 +18,23 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
     ("console.js", JS, include_bytes!("../assets/console.js")),
     ("report.js", JS, include_bytes!("../assets/report.js")),
     ("nearby.js", JS, include_bytes!("../assets/nearby.js")),
+    ("pwa.js", JS, include_bytes!("../assets/pwa.js")),
+    ("mine.js", JS, include_bytes!("../assets/mine.js")),
+    (
+        "icons/icon-192.png",
+        PNG,
+        include_bytes!("../assets/icons/icon-192.png"),
+    ),
+    (
+        "icons/icon-512.png",
+        PNG,
+        include_bytes!("../assets/icons/icon-512.png"),
+    ),
+    (
+        "icons/icon-maskable-512.png",
+        PNG,
+        include_bytes!("../assets/icons/icon-maskable-512.png"),
+    ),
     ("map.js", JS, include_bytes!("../assets/map.js")),
     (
         "leaflet/leaflet.js",
@@ -61,6 +78,19 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
     ),
 ];
 
+/// A fingerprint of every embedded file (FNV-1a, stable across builds and platforms): the
+/// service worker's cache name changes with it, so a new build replaces the offline copy.
+pub fn fingerprint() -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for (path, _, bytes) in ASSETS {
+        for b in path.as_bytes().iter().chain(bytes.iter()) {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    h
+}
+
 pub fn routes() -> Router<AppState> {
     Router::new().route("/static/{*path}", get(serve))
 }
@@ -88,6 +118,8 @@ mod tests {
             include_str!("console/mod.rs"),
             include_str!("console/report.rs"),
             include_str!("console/queue.rs"),
+            include_str!("public/pwa.rs"),
+            include_str!("../assets/sw.js"),
         ];
         for page in pages {
             for (i, _) in page.match_indices("\"/static/") {

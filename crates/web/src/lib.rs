@@ -6,7 +6,7 @@
 //! - `/healthz`, `/metrics`: operations.
 
 mod api;
-mod assets;
+pub(crate) mod assets;
 mod console;
 mod error;
 mod i18n;

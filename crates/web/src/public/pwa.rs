@@ -19,34 +19,15 @@ use crate::session::lang_of;
 /// The brand colour of `app.css` (`--brand`), used as the browser's theme colour.
 const THEME_COLOR: &str = "#b3261e";
 
-const PWA_JS: &str = include_str!("../../assets/pwa.js");
-const REPORT_JS: &str = include_str!("../../assets/report.js");
-const MINE_JS: &str = include_str!("../../assets/mine.js");
 const SW_JS: &str = include_str!("../../assets/sw.js");
-const APP_CSS: &str = include_str!("../../assets/app.css");
-const ICON_192: &[u8] = include_bytes!("../../assets/icons/icon-192.png");
-const ICON_512: &[u8] = include_bytes!("../../assets/icons/icon-512.png");
-const ICON_MASKABLE: &[u8] = include_bytes!("../../assets/icons/icon-maskable-512.png");
 
-/// The service worker's cache name changes whenever one of our own assets does (or the
-/// version), so a new build replaces the offline copy of the app shell. Leaflet changes only
-/// with a new version of phananh.
+/// The service worker's cache name changes whenever one of the embedded files does (or
+/// the version), so a new build replaces the offline copy of the app shell.
 static SW_VERSION: LazyLock<String> = LazyLock::new(|| {
-    // FNV-1a, 64 bits: stable across builds and platforms (unlike the std hasher).
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for part in [
-        env!("CARGO_PKG_VERSION").as_bytes(),
-        PWA_JS.as_bytes(),
-        REPORT_JS.as_bytes(),
-        MINE_JS.as_bytes(),
-        SW_JS.as_bytes(),
-        APP_CSS.as_bytes(),
-        ICON_192,
-    ] {
-        for b in part {
-            h ^= u64::from(*b);
-            h = h.wrapping_mul(0x0000_0100_0000_01b3);
-        }
+    let mut h = crate::assets::fingerprint();
+    for b in SW_JS.as_bytes() {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
     }
     format!(
         "{}-{:012x}",
@@ -74,37 +55,6 @@ pub fn routes() -> Router<AppState> {
         .route("/manifest.webmanifest", get(manifest))
         .route("/sw.js", get(service_worker))
         .route("/mine", get(mine_page))
-        .route("/static/pwa.js", get(|| script(PWA_JS)))
-        .route("/static/report.js", get(|| script(REPORT_JS)))
-        .route("/static/mine.js", get(|| script(MINE_JS)))
-        .route("/static/icons/icon-192.png", get(|| png(ICON_192)))
-        .route("/static/icons/icon-512.png", get(|| png(ICON_512)))
-        .route(
-            "/static/icons/icon-maskable-512.png",
-            get(|| png(ICON_MASKABLE)),
-        )
-}
-
-async fn script(body: &'static str) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
-        body,
-    )
-        .into_response()
-}
-
-async fn png(body: &'static [u8]) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "image/png"),
-            (header::CACHE_CONTROL, "public, max-age=86400"),
-        ],
-        body,
-    )
-        .into_response()
 }
 
 async fn manifest() -> Response {
