@@ -63,6 +63,7 @@ impl Default for SmtpSection {
 pub struct WebSection {
     pub intake_per_minute: u32,
     pub login_per_minute: u32,
+    pub contact_per_hour: u32,
     /// Unset: on unless listening on a loopback address (plain-HTTP development).
     pub secure_cookies: Option<bool>,
     pub trust_forwarded_for: bool,
@@ -89,6 +90,7 @@ impl Default for WebSection {
         WebSection {
             intake_per_minute: d.intake_per_minute,
             login_per_minute: d.login_per_minute,
+            contact_per_hour: d.contact_per_hour,
             secure_cookies: None,
             trust_forwarded_for: d.trust_forwarded_for,
             max_body_bytes: d.max_body,
@@ -204,6 +206,7 @@ impl Config {
         WebConfig {
             intake_per_minute: self.web.intake_per_minute,
             login_per_minute: self.web.login_per_minute,
+            contact_per_hour: self.web.contact_per_hour,
             secure_cookies: self.web.secure_cookies.unwrap_or(!addr.ip().is_loopback()),
             trust_forwarded_for: self.web.trust_forwarded_for,
             max_body: self.web.max_body_bytes,

@@ -17,6 +17,7 @@ mod jobs;
 mod profile;
 mod reports;
 mod stats;
+mod unfiled;
 mod users;
 
 use std::time::Duration;
@@ -33,6 +34,7 @@ pub use intake::{Created, NewReport};
 pub use jobs::{Job, JobStatus, NewJob};
 pub use reports::{Page, ReportFilter, StoredEvent};
 pub use stats::Stats;
+pub use unfiled::{NewUnfiled, Unfiled};
 pub use users::{Session, User};
 
 #[derive(Debug, thiserror::Error)]
@@ -80,6 +82,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     ),
     (5, include_str!("../migrations/sqlite/0005_chat.sql")),
     (6, include_str!("../migrations/sqlite/0006_positions.sql")),
+    (7, include_str!("../migrations/sqlite/0007_unfiled.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -94,6 +97,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     ),
     (5, include_str!("../migrations/postgres/0005_chat.sql")),
     (6, include_str!("../migrations/postgres/0006_positions.sql")),
+    (7, include_str!("../migrations/postgres/0007_unfiled.sql")),
 ];
 
 /// Turns a path or URL into a database URL: a bare path means an SQLite file.

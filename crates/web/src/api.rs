@@ -80,6 +80,13 @@ async fn create_report(
         return Err(ApiError::rate_limited());
     }
     let Json(body) = body.map_err(json_error)?;
+    if staff.is_none()
+        && !state
+            .limits
+            .contact(body.request.phone.as_deref(), body.request.email.as_deref())
+    {
+        return Err(ApiError::rate_limited());
+    }
     let key = headers
         .get("idempotency-key")
         .map(|v| v.to_str().map(str::to_string))

@@ -37,6 +37,8 @@ pub struct WebConfig {
     pub intake_per_minute: u32,
     /// Login attempts per minute per IP and per email.
     pub login_per_minute: u32,
+    /// Anonymous reports per hour per phone number or email address (0: no limit).
+    pub contact_per_hour: u32,
     /// Set the `Secure` flag on cookies (off only for plain-HTTP development).
     pub secure_cookies: bool,
     /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
@@ -61,6 +63,7 @@ impl Default for WebConfig {
         WebConfig {
             intake_per_minute: 30,
             login_per_minute: 10,
+            contact_per_hour: 10,
             secure_cookies: true,
             trust_forwarded_for: false,
             max_body: 256 * 1024,

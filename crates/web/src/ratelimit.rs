@@ -14,6 +14,8 @@ pub struct Limits {
     intake: Option<DefaultKeyedRateLimiter<IpAddr>>,
     login_ip: Option<DefaultKeyedRateLimiter<IpAddr>>,
     login_email: Option<DefaultKeyedRateLimiter<String>>,
+    /// Reports per phone number or email address, whatever the client address.
+    contact: Option<DefaultKeyedRateLimiter<String>>,
 }
 
 fn keyed<K: std::hash::Hash + Eq + Clone>(per_minute: u32) -> Option<DefaultKeyedRateLimiter<K>> {
@@ -27,6 +29,8 @@ impl Limits {
             intake: keyed(c.intake_per_minute),
             login_ip: keyed(c.login_per_minute),
             login_email: keyed(c.login_per_minute),
+            contact: NonZeroU32::new(c.contact_per_hour)
+                .map(|n| RateLimiter::keyed(Quota::per_hour(n))),
         }
     }
 
@@ -43,7 +47,7 @@ impl Limits {
             l.retain_recent();
             l.shrink_to_fit();
         }
-        if let Some(l) = &self.login_email {
+        for l in [&self.login_email, &self.contact].into_iter().flatten() {
             l.retain_recent();
             l.shrink_to_fit();
         }
@@ -62,6 +66,26 @@ impl Limits {
             *entry = (per_minute, RateLimiter::direct(Quota::per_minute(n)));
         }
         entry.1.check().is_ok()
+    }
+
+    /// Whether a report giving this phone and/or email may be filed now: a contact gets a
+    /// handful of reports an hour, from any address (so rotating IPs does not help).
+    pub fn contact(&self, phone: Option<&str>, email: Option<&str>) -> bool {
+        let Some(l) = &self.contact else {
+            return true;
+        };
+        let phone = phone
+            .map(|p| p.chars().filter(char::is_ascii_digit).collect::<String>())
+            .filter(|p| !p.is_empty())
+            .map(|p| format!("tel:{}", p.trim_start_matches("84").trim_start_matches('0')));
+        let email = email
+            .map(|e| e.trim().to_lowercase())
+            .filter(|e| !e.is_empty())
+            .map(|e| format!("mail:{e}"));
+        [phone, email]
+            .into_iter()
+            .flatten()
+            .all(|k| l.check_key(&k).is_ok())
     }
 
     pub fn login(&self, ip: IpAddr, email: &str) -> bool {

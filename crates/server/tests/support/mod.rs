@@ -11,6 +11,8 @@ use serde_json::Value;
 
 pub struct Options {
     pub intake_per_minute: u32,
+    /// Anonymous reports per phone or email per hour (0: no limit).
+    pub contact_per_hour: u32,
     pub login_per_minute: u32,
     /// Map tiles (Leaflet URL template); None: the default.
     pub tile_url: Option<String>,
@@ -23,6 +25,7 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             intake_per_minute: 0,
+            contact_per_hour: 0,
             login_per_minute: 10_000,
             tile_url: None,
             postgres: false,
@@ -85,6 +88,7 @@ pub async fn spawn(opts: Options) -> TestApp {
         ..Config::default()
     };
     config.web.intake_per_minute = opts.intake_per_minute;
+    config.web.contact_per_hour = opts.contact_per_hour;
     config.web.login_per_minute = opts.login_per_minute;
     if let Some(t) = &opts.tile_url {
         config.web.tile_url = t.clone();

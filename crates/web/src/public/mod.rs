@@ -306,6 +306,16 @@ async fn submit(
         ));
         return render_form(&state, lang, &typed, StatusCode::TOO_MANY_REQUESTS).await;
     }
+    let contact = |k: &str| Some(typed.get(k).trim()).filter(|v| !v.is_empty());
+    if !state.limits.contact(contact("phone"), contact("email")) {
+        typed.errors.push(FieldError::new(
+            "phone",
+            "rate_limited",
+            "Số điện thoại hoặc email này đã gửi nhiều phản ánh trong giờ qua, vui lòng thử lại sau",
+            "This phone number or email has sent many reports in the last hour; try again later",
+        ));
+        return render_form(&state, lang, &typed, StatusCode::TOO_MANY_REQUESTS).await;
+    }
     if !typed.errors.is_empty() {
         return render_form(&state, lang, &typed, StatusCode::UNPROCESSABLE_ENTITY).await;
     }
