@@ -4,6 +4,7 @@
 
 pub mod conversation;
 pub mod messenger;
+pub mod sms;
 pub mod viber;
 
 use serde::{Deserialize, Serialize};

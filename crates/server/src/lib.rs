@@ -39,6 +39,8 @@ pub struct Config {
     pub smtp: SmtpSection,
     /// Messenger and Viber (`[chat]`): secrets belong in the environment or a local file.
     pub chat: phananh_channels::ChatConfig,
+    /// SMS gateways (`[sms]`).
+    pub sms: phananh_channels::sms::SmsConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -115,6 +117,7 @@ impl Default for Config {
             web: WebSection::default(),
             webhooks: WebhookSection::default(),
             chat: phananh_channels::ChatConfig::default(),
+            sms: phananh_channels::sms::SmsConfig::default(),
         }
     }
 }
@@ -199,6 +202,19 @@ impl Config {
                 *slot = v;
             }
         }
+        let sms = &mut config.sms;
+        for (name, slot) in [
+            ("PHANANH_SMS_INBOUND_TOKEN", &mut sms.inbound_token),
+            ("PHANANH_TWILIO_AUTH_TOKEN", &mut sms.twilio_auth_token),
+            ("PHANANH_SMS_GATEWAY_KIND", &mut sms.gateway_kind),
+            ("PHANANH_SMS_GATEWAY_URL", &mut sms.gateway_url),
+            ("PHANANH_SMS_GATEWAY_TOKEN", &mut sms.gateway_token),
+            ("PHANANH_TWILIO_ACCOUNT_SID", &mut sms.twilio_account_sid),
+        ] {
+            if let Some(v) = env(name) {
+                *slot = v;
+            }
+        }
         Ok(config)
     }
 
@@ -215,6 +231,7 @@ impl Config {
             jurisdiction_id: self.web.jurisdiction_id.clone(),
             nearby_radius_m: self.web.nearby_radius_m,
             chat: self.chat.clone(),
+            sms: self.sms.clone(),
             public_url: self.public_url.clone(),
         }
     }
@@ -268,6 +285,7 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Run
                 smtp_from: config.smtp.from.clone(),
                 public_url: config.public_url.clone(),
                 chat: config.chat.clone(),
+                sms: config.sms.clone(),
                 ..WorkerConfig::default()
             },
         );

@@ -45,6 +45,16 @@ impl Store {
     /// kept (a retry, a replay, a concurrent duplicate) are skipped. Returns how many
     /// were new.
     pub async fn chat_receive(&self, events: &[NewChatEvent], now: DateTime<Utc>) -> Result<usize> {
+        self.inbox_receive(events, "chat.inbound", now).await
+    }
+
+    /// [`Store::chat_receive`] for any inbox-fed channel (SMS uses "sms.inbound").
+    pub async fn inbox_receive(
+        &self,
+        events: &[NewChatEvent],
+        job_kind: &str,
+        now: DateTime<Utc>,
+    ) -> Result<usize> {
         let mut tx = self.write.begin().await?;
         let mut new = 0;
         for e in events {
@@ -64,11 +74,11 @@ impl Store {
             if let Some((id,)) = id {
                 new += 1;
                 let mut job = NewJob::new(
-                    "chat.inbound",
+                    job_kind,
                     serde_json::json!({ "provider": e.provider, "user": e.user_id }),
                     now,
                 );
-                job.dedupe_key = Some(format!("chat.inbound:{id}"));
+                job.dedupe_key = Some(format!("{job_kind}:{id}"));
                 insert_job(&mut tx, &job).await?;
             }
         }
@@ -233,5 +243,36 @@ impl Store {
             .collect();
         out.reverse();
         Ok(out)
+    }
+
+    /// Marks events processed and queues what they led to, in one transaction (channels
+    /// without a conversation state, like SMS). Events already processed are left alone;
+    /// returns false if all of them were (another worker got there first).
+    pub async fn inbox_done(
+        &self,
+        processed: &[i64],
+        jobs: &[NewJob],
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let mut tx = self.write.begin().await?;
+        let mut marked = 0;
+        for id in processed {
+            marked += sqlx::query(
+                "UPDATE chat_inbox SET processed_at = $1 WHERE id = $2 AND processed_at IS NULL",
+            )
+            .bind(ms(now))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        }
+        if marked == 0 && !processed.is_empty() {
+            return Ok(false);
+        }
+        for job in jobs {
+            insert_job(&mut tx, job).await?;
+        }
+        tx.commit().await?;
+        Ok(true)
     }
 }

@@ -54,6 +54,8 @@ pub struct WebConfig {
     pub nearby_radius_m: f64,
     /// Messenger and Viber: tokens, secrets and API base URLs.
     pub chat: phananh_channels::ChatConfig,
+    /// SMS gateways: inbound tokens and signatures.
+    pub sms: phananh_channels::sms::SmsConfig,
     /// Where citizens reach this server (links in chats and emails).
     pub public_url: String,
 }
@@ -72,6 +74,7 @@ impl Default for WebConfig {
             jurisdiction_id: "hochiminhcity.gov.vn".into(),
             nearby_radius_m: 150.0,
             chat: phananh_channels::ChatConfig::default(),
+            sms: phananh_channels::sms::SmsConfig::default(),
             public_url: "http://127.0.0.1:8022".into(),
         }
     }

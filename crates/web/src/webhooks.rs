@@ -26,6 +26,8 @@ pub fn routes() -> Router<AppState> {
             get(messenger_handshake).post(messenger_post),
         )
         .route("/webhooks/viber", axum::routing::post(viber_post))
+        .route("/webhooks/sms", axum::routing::post(sms_post))
+        .route("/webhooks/twilio/sms", axum::routing::post(twilio_post))
         .layer(DefaultBodyLimit::max(MAX_BODY))
 }
 
@@ -167,6 +169,159 @@ async fn keep(state: &AppState, events: Vec<Inbound>, raw: &[u8]) -> Response {
         }
         Err(e) => {
             tracing::error!(error = %e, "could not keep a chat delivery; the platform will retry");
+            answer(StatusCode::INTERNAL_SERVER_ERROR, "unavailable")
+        }
+    }
+}
+
+/// One text message as a gateway hands it over.
+#[derive(Deserialize)]
+struct GatewaySms {
+    from: String,
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
+    text: String,
+    /// The gateway's message id: the dedupe key.
+    id: String,
+}
+
+/// `POST /webhooks/sms`: a generic gateway (JSON or form: from, to, text, id) with
+/// `Authorization: Bearer <[sms] inbound_token>`.
+async fn sms_post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let expected = &state.config.sms.inbound_token;
+    let given = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    if expected.is_empty() || !crate::session::same_token(expected, given) {
+        tracing::warn!("sms webhook: missing or wrong token");
+        return answer(StatusCode::FORBIDDEN, "bad_token");
+    }
+    let json = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|c| c.starts_with("application/json"));
+    let parsed: Result<GatewaySms, String> = if json {
+        serde_json::from_slice(&body).map_err(|e| e.to_string())
+    } else {
+        serde_urlencoded_like(&body)
+    };
+    match parsed {
+        Ok(m) => keep_sms(&state, &m.id, &m.from, &m.to, &m.text, &body).await,
+        Err(why) => {
+            tracing::warn!(%why, "sms webhook: malformed message");
+            answer(StatusCode::BAD_REQUEST, "malformed")
+        }
+    }
+}
+
+/// Reads a form body into a [`GatewaySms`], tolerating text that is not UTF-8 (kept lossily;
+/// the original bytes are stored too).
+fn serde_urlencoded_like(body: &[u8]) -> Result<GatewaySms, String> {
+    let mut m = GatewaySms {
+        from: String::new(),
+        to: String::new(),
+        text: String::new(),
+        id: String::new(),
+    };
+    for (k, v) in form_urlencoded::parse(body) {
+        match k.as_ref() {
+            "from" => m.from = v.into_owned(),
+            "to" => m.to = v.into_owned(),
+            "text" => m.text = v.into_owned(),
+            "id" => m.id = v.into_owned(),
+            _ => {}
+        }
+    }
+    if m.from.is_empty() || m.id.is_empty() {
+        return Err("from and id are required".into());
+    }
+    Ok(m)
+}
+
+/// `POST /webhooks/twilio/sms`: Twilio's form, signed with `X-Twilio-Signature` over the
+/// public URL and every parameter. Answers empty TwiML (replies go through the outbox).
+async fn twilio_post(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+    body: Bytes,
+) -> Response {
+    let params: Vec<(String, String)> = form_urlencoded::parse(&body)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let url = format!(
+        "{}{}",
+        state.config.public_url.trim_end_matches('/'),
+        uri.path_and_query().map(|p| p.as_str()).unwrap_or("")
+    );
+    let sig = headers
+        .get("x-twilio-signature")
+        .and_then(|v| v.to_str().ok());
+    if !phananh_channels::sms::verify_twilio(
+        &state.config.sms.twilio_auth_token,
+        &url,
+        &params,
+        sig,
+    ) {
+        tracing::warn!("twilio webhook: missing or wrong signature");
+        return answer(StatusCode::FORBIDDEN, "bad_signature");
+    }
+    let get = |k: &str| {
+        params
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let (sid, from) = (get("MessageSid"), get("From"));
+    if sid.is_empty() || from.is_empty() {
+        return answer(StatusCode::BAD_REQUEST, "malformed");
+    }
+    let stored = keep_sms(&state, &sid, &from, &get("To"), &get("Body"), &body).await;
+    if stored.status() != StatusCode::OK {
+        return stored;
+    }
+    (
+        [(axum::http::header::CONTENT_TYPE, "text/xml")],
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response></Response>",
+    )
+        .into_response()
+}
+
+async fn keep_sms(
+    state: &AppState,
+    id: &str,
+    from: &str,
+    to: &str,
+    text: &str,
+    raw: &[u8],
+) -> Response {
+    let event = serde_json::json!({ "from": from, "to": to, "text": text });
+    let row = NewChatEvent {
+        provider: "sms".into(),
+        message_id: id.to_string(),
+        user_id: from.trim().to_string(),
+        at: state.app.clock.now().timestamp_millis(),
+        event: event.to_string(),
+        raw: String::from_utf8_lossy(raw).into_owned(),
+    };
+    match state
+        .app
+        .store
+        .inbox_receive(&[row], "sms.inbound", state.app.clock.now())
+        .await
+    {
+        Ok(new) => {
+            if new > 0 {
+                state.app.jobs_queued.notify_one();
+            }
+            answer(StatusCode::OK, "ok")
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "could not keep an SMS; the gateway will retry");
             answer(StatusCode::INTERNAL_SERVER_ERROR, "unavailable")
         }
     }

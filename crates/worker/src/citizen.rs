@@ -85,6 +85,44 @@ pub(crate) async fn notify(w: &Worker, job: &Job) -> Result<(), JobError> {
             jobs.push(j);
         }
     }
+    // By SMS: reports sent by SMS, and reporters who left a phone but no email (the
+    // receipt with the tracking code and each step, without accents, in one or two parts).
+    let phone = reporter.as_ref().and_then(|r| r.phone.clone());
+    let by_sms = report.channel == phananh_domain::model::Channel::Sms
+        || reporter
+            .as_ref()
+            .is_some_and(|r| r.email.is_none() && r.channel_identity.is_none());
+    if let Some(phone) = phone
+        && by_sms
+        && w.config.sms.can_send()
+    {
+        let events = store.events(report.id).await.map_err(retry)?;
+        if let Some(event) = events.iter().find(|e| e.seq == seq) {
+            let catalog = w.app.catalog().await;
+            let base = w.config.public_url.trim_end_matches('/');
+            let text = if let EventKind::Created { .. } = event.kind {
+                format!(
+                    "1022: Da tiep nhan phan anh. Ma ho so: {code}. Tra cuu: {base}/r/{code} hoac nhan tin ma ho so.",
+                    code = report.code
+                )
+            } else {
+                format!(
+                    "1022: Phan anh {code}: {what}. Chi tiet: {base}/r/{code}",
+                    code = report.code,
+                    what = catalog.describe_for_reporter(&event.kind, false),
+                )
+            };
+            let text = phananh_channels::sms::fit(&text, w.config.sms.max_segments);
+            let mut j = crate::sms::send_job(
+                &phone,
+                &text,
+                format!("citizen.sms:{}:{seq}", report.id),
+                w.app.clock.now(),
+            );
+            j.report_id = Some(report.id);
+            jobs.push(j);
+        }
+    }
     if !jobs.is_empty() {
         store.enqueue(&jobs).await.map_err(retry)?;
         w.app.jobs_queued.notify_one();

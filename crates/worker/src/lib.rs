@@ -19,6 +19,7 @@ mod citizen;
 mod email;
 mod forward;
 pub mod setup;
+mod sms;
 
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
@@ -40,6 +41,8 @@ pub struct WorkerConfig {
     pub public_url: String,
     /// Messenger and Viber: tokens and API base URLs.
     pub chat: phananh_channels::ChatConfig,
+    /// The SMS gateway for answers and notices.
+    pub sms: phananh_channels::sms::SmsConfig,
 }
 
 impl Default for WorkerConfig {
@@ -56,6 +59,7 @@ impl Default for WorkerConfig {
             smtp_from: "Tổng đài 1022 <noreply@phananh.invalid>".into(),
             public_url: "http://127.0.0.1:8022".into(),
             chat: phananh_channels::ChatConfig::default(),
+            sms: phananh_channels::sms::SmsConfig::default(),
         }
     }
 }
@@ -226,6 +230,8 @@ impl Worker {
             "citizen.notify" => citizen::notify(self, job).await,
             "chat.inbound" => chat::inbound(self, job).await,
             "chat.send" => chat::send(self, job).await,
+            "sms.inbound" => sms::inbound(self, job).await,
+            "sms.send" => sms::send(self, job).await,
             "citizen.email" => citizen::email(self, job).await,
             other => Err(JobError::Permanent(format!(
                 "no handler for job kind {other}"

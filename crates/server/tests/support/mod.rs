@@ -19,6 +19,7 @@ pub struct Options {
     pub postgres: bool,
     pub worker: bool,
     pub chat: phananh_channels::ChatConfig,
+    pub sms: phananh_channels::sms::SmsConfig,
 }
 
 impl Default for Options {
@@ -31,6 +32,7 @@ impl Default for Options {
             postgres: false,
             worker: false,
             chat: phananh_channels::ChatConfig::default(),
+            sms: phananh_channels::sms::SmsConfig::default(),
         }
     }
 }
@@ -95,6 +97,7 @@ pub async fn spawn(opts: Options) -> TestApp {
     }
     config.webhooks.secret = "test-secret".into();
     config.chat = opts.chat.clone();
+    config.sms = opts.sms.clone();
     // Monday 2 March 2026, 09:00 in Ho Chi Minh City.
     let clock = Arc::new(ManualClock::new(
         Utc.with_ymd_and_hms(2026, 3, 2, 2, 0, 0).unwrap(),
