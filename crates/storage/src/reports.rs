@@ -274,29 +274,29 @@ impl Store {
         // (SQLite: the R*Tree, PostgreSQL: GiST on point(lon, lat)). A bigger one holds so
         // many reports that walking them newest first finds a page sooner, so there the
         // position only filters ("+lat" keeps SQLite's planner off the (lat, lon) index).
-        let mut order = "created_at DESC, id DESC";
+        let mut from = "reports".to_string();
         if let Some([w, s, e, n]) = f.bbox {
             let small = (e - w).abs() * (n - s).abs() < SMALL_BOX_DEG2;
-            if small && self.backend == Backend::Sqlite {
-                // Sort the few reports in the box rather than walk the whole table in time
-                // order probing each one ("+ 0" takes the time index out of the planner's hands).
-                order = "created_at + 0 DESC, id DESC";
-            }
             if small {
                 let first = args.len() + 1;
                 for v in [w, s, e, n] {
                     args.push(Arg::F(v));
                 }
                 let [w, s, e, n] = [first, first + 1, first + 2, first + 3];
-                conds.push(match self.backend {
-                    Backend::Sqlite => format!(
-                        "id IN (SELECT id FROM reports_pos WHERE max_lon >= ${w} AND max_lat >= ${s} \
-                         AND min_lon <= ${e} AND min_lat <= ${n})"
-                    ),
-                    Backend::Postgres => {
-                        format!("point(lon, lat) <@ box(point(${w}, ${s}), point(${e}, ${n}))")
+                match self.backend {
+                    // The R*Tree drives (CROSS JOIN fixes the order of the loops): left to
+                    // itself, SQLite's planner walks an index of another filter (status,
+                    // field) and probes each report against the box.
+                    Backend::Sqlite => {
+                        from = format!(
+                            "(SELECT id AS pos_id FROM reports_pos WHERE max_lon >= ${w} AND max_lat >= ${s} \
+                             AND min_lon <= ${e} AND min_lat <= ${n}) AS p CROSS JOIN reports ON reports.id = p.pos_id"
+                        )
                     }
-                });
+                    Backend::Postgres => conds.push(format!(
+                        "point(lon, lat) <@ box(point(${w}, ${s}), point(${e}, ${n}))"
+                    )),
+                }
             }
             // The exact test (the R*Tree keeps 32-bit coordinates, rounded outwards).
             let (lat, lon) = match self.backend {
@@ -320,13 +320,13 @@ impl Store {
             conds.push(format!("status IN ({})", list.join(", ")));
         }
         let limit = f.limit.clamp(1, 500);
-        let mut sql = format!("SELECT {REPORT_COLUMNS} FROM reports");
+        let mut sql = format!("SELECT {REPORT_COLUMNS} FROM {from}");
         if !conds.is_empty() {
             sql.push_str(" WHERE ");
             sql.push_str(&conds.join(" AND "));
         }
         sql.push_str(&format!(
-            " ORDER BY {order} LIMIT {} OFFSET {}",
+            " ORDER BY created_at DESC, id DESC LIMIT {} OFFSET {}",
             limit + 1,
             f.offset.max(0)
         ));
