@@ -8,6 +8,7 @@ pub mod chat;
 pub mod clock;
 pub mod error;
 pub mod follow;
+pub mod hotline;
 pub mod intake;
 pub mod photos;
 pub mod reports;

@@ -41,6 +41,8 @@ pub struct Config {
     pub chat: phananh_channels::ChatConfig,
     /// SMS gateways (`[sms]`).
     pub sms: phananh_channels::sms::SmsConfig,
+    /// The telephone exchange (`[hotline]`).
+    pub hotline: phananh_app::hotline::HotlineConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -118,6 +120,7 @@ impl Default for Config {
             webhooks: WebhookSection::default(),
             chat: phananh_channels::ChatConfig::default(),
             sms: phananh_channels::sms::SmsConfig::default(),
+            hotline: Default::default(),
         }
     }
 }
@@ -210,6 +213,7 @@ impl Config {
             ("PHANANH_SMS_GATEWAY_URL", &mut sms.gateway_url),
             ("PHANANH_SMS_GATEWAY_TOKEN", &mut sms.gateway_token),
             ("PHANANH_TWILIO_ACCOUNT_SID", &mut sms.twilio_account_sid),
+            ("PHANANH_PBX_TOKEN", &mut config.hotline.pbx_token),
         ] {
             if let Some(v) = env(name) {
                 *slot = v;
@@ -232,6 +236,7 @@ impl Config {
             nearby_radius_m: self.web.nearby_radius_m,
             chat: self.chat.clone(),
             sms: self.sms.clone(),
+            hotline: self.hotline.clone(),
             public_url: self.public_url.clone(),
         }
     }

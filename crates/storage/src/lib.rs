@@ -10,6 +10,7 @@
 //!   that commit.
 
 mod api_keys;
+mod calls;
 mod chat;
 mod follow;
 mod intake;
@@ -28,6 +29,7 @@ use sqlx::Executor;
 use sqlx::any::AnyPoolOptions;
 
 pub use api_keys::ApiKey;
+pub use calls::Call;
 pub use chat::{ChatEvent, ChatUser, NewChatEvent};
 pub use follow::Follower;
 pub use intake::{Created, NewReport};
@@ -83,6 +85,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("../migrations/sqlite/0005_chat.sql")),
     (6, include_str!("../migrations/sqlite/0006_positions.sql")),
     (7, include_str!("../migrations/sqlite/0007_unfiled.sql")),
+    (8, include_str!("../migrations/sqlite/0008_calls.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -98,6 +101,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("../migrations/postgres/0005_chat.sql")),
     (6, include_str!("../migrations/postgres/0006_positions.sql")),
     (7, include_str!("../migrations/postgres/0007_unfiled.sql")),
+    (8, include_str!("../migrations/postgres/0008_calls.sql")),
 ];
 
 /// Turns a path or URL into a database URL: a bare path means an SQLite file.

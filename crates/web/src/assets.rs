@@ -19,6 +19,7 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
     ("report.js", JS, include_bytes!("../assets/report.js")),
     ("nearby.js", JS, include_bytes!("../assets/nearby.js")),
     ("pwa.js", JS, include_bytes!("../assets/pwa.js")),
+    ("hotline.js", JS, include_bytes!("../assets/hotline.js")),
     ("mine.js", JS, include_bytes!("../assets/mine.js")),
     (
         "icons/icon-192.png",
@@ -118,6 +119,7 @@ mod tests {
             include_str!("console/mod.rs"),
             include_str!("console/report.rs"),
             include_str!("console/queue.rs"),
+            include_str!("console/hotline.rs"),
             include_str!("public/pwa.rs"),
             include_str!("../assets/sw.js"),
         ];

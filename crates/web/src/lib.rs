@@ -56,6 +56,8 @@ pub struct WebConfig {
     pub chat: phananh_channels::ChatConfig,
     /// SMS gateways: inbound tokens and signatures.
     pub sms: phananh_channels::sms::SmsConfig,
+    /// The telephone exchange's token and extensions.
+    pub hotline: phananh_app::hotline::HotlineConfig,
     /// Where citizens reach this server (links in chats and emails).
     pub public_url: String,
 }
@@ -75,6 +77,7 @@ impl Default for WebConfig {
             nearby_radius_m: 150.0,
             chat: phananh_channels::ChatConfig::default(),
             sms: phananh_channels::sms::SmsConfig::default(),
+            hotline: Default::default(),
             public_url: "http://127.0.0.1:8022".into(),
         }
     }
@@ -86,12 +89,19 @@ pub struct AppState {
     pub config: Arc<WebConfig>,
     limits: Arc<ratelimit::Limits>,
     metrics: Arc<ops::HttpMetrics>,
+    /// Callers to pop up on operators' screens (server-sent events).
+    calls: tokio::sync::broadcast::Sender<phananh_app::hotline::CallPopup>,
+    /// Turns true when the server stops, so long-lived streams end and the graceful
+    /// shutdown does not wait for them.
+    stopping: tokio::sync::watch::Sender<bool>,
 }
 
 impl AppState {
     pub fn new(app: App, config: WebConfig) -> AppState {
         AppState {
             limits: Arc::new(ratelimit::Limits::new(&config)),
+            calls: tokio::sync::broadcast::channel(64).0,
+            stopping: tokio::sync::watch::channel(false).0,
             config: Arc::new(config),
             app,
             metrics: Arc::new(ops::HttpMetrics::default()),
@@ -143,9 +153,13 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let stopping = state.stopping.clone();
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            let _ = stopping.send(true);
+        })
         .await
 }
 

@@ -20,6 +20,7 @@ pub struct Options {
     pub worker: bool,
     pub chat: phananh_channels::ChatConfig,
     pub sms: phananh_channels::sms::SmsConfig,
+    pub hotline: phananh_app::hotline::HotlineConfig,
 }
 
 impl Default for Options {
@@ -33,6 +34,7 @@ impl Default for Options {
             worker: false,
             chat: phananh_channels::ChatConfig::default(),
             sms: phananh_channels::sms::SmsConfig::default(),
+            hotline: Default::default(),
         }
     }
 }
@@ -98,6 +100,7 @@ pub async fn spawn(opts: Options) -> TestApp {
     config.webhooks.secret = "test-secret".into();
     config.chat = opts.chat.clone();
     config.sms = opts.sms.clone();
+    config.hotline = opts.hotline.clone();
     // Monday 2 March 2026, 09:00 in Ho Chi Minh City.
     let clock = Arc::new(ManualClock::new(
         Utc.with_ymd_and_hms(2026, 3, 2, 2, 0, 0).unwrap(),

@@ -1,6 +1,7 @@
 //! The staff console: server-rendered pages, Vietnamese first, every form with a CSRF token.
 
 mod admin;
+mod hotline;
 mod queue;
 mod report;
 
@@ -34,6 +35,7 @@ pub fn routes() -> Router<AppState> {
         .merge(queue::routes())
         .merge(report::routes())
         .merge(admin::routes())
+        .merge(hotline::routes())
 }
 
 /// The start of a long text, cut at a word and marked with "…".
@@ -84,6 +86,10 @@ pub fn page(title: &str, lang: Lang, staff: Option<&Staff>, body: Markup) -> Htm
                             a href="/console" { (lang.t("Hàng đợi", "Queue")) }
                             @if matches!(s.principal.role, Role::Triage | Role::Admin | Role::Supervisor) {
                                 a href="/console/triage" { (lang.t("Bàn điều phối", "Triage desk")) }
+                            }
+                            @if matches!(s.principal.role, Role::Triage | Role::Admin) {
+                                a href="/console/hotline" { (lang.t("Tổng đài", "Hotline")) }
+                                a href="/console/unfiled" { (lang.t("Tin chờ xử lý", "Messages")) }
                             }
                             @if s.principal.role == Role::Admin {
                                 a href="/console/admin" { (lang.t("Quản trị", "Administration")) }

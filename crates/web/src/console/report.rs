@@ -59,6 +59,17 @@ async fn render(
         .await
         .ok()
         .flatten();
+    // The calls this report came from (personal data: the caller's number).
+    let calls = if view.reporter.is_some() || staff.principal.sees_personal_data() {
+        state
+            .app
+            .store
+            .calls_of_report(r.id)
+            .await
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
     let assignable: Vec<_> = catalog
         .units
         .iter()
@@ -156,6 +167,10 @@ async fn render(
                                 dt { (lang.t("Họ tên", "Name")) } dd { (p.name.as_deref().unwrap_or("—")) }
                                 dt { (lang.t("Điện thoại", "Phone")) } dd { (p.phone.as_deref().unwrap_or("—")) }
                                 dt { "Email" } dd { (p.email.as_deref().unwrap_or("—")) }
+                            }
+                            @for c in &calls {
+                                p class="muted" { (lang.t("Cuộc gọi", "Call")) " " (c.call_id) " · " (c.caller) " · " (when(c.started_at))
+                                    @if let Some(o) = &c.operator { " · " (lang.t("tổng đài viên", "operator")) " " (o) } }
                             }
                         }
                     }

@@ -1,0 +1,457 @@
+//! The switchboard: a keyboard-first screen to file a report during a call, the caller's
+//! earlier reports, the caller popping up when the exchange says a call was answered
+//! (server-sent events), and the queue of messages that could not be filed by themselves.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Json, Router};
+use maud::{Markup, html};
+use phananh_app::AppError;
+use phananh_app::hotline::CallEvent;
+use phananh_app::intake::IntakeRequest;
+use phananh_domain::access::Role;
+use phananh_domain::model::Channel;
+
+use super::{csrf_failed, csrf_field, error_page, page, status_badge, when};
+use crate::AppState;
+use crate::session::{Staff, same_token};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/console/hotline", get(screen).post(file))
+        .route("/console/hotline/caller", get(caller))
+        .route("/console/hotline/events", get(events))
+        .route("/console/unfiled", get(unfiled))
+        .route("/console/unfiled/{id}/dismiss", post(dismiss))
+        .route("/api/v1/pbx/calls", post(pbx_call))
+}
+
+fn is_operator(staff: &Staff) -> bool {
+    matches!(staff.principal.role, Role::Triage | Role::Admin)
+}
+
+#[derive(serde::Deserialize, Default)]
+struct ScreenQuery {
+    phone: Option<String>,
+    call: Option<String>,
+    filed: Option<String>,
+    unfiled: Option<i64>,
+}
+
+/// The tracking code spaced out, to read back over the phone.
+fn spelled(code: &str) -> String {
+    code.chars()
+        .map(|c| {
+            if c == '-' {
+                " – ".to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+async fn screen(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(q): Query<ScreenQuery>,
+) -> Response {
+    render(&state, &staff, q, HashMap::new(), None, StatusCode::OK).await
+}
+
+async fn render(
+    state: &AppState,
+    staff: &Staff,
+    q: ScreenQuery,
+    mut typed: HashMap<String, String>,
+    error: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let lang = staff.lang;
+    if !is_operator(staff) {
+        return error_page(&AppError::NotFound, lang, Some(staff));
+    }
+    let catalog = state.app.catalog().await;
+    // From the queue: the message's sender and text fill the form.
+    let mut item_channel = "hotline".to_string();
+    let mut item = None;
+    if let Some(id) = q.unfiled {
+        match state.app.unfiled_item(&staff.principal, id).await {
+            Ok(u) => {
+                item_channel = u.channel.clone();
+                if u.sender.contains('@') {
+                    typed.entry("email".into()).or_insert(u.sender.clone());
+                } else {
+                    typed.entry("phone".into()).or_insert(u.sender.clone());
+                }
+                typed.entry("description".into()).or_insert(u.body.clone());
+                item = Some(u);
+            }
+            Err(e) => return error_page(&e, lang, Some(staff)),
+        }
+    }
+    if let Some(p) = &q.phone {
+        typed.entry("phone".into()).or_insert(p.clone());
+    }
+    let phone = typed.get("phone").cloned().unwrap_or_default();
+    let caller = if phone.trim().len() >= 8 {
+        state.app.caller(&staff.principal, &phone).await.ok()
+    } else {
+        None
+    };
+    if let Some(c) = &caller {
+        if let Some(n) = &c.name {
+            typed.entry("name".into()).or_insert(n.clone());
+        }
+        if let Some(e) = &c.email {
+            typed.entry("email".into()).or_insert(e.clone());
+        }
+    }
+    let v = |k: &str| typed.get(k).cloned().unwrap_or_default();
+    let call = q
+        .call
+        .clone()
+        .or_else(|| typed.get("call_id").cloned())
+        .unwrap_or_default();
+    let key = typed
+        .get("key")
+        .cloned()
+        .unwrap_or_else(phananh_app::auth::random_token);
+    let body = html! {
+        h1 { (lang.t("Tổng đài: tiếp nhận cuộc gọi", "Hotline: take a call")) }
+        @if let Some(code) = &q.filed {
+            div class="notice" role="status" {
+                p { (lang.t("Đã tiếp nhận. Đọc mã hồ sơ cho người gọi:", "Filed. Read the tracking code to the caller:")) }
+                p style="font-size:2rem" { span class="code" { (code) } }
+                p class="muted" { (spelled(code)) }
+            }
+        }
+        @if let Some(e) = &error { div class="error" role="alert" { (e) } }
+        div id="call-banner" class="notice" role="status" hidden data-text=(lang.t("Cuộc gọi đến từ", "Incoming call from")) {}
+        @if let Some(u) = &item {
+            div class="card" {
+                h2 style="margin-top:0" { (lang.t("Tin nhắn cần xử lý", "Message to file")) " (" (u.channel) ")" }
+                p class="muted" { (when(u.received_at)) " · " (u.sender) " · " (u.reason) }
+                @if let Some(s) = &u.subject { p { strong { (s) } } }
+                pre style="white-space:pre-wrap" { (u.body) }
+            }
+        }
+        div class="grid" {
+            div class="card" {
+                h2 style="margin-top:0" { (lang.t("Người gọi", "Caller")) }
+                div id="caller-reports" data-none=(lang.t("Chưa có phản ánh nào từ số này.", "No reports from this number yet.")) {
+                    @if let Some(c) = &caller {
+                        @if let Some(n) = &c.name { p { strong { (n) } " · " (c.phone) } }
+                        @if c.reports.is_empty() { p class="muted" { (lang.t("Chưa có phản ánh nào từ số này.", "No reports from this number yet.")) } }
+                        ul {
+                            @for r in &c.reports {
+                                li { a class="code" href={"/console/reports/" (r.code)} { (r.code) } " " (status_badge(r.status, lang)) " "
+                                    (catalog.field_name(&r.field)) " · " (when(r.created_at)) }
+                            }
+                        }
+                    } @else {
+                        p class="muted" { (lang.t("Nhập số điện thoại để xem các phản ánh trước đây.", "Type the number to see earlier reports.")) }
+                    }
+                }
+            }
+            form class="card" method="post" action="/console/hotline" id="hotline-form" {
+                (csrf_field(staff))
+                input type="hidden" name="key" value=(key);
+                input type="hidden" name="call_id" id="call_id" value=(call);
+                input type="hidden" name="channel" value=(item_channel);
+                @if let Some(u) = &item { input type="hidden" name="unfiled" value=(u.id); }
+                label for="phone" { (lang.t("Số điện thoại người gọi", "Caller's number")) " " kbd { "Alt+1" } }
+                input id="phone" name="phone" type="tel" value=(phone) autofocus accesskey="1" autocomplete="off";
+                button type="submit" class="secondary" formmethod="get" formaction="/console/hotline" formnovalidate { (lang.t("Tra cứu người gọi", "Look the caller up")) }
+                label for="name" { (lang.t("Họ tên", "Name")) }
+                input id="name" name="name" value=(v("name")) autocomplete="off";
+                label for="email" { "Email" }
+                input id="email" name="email" type="email" value=(v("email")) autocomplete="off";
+                label { input type="checkbox" name="consent" value="1" checked; " " (lang.t("Người gọi đồng ý được liên hệ lại", "The caller agrees to be contacted")) }
+                label for="field" { (lang.t("Lĩnh vực", "Field")) " " kbd { "Alt+2" } }
+                select id="field" name="field" required accesskey="2" {
+                    option value="" { (lang.t("— Chọn —", "— Choose —")) }
+                    @for f in &catalog.fields { option value=(f.code) selected[v("field") == f.code] { (f.icon) " " (lang.t(&f.name_vi, &f.name_en)) } }
+                }
+                label for="description" { (lang.t("Nội dung", "Description")) " " kbd { "Alt+3" } }
+                textarea id="description" name="description" required rows="4" maxlength="5000" accesskey="3" { (v("description")) }
+                label for="address" { (lang.t("Địa chỉ", "Address")) " " kbd { "Alt+4" } }
+                input id="address" name="address" value=(v("address")) accesskey="4" autocomplete="off";
+                label for="ward" { (lang.t("Phường, xã (gõ để tìm)", "Ward (type to search)")) }
+                input id="ward" name="ward_name" list="wards" value=(v("ward_name")) autocomplete="off";
+                datalist id="wards" { @for w in &catalog.wards { option value=(w.name_vi) {} } }
+                p { button type="submit" { (lang.t("Tiếp nhận", "File the report")) } " " span class="muted" { "Ctrl+Enter" } }
+            }
+        }
+        script src="/static/hotline.js" {}
+    };
+    (
+        status,
+        page(lang.t("Tổng đài", "Hotline"), lang, Some(staff), body),
+    )
+        .into_response()
+}
+
+#[derive(serde::Deserialize)]
+struct CallerQuery {
+    phone: String,
+}
+
+/// The caller's earlier reports, for the screen's script.
+async fn caller(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(q): Query<CallerQuery>,
+) -> Response {
+    if !is_operator(&staff) {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    let catalog = state.app.catalog().await;
+    match state.app.caller(&staff.principal, &q.phone).await {
+        Ok(c) => Json(serde_json::json!({
+            "phone": c.phone, "name": c.name, "email": c.email,
+            "reports": c.reports.iter().map(|r| serde_json::json!({
+                "code": r.code, "status_label": if staff.lang == crate::Lang::En { r.status.label_en() } else { r.status.label_vi() },
+                "field_name": catalog.field_name(&r.field), "created_at": when(r.created_at),
+            })).collect::<Vec<_>>(),
+        }))
+        .into_response(),
+        Err(e) => (crate::error::status_of(&e), Json(serde_json::json!({"error": e.code()}))).into_response(),
+    }
+}
+
+/// Calls answered by this operator (or by nobody we know) pop up on the screen.
+async fn events(
+    State(state): State<AppState>,
+    staff: Staff,
+) -> Result<Sse<impl futures_util::Stream<Item = Result<Event, Infallible>>>, StatusCode> {
+    if !is_operator(&staff) {
+        return Err(StatusCode::NOT_FOUND);
+    }
+    let me = staff.principal.user_id;
+    let rx = state.calls.subscribe();
+    let stop = state.stopping.subscribe();
+    let stream = futures_util::stream::unfold((rx, stop), move |(mut rx, mut stop)| async move {
+        loop {
+            if *stop.borrow() {
+                return None;
+            }
+            let next = tokio::select! {
+                r = rx.recv() => r,
+                _ = stop.changed() => return None,
+            };
+            match next {
+                Ok(p) if p.operator_id.is_none_or(|id| id == me) => {
+                    let event = Event::default()
+                        .event("call")
+                        .json_data(&p)
+                        .unwrap_or_default();
+                    return Some((Ok(event), (rx, stop)));
+                }
+                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    });
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
+
+async fn file(
+    State(state): State<AppState>,
+    staff: Staff,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let lang = staff.lang;
+    if !staff.csrf_ok(form.get("csrf").map(String::as_str).unwrap_or("")) {
+        return csrf_failed(lang, Some(&staff));
+    }
+    if !is_operator(&staff) {
+        return error_page(&AppError::NotFound, lang, Some(&staff));
+    }
+    let catalog = state.app.catalog().await;
+    let opt = |k: &str| {
+        form.get(k)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
+    // The ward typed by name (accents or not), or found in the address.
+    let ward = opt("ward_name").and_then(|n| {
+        catalog
+            .ward_names
+            .search(&n, 1)
+            .into_iter()
+            .next()
+            .map(|(code, _)| code)
+    });
+    let channel = opt("channel")
+        .and_then(|c| Channel::parse(&c))
+        .filter(|c| matches!(c, Channel::Hotline | Channel::Sms | Channel::Email))
+        .unwrap_or(Channel::Hotline);
+    let request = IntakeRequest {
+        field: opt("field").unwrap_or_default(),
+        description: opt("description").unwrap_or_default(),
+        address: opt("address"),
+        ward,
+        name: opt("name"),
+        phone: opt("phone"),
+        email: opt("email"),
+        consent: form.get("consent").is_some(),
+        ..IntakeRequest::default()
+    };
+    let unfiled = opt("unfiled").and_then(|v| v.parse().ok());
+    let call = opt("call_id");
+    match state
+        .app
+        .file_for_caller(
+            &staff.principal,
+            request,
+            channel,
+            call.as_deref(),
+            unfiled,
+            opt("key"),
+        )
+        .await
+    {
+        Ok(receipt) => {
+            Redirect::to(&format!("/console/hotline?filed={}", receipt.code)).into_response()
+        }
+        Err(e) => {
+            let status = crate::error::status_of(&e);
+            let q = ScreenQuery {
+                call,
+                unfiled,
+                ..Default::default()
+            };
+            render(&state, &staff, q, form, Some(e.message()), status).await
+        }
+    }
+}
+
+#[derive(serde::Deserialize, Default)]
+struct UnfiledQuery {
+    all: Option<String>,
+}
+
+async fn unfiled(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(q): Query<UnfiledQuery>,
+) -> Response {
+    let lang = staff.lang;
+    let items = match state
+        .app
+        .unfiled_queue(&staff.principal, q.all.is_some())
+        .await
+    {
+        Ok(i) => i,
+        Err(e) => return error_page(&e, lang, Some(&staff)),
+    };
+    let row = |u: &phananh_storage::Unfiled| -> Markup {
+        html! {
+            div class="card" {
+                p class="muted" { (when(u.received_at)) " · " strong { (u.channel) } " · " (u.sender) " · " (u.reason) }
+                @if let Some(s) = &u.subject { p { strong { (s) } } }
+                pre style="white-space:pre-wrap" { (u.body) }
+                @if let Some(code) = &u.report_code {
+                    p { (lang.t("Đã tạo phản ánh", "Filed as")) " " a class="code" href={"/console/reports/" (code)} { (code) } }
+                } @else if let Some(n) = &u.note {
+                    p class="muted" { (lang.t("Đã bỏ qua: ", "Set aside: ")) (n) }
+                } @else {
+                    p { a class="button" href={"/console/hotline?unfiled=" (u.id)} { (lang.t("Tạo phản ánh", "File a report")) } }
+                    details {
+                        summary { (lang.t("Bỏ qua (không phải phản ánh)", "Set aside (not a report)")) }
+                        form method="post" action={"/console/unfiled/" (u.id) "/dismiss"} {
+                            (csrf_field(&staff))
+                            label for={"note-" (u.id)} { (lang.t("Lý do", "Reason")) }
+                            input id={"note-" (u.id)} name="note" required;
+                            button type="submit" class="secondary" { (lang.t("Bỏ qua", "Set aside")) }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    page(lang.t("Tin nhắn chờ xử lý", "Messages to file"), lang, Some(&staff), html! {
+        h1 { (lang.t("Tin nhắn chờ xử lý", "Messages to file")) }
+        p class="muted" { (lang.t("SMS và email chưa thể tự tạo phản ánh. Không tin nào bị bỏ sót.", "SMS and emails that could not be filed by themselves. Nothing is dropped."))
+            " " a href="/console/unfiled?all=1" { (lang.t("Xem cả tin đã xử lý", "Show handled ones too")) } }
+        @if items.is_empty() { p { (lang.t("Không có tin nào.", "Nothing waiting.")) } }
+        @for u in &items { (row(u)) }
+    })
+    .into_response()
+}
+
+async fn dismiss(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i64>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    if !staff.csrf_ok(form.get("csrf").map(String::as_str).unwrap_or("")) {
+        return csrf_failed(staff.lang, Some(&staff));
+    }
+    let note = form.get("note").map(String::as_str).unwrap_or("");
+    match state.app.dismiss_unfiled(&staff.principal, id, note).await {
+        Ok(()) => Redirect::to("/console/unfiled").into_response(),
+        Err(e) => error_page(&e, staff.lang, Some(&staff)),
+    }
+}
+
+/// `POST /api/v1/pbx/calls` with `Authorization: Bearer <[hotline] pbx_token>`: the
+/// exchange says a call rang, was answered or ended. An answered call pops up on the
+/// screen of the operator who took it (or on every operator's, if the exchange named
+/// someone we do not know).
+async fn pbx_call(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Json<CallEvent>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let token = &state.config.hotline.pbx_token;
+    let given = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    if token.is_empty() || !same_token(token, given) {
+        return (
+            StatusCode::UNAUTHORIZED,
+            Json(serde_json::json!({"error": {"code": "unauthorized"}})),
+        )
+            .into_response();
+    }
+    let Ok(Json(event)) = body else {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(serde_json::json!({"error": {"code": "invalid_json"}})),
+        )
+            .into_response();
+    };
+    match state
+        .app
+        .call_event(&event, &state.config.hotline.extensions)
+        .await
+    {
+        Ok(popup) => {
+            let shown_to = popup.as_ref().map(|p| match p.operator_id {
+                Some(id) => serde_json::json!(id),
+                None => serde_json::json!("all"),
+            });
+            if let Some(p) = popup {
+                let _ = state.calls.send(p);
+            }
+            Json(serde_json::json!({"status": "ok", "shown_to": shown_to})).into_response()
+        }
+        Err(e) => (
+            crate::error::status_of(&e),
+            Json(serde_json::json!({"error": {"code": e.code(), "message": e.message()}})),
+        )
+            .into_response(),
+    }
+}
