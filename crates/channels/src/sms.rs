@@ -24,6 +24,10 @@ pub struct SmsConfig {
     pub sender: String,
     /// Segments an outgoing SMS may use.
     pub max_segments: usize,
+    /// SMPP 3.4 to the telco's SMSC (`gateway_kind = "smpp"`): host:port, and the bind.
+    pub smpp_address: String,
+    pub smpp_system_id: String,
+    pub smpp_password: String,
 }
 
 impl Default for SmsConfig {
@@ -37,13 +41,20 @@ impl Default for SmsConfig {
             twilio_account_sid: String::new(),
             sender: "1022".into(),
             max_segments: 2,
+            smpp_address: String::new(),
+            smpp_system_id: String::new(),
+            smpp_password: String::new(),
         }
     }
 }
 
 impl SmsConfig {
     pub fn can_send(&self) -> bool {
-        !self.gateway_url.is_empty()
+        if self.gateway_kind == "smpp" {
+            !self.smpp_address.is_empty()
+        } else {
+            !self.gateway_url.is_empty()
+        }
     }
 }
 
@@ -115,6 +126,25 @@ pub fn fit(text: &str, segments: usize) -> String {
     }
     cut.push_str("...");
     cut
+}
+
+/// The text of an incoming short message: UCS-2 (data_coding 8) as phones send Vietnamese
+/// with accents, anything else as ASCII/Latin-1 (GSM default alphabet texts arrive so).
+pub fn decode_short_message(data_coding: u8, bytes: &[u8]) -> String {
+    match data_coding {
+        8 => {
+            let units: Vec<u16> = bytes
+                .chunks(2)
+                .filter(|c| c.len() == 2)
+                .map(|c| u16::from_be_bytes([c[0], c[1]]))
+                .collect();
+            String::from_utf16_lossy(&units)
+        }
+        _ => match std::str::from_utf8(bytes) {
+            Ok(s) => s.to_string(),
+            Err(_) => bytes.iter().map(|&b| b as char).collect(),
+        },
+    }
 }
 
 /// Segments an ASCII text takes.
@@ -351,6 +381,21 @@ mod tests {
             Some("0/KCTR6DLpKmkAf8muzZqo1nDgQ=")
         ));
         assert!(!verify_twilio("12345", url, &params, None));
+    }
+
+    #[test]
+    fn short_messages_in_either_coding() {
+        let ucs2: Vec<u8> = "Ổ gà"
+            .encode_utf16()
+            .flat_map(|u| u.to_be_bytes())
+            .collect();
+        assert_eq!(decode_short_message(8, &ucs2), "Ổ gà");
+        assert_eq!(decode_short_message(0, b"OGA o ga"), "OGA o ga");
+        assert_eq!(
+            decode_short_message(3, &[0x4f, 0xe0]),
+            "Oà",
+            "Latin-1 when not UTF-8"
+        );
     }
 
     #[test]

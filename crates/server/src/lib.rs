@@ -213,6 +213,9 @@ impl Config {
             ("PHANANH_SMS_GATEWAY_URL", &mut sms.gateway_url),
             ("PHANANH_SMS_GATEWAY_TOKEN", &mut sms.gateway_token),
             ("PHANANH_TWILIO_ACCOUNT_SID", &mut sms.twilio_account_sid),
+            ("PHANANH_SMPP_ADDRESS", &mut sms.smpp_address),
+            ("PHANANH_SMPP_SYSTEM_ID", &mut sms.smpp_system_id),
+            ("PHANANH_SMPP_PASSWORD", &mut sms.smpp_password),
             ("PHANANH_PBX_TOKEN", &mut config.hotline.pbx_token),
         ] {
             if let Some(v) = env(name) {

@@ -19,6 +19,7 @@ mod citizen;
 mod email;
 mod forward;
 pub mod setup;
+pub mod smpp;
 mod sms;
 
 #[derive(Debug, Clone)]
@@ -80,6 +81,8 @@ pub struct Worker {
     id: String,
     pub(crate) config: WorkerConfig,
     pub(crate) http: reqwest::Client,
+    /// The SMSC bind, when SMS go over SMPP.
+    pub(crate) smpp: Option<std::sync::Arc<smpp::SmppLink>>,
 }
 
 /// HMAC-SHA256 of a body, as the `X-Phananh-Signature` header carries it.
@@ -102,11 +105,23 @@ impl Worker {
             std::process::id(),
             hex::encode(rand::random::<[u8; 4]>())
         );
+        // Binding to the SMSC needs the runtime: Worker::new is called from within it.
+        let smpp = (config.sms.gateway_kind == "smpp" && config.sms.can_send())
+            .then(|| smpp::SmppLink::start(app.clone(), &config.sms));
         Worker {
             app,
             id,
             config,
             http,
+            smpp,
+        }
+    }
+
+    /// Whether the SMPP bind is up (false when SMS do not go over SMPP).
+    pub async fn smpp_bound(&self) -> bool {
+        match &self.smpp {
+            Some(link) => link.is_bound().await,
+            None => false,
         }
     }
 

@@ -206,6 +206,15 @@ pub(crate) async fn send(w: &Worker, job: &Job) -> Result<(), JobError> {
     }
     let to = job.payload["to"].as_str().unwrap_or_default();
     let text = job.payload["text"].as_str().unwrap_or_default();
+    if let Some(link) = &w.smpp {
+        return match link.send(to, text).await {
+            Ok(id) => {
+                tracing::debug!(%to, message_id = %id, "SMS submitted over SMPP");
+                Ok(())
+            }
+            Err(e) => Err(JobError::Retry(e)),
+        };
+    }
     let request = if cfg.gateway_kind == "twilio" {
         let url = format!(
             "{}/2010-04-01/Accounts/{}/Messages.json",

@@ -712,7 +712,10 @@ async fn stats_page(
                 span class="muted" { "(" (stats.finished_on_time) "/" (stats.finished) ")" } }
             p class="muted" { (when(from)) " – " (when(to)) }
         }
-        div class="grid" {
+        @if stats.total == 0 {
+            p class="muted" { (lang.t("Chưa có phản ánh nào trong khoảng thời gian này.", "No reports in this period.")) }
+        }
+        div class="grid" hidden[stats.total == 0] {
             div { h2 { (lang.t("Theo lĩnh vực", "By field")) } (bars(&stats.by_field, |k| catalog.field_name(k))) }
             div { h2 { (lang.t("Theo trạng thái", "By status")) }
                 (bars(&stats.by_status, |k| phananh_domain::model::Status::parse(k).map(|s| lang.t(s.label_vi(), s.label_en()).to_string()).unwrap_or_else(|| k.to_string()))) }
