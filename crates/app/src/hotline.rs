@@ -46,8 +46,8 @@ fn operator_only(who: &Principal) -> Result<(), AppError> {
 }
 
 impl App {
-    /// Records a call event; answers who should see the caller pop up (None when the
-    /// event needs no popup).
+    /// Records a call event and, when a call is answered, pops the caller up (on
+    /// `App::calls`); answers who was shown it.
     pub async fn call_event(
         &self,
         e: &CallEvent,
@@ -97,11 +97,16 @@ impl App {
                 self.clock.now(),
             )
             .await?;
-        Ok((e.event == "answered").then(|| CallPopup {
+        let popup = (e.event == "answered").then(|| CallPopup {
             operator_id,
             call_id: e.call_id.clone(),
             caller: e.caller.trim().to_string(),
-        }))
+        });
+        if let Some(p) = &popup {
+            // Nobody listening (no operator on the screen) is not an error.
+            let _ = self.calls.send(p.clone());
+        }
+        Ok(popup)
     }
 
     /// The caller's earlier reports and the contact they gave last time.
@@ -213,4 +218,8 @@ pub struct HotlineConfig {
     pub pbx_token: String,
     /// Extension → operator email, for exchanges that name operators by extension.
     pub extensions: std::collections::HashMap<String, String>,
+    /// Asterisk Manager Interface (`host:5038`): phananh logs in and listens for calls.
+    pub ami_address: String,
+    pub ami_username: String,
+    pub ami_secret: String,
 }

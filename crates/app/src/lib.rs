@@ -34,6 +34,8 @@ pub struct App {
     /// Where photos are kept, and what is accepted.
     pub photos: Arc<dyn phananh_photos::PhotoStore>,
     pub photo_limits: phananh_photos::PhotoLimits,
+    /// Answered calls, for the operators' screens (every telephone adapter publishes here).
+    pub calls: tokio::sync::broadcast::Sender<hotline::CallPopup>,
 }
 
 /// Counters for `/metrics`.
@@ -64,6 +66,7 @@ impl App {
             catalog: Arc::new(RwLock::new(Arc::new(catalog))),
             jobs_queued: Arc::new(Notify::new()),
             metrics: Arc::new(Metrics::default()),
+            calls: tokio::sync::broadcast::channel(64).0,
         })
     }
 

@@ -217,6 +217,9 @@ impl Config {
             ("PHANANH_SMPP_SYSTEM_ID", &mut sms.smpp_system_id),
             ("PHANANH_SMPP_PASSWORD", &mut sms.smpp_password),
             ("PHANANH_PBX_TOKEN", &mut config.hotline.pbx_token),
+            ("PHANANH_AMI_ADDRESS", &mut config.hotline.ami_address),
+            ("PHANANH_AMI_USERNAME", &mut config.hotline.ami_username),
+            ("PHANANH_AMI_SECRET", &mut config.hotline.ami_secret),
         ] {
             if let Some(v) = env(name) {
                 *slot = v;
@@ -299,6 +302,10 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Run
         );
         tokio::spawn(w.run(stopped.clone()))
     });
+    if !config.hotline.ami_address.is_empty() {
+        // The telephone exchange's events, straight from Asterisk.
+        phananh_worker::ami::start(app.clone(), config.hotline.clone());
+    }
     let state = AppState::new(app.clone(), config.web_config(addr));
     let upkeep = tokio::spawn(upkeep(app.clone(), state.clone(), stopped.clone()));
     let mut stopped_http = stopped;

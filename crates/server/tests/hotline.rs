@@ -19,6 +19,7 @@ async fn setup() -> TestApp {
         hotline: HotlineConfig {
             pbx_token: "pbx-secret".into(),
             extensions: HashMap::from([("101".to_string(), "nobody@example.org".to_string())]),
+            ..Default::default()
         },
         ..Options::default()
     })
@@ -360,4 +361,122 @@ async fn operators_file_or_set_aside_what_could_not_be_filed() {
         assert!(all.contains("quảng cáo") && all.contains(&code));
         t.stop().await;
     }
+}
+
+/// A fake Asterisk Manager: greets, accepts the login, then plays a queue call.
+async fn fake_asterisk(
+    script: Vec<String>,
+    go: tokio::sync::oneshot::Receiver<()>,
+) -> (String, tokio::sync::oneshot::Receiver<String>) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move {
+        let (sock, _) = listener.accept().await.unwrap();
+        let (r, mut w) = sock.into_split();
+        let mut lines = BufReader::new(r).lines();
+        w.write_all(b"Asterisk Call Manager/7.0.3\r\n")
+            .await
+            .unwrap();
+        let mut login = String::new();
+        while let Ok(Some(l)) = lines.next_line().await {
+            if l.is_empty() {
+                break;
+            }
+            login.push_str(&l);
+            login.push('\n');
+        }
+        let _ = tx.send(login);
+        w.write_all(b"Response: Success\r\nMessage: Authentication accepted\r\n\r\n")
+            .await
+            .unwrap();
+        let _ = go.await;
+        for block in script {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            w.write_all(block.replace('\n', "\r\n").as_bytes())
+                .await
+                .unwrap();
+            w.write_all(b"\r\n").await.unwrap();
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(10)).await;
+    });
+    (addr, rx)
+}
+
+#[tokio::test]
+async fn asterisk_calls_pop_up_on_the_operator_who_answered() {
+    // The operator's extension is 101 in the exchange (the first staff account a test
+    // server makes is triage0@example.org).
+    let operator_email = "triage0@example.org".to_string();
+    let script = vec![
+        "Event: Newchannel\nChannel: PJSIP/trunk-00000001\nCallerIDNum: 0909123456\nUniqueid: 1700000099.7\n".to_string(),
+        "Event: PeerStatus\nPeer: PJSIP/102\nPeerStatus: Reachable\n".to_string(),
+        "Event: AgentConnect\nUniqueid: 1700000099.7\nInterface: PJSIP/101\nMemberName: Op\n".to_string(),
+        "Event: Hangup\nUniqueid: 1700000099.7\nCause: 16\n".to_string(),
+    ];
+    let (go, wait) = tokio::sync::oneshot::channel();
+    let (addr, login) = fake_asterisk(script, wait).await;
+    let t = spawn(Options {
+        hotline: HotlineConfig {
+            pbx_token: String::new(),
+            extensions: HashMap::from([("101".to_string(), operator_email.clone())]),
+            ami_address: addr,
+            ami_username: "phananh".into(),
+            ami_secret: "ami-secret".into(),
+        },
+        ..Options::default()
+    })
+    .await;
+    let operator = t.staff(Role::Triage, None).await;
+    assert_eq!(
+        t.app()
+            .store
+            .user(operator.user_id)
+            .await
+            .unwrap()
+            .unwrap()
+            .email,
+        operator_email
+    );
+    let mut stream = t
+        .client
+        .get(t.url("/console/hotline/events"))
+        .header("cookie", &operator.cookie)
+        .send()
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let _ = go.send(());
+    let login = tokio::time::timeout(std::time::Duration::from_secs(5), login)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        login.contains("Action: Login") && login.contains("Secret: ami-secret"),
+        "{login}"
+    );
+    let popup = next_call(&mut stream).await;
+    assert_eq!(popup["caller"], "0909123456");
+    assert_eq!(popup["operator_id"], operator.user_id);
+    // The hangup is recorded too.
+    for _ in 0..50 {
+        if t.app()
+            .store
+            .call("1700000099.7")
+            .await
+            .unwrap()
+            .is_some_and(|c| c.state == "ended")
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let call = t.app().store.call("1700000099.7").await.unwrap().unwrap();
+    assert_eq!(
+        (call.state.as_str(), call.operator_id),
+        ("ended", Some(operator.user_id))
+    );
+    drop(stream);
+    t.stop().await;
 }

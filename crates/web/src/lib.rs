@@ -89,8 +89,6 @@ pub struct AppState {
     pub config: Arc<WebConfig>,
     limits: Arc<ratelimit::Limits>,
     metrics: Arc<ops::HttpMetrics>,
-    /// Callers to pop up on operators' screens (server-sent events).
-    calls: tokio::sync::broadcast::Sender<phananh_app::hotline::CallPopup>,
     /// Turns true when the server stops, so long-lived streams end and the graceful
     /// shutdown does not wait for them.
     stopping: tokio::sync::watch::Sender<bool>,
@@ -100,7 +98,6 @@ impl AppState {
     pub fn new(app: App, config: WebConfig) -> AppState {
         AppState {
             limits: Arc::new(ratelimit::Limits::new(&config)),
-            calls: tokio::sync::broadcast::channel(64).0,
             stopping: tokio::sync::watch::channel(false).0,
             config: Arc::new(config),
             app,

@@ -14,6 +14,7 @@ use phananh_storage::Job;
 use sha2::Sha256;
 use tokio::sync::watch;
 
+pub mod ami;
 mod chat;
 mod citizen;
 mod email;

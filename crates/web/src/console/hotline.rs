@@ -236,7 +236,7 @@ async fn events(
         return Err(StatusCode::NOT_FOUND);
     }
     let me = staff.principal.user_id;
-    let rx = state.calls.subscribe();
+    let rx = state.app.calls.subscribe();
     let stop = state.stopping.subscribe();
     let stream = futures_util::stream::unfold((rx, stop), move |(mut rx, mut stop)| async move {
         loop {
@@ -443,9 +443,6 @@ async fn pbx_call(
                 Some(id) => serde_json::json!(id),
                 None => serde_json::json!("all"),
             });
-            if let Some(p) = popup {
-                let _ = state.calls.send(p);
-            }
             Json(serde_json::json!({"status": "ok", "shown_to": shown_to})).into_response()
         }
         Err(e) => (
