@@ -243,6 +243,29 @@ impl Catalog {
                 t(format!("Mở lại: {reason}"), format!("Reopened: {reason}"))
             }
             E::Commented { text, .. } => text.clone(),
+            E::Rated {
+                score,
+                fixed,
+                comment,
+                ..
+            } => {
+                let mut s = if *fixed {
+                    t(
+                        format!("Người dân đánh giá {score}/5: đã khắc phục"),
+                        format!("Rated {score}/5 by the citizen: fixed"),
+                    )
+                } else {
+                    t(
+                        format!("Người dân đánh giá {score}/5: chưa khắc phục, mở lại cho đơn vị"),
+                        format!("Rated {score}/5 by the citizen: not fixed, reopened"),
+                    )
+                };
+                // The citizen's words stay with staff.
+                if let (Some(c), false) = (comment, public) {
+                    s.push_str(&format!(" — “{c}”"));
+                }
+                s
+            }
         }
     }
 

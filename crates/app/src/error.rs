@@ -76,6 +76,8 @@ impl AppError {
             AppError::Procedure(ProcedureError::TextRequired) => "reason_required",
             AppError::Procedure(ProcedureError::SameUnit) => "same_unit",
             AppError::Procedure(ProcedureError::TriageTarget) => "triage_target",
+            AppError::Procedure(ProcedureError::AlreadyRated) => "already_rated",
+            AppError::Procedure(ProcedureError::BadScore) => "score_out_of_range",
             AppError::Conflict(_) => "conflict",
             AppError::IdempotencyMismatch => "idempotency_key_reused",
             AppError::BadCredentials => "bad_credentials",

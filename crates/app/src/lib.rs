@@ -11,6 +11,7 @@ pub mod follow;
 pub mod hotline;
 pub mod intake;
 pub mod photos;
+pub mod rating;
 pub mod reports;
 
 use std::sync::Arc;

@@ -116,6 +116,8 @@ impl Principal {
         }
         match self.role {
             Role::Oversight => false,
+            // Rating is the citizen's word; no staff role gives it.
+            _ if action == Rate => false,
             Role::Admin | Role::Supervisor => true,
             Role::Triage => matches!(
                 action,
@@ -140,6 +142,23 @@ mod tests {
             name: "x".into(),
             role,
             unit: unit.map(Into::into),
+        }
+    }
+
+    #[test]
+    fn no_staff_role_rates_for_the_citizen() {
+        for role in [
+            Role::Admin,
+            Role::Supervisor,
+            Role::Triage,
+            Role::UnitManager,
+            Role::UnitStaff,
+            Role::Oversight,
+        ] {
+            assert!(
+                !p(role, Some("SXD")).can_act(Action::Rate, "SXD"),
+                "{role:?}"
+            );
         }
     }
 

@@ -74,6 +74,17 @@ pub enum EventKind {
         text: String,
         public: bool,
     },
+    /// The citizen rated the result. `unit` is the unit that resolved it (the score and a
+    /// "not fixed" count on its account); "not fixed" reopens it there with `due_at`.
+    Rated {
+        score: u8,
+        fixed: bool,
+        #[serde(default)]
+        comment: Option<String>,
+        unit: String,
+        #[serde(default)]
+        due_at: Option<DateTime<Utc>>,
+    },
 }
 
 impl EventKind {
@@ -92,6 +103,7 @@ impl EventKind {
             EventKind::Transferred { .. } => "transferred",
             EventKind::Reopened { .. } => "reopened",
             EventKind::Commented { .. } => "commented",
+            EventKind::Rated { .. } => "rated",
         }
     }
 

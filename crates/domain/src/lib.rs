@@ -13,6 +13,7 @@ pub mod access;
 pub mod code;
 pub mod event;
 pub mod model;
+pub mod performance;
 pub mod procedure;
 pub mod profile;
 pub mod routing;

@@ -32,6 +32,9 @@ pub struct State {
     /// The status to go back to when the information arrives.
     pub resume_status: Option<Status>,
     pub field: String,
+    /// The citizen rated the latest resolution (a new resolution may be rated again).
+    #[serde(default)]
+    pub rated: bool,
 }
 
 impl State {
@@ -50,6 +53,7 @@ impl State {
             paused_at: None,
             resume_status: None,
             field: field.clone(),
+            rated: false,
         };
         for e in iter {
             state.apply(&e.kind, e.at);
@@ -92,6 +96,7 @@ impl State {
             EventKind::Resolved { .. } => {
                 self.status = Status::Resolved;
                 self.paused_at = None;
+                self.rated = false;
             }
             EventKind::Closed { .. } => self.status = Status::Closed,
             EventKind::Rejected { .. } => {
@@ -119,6 +124,14 @@ impl State {
                 self.due_at = *due_at;
             }
             EventKind::Commented { .. } => {}
+            EventKind::Rated { fixed, due_at, .. } => {
+                self.rated = true;
+                if !fixed {
+                    // Not really fixed: back to the same unit, with a new deadline.
+                    self.status = Status::Assigned;
+                    self.due_at = *due_at;
+                }
+            }
         }
     }
 
@@ -180,6 +193,14 @@ pub enum Command {
         #[serde(default)]
         public: bool,
     },
+    /// The citizen rates the result (1–5) and says whether it is really fixed; "not fixed"
+    /// reopens the report to the same unit.
+    Rate {
+        score: u8,
+        fixed: bool,
+        #[serde(default)]
+        comment: Option<String>,
+    },
 }
 
 /// The name of a command, for buttons, permissions and error messages.
@@ -198,10 +219,11 @@ pub enum Action {
     Transfer,
     Reopen,
     Comment,
+    Rate,
 }
 
 impl Action {
-    pub const ALL: [Action; 12] = [
+    pub const ALL: [Action; 13] = [
         Action::Assign,
         Action::AssignStaff,
         Action::Start,
@@ -214,6 +236,7 @@ impl Action {
         Action::Transfer,
         Action::Reopen,
         Action::Comment,
+        Action::Rate,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -230,6 +253,7 @@ impl Action {
             Action::Transfer => "transfer",
             Action::Reopen => "reopen",
             Action::Comment => "comment",
+            Action::Rate => "rate",
         }
     }
 
@@ -251,6 +275,7 @@ impl Action {
             Action::Transfer => "Chuyển đơn vị khác",
             Action::Reopen => "Mở lại",
             Action::Comment => "Ghi chú",
+            Action::Rate => "Đánh giá kết quả",
         }
     }
 
@@ -268,6 +293,7 @@ impl Action {
             Action::Transfer => "Transfer to another unit",
             Action::Reopen => "Reopen",
             Action::Comment => "Add a note",
+            Action::Rate => "Rate the result",
         }
     }
 }
@@ -287,6 +313,7 @@ impl Command {
             Command::Transfer { .. } => Action::Transfer,
             Command::Reopen { .. } => Action::Reopen,
             Command::Comment { .. } => Action::Comment,
+            Command::Rate { .. } => Action::Rate,
         }
     }
 }
@@ -316,8 +343,8 @@ pub fn allowed_actions(status: Status) -> &'static [Action] {
             Comment,
         ],
         Status::InfoRequested => &[ProvideInfo, Reject, Comment],
-        Status::Resolved => &[Close, Reopen, Comment],
-        Status::Closed => &[Reopen, Comment],
+        Status::Resolved => &[Close, Reopen, Comment, Rate],
+        Status::Closed => &[Reopen, Comment, Rate],
         Status::Rejected => &[Reopen, Comment],
     }
 }
@@ -336,6 +363,10 @@ pub enum ProcedureError {
     SameUnit,
     #[error("không thể chuyển về bàn điều phối bằng thao tác này / use return to triage instead")]
     TriageTarget,
+    #[error("kết quả này đã được đánh giá / this result was already rated")]
+    AlreadyRated,
+    #[error("điểm đánh giá phải từ 1 đến 5 / the score must be from 1 to 5")]
+    BadScore,
 }
 
 /// What [`decide`] needs to know besides the state.
@@ -460,6 +491,29 @@ pub fn decide(
             text: required(text)?,
             public: *public,
         },
+        Command::Rate {
+            score,
+            fixed,
+            comment,
+        } => {
+            if state.rated {
+                return Err(ProcedureError::AlreadyRated);
+            }
+            if !(1..=5).contains(score) {
+                return Err(ProcedureError::BadScore);
+            }
+            EventKind::Rated {
+                score: *score,
+                fixed: *fixed,
+                comment: comment
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(|s| s.chars().take(1000).collect()),
+                unit: state.unit.clone(),
+                due_at: if *fixed { None } else { ctx.due() },
+            }
+        }
     })
 }
 
@@ -513,6 +567,76 @@ mod tests {
             assignee: None,
             note: None,
         }
+    }
+
+    #[test]
+    fn the_citizen_rates_once_and_not_fixed_reopens_to_the_same_unit() {
+        let mut s = new_state();
+        let now = at(2026, 3, 2, 3);
+        run(
+            &mut s,
+            Command::Assign {
+                unit: "SXD".into(),
+                assignee: None,
+                note: None,
+            },
+            now,
+        )
+        .unwrap();
+        let rate = |score, fixed| Command::Rate {
+            score,
+            fixed,
+            comment: None,
+        };
+        // Not before it is resolved.
+        assert!(matches!(
+            run(&mut s, rate(5, true), now),
+            Err(ProcedureError::NotAllowed { .. })
+        ));
+        run(
+            &mut s,
+            Command::Resolve {
+                note: "xong".into(),
+                photo: None,
+            },
+            now,
+        )
+        .unwrap();
+        assert_eq!(
+            run(&mut s, rate(0, true), now),
+            Err(ProcedureError::BadScore)
+        );
+        assert_eq!(
+            run(&mut s, rate(6, true), now),
+            Err(ProcedureError::BadScore)
+        );
+        let e = run(&mut s, rate(2, false), at(2026, 3, 3, 3)).unwrap();
+        let EventKind::Rated { unit, due_at, .. } = &e else {
+            panic!("{e:?}")
+        };
+        assert_eq!(unit, "SXD");
+        assert!(due_at.is_some());
+        assert_eq!(
+            (s.status, s.unit.as_str()),
+            (Status::Assigned, "SXD"),
+            "reopened to the same unit"
+        );
+        // Resolved again: one more rating allowed, then no more.
+        run(
+            &mut s,
+            Command::Resolve {
+                note: "xong hẳn".into(),
+                photo: None,
+            },
+            now,
+        )
+        .unwrap();
+        run(&mut s, rate(5, true), now).unwrap();
+        assert_eq!(s.status, Status::Resolved);
+        assert_eq!(
+            run(&mut s, rate(4, true), now),
+            Err(ProcedureError::AlreadyRated)
+        );
     }
 
     #[test]

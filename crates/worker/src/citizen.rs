@@ -62,13 +62,16 @@ pub(crate) async fn notify(w: &Worker, job: &Job) -> Result<(), JobError> {
         let events = store.events(report.id).await.map_err(retry)?;
         if let Some(event) = events.iter().find(|e| e.seq == seq) {
             let catalog = w.app.catalog().await;
-            let text = format!(
+            let mut text = format!(
                 "Phản ánh {code}: {what}\nTrạng thái: {status}. Chi tiết: {base}/r/{code}",
                 code = report.code,
                 what = catalog.describe_for_reporter(&event.kind, false),
                 status = report.status.label_vi(),
                 base = w.config.public_url.trim_end_matches('/'),
             );
+            if let Some(link) = rating_link(w, &report, event).await? {
+                text.push_str(&format!("\nĐánh giá kết quả (1–5 sao): {link}"));
+            }
             let reply = phananh_channels::conversation::Reply {
                 text,
                 choices: vec![],
@@ -103,6 +106,12 @@ pub(crate) async fn notify(w: &Worker, job: &Job) -> Result<(), JobError> {
             let text = if let EventKind::Created { .. } = event.kind {
                 format!(
                     "1022: Da tiep nhan phan anh. Ma ho so: {code}. Tra cuu: {base}/r/{code} hoac nhan tin ma ho so.",
+                    code = report.code
+                )
+            } else if let Some(link) = rating_link(w, &report, event).await? {
+                // The rating link matters more than the details page here.
+                format!(
+                    "1022: Phan anh {code} da xu ly xong. Danh gia ket qua: {link}",
                     code = report.code
                 )
             } else {
@@ -220,6 +229,13 @@ async fn compose(
             status_en = report.status.label_en(),
         )
     };
+    if unsubscribe.is_none()
+        && let Ok(Some(link)) = rating_link(w, report, event).await
+    {
+        body.push_str(&format!(
+            "\nĐánh giá kết quả xử lý (1–5 sao, hoặc báo chưa khắc phục): {link}\nRate the result: {link}\n"
+        ));
+    }
     if let Some(token) = unsubscribe {
         body.push_str(&format!(
             "\nNgừng nhận thông báo về phản ánh này / Stop these emails: {base}/unfollow/{token}\n"
@@ -235,4 +251,20 @@ async fn compose(
         )
     };
     (subject, body)
+}
+
+/// The reporter's rating link, when the event is the report's resolution.
+async fn rating_link(
+    w: &Worker,
+    report: &Report,
+    event: &Event,
+) -> Result<Option<String>, JobError> {
+    if !matches!(event.kind, EventKind::Resolved { .. }) {
+        return Ok(None);
+    }
+    w.app
+        .rating_link(&w.config.public_url, &report.code)
+        .await
+        .map(Some)
+        .map_err(retry)
 }

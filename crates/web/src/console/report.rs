@@ -197,6 +197,8 @@ async fn render(
                                     (text("text", "Ghi chú", "Note", true))
                                     label { input type="checkbox" name="public" value="1"; " " (lang.t("Công khai cho người dân", "Visible to the public")) }
                                 })),
+                                // Only the citizen rates (no staff role may).
+                                Action::Rate => {}
                             }
                         }
                     }
@@ -297,6 +299,9 @@ fn command(f: &ActionForm, lang: Lang) -> Result<Command, AppError> {
             assignee: None,
             note: Some(f.note.clone()),
         },
+        Action::Rate => {
+            return Err(AppError::Forbidden);
+        }
         Action::AssignStaff => Command::AssignStaff {
             assignee: f.assignee.trim().parse().ok(),
         },

@@ -20,6 +20,7 @@ use crate::session::{ClientIp, MaybeStaff, add_cookie, cookie, lang_of, same_tok
 use crate::{AppState, Lang};
 
 mod follow;
+mod rate;
 
 const FORM_COOKIE: &str = "phananh_form";
 
@@ -43,6 +44,11 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/public/reports", get(public_list))
         .route("/api/v1/public/nearby", get(follow::nearby))
         .route("/r/{code}/follow", axum::routing::post(follow::follow))
+        .route("/r/{code}/rate", get(rate::rate_page).post(rate::rate_post))
+        .route(
+            "/api/v1/reports/{code}/rating",
+            axum::routing::post(rate::rate_api),
+        )
         .route(
             "/unfollow/{token}",
             get(follow::unfollow_page).post(follow::unfollow),
@@ -365,6 +371,7 @@ async fn submit(
 struct StatusQuery {
     new: Option<String>,
     followed: Option<String>,
+    rated: Option<String>,
 }
 
 async fn status_page(
@@ -394,6 +401,9 @@ async fn status_page(
     let followers = state.app.store.follower_count(report.id).await.unwrap_or(0);
     let csrf = phananh_app::auth::random_token();
     let mut response = page(&report.code, lang, None, html! {
+        @if q.rated.is_some() {
+            div class="notice" role="status" { (lang.t("Cảm ơn bạn đã đánh giá. Nếu vấn đề chưa được khắc phục, phản ánh đã được mở lại cho đơn vị xử lý.", "Thank you for rating. If it was not fixed, the report was reopened for the unit.")) }
+        }
         @if q.followed.is_some() {
             div class="notice" role="status" { (lang.t("Bạn đang theo dõi phản ánh này. Nếu đã để lại email, bạn sẽ nhận thông báo mỗi khi có cập nhật.", "You follow this report. If you left an email, you will hear of every update.")) }
         }
