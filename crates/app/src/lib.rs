@@ -10,6 +10,7 @@ pub mod error;
 pub mod follow;
 pub mod hotline;
 pub mod intake;
+pub mod performance;
 pub mod photos;
 pub mod rating;
 pub mod reports;

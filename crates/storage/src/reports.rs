@@ -489,4 +489,44 @@ impl Store {
             .await?;
         rows.iter().map(report_from_row).collect()
     }
+
+    /// Reports a unit received, was transferred, had reopened or had rated in `[from, to)`.
+    pub async fn reports_with_unit_activity(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<i64>> {
+        Ok(sqlx::query_scalar(
+            "SELECT DISTINCT report_id FROM events WHERE kind IN ('assigned', 'transferred', 'reopened', 'rated') \
+             AND at >= $1 AND at < $2",
+        )
+        .bind(ms(from))
+        .bind(ms(to))
+        .fetch_all(&self.read)
+        .await?)
+    }
+
+    /// Scores the citizens gave in `[from, to)`: (unit, score, fixed).
+    pub async fn ratings_between(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<(String, u8, bool)>> {
+        let rows: Vec<(String,)> = sqlx::query_as(
+            "SELECT payload FROM events WHERE kind = 'rated' AND at >= $1 AND at < $2",
+        )
+        .bind(ms(from))
+        .bind(ms(to))
+        .fetch_all(&self.read)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(p,)| match parse_json::<EventKind>(&p).ok()? {
+                EventKind::Rated {
+                    unit, score, fixed, ..
+                } => Some((unit, score, fixed)),
+                _ => None,
+            })
+            .collect())
+    }
 }

@@ -2,6 +2,7 @@
 
 mod admin;
 mod hotline;
+mod performance;
 mod queue;
 mod report;
 
@@ -36,6 +37,7 @@ pub fn routes() -> Router<AppState> {
         .merge(report::routes())
         .merge(admin::routes())
         .merge(hotline::routes())
+        .merge(performance::routes())
 }
 
 /// The start of a long text, cut at a word and marked with "…".
@@ -86,6 +88,9 @@ pub fn page(title: &str, lang: Lang, staff: Option<&Staff>, body: Markup) -> Htm
                             a href="/console" { (lang.t("Hàng đợi", "Queue")) }
                             @if matches!(s.principal.role, Role::Triage | Role::Admin | Role::Supervisor) {
                                 a href="/console/triage" { (lang.t("Bàn điều phối", "Triage desk")) }
+                            }
+                            @if matches!(s.principal.role, Role::Supervisor | Role::Admin | Role::Oversight | Role::UnitManager) {
+                                a href="/console/performance" { (lang.t("Tiến độ đơn vị", "Units")) }
                             }
                             @if matches!(s.principal.role, Role::Triage | Role::Admin) {
                                 a href="/console/hotline" { (lang.t("Tổng đài", "Hotline")) }

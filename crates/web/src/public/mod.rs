@@ -690,6 +690,11 @@ async fn stats_page(
         Err(e) => return crate::console::error_page(&AppError::from(e), lang, None),
     };
     let catalog = state.app.catalog().await;
+    let (ratings, score, not_fixed) = state
+        .app
+        .satisfaction(from, to)
+        .await
+        .unwrap_or((0, None, None));
     let on_time = if stats.finished > 0 {
         stats.finished_on_time * 100 / stats.finished
     } else {
@@ -720,6 +725,10 @@ async fn stats_page(
             p { (lang.t("Tổng số phản ánh:", "Reports:")) " " strong { (stats.total) } " · "
                 (lang.t("Đã xử lý đúng hạn:", "Resolved on time:")) " " strong { (on_time) "%" } " "
                 span class="muted" { "(" (stats.finished_on_time) "/" (stats.finished) ")" } }
+            @if let (Some(avg), Some(nf)) = (score, not_fixed) {
+                p { (lang.t("Mức hài lòng của người dân:", "Citizens' satisfaction:")) " " strong { (format!("{avg:.1}")) "/5" } " "
+                    span class="muted" { "(" (ratings) " " (lang.t("lượt đánh giá", "ratings")) "; " (format!("{:.0}%", nf * 100.0)) " " (lang.t("báo chưa khắc phục", "said not fixed")) ")" } }
+            }
             p class="muted" { (when(from)) " – " (when(to)) }
         }
         @if stats.total == 0 {

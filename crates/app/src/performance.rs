@@ -1,0 +1,52 @@
+//! The supervisors' view of the units: figures folded from the report histories.
+
+use chrono::{DateTime, Utc};
+use phananh_domain::access::{Principal, Role};
+use phananh_domain::performance::{UnitFigures, accounts, figures};
+
+use crate::{App, AppError};
+
+impl App {
+    /// Every unit's figures for accounts opened in `[from, to)`, as of now. Supervisors,
+    /// administrators and the oversight body see all units; a unit manager their own.
+    pub async fn unit_performance(
+        &self,
+        who: &Principal,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<UnitFigures>, AppError> {
+        let only = match who.role {
+            Role::Supervisor | Role::Admin | Role::Oversight => None,
+            Role::UnitManager => Some(who.scope().unwrap_or_default().to_string()),
+            _ => return Err(AppError::Forbidden),
+        };
+        let ids = self.store.reports_with_unit_activity(from, to).await?;
+        let mut all = Vec::new();
+        for chunk in ids.chunks(2000) {
+            for (_, history) in self.store.events_of(chunk).await? {
+                all.extend(accounts(&history));
+            }
+        }
+        let mut out = figures(all, from, to, self.clock.now());
+        if let Some(unit) = only {
+            out.retain(|f| f.unit == unit);
+        }
+        Ok(out)
+    }
+
+    /// The citizens' scores in a period: (ratings, average, share "not fixed"). Public.
+    pub async fn satisfaction(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<(usize, Option<f64>, Option<f64>), AppError> {
+        let r = self.store.ratings_between(from, to).await?;
+        let n = r.len();
+        if n == 0 {
+            return Ok((0, None, None));
+        }
+        let avg = r.iter().map(|(_, s, _)| *s as f64).sum::<f64>() / n as f64;
+        let not_fixed = r.iter().filter(|(_, _, f)| !f).count() as f64 / n as f64;
+        Ok((n, Some(avg), Some(not_fixed)))
+    }
+}

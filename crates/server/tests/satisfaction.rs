@@ -1,0 +1,296 @@
+//! Satisfaction and the units' dashboard: the reporter gets a rating link on their channel
+//! when the report is resolved, "not fixed" reopens it to the same unit and counts against
+//! that unit, and the figures agree with the histories.
+
+#[allow(dead_code)]
+mod support;
+
+use std::sync::{Arc, Mutex};
+
+use axum::extract::State;
+use axum::routing::post;
+use chrono::Duration;
+use phananh_app::Clock;
+use phananh_channels::sms::SmsConfig;
+use phananh_domain::access::Role;
+use phananh_worker::{Worker, WorkerConfig};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use support::*;
+
+type Sent = Arc<Mutex<Vec<(String, String)>>>;
+
+async fn fake_gateway() -> (String, Sent) {
+    let sent: Sent = Arc::default();
+    async fn send(State(sent): State<Sent>, body: axum::Json<Value>) -> &'static str {
+        sent.lock().unwrap().push((
+            body["to"].as_str().unwrap_or_default().to_string(),
+            body["text"].as_str().unwrap_or_default().to_string(),
+        ));
+        "ok"
+    }
+    let app = axum::Router::new()
+        .route("/send", post(send))
+        .with_state(sent.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (base, sent)
+}
+
+async fn drain(worker: &Worker) {
+    for _ in 0..20 {
+        if worker.run_once().await == 0 {
+            return;
+        }
+    }
+}
+
+/// Posts the rating form as a citizen (with the form's CSRF cookie).
+async fn rate(t: &TestApp, link: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+    let page = t.get(link).await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let cookie = page
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("phananh_rate="))
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let html = page.text().await.unwrap();
+    let csrf = hidden_csrf(&html);
+    let token = html
+        .split("name=\"t\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let code = link
+        .split("/r/")
+        .nth(1)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let mut form: Vec<(&str, &str)> = vec![("csrf", &csrf), ("t", &token)];
+    form.extend_from_slice(fields);
+    t.client
+        .post(t.url(&format!("/r/{code}/rate")))
+        .header("cookie", cookie)
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn ratings_reopen_count_against_the_unit_and_show_on_the_dashboard() {
+    let (gateway, sent) = fake_gateway().await;
+    let sms = SmsConfig {
+        gateway_url: format!("{gateway}/send"),
+        ..SmsConfig::default()
+    };
+    let t = spawn(Options {
+        sms: sms.clone(),
+        ..Options::default()
+    })
+    .await;
+    let worker = Worker::new(
+        t.app().clone(),
+        WorkerConfig {
+            sms,
+            public_url: "https://1022.example.vn".into(),
+            ..WorkerConfig::default()
+        },
+    );
+    let r = t.file(json!({"field": "lighting", "description": "Đèn đường tắt cả dãy", "ward": "26740", "phone": "0912000444"})).await;
+    let code = r["code"].as_str().unwrap().to_string();
+    let unit = r["unit"].as_str().unwrap().to_string();
+    let staff = t.staff(Role::UnitStaff, Some(&unit)).await;
+
+    // Not resolved yet: no rating.
+    let token = t.app().rating_token(&code).await.unwrap();
+    let early = t
+        .client
+        .post(t.url(&format!("/api/v1/reports/{code}/rating")))
+        .json(&json!({"token": token, "score": 5, "fixed": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(early.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(early.text().await.unwrap().contains("not_resolved"));
+
+    // Resolved: the SMS carries the rating link.
+    let resp = staff
+        .act(
+            &t,
+            &code,
+            json!({"action": "resolve", "note": "Đã thay bóng"}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    drain(&worker).await;
+    let texts: Vec<String> = sent
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(to, _)| to == "0912000444")
+        .map(|(_, x)| x.clone())
+        .collect();
+    let last = texts.last().unwrap().clone();
+    let link = last
+        .split("https://1022.example.vn")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(link.starts_with(&format!("/r/{code}/rate?t=")), "{last}");
+
+    // Bad input is refused with a reason; the report is untouched.
+    let wrong = rate(
+        &t,
+        &format!("/r/{code}/rate?t=0000"),
+        &[("score", "4"), ("fixed", "1")],
+    )
+    .await;
+    assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        wrong
+            .text()
+            .await
+            .unwrap()
+            .contains("không đúng với phản ánh này")
+    );
+    let out_of_range = rate(&t, &link, &[("score", "9"), ("fixed", "1")]).await;
+    assert!(out_of_range.text().await.unwrap().contains("từ 1 đến 5"));
+
+    // "Not fixed" reopens it to the same unit.
+    let r = rate(
+        &t,
+        &link,
+        &[("score", "2"), ("fixed", "0"), ("comment", "Vẫn còn tối")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let report = t.app().store.report_by_code(&code).await.unwrap().unwrap();
+    assert_eq!(
+        (report.status.as_str(), report.unit.as_str()),
+        ("assigned", unit.as_str())
+    );
+    let public = t.get(&format!("/r/{code}")).await.text().await.unwrap();
+    assert!(
+        public.contains("2/5") && !public.contains("Vẫn còn tối"),
+        "the score is public, the comment is not"
+    );
+
+    // Fixed the second time, rated 5; a second rating is refused.
+    staff
+        .act(
+            &t,
+            &code,
+            json!({"action": "resolve", "note": "Đã thay cả dây"}),
+        )
+        .await;
+    let r = rate(&t, &link, &[("score", "5"), ("fixed", "1")]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let again = rate(&t, &link, &[("score", "1"), ("fixed", "1")]).await;
+    assert!(again.text().await.unwrap().contains("đã được đánh giá"));
+    let token = t.app().rating_token(&code).await.unwrap();
+    let api_again = t
+        .client
+        .post(t.url(&format!("/api/v1/reports/{code}/rating")))
+        .json(&json!({"token": token, "score": 3, "fixed": true}))
+        .send()
+        .await
+        .unwrap();
+    assert!(api_again.text().await.unwrap().contains("already_rated"));
+
+    // A second report moves between two units: each answers for its own part.
+    let r2 = t
+        .file(json!({"field": "lighting", "description": "Cột đèn nghiêng", "ward": "26740"}))
+        .await;
+    let code2 = r2["code"].as_str().unwrap().to_string();
+    t.clock.advance(Duration::days(10));
+    let manager = t.staff(Role::UnitManager, Some(&unit)).await;
+    let r = manager
+        .act(
+            &t,
+            &code2,
+            json!({"action": "transfer", "to": "SXD", "reason": "Cột thuộc hạ tầng giao thông"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+
+    // The dashboard: the lighting unit received 3 accounts (report 1, its reopening,
+    // report 2), resolved 2, one reopen, scores 2 and 5; the roads department has report 2.
+    let supervisor = t.staff(Role::Supervisor, None).await;
+    let from = (t.clock.now() - Duration::days(40))
+        .format("%Y-%m-%d")
+        .to_string();
+    let figures = t
+        .app()
+        .unit_performance(
+            &phananh_domain::access::Principal {
+                user_id: 0,
+                name: "s".into(),
+                role: Role::Supervisor,
+                unit: None,
+            },
+            t.clock.now() - Duration::days(40),
+            t.clock.now() + Duration::days(1),
+        )
+        .await
+        .unwrap();
+    let light = figures.iter().find(|f| f.unit == unit).unwrap();
+    assert_eq!(
+        (
+            light.received,
+            light.resolved,
+            light.reopened,
+            light.ratings
+        ),
+        (3, 2, 1, 2),
+        "{light:?}"
+    );
+    assert_eq!(light.average_score(), Some(3.5));
+    let roads = figures.iter().find(|f| f.unit == "SXD").unwrap();
+    assert_eq!((roads.received, roads.resolved), (1, 0));
+    let page = supervisor
+        .page(&t, &format!("/console/performance?from={from}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("3.5/5") && page.contains("Tiến độ đơn vị"),
+        "the dashboard"
+    );
+    assert_eq!(
+        t.staff(Role::UnitStaff, Some(&unit))
+            .await
+            .page(&t, "/console/performance")
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    let stats = t
+        .get(&format!("/stats?from={from}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        stats.contains("Mức hài lòng") && stats.contains("3.5"),
+        "satisfaction on the public statistics"
+    );
+    t.stop().await;
+}

@@ -1,0 +1,121 @@
+//! The supervisors' dashboard: units ranked by on-time share, overdue count, median time
+//! to resolve, reopen rate and satisfaction over a chosen period, with a link to each
+//! unit's overdue reports.
+
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use maud::html;
+use phananh_domain::performance::UnitFigures;
+
+use super::{error_page, page};
+use crate::AppState;
+use crate::session::Staff;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/console/performance", get(dashboard))
+}
+
+#[derive(serde::Deserialize, Default)]
+struct PeriodQuery {
+    from: Option<String>,
+    to: Option<String>,
+    sort: Option<String>,
+}
+
+fn local_day(s: &Option<String>, end: bool) -> Option<chrono::DateTime<chrono::Utc>> {
+    let d = chrono::NaiveDate::parse_from_str(s.as_deref()?.trim(), "%Y-%m-%d").ok()?;
+    let d = if end { d.succ_opt()? } else { d };
+    Some(
+        d.and_hms_opt(0, 0, 0)?
+            .and_local_timezone(phananh_domain::calendar::city_tz())
+            .single()?
+            .with_timezone(&chrono::Utc),
+    )
+}
+
+fn pct(v: Option<f64>) -> String {
+    v.map(|x| format!("{:.0}%", x * 100.0))
+        .unwrap_or_else(|| "—".into())
+}
+
+async fn dashboard(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(q): Query<PeriodQuery>,
+) -> Response {
+    let lang = staff.lang;
+    let now = state.app.clock.now();
+    let from = local_day(&q.from, false).unwrap_or(now - chrono::Duration::days(30));
+    let to = local_day(&q.to, true).unwrap_or(now);
+    let mut units = match state.app.unit_performance(&staff.principal, from, to).await {
+        Ok(u) => u,
+        Err(e) => return error_page(&e, lang, Some(&staff)),
+    };
+    let catalog = state.app.catalog().await;
+    let key = |f: &UnitFigures, by: &str| -> f64 {
+        match by {
+            "overdue" => -(f.overdue as f64),
+            "median" => -f.median_hours.unwrap_or(0.0),
+            "reopen" => -f.reopen_rate().unwrap_or(0.0),
+            "score" => f.average_score().unwrap_or(6.0),
+            _ => f.on_time_share().unwrap_or(2.0),
+        }
+    };
+    // Slowest first: the units the City People's Committee asks about.
+    let by = q.sort.clone().unwrap_or_else(|| "on_time".into());
+    units.sort_by(|a, b| {
+        key(a, &by)
+            .total_cmp(&key(b, &by))
+            .then_with(|| a.unit.cmp(&b.unit))
+    });
+    let period = format!(
+        "from={}&to={}",
+        q.from.clone().unwrap_or_default(),
+        q.to.clone().unwrap_or_default()
+    );
+    let head = |code: &str, vi: &str, en: &str| {
+        html! { th { a href={"/console/performance?" (period) "&sort=" (code)} { (lang.t(vi, en)) @if by == code { " ▲" } } } }
+    };
+    page(lang.t("Theo dõi đơn vị", "Units"), lang, Some(&staff), html! {
+        h1 { (lang.t("Theo dõi tiến độ các đơn vị", "How the units are doing")) }
+        form class="card filters" method="get" action="/console/performance" {
+            div { label for="from" { (lang.t("Từ ngày", "From")) } input id="from" name="from" type="date" value=(q.from.clone().unwrap_or_default()); }
+            div { label for="to" { (lang.t("Đến ngày", "To")) } input id="to" name="to" type="date" value=(q.to.clone().unwrap_or_default()); }
+            input type="hidden" name="sort" value=(by);
+            div { button type="submit" { (lang.t("Xem", "Show")) } }
+        }
+        p class="muted" { (lang.t("Tính từ lịch sử hồ sơ: mỗi đơn vị chịu phần chậm trễ của mình khi chuyển hồ sơ; thời gian chờ người dân bổ sung không tính.",
+            "From the report histories: after a transfer each unit answers for its own delay; time waiting for the citizen does not count.")) }
+        table {
+            thead { tr {
+                th { (lang.t("Đơn vị", "Unit")) }
+                th { (lang.t("Tiếp nhận", "Received")) }
+                th { (lang.t("Đã xử lý", "Resolved")) }
+                (head("on_time", "Đúng hạn", "On time"))
+                (head("overdue", "Đang quá hạn", "Overdue now"))
+                (head("median", "Trung vị (giờ)", "Median (hours)"))
+                (head("reopen", "Mở lại", "Reopened"))
+                (head("score", "Hài lòng", "Satisfaction"))
+            } }
+            tbody {
+                @for f in &units {
+                    tr {
+                        td { (catalog.unit_name(&f.unit)) }
+                        td class="num" { (f.received) }
+                        td class="num" { (f.resolved) }
+                        td class="num" { (pct(f.on_time_share())) }
+                        td class="num" { @if f.overdue > 0 { a href={"/console?unit=" (f.unit) "&overdue=1"} { (f.overdue) } } @else { "0" } }
+                        td class="num" { (f.median_hours.map(|h| format!("{h:.1}")).unwrap_or_else(|| "—".into())) }
+                        td class="num" { (f.reopened) " (" (pct(f.reopen_rate())) ")" }
+                        td class="num" { (f.average_score().map(|s| format!("{s:.1}/5")).unwrap_or_else(|| "—".into())) " "
+                            span class="muted" { "(" (f.ratings) ")" } }
+                    }
+                }
+                @if units.is_empty() { tr { td colspan="8" class="muted" { (lang.t("Không có hoạt động trong khoảng thời gian này.", "No activity in this period.")) } } }
+            }
+        }
+    })
+    .into_response()
+}
