@@ -349,6 +349,12 @@ async fn upkeep(app: App, state: AppState, mut stopped: watch::Receiver<bool>) {
             tracing::warn!(error = %e, "profile reload failed");
         }
         n += 1;
+        // Deadlines are looked at every minute (each reminder is queued once).
+        if n % 12 == 0
+            && let Err(e) = app.scan_deadlines().await
+        {
+            tracing::warn!(error = %e, "deadline scan failed");
+        }
         if n % 60 == 0 {
             let _ = app.store.delete_expired_sessions(app.clock.now()).await;
             state.upkeep();

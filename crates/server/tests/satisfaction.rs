@@ -294,3 +294,95 @@ async fn ratings_reopen_count_against_the_unit_and_show_on_the_dashboard() {
     );
     t.stop().await;
 }
+
+#[tokio::test]
+async fn deadlines_remind_the_unit_once_then_escalate() {
+    for t in apps().await {
+        let (port, got) = smtp_sink(0).await;
+        let worker = Worker::new(
+            t.app().clone(),
+            WorkerConfig {
+                smtp_url: Some(format!("smtp://127.0.0.1:{port}")),
+                public_url: "https://1022.example.vn".into(),
+                ..WorkerConfig::default()
+            },
+        );
+        // Monday 09:00: a lighting report, due in its field's working days.
+        let r = t
+            .file(json!({"field": "lighting", "description": "Đèn đường tắt", "ward": "26740"}))
+            .await;
+        let code = r["code"].as_str().unwrap().to_string();
+        let unit = r["unit"].as_str().unwrap().to_string();
+        let staff = t.staff(Role::UnitStaff, Some(&unit)).await;
+        let manager = t.staff(Role::UnitManager, Some(&unit)).await;
+        let supervisor = t.staff(Role::Supervisor, None).await;
+        let email_of = |id: i64| {
+            let store = t.app().store.clone();
+            async move { store.user(id).await.unwrap().unwrap().email }
+        };
+        let (staff_email, manager_email, supervisor_email) = (
+            email_of(staff.user_id).await,
+            email_of(manager.user_id).await,
+            email_of(supervisor.user_id).await,
+        );
+        let due = t
+            .app()
+            .store
+            .report_by_code(&code)
+            .await
+            .unwrap()
+            .unwrap()
+            .due_at
+            .unwrap();
+        // Nothing yet.
+        assert_eq!(t.app().scan_deadlines().await.unwrap(), 0);
+        // The working day before the deadline: one reminder, to the unit's people.
+        t.clock.advance(due - t.clock.now() - Duration::hours(2));
+        assert_eq!(t.app().scan_deadlines().await.unwrap(), 1);
+        t.app().scan_deadlines().await.unwrap();
+        drain(&worker).await;
+        let mails = got.lock().unwrap().clone();
+        let reminders: Vec<&String> = mails.iter().filter(|m| m.contains(&code)).collect();
+        assert!(
+            reminders
+                .iter()
+                .any(|m| m.contains(&format!("To: {staff_email}"))),
+            "{mails:?}"
+        );
+        assert!(
+            reminders
+                .iter()
+                .all(|m| !m.contains(&format!("To: {supervisor_email}")))
+        );
+        let count = mails.len();
+        assert_eq!(
+            count, 3,
+            "once each to the unit's mailbox, its staff member and its manager: {mails:?}"
+        );
+        // Past the deadline: escalated to the unit's manager and the supervisors, once.
+        t.clock.advance(Duration::hours(3));
+        t.app().scan_deadlines().await.unwrap();
+        t.app().scan_deadlines().await.unwrap();
+        drain(&worker).await;
+        let mails = got.lock().unwrap().clone();
+        let escalations: Vec<&String> = mails[count..].iter().collect();
+        assert_eq!(escalations.len(), 2, "{escalations:?}");
+        assert!(
+            escalations
+                .iter()
+                .any(|m| m.contains(&format!("To: {manager_email}")))
+        );
+        assert!(
+            escalations
+                .iter()
+                .any(|m| m.contains(&format!("To: {supervisor_email}")))
+        );
+        // Resolved: nothing more, even if a queued job runs late.
+        let staff = t.staff(Role::UnitStaff, Some(&unit)).await;
+        staff
+            .act(&t, &code, json!({"action": "resolve", "note": "xong"}))
+            .await;
+        assert_eq!(t.app().scan_deadlines().await.unwrap(), 0);
+        t.stop().await;
+    }
+}

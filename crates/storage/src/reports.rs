@@ -529,4 +529,23 @@ impl Store {
             })
             .collect())
     }
+
+    /// Reports being worked on (assigned or in progress, clock running) whose deadline
+    /// falls before `until`, oldest deadline first.
+    pub async fn reports_due_before(
+        &self,
+        until: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<Report>> {
+        let sql = format!(
+            "SELECT {REPORT_COLUMNS} FROM reports WHERE due_at < $1 AND paused_at IS NULL \
+             AND status IN ('assigned', 'in_progress') ORDER BY due_at LIMIT {}",
+            limit.clamp(1, 10_000)
+        );
+        let rows = sqlx::query(&sql)
+            .bind(ms(until))
+            .fetch_all(&self.read)
+            .await?;
+        rows.iter().map(report_from_row).collect()
+    }
 }

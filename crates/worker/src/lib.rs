@@ -17,6 +17,7 @@ use tokio::sync::watch;
 pub mod ami;
 mod chat;
 mod citizen;
+mod deadlines;
 mod email;
 mod forward;
 pub mod setup;
@@ -244,6 +245,8 @@ impl Worker {
             "unit.open311.forward" => forward::file(self, job).await,
             "unit.email.forward" => email::send(self, job).await,
             "citizen.notify" => citizen::notify(self, job).await,
+            "deadline.remind" => deadlines::remind(self, job).await,
+            "deadline.escalate" => deadlines::escalate(self, job).await,
             "chat.inbound" => chat::inbound(self, job).await,
             "chat.send" => chat::send(self, job).await,
             "sms.inbound" => sms::inbound(self, job).await,

@@ -325,3 +325,54 @@ impl StaffClient {
             .unwrap()
     }
 }
+
+/// A local SMTP server that refuses the first `busy` connections, then keeps what it gets.
+pub async fn smtp_sink(busy: usize) -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let store = got.clone();
+    tokio::spawn(async move {
+        let mut n = 0;
+        loop {
+            let (sock, _) = listener.accept().await.unwrap();
+            n += 1;
+            let store = store.clone();
+            tokio::spawn(async move {
+                let (r, mut w) = sock.into_split();
+                let mut lines = BufReader::new(r).lines();
+                if n <= busy {
+                    let _ = w.write_all(b"421 4.3.2 busy, try later\r\n").await;
+                    return;
+                }
+                w.write_all(b"220 sink ESMTP\r\n").await.unwrap();
+                while let Ok(Some(line)) = lines.next_line().await {
+                    let cmd = line.to_ascii_uppercase();
+                    let reply: &[u8] = if cmd.starts_with("EHLO") || cmd.starts_with("HELO") {
+                        b"250-sink\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n"
+                    } else if cmd.starts_with("DATA") {
+                        w.write_all(b"354 end with .\r\n").await.unwrap();
+                        let mut msg = String::new();
+                        while let Ok(Some(l)) = lines.next_line().await {
+                            if l == "." {
+                                break;
+                            }
+                            msg.push_str(&l);
+                            msg.push('\n');
+                        }
+                        store.lock().unwrap().push(msg);
+                        b"250 queued\r\n"
+                    } else if cmd.starts_with("QUIT") {
+                        let _ = w.write_all(b"221 bye\r\n").await;
+                        return;
+                    } else {
+                        b"250 ok\r\n"
+                    };
+                    w.write_all(reply).await.unwrap();
+                }
+            });
+        }
+    });
+    (port, got)
+}

@@ -1,0 +1,104 @@
+//! Sends deadline reminders to the unit and escalations to its managers and the city's
+//! supervisors, by email. Vietnamese first.
+
+use phananh_domain::access::Role;
+use phananh_domain::calendar::to_local;
+use phananh_storage::Job;
+
+use crate::email::send_mail;
+use crate::{JobError, Worker};
+
+fn retry(e: impl std::fmt::Display) -> JobError {
+    JobError::Retry(e.to_string())
+}
+
+pub(crate) async fn remind(w: &Worker, job: &Job) -> Result<(), JobError> {
+    send(w, job, false).await
+}
+
+pub(crate) async fn escalate(w: &Worker, job: &Job) -> Result<(), JobError> {
+    send(w, job, true).await
+}
+
+async fn send(w: &Worker, job: &Job, escalate: bool) -> Result<(), JobError> {
+    let report = w.job_report(job).await?;
+    let unit = job.payload["unit"].as_str().unwrap_or_default().to_string();
+    // Dealt with meanwhile (resolved, moved, paused, new deadline): nothing to say.
+    let still = report.unit == unit
+        && report.paused_at.is_none()
+        && matches!(report.status.as_str(), "assigned" | "in_progress")
+        && report.due_at.map(|d| d.timestamp())
+            == job.payload["due_at"]
+                .as_str()
+                .and_then(|s| s.parse::<chrono::DateTime<chrono::Utc>>().ok())
+                .map(|d| d.timestamp());
+    if !still {
+        return Ok(());
+    }
+    let catalog = w.app.catalog().await;
+    let users = w.app.store.users().await.map_err(retry)?;
+    let mut to: Vec<String> = Vec::new();
+    if escalate {
+        for u in users.iter().filter(|u| u.active) {
+            let manager = u.role == Role::UnitManager && u.unit.as_deref() == Some(unit.as_str());
+            if manager || u.role == Role::Supervisor {
+                to.push(u.email.clone());
+            }
+        }
+    } else {
+        if let Some(e) = catalog.unit(&unit).and_then(|u| u.email.clone()) {
+            to.push(e);
+        }
+        for u in users
+            .iter()
+            .filter(|u| u.active && u.unit.as_deref() == Some(unit.as_str()))
+        {
+            if matches!(u.role, Role::UnitManager | Role::UnitStaff)
+                && report.assignee.is_none_or(|a| a == u.id)
+            {
+                to.push(u.email.clone());
+            }
+        }
+    }
+    to.sort();
+    to.dedup();
+    if to.is_empty() {
+        return Err(JobError::Permanent(format!(
+            "nobody to tell about {} ({unit})",
+            report.code
+        )));
+    }
+    let due = report
+        .due_at
+        .map(|d| to_local(d).format("%H:%M %d/%m/%Y").to_string())
+        .unwrap_or_default();
+    let link = format!(
+        "{}/console/reports/{}",
+        w.config.public_url.trim_end_matches('/'),
+        report.code
+    );
+    let unit_name = catalog.unit_name(&unit);
+    let (subject, body) = if escalate {
+        (
+            format!("[1022] QUÁ HẠN: phản ánh {} – {unit_name}", report.code),
+            format!(
+                "Phản ánh {code} ({field}) của {unit_name} đã quá hạn xử lý ({due}).\n\nXem và đôn đốc: {link}\n\n---\nOVERDUE: report {code} with {unit_name} was due {due}. {link}\n",
+                code = report.code,
+                field = catalog.field_name(&report.field),
+            ),
+        )
+    } else {
+        (
+            format!("[1022] Sắp đến hạn: phản ánh {} – hạn {due}", report.code),
+            format!(
+                "Phản ánh {code} ({field}) sắp đến hạn xử lý: {due}.\n\nCập nhật kết quả: {link}\n\n---\nReminder: report {code} is due {due}. {link}\n",
+                code = report.code,
+                field = catalog.field_name(&report.field),
+            ),
+        )
+    };
+    for address in to {
+        send_mail(w, &address, subject.clone(), body.clone(), None).await?;
+    }
+    Ok(())
+}
