@@ -6,6 +6,7 @@ pub mod auth;
 pub mod catalog;
 pub mod chat;
 pub mod clock;
+pub mod committee;
 pub mod deadlines;
 pub mod error;
 pub mod follow;

@@ -43,6 +43,25 @@ pub struct Config {
     pub sms: phananh_channels::sms::SmsConfig,
     /// The telephone exchange (`[hotline]`).
     pub hotline: phananh_app::hotline::HotlineConfig,
+    /// The scheduled report to the City People's Committee (`[reports]`).
+    pub reports: ReportsSection,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReportsSection {
+    /// "month", "week", or "" for none.
+    pub committee_period: String,
+    pub committee_emails: Vec<String>,
+}
+
+impl Default for ReportsSection {
+    fn default() -> Self {
+        ReportsSection {
+            committee_period: "month".into(),
+            committee_emails: Vec::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -121,6 +140,7 @@ impl Default for Config {
             chat: phananh_channels::ChatConfig::default(),
             sms: phananh_channels::sms::SmsConfig::default(),
             hotline: Default::default(),
+            reports: ReportsSection::default(),
         }
     }
 }
@@ -297,6 +317,7 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Run
                 public_url: config.public_url.clone(),
                 chat: config.chat.clone(),
                 sms: config.sms.clone(),
+                committee_emails: config.reports.committee_emails.clone(),
                 ..WorkerConfig::default()
             },
         );
@@ -307,7 +328,16 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Run
         phananh_worker::ami::start(app.clone(), config.hotline.clone());
     }
     let state = AppState::new(app.clone(), config.web_config(addr));
-    let upkeep = tokio::spawn(upkeep(app.clone(), state.clone(), stopped.clone()));
+    // Only one process needs to queue the committee's report; the dedupe key makes
+    // a second one harmless, so every process may try.
+    let committee = phananh_app::committee::Period::parse(&config.reports.committee_period)
+        .filter(|_| !config.reports.committee_emails.is_empty());
+    let upkeep = tokio::spawn(upkeep(
+        app.clone(),
+        state.clone(),
+        stopped.clone(),
+        committee,
+    ));
     let mut stopped_http = stopped;
     let server = tokio::spawn(phananh_web::serve(listener, state, async move {
         let _ = stopped_http.wait_for(|s| *s).await;
@@ -337,7 +367,12 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Run
 
 /// Periodic work every process does, worker or not: reload the profile when an admin (here
 /// or in another process) changed it, drop expired sessions, forget idle rate-limit keys.
-async fn upkeep(app: App, state: AppState, mut stopped: watch::Receiver<bool>) {
+async fn upkeep(
+    app: App,
+    state: AppState,
+    mut stopped: watch::Receiver<bool>,
+    committee: Option<phananh_app::committee::Period>,
+) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
     let mut n: u64 = 0;
     loop {
@@ -354,6 +389,12 @@ async fn upkeep(app: App, state: AppState, mut stopped: watch::Receiver<bool>) {
             && let Err(e) = app.scan_deadlines().await
         {
             tracing::warn!(error = %e, "deadline scan failed");
+        }
+        if n % 60 == 1
+            && let Some(p) = committee
+            && let Err(e) = app.queue_committee_report(p).await
+        {
+            tracing::warn!(error = %e, "could not queue the committee's report");
         }
         if n % 60 == 0 {
             let _ = app.store.delete_expired_sessions(app.clock.now()).await;

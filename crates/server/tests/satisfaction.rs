@@ -282,6 +282,28 @@ async fn ratings_reopen_count_against_the_unit_and_show_on_the_dashboard() {
             .status(),
         StatusCode::FORBIDDEN
     );
+    // The committee's workbook: the same figures, in Vietnamese.
+    let xlsx = supervisor
+        .page(&t, &format!("/console/performance/report.xlsx?from={from}"))
+        .await;
+    assert_eq!(
+        xlsx.headers()["content-type"],
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
+    let bytes = xlsx.bytes().await.unwrap();
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let mut read = |name: &str| {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut zip.by_name(name).unwrap(), &mut s).unwrap();
+        s
+    };
+    let strings = read("xl/sharedStrings.xml");
+    assert!(
+        strings.contains("Điểm hài lòng (1–5)") && strings.contains(&unit),
+        "{strings}"
+    );
+    let sheet = read("xl/worksheets/sheet1.xml");
+    assert!(sheet.contains("<v>3.5</v>"), "the average score: {sheet}");
     let stats = t
         .get(&format!("/stats?from={from}"))
         .await
@@ -385,4 +407,32 @@ async fn deadlines_remind_the_unit_once_then_escalate() {
         assert_eq!(t.app().scan_deadlines().await.unwrap(), 0);
         t.stop().await;
     }
+}
+
+#[tokio::test]
+async fn the_committee_gets_its_report_once_per_period_by_email() {
+    let t = spawn(Options::default()).await;
+    let (port, got) = smtp_sink(0).await;
+    let worker = Worker::new(
+        t.app().clone(),
+        WorkerConfig {
+            smtp_url: Some(format!("smtp://127.0.0.1:{port}")),
+            committee_emails: vec!["vanphong@ubnd.example.vn".into()],
+            ..WorkerConfig::default()
+        },
+    );
+    t.file(json!({"field": "lighting", "description": "Đèn tắt", "ward": "26740"}))
+        .await;
+    t.clock.advance(Duration::days(31));
+    let month = phananh_app::committee::Period::Month;
+    t.app().queue_committee_report(month).await.unwrap();
+    t.app().queue_committee_report(month).await.unwrap();
+    drain(&worker).await;
+    let mails = got.lock().unwrap().clone();
+    assert_eq!(mails.len(), 1, "once per period");
+    let m = &mails[0];
+    assert!(m.contains("To: vanphong@ubnd.example.vn"));
+    assert!(m.contains("bao-cao-don-vi-2026-03-01.xlsx"), "{m}");
+    assert!(m.contains("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"));
+    t.stop().await;
 }

@@ -102,3 +102,49 @@ async fn send(w: &Worker, job: &Job, escalate: bool) -> Result<(), JobError> {
     }
     Ok(())
 }
+
+/// Builds the committee's workbook for the period in the job and emails it.
+pub(crate) async fn committee_report(w: &Worker, job: &Job) -> Result<(), JobError> {
+    let when = |k: &str| {
+        job.payload[k]
+            .as_str()
+            .and_then(|s| s.parse::<chrono::DateTime<chrono::Utc>>().ok())
+            .ok_or_else(|| JobError::Permanent(format!("no {k} in the job")))
+    };
+    let (from, to) = (when("from")?, when("to")?);
+    let label = job.payload["label"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    if w.config.committee_emails.is_empty() {
+        return Err(JobError::Permanent(
+            "no recipients for the committee's report ([reports] committee_emails)".into(),
+        ));
+    }
+    let bytes = w
+        .app
+        .committee_workbook(
+            &phananh_app::committee::committee_principal(),
+            from,
+            to,
+            &label,
+        )
+        .await
+        .map_err(retry)?;
+    let filename = format!("bao-cao-don-vi-{}.xlsx", to_local(from).format("%Y-%m-%d"));
+    for to in &w.config.committee_emails {
+        crate::email::send_mail_with_attachment(
+            w,
+            to,
+            format!("[1022] Báo cáo tiến độ xử lý phản ánh – {label}"),
+            format!(
+                "Kính gửi Ủy ban nhân dân Thành phố,\n\nĐính kèm báo cáo tiến độ xử lý phản ánh của các đơn vị ({label}): xếp hạng theo tỷ lệ đúng hạn và danh sách hồ sơ quá hạn.\n\n---\nAttached: the units' report for {label}.\n"
+            ),
+            filename.clone(),
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            bytes.clone(),
+        )
+        .await?;
+    }
+    Ok(())
+}

@@ -101,3 +101,50 @@ pub(crate) async fn send_mail(
         Err(e) => Err(JobError::Retry(format!("SMTP: {e}"))),
     }
 }
+
+/// Sends an email with one attachment (the committee's workbook).
+pub(crate) async fn send_mail_with_attachment(
+    w: &Worker,
+    to: &str,
+    subject: String,
+    body: String,
+    filename: String,
+    content_type: &str,
+    bytes: Vec<u8>,
+) -> Result<(), JobError> {
+    use lettre::message::{Attachment, MultiPart, SinglePart};
+    let Some(smtp_url) = w.config.smtp_url.clone() else {
+        return Err(JobError::Permanent(
+            "no SMTP server configured ([smtp] url / PHANANH_SMTP_URL)".into(),
+        ));
+    };
+    let from: Mailbox = w
+        .config
+        .smtp_from
+        .parse()
+        .map_err(|e| JobError::Permanent(format!("bad [smtp] from address: {e}")))?;
+    let to: Mailbox = to
+        .parse()
+        .map_err(|e| JobError::Permanent(format!("bad address {to}: {e}")))?;
+    let content_type = ContentType::parse(content_type)
+        .map_err(|e| JobError::Permanent(format!("bad content type: {e}")))?;
+    let message = Message::builder()
+        .from(from)
+        .to(to)
+        .subject(subject)
+        .multipart(
+            MultiPart::mixed()
+                .singlepart(SinglePart::plain(body))
+                .singlepart(Attachment::new(filename).body(bytes, content_type)),
+        )
+        .map_err(|e| JobError::Permanent(format!("could not build the email: {e}")))?;
+    let mailer = AsyncSmtpTransport::<Tokio1Executor>::from_url(&smtp_url)
+        .map_err(|e| JobError::Permanent(format!("bad SMTP url: {e}")))?
+        .timeout(Some(w.config.http_timeout))
+        .build();
+    match mailer.send(message).await {
+        Ok(_) => Ok(()),
+        Err(e) if e.is_permanent() => Err(JobError::Permanent(format!("SMTP: {e}"))),
+        Err(e) => Err(JobError::Retry(format!("SMTP: {e}"))),
+    }
+}

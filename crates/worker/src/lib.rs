@@ -46,6 +46,8 @@ pub struct WorkerConfig {
     pub chat: phananh_channels::ChatConfig,
     /// The SMS gateway for answers and notices.
     pub sms: phananh_channels::sms::SmsConfig,
+    /// Who receives the scheduled report to the City People's Committee.
+    pub committee_emails: Vec<String>,
 }
 
 impl Default for WorkerConfig {
@@ -63,6 +65,7 @@ impl Default for WorkerConfig {
             public_url: "http://127.0.0.1:8022".into(),
             chat: phananh_channels::ChatConfig::default(),
             sms: phananh_channels::sms::SmsConfig::default(),
+            committee_emails: Vec::new(),
         }
     }
 }
@@ -247,6 +250,7 @@ impl Worker {
             "citizen.notify" => citizen::notify(self, job).await,
             "deadline.remind" => deadlines::remind(self, job).await,
             "deadline.escalate" => deadlines::escalate(self, job).await,
+            "committee.report" => deadlines::committee_report(self, job).await,
             "chat.inbound" => chat::inbound(self, job).await,
             "chat.send" => chat::send(self, job).await,
             "sms.inbound" => sms::inbound(self, job).await,

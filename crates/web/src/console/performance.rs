@@ -14,7 +14,9 @@ use crate::AppState;
 use crate::session::Staff;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/console/performance", get(dashboard))
+    Router::new()
+        .route("/console/performance", get(dashboard))
+        .route("/console/performance/report.xlsx", get(workbook))
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -80,6 +82,9 @@ async fn dashboard(
     };
     page(lang.t("Theo dõi đơn vị", "Units"), lang, Some(&staff), html! {
         h1 { (lang.t("Theo dõi tiến độ các đơn vị", "How the units are doing")) }
+        p { a class="button" href={"/console/performance/report.xlsx?" (period)} { (lang.t("Tải báo cáo Excel gửi UBND Thành phố", "Download the Excel report for the City People's Committee")) } " "
+            a href="/console/performance/report.xlsx?period=month" { (lang.t("tháng trước", "last month")) } " · "
+            a href="/console/performance/report.xlsx?period=week" { (lang.t("tuần trước", "last week")) } }
         form class="card filters" method="get" action="/console/performance" {
             div { label for="from" { (lang.t("Từ ngày", "From")) } input id="from" name="from" type="date" value=(q.from.clone().unwrap_or_default()); }
             div { label for="to" { (lang.t("Đến ngày", "To")) } input id="to" name="to" type="date" value=(q.to.clone().unwrap_or_default()); }
@@ -118,4 +123,62 @@ async fn dashboard(
         }
     })
     .into_response()
+}
+
+#[derive(serde::Deserialize, Default)]
+struct WorkbookQuery {
+    from: Option<String>,
+    to: Option<String>,
+    period: Option<String>,
+}
+
+/// The committee's workbook for the chosen dates, or the last complete week or month.
+async fn workbook(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(q): Query<WorkbookQuery>,
+) -> Response {
+    let now = state.app.clock.now();
+    let (from, to, label) = match q
+        .period
+        .as_deref()
+        .and_then(phananh_app::committee::Period::parse)
+    {
+        Some(p) => p.last_complete(now),
+        None => {
+            let from = local_day(&q.from, false).unwrap_or(now - chrono::Duration::days(30));
+            let to = local_day(&q.to, true).unwrap_or(now);
+            let label = format!(
+                "Từ {} đến {}",
+                phananh_domain::calendar::to_local(from).format("%d/%m/%Y"),
+                phananh_domain::calendar::to_local(to - chrono::Duration::seconds(1))
+                    .format("%d/%m/%Y")
+            );
+            (from, to, label)
+        }
+    };
+    match state
+        .app
+        .committee_workbook(&staff.principal, from, to, &label)
+        .await
+    {
+        Ok(bytes) => (
+            [
+                (
+                    axum::http::header::CONTENT_TYPE,
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+                ),
+                (
+                    axum::http::header::CONTENT_DISPOSITION,
+                    format!(
+                        "attachment; filename=\"bao-cao-don-vi-{}.xlsx\"",
+                        phananh_domain::calendar::to_local(from).format("%Y-%m-%d")
+                    ),
+                ),
+            ],
+            bytes,
+        )
+            .into_response(),
+        Err(e) => error_page(&e, staff.lang, Some(&staff)),
+    }
 }

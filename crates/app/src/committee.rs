@@ -1,0 +1,244 @@
+//! The report to the City People's Committee: every unit's figures for a week or a month
+//! and the cases overdue at its end, as an Excel workbook in Vietnamese. Built from the
+//! histories (`unit_performance`), so any past period can be produced again.
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use phananh_domain::access::Principal;
+use phananh_domain::calendar::{city_tz, to_local};
+use phananh_domain::performance::UnitFigures;
+use rust_xlsxwriter::{Format, Workbook};
+
+use crate::{App, AppError};
+
+/// A reporting period: a whole local week (Monday to Sunday) or month.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Period {
+    Week,
+    Month,
+}
+
+impl Period {
+    pub fn parse(s: &str) -> Option<Period> {
+        match s {
+            "week" | "tuan" => Some(Period::Week),
+            "month" | "thang" => Some(Period::Month),
+            _ => None,
+        }
+    }
+
+    /// The last complete period before `now`: [from, to) in UTC, and its label.
+    pub fn last_complete(self, now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>, String) {
+        let today = to_local(now).date_naive();
+        let (start, end): (NaiveDate, NaiveDate) = match self {
+            Period::Week => {
+                let this_monday =
+                    today - Duration::days(today.weekday().num_days_from_monday() as i64);
+                (this_monday - Duration::days(7), this_monday)
+            }
+            Period::Month => {
+                let first = today.with_day(1).expect("day 1");
+                let prev = (first - Duration::days(1)).with_day(1).expect("day 1");
+                (prev, first)
+            }
+        };
+        let at = |d: NaiveDate| {
+            d.and_hms_opt(0, 0, 0)
+                .and_then(|t| t.and_local_timezone(city_tz()).single())
+                .map(|t| t.with_timezone(&Utc))
+                .expect("a local midnight")
+        };
+        let label = match self {
+            Period::Week => format!(
+                "Tuần {} – {}",
+                start.format("%d/%m/%Y"),
+                (end - Duration::days(1)).format("%d/%m/%Y")
+            ),
+            Period::Month => format!("Tháng {}", start.format("%m/%Y")),
+        };
+        (at(start), at(end), label)
+    }
+}
+
+/// An overdue case in the report.
+pub struct OverdueCase {
+    pub code: String,
+    pub unit: String,
+    pub field: String,
+    pub due_at: DateTime<Utc>,
+    pub days_late: i64,
+}
+
+impl App {
+    /// The committee's workbook for `[from, to)`, as bytes (.xlsx).
+    pub async fn committee_workbook(
+        &self,
+        who: &Principal,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        label: &str,
+    ) -> Result<Vec<u8>, AppError> {
+        let mut units = self.unit_performance(who, from, to).await?;
+        units.sort_by(|a, b| {
+            a.on_time_share()
+                .unwrap_or(2.0)
+                .total_cmp(&b.on_time_share().unwrap_or(2.0))
+                .then_with(|| b.overdue.cmp(&a.overdue))
+        });
+        let catalog = self.catalog().await;
+        let now = self.clock.now();
+        let overdue: Vec<OverdueCase> = self
+            .store
+            .reports_due_before(now, 10_000)
+            .await?
+            .into_iter()
+            .filter(|r| who.can_view(&r.unit))
+            .filter_map(|r| {
+                let due = r.due_at?;
+                Some(OverdueCase {
+                    days_late: catalog.calendar.working_days_between(due, now),
+                    code: r.code,
+                    unit: r.unit,
+                    field: r.field,
+                    due_at: due,
+                })
+            })
+            .collect();
+        build_workbook(&units, &overdue, label, &catalog)
+            .map_err(|e| AppError::Internal(e.to_string()))
+    }
+}
+
+fn build_workbook(
+    units: &[UnitFigures],
+    overdue: &[OverdueCase],
+    label: &str,
+    catalog: &crate::Catalog,
+) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    let mut book = Workbook::new();
+    let bold = Format::new().set_bold();
+    let pct = Format::new().set_num_format("0%");
+    let one = Format::new().set_num_format("0.0");
+    let sheet = book.add_worksheet();
+    sheet.set_name("Xep hang don vi")?;
+    sheet.write_string_with_format(0, 0, "BÁO CÁO TIẾN ĐỘ XỬ LÝ PHẢN ÁNH CỦA CÁC ĐƠN VỊ", &bold)?;
+    sheet.write_string(1, 0, label)?;
+    let heads = [
+        "Đơn vị",
+        "Mã đơn vị",
+        "Tiếp nhận",
+        "Đã xử lý",
+        "Đúng hạn",
+        "Tỷ lệ đúng hạn",
+        "Đang quá hạn",
+        "Trung vị thời gian xử lý (giờ)",
+        "Bị mở lại",
+        "Lượt đánh giá",
+        "Điểm hài lòng (1–5)",
+    ];
+    for (c, h) in heads.iter().enumerate() {
+        sheet.write_string_with_format(3, c as u16, *h, &bold)?;
+    }
+    for (i, f) in units.iter().enumerate() {
+        let r = 4 + i as u32;
+        sheet.write_string(r, 0, catalog.unit_name(&f.unit))?;
+        sheet.write_string(r, 1, &f.unit)?;
+        sheet.write_number(r, 2, f.received)?;
+        sheet.write_number(r, 3, f.resolved)?;
+        sheet.write_number(r, 4, f.resolved_on_time)?;
+        if let Some(s) = f.on_time_share() {
+            sheet.write_number_with_format(r, 5, s, &pct)?;
+        }
+        sheet.write_number(r, 6, f.overdue)?;
+        if let Some(h) = f.median_hours {
+            sheet.write_number_with_format(r, 7, h, &one)?;
+        }
+        sheet.write_number(r, 8, f.reopened)?;
+        sheet.write_number(r, 9, f.ratings)?;
+        if let Some(s) = f.average_score() {
+            sheet.write_number_with_format(r, 10, s, &one)?;
+        }
+    }
+    sheet.set_column_width(0, 40)?;
+    let cases = book.add_worksheet();
+    cases.set_name("Ho so qua han")?;
+    cases.write_string_with_format(0, 0, "HỒ SƠ QUÁ HẠN", &bold)?;
+    for (c, h) in [
+        "Mã hồ sơ",
+        "Đơn vị",
+        "Lĩnh vực",
+        "Hạn xử lý",
+        "Số ngày làm việc quá hạn",
+    ]
+    .iter()
+    .enumerate()
+    {
+        cases.write_string_with_format(2, c as u16, *h, &bold)?;
+    }
+    for (i, o) in overdue.iter().enumerate() {
+        let r = 3 + i as u32;
+        cases.write_string(r, 0, &o.code)?;
+        cases.write_string(r, 1, catalog.unit_name(&o.unit))?;
+        cases.write_string(r, 2, catalog.field_name(&o.field))?;
+        cases.write_string(
+            r,
+            3,
+            to_local(o.due_at).format("%d/%m/%Y %H:%M").to_string(),
+        )?;
+        cases.write_number(r, 4, o.days_late as f64)?;
+    }
+    cases.set_column_width(1, 40)?;
+    book.save_to_buffer()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn the_last_complete_week_and_month() {
+        // Wednesday 4 March 2026, 10:00 in the city.
+        let now = Utc.with_ymd_and_hms(2026, 3, 4, 3, 0, 0).unwrap();
+        let (from, to, label) = Period::Week.last_complete(now);
+        assert_eq!(
+            to_local(from).format("%Y-%m-%d %H:%M").to_string(),
+            "2026-02-23 00:00"
+        );
+        assert_eq!(to_local(to).format("%Y-%m-%d").to_string(), "2026-03-02");
+        assert_eq!(label, "Tuần 23/02/2026 – 01/03/2026");
+        let (from, to, label) = Period::Month.last_complete(now);
+        assert_eq!(to_local(from).format("%Y-%m-%d").to_string(), "2026-02-01");
+        assert_eq!(to_local(to).format("%Y-%m-%d").to_string(), "2026-03-01");
+        assert_eq!(label, "Tháng 02/2026");
+    }
+}
+
+impl App {
+    /// Queues the committee's report for the last complete period (once per period).
+    pub async fn queue_committee_report(&self, period: Period) -> Result<(), AppError> {
+        let (from, to, label) = period.last_complete(self.clock.now());
+        let mut job = phananh_storage::NewJob::new(
+            "committee.report",
+            serde_json::json!({ "from": from, "to": to, "label": label }),
+            self.clock.now(),
+        );
+        job.dedupe_key = Some(format!(
+            "committee.report:{}:{}",
+            from.timestamp(),
+            to.timestamp()
+        ));
+        self.store.enqueue(&[job]).await?;
+        self.jobs_queued.notify_one();
+        Ok(())
+    }
+}
+
+/// Who the scheduled report is made as: it covers every unit.
+pub fn committee_principal() -> Principal {
+    Principal {
+        user_id: 0,
+        name: "phananh".into(),
+        role: phananh_domain::access::Role::Supervisor,
+        unit: None,
+    }
+}
