@@ -53,6 +53,15 @@ enum Command {
         #[command(subcommand)]
         command: ApikeyCommand,
     },
+    /// The report to the City People's Committee, as an Excel file.
+    Report {
+        /// "month" or "week": the last complete one.
+        #[arg(long, default_value = "month")]
+        period: String,
+        /// Where to write the workbook.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Connect the chat platforms (settings in [chat] or PHANANH_MESSENGER_* / PHANANH_VIBER_*).
     Chat {
         #[command(subcommand)]
@@ -235,6 +244,28 @@ async fn main() -> anyhow::Result<()> {
                     eprintln!("API key {id} revoked");
                 }
             }
+        }
+        Command::Report { period, out } => {
+            let app = open_app(&config, clock).await?;
+            let p = phananh_app::committee::Period::parse(&period)
+                .context("--period is \"month\" or \"week\"")?;
+            let (from, to, label) = p.last_complete(app.clock.now());
+            let started = std::time::Instant::now();
+            let bytes = app
+                .committee_workbook(
+                    &phananh_app::committee::committee_principal(),
+                    from,
+                    to,
+                    &label,
+                )
+                .await
+                .map_err(|e| anyhow::anyhow!(e.message()))?;
+            std::fs::write(&out, bytes).with_context(|| format!("writing {}", out.display()))?;
+            eprintln!(
+                "{label}: written to {} in {:.2} s",
+                out.display(),
+                started.elapsed().as_secs_f64()
+            );
         }
         Command::Chat { command } => {
             let result = match command {
