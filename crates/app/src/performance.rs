@@ -6,6 +6,19 @@ use phananh_domain::performance::{UnitFigures, accounts, figures};
 
 use crate::{App, AppError};
 
+/// The kinds of events a unit's account is made of (see `phananh_domain::performance`).
+const ACCOUNT_EVENTS: &[&str] = &[
+    "assigned",
+    "transferred",
+    "returned_to_triage",
+    "info_requested",
+    "info_provided",
+    "resolved",
+    "rejected",
+    "reopened",
+    "rated",
+];
+
 impl App {
     /// Every unit's figures for accounts opened in `[from, to)`, as of now. Supervisors,
     /// administrators and the oversight body see all units; a unit manager their own.
@@ -23,7 +36,7 @@ impl App {
         let ids = self.store.reports_with_unit_activity(from, to).await?;
         let mut all = Vec::new();
         for chunk in ids.chunks(2000) {
-            for (_, history) in self.store.events_of(chunk).await? {
+            for (_, history) in self.store.events_of_kinds(chunk, ACCOUNT_EVENTS).await? {
                 all.extend(accounts(&history));
             }
         }

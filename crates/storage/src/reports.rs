@@ -150,12 +150,28 @@ impl Store {
     /// The histories of several reports in one query (lists that show them), in the order
     /// of `report_ids`; a report with no events is left out.
     pub async fn events_of(&self, report_ids: &[i64]) -> Result<Vec<(i64, Vec<Event>)>> {
+        self.events_of_kinds(report_ids, &[]).await
+    }
+
+    /// [`Store::events_of`], only events of `kinds` (all when empty).
+    pub async fn events_of_kinds(
+        &self,
+        report_ids: &[i64],
+        kinds: &[&str],
+    ) -> Result<Vec<(i64, Vec<Event>)>> {
         let mut out: Vec<(i64, Vec<Event>)> = Vec::with_capacity(report_ids.len());
+        // Kinds are our own constants, never user input.
+        let only = if kinds.is_empty() {
+            String::new()
+        } else {
+            let list: Vec<String> = kinds.iter().map(|k| format!("'{k}'")).collect();
+            format!(" AND kind IN ({})", list.join(", "))
+        };
         for chunk in report_ids.chunks(500) {
             let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
             let sql = format!(
                 "SELECT report_id, seq, at, actor_kind, actor_id, actor_name, payload FROM events \
-                 WHERE report_id IN ({}) ORDER BY report_id, seq",
+                 WHERE report_id IN ({}){only} ORDER BY report_id, seq",
                 marks.join(", ")
             );
             let mut q = sqlx::query(&sql);
