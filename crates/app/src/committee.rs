@@ -134,6 +134,7 @@ fn build_workbook(
         "Bị mở lại",
         "Lượt đánh giá",
         "Điểm hài lòng (1–5)",
+        "Tỷ lệ nhận việc đúng hạn",
     ];
     for (c, h) in heads.iter().enumerate() {
         sheet.write_string_with_format(3, c as u16, *h, &bold)?;
@@ -156,6 +157,9 @@ fn build_workbook(
         sheet.write_number(r, 9, f.ratings)?;
         if let Some(s) = f.average_score() {
             sheet.write_number_with_format(r, 10, s, &one)?;
+        }
+        if let Some(s) = f.ack_share() {
+            sheet.write_number_with_format(r, 11, s, &pct)?;
         }
     }
     sheet.set_column_width(0, 40)?;

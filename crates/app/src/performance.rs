@@ -2,12 +2,15 @@
 
 use chrono::{DateTime, Utc};
 use phananh_domain::access::{Principal, Role};
-use phananh_domain::performance::{UnitFigures, accounts, figures};
+use phananh_domain::performance::{UnitFigures, accounts_with, figures};
 
 use crate::{App, AppError};
 
 /// The kinds of events a unit's account is made of (see `phananh_domain::performance`).
 const ACCOUNT_EVENTS: &[&str] = &[
+    "created",
+    "staff_assigned",
+    "started",
     "assigned",
     "transferred",
     "returned_to_triage",
@@ -34,10 +37,19 @@ impl App {
             _ => return Err(AppError::Forbidden),
         };
         let ids = self.store.reports_with_unit_activity(from, to).await?;
+        let catalog = self.catalog().await;
+        // Each field's hours to acknowledge, counted in working hours.
+        let ack = |field: &str, at| {
+            let hours = catalog
+                .field(field)
+                .map(|f| f.ack_hours)
+                .filter(|h| *h > 0)?;
+            Some(catalog.calendar.add_working_hours(at, hours))
+        };
         let mut all = Vec::new();
         for chunk in ids.chunks(2000) {
             for (_, history) in self.store.events_of_kinds(chunk, ACCOUNT_EVENTS).await? {
-                all.extend(accounts(&history));
+                all.extend(accounts_with(&history, ack));
             }
         }
         let mut out = figures(all, from, to, self.clock.now());

@@ -33,6 +33,9 @@ pub struct Account {
     /// Times the citizen (or a supervisor) reopened what this unit resolved.
     pub reopened: u32,
     pub score: Option<u8>,
+    /// By when the unit had to acknowledge it (first step: start, ask, resolve, pass on).
+    pub ack_due: Option<DateTime<Utc>>,
+    pub acked_at: Option<DateTime<Utc>>,
 }
 
 impl Account {
@@ -44,6 +47,17 @@ impl Account {
             outcome: Outcome::Open,
             reopened: 0,
             score: None,
+            ack_due: None,
+            acked_at: None,
+        }
+    }
+
+    /// Acknowledged in time (None while not due and not acknowledged).
+    pub fn acked_on_time(&self) -> Option<bool> {
+        match (self.acked_at, self.ack_due) {
+            (Some(a), Some(d)) => Some(a <= d),
+            (Some(_), None) => Some(true),
+            (None, _) => None,
         }
     }
 
@@ -55,12 +69,49 @@ impl Account {
 
 /// The units' accounts of one report, in order.
 pub fn accounts(history: &[Event]) -> Vec<Account> {
+    accounts_with(history, |_, _| None)
+}
+
+/// [`accounts`], with each account's acknowledgement deadline: `ack_due(field, received)`.
+pub fn accounts_with(
+    history: &[Event],
+    ack_due: impl Fn(&str, DateTime<Utc>) -> Option<DateTime<Utc>>,
+) -> Vec<Account> {
+    let field = match history.first().map(|e| &e.kind) {
+        Some(EventKind::Created { field, .. }) => field.clone(),
+        _ => String::new(),
+    };
+    let mut out = accounts_inner(history);
+    for a in &mut out {
+        a.ack_due = ack_due(&field, a.started);
+    }
+    out
+}
+
+fn accounts_inner(history: &[Event]) -> Vec<Account> {
     let mut out: Vec<Account> = Vec::new();
     // Index of the account the report currently sits in (None at the triage desk).
     let mut current: Option<usize> = None;
     let mut paused_since: Option<DateTime<Utc>> = None;
     for e in history {
         let at = e.at;
+        // The unit's first step acknowledges it.
+        let acts = matches!(
+            e.kind,
+            EventKind::Started
+                | EventKind::StaffAssigned { .. }
+                | EventKind::InfoRequested { .. }
+                | EventKind::Resolved { .. }
+                | EventKind::Rejected { .. }
+                | EventKind::Transferred { .. }
+                | EventKind::ReturnedToTriage { .. }
+        );
+        if acts
+            && let Some(i) = current
+            && out[i].acked_at.is_none()
+        {
+            out[i].acked_at = Some(at);
+        }
         match &e.kind {
             EventKind::Assigned { unit, due_at, .. } => {
                 if let Some(i) = current
@@ -159,6 +210,9 @@ pub struct UnitFigures {
     pub reopened: u32,
     pub ratings: u32,
     pub score_sum: u32,
+    /// Accounts whose acknowledgement was due or done, and those acknowledged in time.
+    pub ack_counted: u32,
+    pub acked_on_time: u32,
 }
 
 impl UnitFigures {
@@ -167,6 +221,9 @@ impl UnitFigures {
     }
     pub fn reopen_rate(&self) -> Option<f64> {
         (self.resolved > 0).then(|| self.reopened as f64 / self.resolved as f64)
+    }
+    pub fn ack_share(&self) -> Option<f64> {
+        (self.ack_counted > 0).then(|| self.acked_on_time as f64 / self.ack_counted as f64)
     }
     pub fn average_score(&self) -> Option<f64> {
         (self.ratings > 0).then(|| self.score_sum as f64 / self.ratings as f64)
@@ -205,6 +262,15 @@ pub fn figures(
             f.overdue += 1;
         }
         f.reopened += a.reopened;
+        match a.acked_on_time() {
+            Some(ok) => {
+                f.ack_counted += 1;
+                f.acked_on_time += ok as u32;
+            }
+            // Not acknowledged and already late.
+            None if a.ack_due.is_some_and(|d| d < now) => f.ack_counted += 1,
+            None => {}
+        }
         if let Some(s) = a.score {
             f.ratings += 1;
             f.score_sum += s as u32;
@@ -468,5 +534,57 @@ mod tests {
         let f = figures(accounts(&waiting), t(1, 0), t(30, 0), t(9, 0));
         assert_eq!(f[0].overdue, 0, "a paused clock is never overdue");
         let _ = Duration::zero();
+    }
+
+    #[test]
+    fn acknowledgement_within_the_fields_hours() {
+        let h = vec![
+            ev(
+                1,
+                t(2, 2),
+                EventKind::Created {
+                    field: "traffic".into(),
+                    channel: Channel::Web,
+                    ward: None,
+                    unit: "T".into(),
+                },
+            ),
+            ev(
+                2,
+                t(2, 3),
+                EventKind::Assigned {
+                    unit: "ROADS".into(),
+                    assignee: None,
+                    due_at: Some(t(9, 10)),
+                    reason: None,
+                },
+            ),
+            ev(3, t(2, 9), EventKind::Started),
+            ev(
+                4,
+                t(3, 3),
+                EventKind::Transferred {
+                    from: "ROADS".into(),
+                    to: "WATER".into(),
+                    reason: "x".into(),
+                    due_at: Some(t(9, 10)),
+                },
+            ),
+        ];
+        // Eight hours to acknowledge traffic reports.
+        let a = accounts_with(&h, |f, at| {
+            (f == "traffic").then(|| at + Duration::hours(8))
+        });
+        assert_eq!(a[0].acked_on_time(), Some(true));
+        assert_eq!(a[1].acked_on_time(), None, "WATER has not acted yet");
+        let f = figures(a, t(1, 0), t(30, 0), t(4, 0));
+        let water = f.iter().find(|u| u.unit == "WATER").unwrap();
+        assert_eq!(
+            (water.ack_counted, water.acked_on_time),
+            (1, 0),
+            "late and still silent"
+        );
+        let roads = f.iter().find(|u| u.unit == "ROADS").unwrap();
+        assert_eq!(roads.ack_share(), Some(1.0));
     }
 }

@@ -62,6 +62,7 @@ async fn dashboard(
             "median" => -f.median_hours.unwrap_or(0.0),
             "reopen" => -f.reopen_rate().unwrap_or(0.0),
             "score" => f.average_score().unwrap_or(6.0),
+            "ack" => f.ack_share().unwrap_or(2.0),
             _ => f.on_time_share().unwrap_or(2.0),
         }
     };
@@ -98,6 +99,7 @@ async fn dashboard(
                 th { (lang.t("Đơn vị", "Unit")) }
                 th { (lang.t("Tiếp nhận", "Received")) }
                 th { (lang.t("Đã xử lý", "Resolved")) }
+                (head("ack", "Nhận việc đúng hạn", "Acknowledged in time"))
                 (head("on_time", "Đúng hạn", "On time"))
                 (head("overdue", "Đang quá hạn", "Overdue now"))
                 (head("median", "Trung vị (giờ)", "Median (hours)"))
@@ -110,6 +112,7 @@ async fn dashboard(
                         td { (catalog.unit_name(&f.unit)) }
                         td class="num" { (f.received) }
                         td class="num" { (f.resolved) }
+                        td class="num" { (pct(f.ack_share())) }
                         td class="num" { (pct(f.on_time_share())) }
                         td class="num" { @if f.overdue > 0 { a href={"/console?unit=" (f.unit) "&overdue=1"} { (f.overdue) } } @else { "0" } }
                         td class="num" { (f.median_hours.map(|h| format!("{h:.1}")).unwrap_or_else(|| "—".into())) }
@@ -118,7 +121,7 @@ async fn dashboard(
                             span class="muted" { "(" (f.ratings) ")" } }
                     }
                 }
-                @if units.is_empty() { tr { td colspan="8" class="muted" { (lang.t("Không có hoạt động trong khoảng thời gian này.", "No activity in this period.")) } } }
+                @if units.is_empty() { tr { td colspan="9" class="muted" { (lang.t("Không có hoạt động trong khoảng thời gian này.", "No activity in this period.")) } } }
             }
         }
     })
