@@ -46,9 +46,21 @@ impl App {
                 .filter(|h| *h > 0)?;
             Some(catalog.calendar.add_working_hours(at, hours))
         };
+        // Chunks read side by side on the reader pool; folding is cheap next to reading.
+        let mut reads = Vec::new();
+        for chunk in ids.chunks(5000) {
+            let store = self.store.clone();
+            let chunk = chunk.to_vec();
+            reads.push(tokio::spawn(async move {
+                store.events_of_kinds(&chunk, ACCOUNT_EVENTS).await
+            }));
+        }
         let mut all = Vec::new();
-        for chunk in ids.chunks(2000) {
-            for (_, history) in self.store.events_of_kinds(chunk, ACCOUNT_EVENTS).await? {
+        for read in reads {
+            let histories = read
+                .await
+                .map_err(|e| AppError::Internal(e.to_string()))??;
+            for (_, history) in histories {
                 all.extend(accounts_with(&history, ack));
             }
         }
