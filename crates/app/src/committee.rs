@@ -68,15 +68,21 @@ pub struct OverdueCase {
     pub days_late: i64,
 }
 
+/// What the committee's report holds.
+pub struct CommitteeData {
+    pub units: Vec<UnitFigures>,
+    pub overdue: Vec<OverdueCase>,
+}
+
 impl App {
-    /// The committee's workbook for `[from, to)`, as bytes (.xlsx).
-    pub async fn committee_workbook(
+    /// The figures of every unit this person may see for `[from, to)`, slowest first, and
+    /// the cases overdue now.
+    pub async fn committee_data(
         &self,
         who: &Principal,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
-        label: &str,
-    ) -> Result<Vec<u8>, AppError> {
+    ) -> Result<CommitteeData, AppError> {
         let mut units = self.unit_performance(who, from, to).await?;
         units.sort_by(|a, b| {
             a.on_time_share()
@@ -103,8 +109,34 @@ impl App {
                 })
             })
             .collect();
-        build_workbook(&units, &overdue, label, &catalog)
+        Ok(CommitteeData { units, overdue })
+    }
+
+    /// The committee's workbook for `[from, to)`, as bytes (.xlsx).
+    pub async fn committee_workbook(
+        &self,
+        who: &Principal,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        label: &str,
+    ) -> Result<Vec<u8>, AppError> {
+        let data = self.committee_data(who, from, to).await?;
+        let catalog = self.catalog().await;
+        build_workbook(&data.units, &data.overdue, label, &catalog)
             .map_err(|e| AppError::Internal(e.to_string()))
+    }
+
+    /// The same report as a PDF (A4, Vietnamese, the DejaVu Sans font embedded).
+    pub async fn committee_pdf(
+        &self,
+        who: &Principal,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        label: &str,
+    ) -> Result<Vec<u8>, AppError> {
+        let data = self.committee_data(who, from, to).await?;
+        let catalog = self.catalog().await;
+        build_pdf(&data, label, &catalog)
     }
 }
 
@@ -192,6 +224,128 @@ fn build_workbook(
     }
     cases.set_column_width(1, 40)?;
     book.save_to_buffer()
+}
+
+const FONT: &[u8] = include_bytes!("../assets/fonts/DejaVuSans.ttf");
+
+/// Lays the report out on A4 pages: a title, the units' table, the overdue cases.
+fn build_pdf(
+    data: &CommitteeData,
+    label: &str,
+    catalog: &crate::Catalog,
+) -> Result<Vec<u8>, AppError> {
+    use printpdf::{
+        Mm, Op, ParsedFont, PdfDocument, PdfFontHandle, PdfPage, PdfSaveOptions, Point, Pt,
+        TextItem,
+    };
+    let font = ParsedFont::from_bytes(FONT, 0, &mut Vec::new())
+        .ok_or_else(|| AppError::Internal("the PDF font could not be read".into()))?;
+    let mut doc = PdfDocument::new("Báo cáo tiến độ xử lý phản ánh");
+    let font_id = doc.add_font(&font);
+    // One line of cells: (x in mm, text).
+    let mut lines: Vec<(f32, Vec<(f32, String)>)> = Vec::new();
+    let title = |t: &str| (12.0, vec![(15.0, t.to_string())]);
+    lines.push((
+        14.0,
+        vec![(
+            15.0,
+            "BÁO CÁO TIẾN ĐỘ XỬ LÝ PHẢN ÁNH CỦA CÁC ĐƠN VỊ".to_string(),
+        )],
+    ));
+    lines.push(title(label));
+    lines.push(title(""));
+    let cols = [15.0, 95.0, 112.0, 128.0, 146.0, 163.0, 180.0];
+    let header = [
+        "Đơn vị",
+        "Tiếp nhận",
+        "Đã xử lý",
+        "Đúng hạn",
+        "Quá hạn",
+        "Mở lại",
+        "Hài lòng",
+    ];
+    lines.push((
+        9.0,
+        cols.iter()
+            .zip(header)
+            .map(|(x, h)| (*x, h.to_string()))
+            .collect(),
+    ));
+    let pct = |v: Option<f64>| {
+        v.map(|x| format!("{:.0}%", x * 100.0))
+            .unwrap_or_else(|| "—".into())
+    };
+    for f in &data.units {
+        let name: String = catalog.unit_name(&f.unit).chars().take(45).collect();
+        let cells = [
+            name,
+            f.received.to_string(),
+            f.resolved.to_string(),
+            pct(f.on_time_share()),
+            f.overdue.to_string(),
+            f.reopened.to_string(),
+            f.average_score()
+                .map(|s| format!("{s:.1}/5"))
+                .unwrap_or_else(|| "—".into()),
+        ];
+        lines.push((9.0, cols.iter().copied().zip(cells).collect()));
+    }
+    lines.push(title(""));
+    lines.push(title(&format!("HỒ SƠ QUÁ HẠN ({})", data.overdue.len())));
+    let ocols = [15.0, 40.0, 130.0, 165.0];
+    lines.push((
+        9.0,
+        ocols
+            .iter()
+            .zip(["Mã hồ sơ", "Đơn vị", "Hạn xử lý", "Ngày quá hạn"])
+            .map(|(x, h)| (*x, h.to_string()))
+            .collect(),
+    ));
+    for o in data.overdue.iter().take(2_000) {
+        let cells = [
+            o.code.clone(),
+            catalog.unit_name(&o.unit).chars().take(50).collect(),
+            to_local(o.due_at).format("%d/%m/%Y").to_string(),
+            o.days_late.to_string(),
+        ];
+        lines.push((9.0, ocols.iter().copied().zip(cells).collect()));
+    }
+    // Pages of A4, 15 mm margins, lines of their font size plus a little.
+    let mut pages = Vec::new();
+    let mut ops = Vec::new();
+    let mut y = 282.0f32;
+    for (size, cells) in lines {
+        let step = size * 0.3528 * 1.5;
+        if y - step < 15.0 {
+            pages.push(PdfPage::new(Mm(210.0), Mm(297.0), std::mem::take(&mut ops)));
+            y = 282.0;
+        }
+        y -= step;
+        for (x, text) in cells {
+            if text.is_empty() {
+                continue;
+            }
+            ops.push(Op::StartTextSection);
+            ops.push(Op::SetTextCursor {
+                pos: Point {
+                    x: Mm(x).into(),
+                    y: Mm(y).into(),
+                },
+            });
+            ops.push(Op::SetFont {
+                font: PdfFontHandle::External(font_id.clone()),
+                size: Pt(size),
+            });
+            ops.push(Op::ShowText {
+                items: vec![TextItem::Text(text)],
+            });
+            ops.push(Op::EndTextSection);
+        }
+    }
+    pages.push(PdfPage::new(Mm(210.0), Mm(297.0), ops));
+    Ok(doc
+        .with_pages(pages)
+        .save(&PdfSaveOptions::default(), &mut Vec::new()))
 }
 
 #[cfg(test)]

@@ -58,7 +58,7 @@ enum Command {
         /// "month" or "week": the last complete one.
         #[arg(long, default_value = "month")]
         period: String,
-        /// Where to write the workbook.
+        /// Where to write it: FILE.xlsx (Excel) or FILE.pdf.
         #[arg(long)]
         out: PathBuf,
     },
@@ -251,15 +251,13 @@ async fn main() -> anyhow::Result<()> {
                 .context("--period is \"month\" or \"week\"")?;
             let (from, to, label) = p.last_complete(app.clock.now());
             let started = std::time::Instant::now();
-            let bytes = app
-                .committee_workbook(
-                    &phananh_app::committee::committee_principal(),
-                    from,
-                    to,
-                    &label,
-                )
-                .await
-                .map_err(|e| anyhow::anyhow!(e.message()))?;
+            let who = phananh_app::committee::committee_principal();
+            let bytes = if out.extension().is_some_and(|e| e == "pdf") {
+                app.committee_pdf(&who, from, to, &label).await
+            } else {
+                app.committee_workbook(&who, from, to, &label).await
+            }
+            .map_err(|e| anyhow::anyhow!(e.message()))?;
             std::fs::write(&out, bytes).with_context(|| format!("writing {}", out.display()))?;
             eprintln!(
                 "{label}: written to {} in {:.2} s",

@@ -304,6 +304,31 @@ async fn ratings_reopen_count_against_the_unit_and_show_on_the_dashboard() {
     );
     let sheet = read("xl/worksheets/sheet1.xml");
     assert!(sheet.contains("<v>3.5</v>"), "the average score: {sheet}");
+    // And as a PDF: read back with poppler's pdftotext (installed by .ci/run).
+    let pdf = supervisor
+        .page(&t, &format!("/console/performance/report.pdf?from={from}"))
+        .await;
+    assert_eq!(pdf.headers()["content-type"], "application/pdf");
+    let bytes = pdf.bytes().await.unwrap();
+    assert!(bytes.starts_with(b"%PDF-"));
+    match pdf_text(&bytes) {
+        Some(text) => {
+            assert!(text.contains("BÁO CÁO TIẾN ĐỘ XỬ LÝ PHẢN ÁNH"), "{text}");
+            let unit_name = t.app().catalog().await.unit_name(&unit);
+            let row = text
+                .lines()
+                .find(|l| l.contains(unit_name.as_str()))
+                .unwrap_or_else(|| panic!("{text}"));
+            assert!(
+                row.contains("3.5/5") && row.contains(" 3 ") && row.contains(" 2 "),
+                "{row}"
+            );
+        }
+        None if std::env::var("PHANANH_E2E").is_ok() => {
+            panic!("PHANANH_E2E=1 but pdftotext is missing")
+        }
+        None => eprintln!("pdftotext is not installed: the PDF's text was not checked"),
+    }
     let stats = t
         .get(&format!("/stats?from={from}"))
         .await
@@ -433,6 +458,26 @@ async fn the_committee_gets_its_report_once_per_period_by_email() {
     let m = &mails[0];
     assert!(m.contains("To: vanphong@ubnd.example.vn"));
     assert!(m.contains("bao-cao-don-vi-2026-03-01.xlsx"), "{m}");
+    assert!(m.contains("bao-cao-don-vi-2026-03-01.pdf") && m.contains("application/pdf"));
     assert!(m.contains("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"));
     t.stop().await;
+}
+
+/// The text of a PDF, by poppler's pdftotext (None when it is not installed).
+fn pdf_text(bytes: &[u8]) -> Option<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("report.pdf");
+    std::fs::write(&path, bytes).unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .arg("-layout")
+        .arg(&path)
+        .arg("-")
+        .output()
+        .ok()?;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
 }

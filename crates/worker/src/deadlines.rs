@@ -131,6 +131,16 @@ pub(crate) async fn committee_report(w: &Worker, job: &Job) -> Result<(), JobErr
         )
         .await
         .map_err(retry)?;
+    let pdf = w
+        .app
+        .committee_pdf(
+            &phananh_app::committee::committee_principal(),
+            from,
+            to,
+            &label,
+        )
+        .await
+        .map_err(retry)?;
     let filename = format!("bao-cao-don-vi-{}.xlsx", to_local(from).format("%Y-%m-%d"));
     for to in &w.config.committee_emails {
         crate::email::send_mail_with_attachment(
@@ -140,9 +150,14 @@ pub(crate) async fn committee_report(w: &Worker, job: &Job) -> Result<(), JobErr
             format!(
                 "Kính gửi Ủy ban nhân dân Thành phố,\n\nĐính kèm báo cáo tiến độ xử lý phản ánh của các đơn vị ({label}): xếp hạng theo tỷ lệ đúng hạn và danh sách hồ sơ quá hạn.\n\n---\nAttached: the units' report for {label}.\n"
             ),
-            filename.clone(),
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            bytes.clone(),
+            vec![
+                (
+                    filename.clone(),
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    bytes.clone(),
+                ),
+                (filename.replace(".xlsx", ".pdf"), "application/pdf", pdf.clone()),
+            ],
         )
         .await?;
     }

@@ -102,15 +102,13 @@ pub(crate) async fn send_mail(
     }
 }
 
-/// Sends an email with one attachment (the committee's workbook).
+/// Sends an email with attachments: (file name, content type, bytes).
 pub(crate) async fn send_mail_with_attachment(
     w: &Worker,
     to: &str,
     subject: String,
     body: String,
-    filename: String,
-    content_type: &str,
-    bytes: Vec<u8>,
+    attachments: Vec<(String, &str, Vec<u8>)>,
 ) -> Result<(), JobError> {
     use lettre::message::{Attachment, MultiPart, SinglePart};
     let Some(smtp_url) = w.config.smtp_url.clone() else {
@@ -126,17 +124,17 @@ pub(crate) async fn send_mail_with_attachment(
     let to: Mailbox = to
         .parse()
         .map_err(|e| JobError::Permanent(format!("bad address {to}: {e}")))?;
-    let content_type = ContentType::parse(content_type)
-        .map_err(|e| JobError::Permanent(format!("bad content type: {e}")))?;
+    let mut parts = MultiPart::mixed().singlepart(SinglePart::plain(body));
+    for (filename, content_type, bytes) in attachments {
+        let content_type = ContentType::parse(content_type)
+            .map_err(|e| JobError::Permanent(format!("bad content type: {e}")))?;
+        parts = parts.singlepart(Attachment::new(filename).body(bytes, content_type));
+    }
     let message = Message::builder()
         .from(from)
         .to(to)
         .subject(subject)
-        .multipart(
-            MultiPart::mixed()
-                .singlepart(SinglePart::plain(body))
-                .singlepart(Attachment::new(filename).body(bytes, content_type)),
-        )
+        .multipart(parts)
         .map_err(|e| JobError::Permanent(format!("could not build the email: {e}")))?;
     let mailer = AsyncSmtpTransport::<Tokio1Executor>::from_url(&smtp_url)
         .map_err(|e| JobError::Permanent(format!("bad SMTP url: {e}")))?

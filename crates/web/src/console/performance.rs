@@ -17,6 +17,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/console/performance", get(dashboard))
         .route("/console/performance/report.xlsx", get(workbook))
+        .route("/console/performance/report.pdf", get(pdf))
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -85,7 +86,8 @@ async fn dashboard(
         h1 { (lang.t("Theo dõi tiến độ các đơn vị", "How the units are doing")) }
         p { a class="button" href={"/console/performance/report.xlsx?" (period)} { (lang.t("Tải báo cáo Excel gửi UBND Thành phố", "Download the Excel report for the City People's Committee")) } " "
             a href="/console/performance/report.xlsx?period=month" { (lang.t("tháng trước", "last month")) } " · "
-            a href="/console/performance/report.xlsx?period=week" { (lang.t("tuần trước", "last week")) } }
+            a href="/console/performance/report.xlsx?period=week" { (lang.t("tuần trước", "last week")) } " · "
+            a href={"/console/performance/report.pdf?" (period)} { "PDF" } }
         form class="card filters" method="get" action="/console/performance" {
             div { label for="from" { (lang.t("Từ ngày", "From")) } input id="from" name="from" type="date" value=(q.from.clone().unwrap_or_default()); }
             div { label for="to" { (lang.t("Đến ngày", "To")) } input id="to" name="to" type="date" value=(q.to.clone().unwrap_or_default()); }
@@ -141,6 +143,18 @@ async fn workbook(
     staff: Staff,
     Query(q): Query<WorkbookQuery>,
 ) -> Response {
+    committee_file(state, staff, q, false).await
+}
+
+async fn pdf(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(q): Query<WorkbookQuery>,
+) -> Response {
+    committee_file(state, staff, q, true).await
+}
+
+async fn committee_file(state: AppState, staff: Staff, q: WorkbookQuery, pdf: bool) -> Response {
     let now = state.app.clock.now();
     let (from, to, label) = match q
         .period
@@ -160,21 +174,33 @@ async fn workbook(
             (from, to, label)
         }
     };
-    match state
-        .app
-        .committee_workbook(&staff.principal, from, to, &label)
-        .await
-    {
+    let (made, content_type, ext) = if pdf {
+        (
+            state
+                .app
+                .committee_pdf(&staff.principal, from, to, &label)
+                .await,
+            "application/pdf",
+            "pdf",
+        )
+    } else {
+        (
+            state
+                .app
+                .committee_workbook(&staff.principal, from, to, &label)
+                .await,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "xlsx",
+        )
+    };
+    match made {
         Ok(bytes) => (
             [
-                (
-                    axum::http::header::CONTENT_TYPE,
-                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
-                ),
+                (axum::http::header::CONTENT_TYPE, content_type.to_string()),
                 (
                     axum::http::header::CONTENT_DISPOSITION,
                     format!(
-                        "attachment; filename=\"bao-cao-don-vi-{}.xlsx\"",
+                        "attachment; filename=\"bao-cao-don-vi-{}.{ext}\"",
                         phananh_domain::calendar::to_local(from).format("%Y-%m-%d")
                     ),
                 ),
