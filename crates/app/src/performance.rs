@@ -71,6 +71,50 @@ impl App {
         Ok(out)
     }
 
+    /// One unit's figures week by week over `[from, to)` (the on-time trend).
+    pub async fn unit_trend(
+        &self,
+        who: &Principal,
+        unit: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<(DateTime<Utc>, UnitFigures)>, AppError> {
+        let mut out = Vec::new();
+        let mut start = from;
+        while start < to {
+            let end = (start + chrono::Duration::days(7)).min(to);
+            let week = self.unit_performance(who, start, end).await?;
+            let f = week
+                .into_iter()
+                .find(|f| f.unit == unit)
+                .unwrap_or_else(|| UnitFigures {
+                    unit: unit.to_string(),
+                    ..Default::default()
+                });
+            out.push((start, f));
+            start = end;
+        }
+        Ok(out)
+    }
+
+    /// Satisfaction by field in a period: (field, ratings, average).
+    pub async fn satisfaction_by_field(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<(String, usize, f64)>, AppError> {
+        let mut by: std::collections::BTreeMap<String, (usize, u32)> = Default::default();
+        for (_, field, score, _) in self.store.ratings_with_fields(from, to).await? {
+            let e = by.entry(field).or_default();
+            e.0 += 1;
+            e.1 += score as u32;
+        }
+        Ok(by
+            .into_iter()
+            .map(|(f, (n, sum))| (f, n, sum as f64 / n as f64))
+            .collect())
+    }
+
     /// The citizens' scores in a period: (ratings, average, share "not fixed"). Public.
     pub async fn satisfaction(
         &self,

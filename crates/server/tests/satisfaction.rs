@@ -282,6 +282,23 @@ async fn ratings_reopen_count_against_the_unit_and_show_on_the_dashboard() {
             .status(),
         StatusCode::FORBIDDEN
     );
+    // The trend of one unit, volume by field per week, satisfaction by field.
+    let page = supervisor
+        .page(&t, &format!("/console/performance?from={from}&unit={unit}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Tỷ lệ đúng hạn theo tuần")
+            && page.contains("Số phản ánh theo lĩnh vực mỗi tuần")
+    );
+    let field_name = t.app().catalog().await.field_name("lighting");
+    let by_field = page.split("Mức hài lòng theo lĩnh vực").nth(1).unwrap();
+    assert!(
+        by_field.contains(&field_name) && by_field.contains("3.5/5"),
+        "{by_field}"
+    );
     // The committee's workbook: the same figures, in Vietnamese.
     let xlsx = supervisor
         .page(&t, &format!("/console/performance/report.xlsx?from={from}"))

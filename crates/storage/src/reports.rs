@@ -539,8 +539,23 @@ impl Store {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<(String, u8, bool)>> {
-        let rows: Vec<(String,)> = sqlx::query_as(
-            "SELECT payload FROM events WHERE kind = 'rated' AND at >= $1 AND at < $2",
+        Ok(self
+            .ratings_with_fields(from, to)
+            .await?
+            .into_iter()
+            .map(|(unit, _, score, fixed)| (unit, score, fixed))
+            .collect())
+    }
+
+    /// Scores the citizens gave in `[from, to)`: (unit, field, score, fixed).
+    pub async fn ratings_with_fields(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<(String, String, u8, bool)>> {
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT e.payload, r.field FROM events e JOIN reports r ON r.id = e.report_id \
+             WHERE e.kind = 'rated' AND e.at >= $1 AND e.at < $2",
         )
         .bind(ms(from))
         .bind(ms(to))
@@ -548,10 +563,10 @@ impl Store {
         .await?;
         Ok(rows
             .into_iter()
-            .filter_map(|(p,)| match parse_json::<EventKind>(&p).ok()? {
+            .filter_map(|(p, field)| match parse_json::<EventKind>(&p).ok()? {
                 EventKind::Rated {
                     unit, score, fixed, ..
-                } => Some((unit, score, fixed)),
+                } => Some((unit, field, score, fixed)),
                 _ => None,
             })
             .collect())

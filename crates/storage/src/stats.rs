@@ -268,4 +268,26 @@ impl Store {
         }
         Ok(t.finish(first))
     }
+
+    /// Reports filed per week and field in `[from, to)` (whole local days): (week start as
+    /// unix ms, field, count), rejected ones left out.
+    pub async fn weekly_by_field(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<(i64, String, i64)>> {
+        let (first, end) = days(from, to);
+        let rows: Vec<(i64, String, i64)> = sqlx::query_as(
+            "SELECT (day - $1) / 7, field, CAST(SUM(n) AS BIGINT) FROM report_counts \
+             WHERE day >= $1 AND day < $2 AND status <> 'rejected' GROUP BY 1, 2 ORDER BY 1, 2",
+        )
+        .bind(first)
+        .bind(end)
+        .fetch_all(&self.read)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(w, f, n)| ((first + 7 * w) * DAY_MS - LOCAL_OFFSET_MS, f, n))
+            .collect())
+    }
 }

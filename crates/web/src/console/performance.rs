@@ -25,6 +25,8 @@ struct PeriodQuery {
     from: Option<String>,
     to: Option<String>,
     sort: Option<String>,
+    /// The unit whose on-time trend is shown week by week.
+    unit: Option<String>,
 }
 
 fn local_day(s: &Option<String>, end: bool) -> Option<chrono::DateTime<chrono::Utc>> {
@@ -57,6 +59,37 @@ async fn dashboard(
         Err(e) => return error_page(&e, lang, Some(&staff)),
     };
     let catalog = state.app.catalog().await;
+    let trend = match q.unit.as_deref().filter(|u| !u.is_empty()) {
+        Some(u) => state
+            .app
+            .unit_trend(&staff.principal, u, from, to)
+            .await
+            .unwrap_or_default(),
+        None => Vec::new(),
+    };
+    let weekly = state
+        .app
+        .store
+        .weekly_by_field(from, to)
+        .await
+        .unwrap_or_default();
+    let by_field = state
+        .app
+        .satisfaction_by_field(from, to)
+        .await
+        .unwrap_or_default();
+    let week_label = |ms: i64| {
+        phananh_domain::calendar::to_local(
+            chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default(),
+        )
+        .format("%d/%m")
+        .to_string()
+    };
+    let mut weeks: Vec<i64> = weekly.iter().map(|(w, _, _)| *w).collect();
+    weeks.dedup();
+    let mut fields: Vec<String> = weekly.iter().map(|(_, f, _)| f.clone()).collect();
+    fields.sort();
+    fields.dedup();
     let key = |f: &UnitFigures, by: &str| -> f64 {
         match by {
             "overdue" => -(f.overdue as f64),
@@ -111,7 +144,7 @@ async fn dashboard(
             tbody {
                 @for f in &units {
                     tr {
-                        td { (catalog.unit_name(&f.unit)) }
+                        td { a href={"/console/performance?" (period) "&sort=" (by) "&unit=" (f.unit) "#trend"} { (catalog.unit_name(&f.unit)) } }
                         td class="num" { (f.received) }
                         td class="num" { (f.resolved) }
                         td class="num" { (pct(f.ack_share())) }
@@ -124,6 +157,36 @@ async fn dashboard(
                     }
                 }
                 @if units.is_empty() { tr { td colspan="9" class="muted" { (lang.t("Không có hoạt động trong khoảng thời gian này.", "No activity in this period.")) } } }
+            }
+        }
+        @if let Some(u) = q.unit.as_deref().filter(|u| !u.is_empty()) {
+            h2 id="trend" { (lang.t("Tỷ lệ đúng hạn theo tuần: ", "On time, week by week: ")) (catalog.unit_name(u)) }
+            table class="bars" {
+                tbody { @for (start, f) in &trend {
+                    tr {
+                        th scope="row" { (phananh_domain::calendar::to_local(*start).format("%d/%m/%Y")) }
+                        td { div class="bar" style={"width:" (f.on_time_share().map(|x| (x * 100.0) as i64).unwrap_or(0)) "%"} {} }
+                        td class="num" { (pct(f.on_time_share())) " " span class="muted" { "(" (f.resolved_on_time) "/" (f.resolved) ")" } }
+                    }
+                } }
+            }
+        }
+        h2 { (lang.t("Số phản ánh theo lĩnh vực mỗi tuần", "Reports by field, week by week")) }
+        table {
+            thead { tr { th { (lang.t("Lĩnh vực", "Field")) } @for w in &weeks { th class="num" { (week_label(*w)) } } } }
+            tbody { @for f in &fields {
+                tr { td { (catalog.field_name(f)) }
+                    @for w in &weeks {
+                        td class="num" { (weekly.iter().find(|(x, y, _)| x == w && y == f).map(|(_, _, n)| *n).unwrap_or(0)) }
+                    } }
+            } }
+        }
+        h2 { (lang.t("Mức hài lòng theo lĩnh vực", "Satisfaction by field")) }
+        table {
+            thead { tr { th { (lang.t("Lĩnh vực", "Field")) } th class="num" { (lang.t("Lượt đánh giá", "Ratings")) } th class="num" { (lang.t("Điểm trung bình", "Average")) } } }
+            tbody {
+                @for (f, n, avg) in &by_field { tr { td { (catalog.field_name(f)) } td class="num" { (n) } td class="num" { (format!("{avg:.1}/5")) } } }
+                @if by_field.is_empty() { tr { td colspan="3" class="muted" { (lang.t("Chưa có đánh giá.", "No ratings yet.")) } } }
             }
         }
     })
