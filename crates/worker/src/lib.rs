@@ -17,7 +17,9 @@ use tokio::sync::watch;
 mod chat;
 mod citizen;
 mod email;
+mod email_in;
 mod forward;
+pub mod mailbox;
 pub mod setup;
 
 #[derive(Debug, Clone)]
@@ -40,6 +42,8 @@ pub struct WorkerConfig {
     pub public_url: String,
     /// Messenger and Viber: tokens and API base URLs.
     pub chat: phananh_channels::ChatConfig,
+    /// The 1022 mailbox's address: Reply-To of emails to citizens; mail from it is a loop.
+    pub email_address: Option<String>,
 }
 
 impl Default for WorkerConfig {
@@ -56,6 +60,7 @@ impl Default for WorkerConfig {
             smtp_from: "Tổng đài 1022 <noreply@phananh.invalid>".into(),
             public_url: "http://127.0.0.1:8022".into(),
             chat: phananh_channels::ChatConfig::default(),
+            email_address: None,
         }
     }
 }
@@ -227,6 +232,7 @@ impl Worker {
             "chat.inbound" => chat::inbound(self, job).await,
             "chat.send" => chat::send(self, job).await,
             "citizen.email" => citizen::email(self, job).await,
+            "email.inbound" => email_in::inbound(self, job).await,
             other => Err(JobError::Permanent(format!(
                 "no handler for job kind {other}"
             ))),
