@@ -19,6 +19,8 @@ pub struct Options {
     pub postgres: bool,
     pub worker: bool,
     pub chat: phananh_channels::ChatConfig,
+    /// The 1022 mailbox (`[email]`).
+    pub email: phananh::EmailSection,
 }
 
 impl Default for Options {
@@ -31,6 +33,7 @@ impl Default for Options {
             postgres: false,
             worker: false,
             chat: phananh_channels::ChatConfig::default(),
+            email: phananh::EmailSection::default(),
         }
     }
 }
@@ -95,6 +98,7 @@ pub async fn spawn(opts: Options) -> TestApp {
     }
     config.webhooks.secret = "test-secret".into();
     config.chat = opts.chat.clone();
+    config.email = opts.email.clone();
     // Monday 2 March 2026, 09:00 in Ho Chi Minh City.
     let clock = Arc::new(ManualClock::new(
         Utc.with_ymd_and_hms(2026, 3, 2, 2, 0, 0).unwrap(),
