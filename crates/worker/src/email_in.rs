@@ -359,3 +359,56 @@ async fn attach(
         Err(e) => Err(retry(e)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replies_name_their_report() {
+        assert_eq!(
+            code_in_subject("Re: [1022] Phản ánh abcd-2345: Đã tiếp nhận").as_deref(),
+            Some("ABCD-2345")
+        );
+        assert_eq!(code_in_subject("Re: [1022] đèn đường"), None);
+        assert_eq!(
+            code_in_message_id("<ABCD-2345.1.77@phananh>").as_deref(),
+            Some("ABCD-2345")
+        );
+        assert_eq!(code_in_message_id("<ABCD-2345.1.77@elsewhere.test>"), None);
+    }
+
+    #[test]
+    fn quoted_text_is_left_out_of_answers() {
+        let t = "Số nhà 12A.\n\nOn Mon, 1022 wrote:\n> Số nhà chính xác?\n";
+        assert_eq!(strip_quote(t), "Số nhà 12A.");
+        assert_eq!(
+            address_in("Xin chào\nĐịa chỉ: 12 Lê Lợi, Bến Thành\n").as_deref(),
+            Some("12 Lê Lợi, Bến Thành")
+        );
+    }
+
+    #[test]
+    fn automatic_mail_is_recognised() {
+        fn parse(raw: &str) -> Message<'_> {
+            MessageParser::default().parse(raw.as_bytes()).unwrap()
+        }
+        let m = parse("From: a@b.test\r\nAuto-Submitted: auto-replied\r\n\r\nx\r\n");
+        assert!(automatic(&m, "a@b.test", None).is_some());
+        let m =
+            parse("From: a@b.test\r\nAuto-Submitted: no\r\nReturn-Path: <a@b.test>\r\n\r\nx\r\n");
+        assert!(automatic(&m, "a@b.test", Some("1022@x.test")).is_none());
+        let m = parse("From: a@b.test\r\nReturn-Path: <>\r\n\r\nx\r\n");
+        assert!(automatic(&m, "a@b.test", None).is_some());
+        assert!(automatic(&m, "1022@x.test", Some("1022@X.test")).is_some());
+    }
+
+    #[test]
+    fn legacy_vietnamese_charsets_are_decoded() {
+        // "Đèn" in windows-1258: Đ = 0xD0, e, combining grave = 0xCC, n.
+        let raw = b"From: a@b.test\r\nSubject: x\r\nContent-Type: text/plain; charset=windows-1258\r\n\r\n\xD0e\xCCn\r\n";
+        let m = MessageParser::default().parse(&raw[..]).unwrap();
+        let text = text_of(&m);
+        assert_eq!(phananh_geo_fold(&text), "den", "{text:?}");
+    }
+}

@@ -498,3 +498,37 @@ pub async fn imap_once(app: &App, config: &MailboxConfig, url: &str) -> Result<u
         .await
         .map_err(|_| "IMAP poll timed out".to_string())?
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn message_ids_are_read_or_made() {
+        assert_eq!(
+            message_id_of(b"Subject: a\r\nMessage-ID:\r\n <x.1@mail.test>\r\n\r\nbody"),
+            "x.1@mail.test"
+        );
+        let made = message_id_of(b"Subject: a\r\n\r\nbody");
+        assert!(made.starts_with("sha256-"));
+        assert_eq!(made, message_id_of(b"Subject: a\r\n\r\nbody"));
+        assert_eq!(
+            headers_of(b"A: 1\r\nB: 2\r\n\r\nbody"),
+            b"A: 1\r\nB: 2\r\n\r\n"
+        );
+    }
+
+    #[test]
+    fn imap_urls() {
+        let u = parse_url("imaps://1022%40hcm.gov.vn:p%40ss@mail.hcm.gov.vn/INBOX").unwrap();
+        assert!(u.tls);
+        assert_eq!(
+            (u.user.as_str(), u.password.as_str(), u.port),
+            ("1022@hcm.gov.vn", "p@ss", 993)
+        );
+        assert_eq!(u.mailbox, "INBOX");
+        let u = parse_url("imap://a:b@127.0.0.1:1143").unwrap();
+        assert_eq!((u.tls, u.port, u.mailbox.as_str()), (false, 1143, "INBOX"));
+        assert!(parse_url("http://a:b@x").is_err());
+    }
+}
