@@ -24,6 +24,9 @@ pub struct InboundEmail {
     pub processed: bool,
 }
 
+/// id, message_id, source, size, raw, truncated, processed_at.
+type Row = (i64, String, String, i64, String, i64, Option<i64>);
+
 impl Store {
     /// Keeps an email and queues its processing. Returns its id, or `None` when a
     /// message with this Message-ID was kept already.
@@ -59,7 +62,7 @@ impl Store {
     }
 
     pub async fn email_get(&self, id: i64) -> Result<Option<InboundEmail>> {
-        let row: Option<(i64, String, String, i64, String, i64, Option<i64>)> = sqlx::query_as(
+        let row: Option<Row> = sqlx::query_as(
             "SELECT id, message_id, source, size, raw, truncated, processed_at \
              FROM email_inbox WHERE id = $1",
         )

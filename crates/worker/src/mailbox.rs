@@ -101,6 +101,9 @@ pub async fn receive(
 // ---------------------------------------------------------------------------------------
 // Inbound SMTP
 
+/// The longest an inbound SMTP session may last.
+const SESSION_LIMIT: Duration = Duration::from_secs(600);
+
 /// Listens for mail to the 1022 address until the task is aborted.
 pub async fn smtp_listen(app: App, config: Arc<MailboxConfig>, listener: TcpListener) {
     loop {
@@ -111,8 +114,11 @@ pub async fn smtp_listen(app: App, config: Arc<MailboxConfig>, listener: TcpList
         let app = app.clone();
         let config = config.clone();
         tokio::spawn(async move {
-            if let Err(e) = smtp_session(&app, &config, stream).await {
-                tracing::debug!(%peer, error = %e, "SMTP session ended");
+            // A session that stalls is dropped (mail servers retry).
+            match tokio::time::timeout(SESSION_LIMIT, smtp_session(&app, &config, stream)).await {
+                Ok(Err(e)) => tracing::debug!(%peer, error = %e, "SMTP session ended"),
+                Err(_) => tracing::warn!(%peer, "SMTP session took too long; closed"),
+                Ok(Ok(())) => {}
             }
         });
     }
@@ -222,7 +228,9 @@ async fn read_data<R: AsyncRead + Unpin>(
     let mut line = Vec::new();
     loop {
         line.clear();
-        if r.read_until(b'\n', &mut line).await? == 0 {
+        // Bounded, so one endless line cannot take the memory.
+        let cap = u64::try_from(max).unwrap_or(u64::MAX).saturating_add(1024);
+        if (&mut *r).take(cap).read_until(b'\n', &mut line).await? == 0 {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::UnexpectedEof,
                 "connection closed in DATA",
