@@ -45,6 +45,8 @@ pub struct Config {
     pub hotline: phananh_app::hotline::HotlineConfig,
     /// The scheduled report to the City People's Committee (`[reports]`).
     pub reports: ReportsSection,
+    /// The 1022 mailbox (`[email]`): IMAP polling and/or an inbound SMTP listener.
+    pub email: EmailSection,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -60,6 +62,34 @@ impl Default for ReportsSection {
         ReportsSection {
             committee_period: "month".into(),
             committee_emails: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EmailSection {
+    /// The 1022 address citizens write to (Reply-To of our emails; loop detection).
+    pub address: String,
+    /// `imaps://user:pass@host:993/INBOX` (`imap://` without TLS); empty: not read.
+    pub imap_url: String,
+    /// Seconds between IMAP polls.
+    pub poll_seconds: u64,
+    /// `127.0.0.1:2525`: an SMTP listener taking mail for `address`; empty: none.
+    pub smtp_listen: String,
+    /// Larger messages are kept as headers only and queued for a person (IMAP) or
+    /// refused with 552 (SMTP).
+    pub max_megabytes: usize,
+}
+
+impl Default for EmailSection {
+    fn default() -> Self {
+        EmailSection {
+            address: String::new(),
+            imap_url: String::new(),
+            poll_seconds: 30,
+            smtp_listen: String::new(),
+            max_megabytes: 25,
         }
     }
 }
@@ -141,6 +171,7 @@ impl Default for Config {
             sms: phananh_channels::sms::SmsConfig::default(),
             hotline: Default::default(),
             reports: ReportsSection::default(),
+            email: EmailSection::default(),
         }
     }
 }
@@ -198,6 +229,15 @@ impl Config {
         }
         if let Some(v) = env("PHANANH_SMTP_FROM") {
             config.smtp.from = v;
+        }
+        if let Some(v) = env("PHANANH_IMAP_URL") {
+            config.email.imap_url = v;
+        }
+        if let Some(v) = env("PHANANH_EMAIL_ADDRESS") {
+            config.email.address = v;
+        }
+        if let Some(v) = env("PHANANH_EMAIL_SMTP_LISTEN") {
+            config.email.smtp_listen = v;
         }
         if let Some(v) = env("PHANANH_WEBHOOK_SECRET") {
             config.webhooks.secret = v;
@@ -297,6 +337,9 @@ pub struct Running {
     server: tokio::task::JoinHandle<std::io::Result<()>>,
     worker: Option<tokio::task::JoinHandle<()>>,
     upkeep: tokio::task::JoinHandle<()>,
+    mailbox: Vec<tokio::task::JoinHandle<()>>,
+    /// Where the inbound SMTP listener took connections, if it runs.
+    pub email_listen: Option<SocketAddr>,
 }
 
 /// Starts the server: binds `config.listen` (port 0 for a random one), runs the worker.
@@ -318,6 +361,8 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Run
                 chat: config.chat.clone(),
                 sms: config.sms.clone(),
                 committee_emails: config.reports.committee_emails.clone(),
+                email_address: (!config.email.address.is_empty())
+                    .then(|| config.email.address.clone()),
                 ..WorkerConfig::default()
             },
         );
@@ -327,6 +372,7 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Run
         // The telephone exchange's events, straight from Asterisk.
         phananh_worker::ami::start(app.clone(), config.hotline.clone());
     }
+    let (mailbox, email_listen) = start_mailbox(config, &app).await?;
     let state = AppState::new(app.clone(), config.web_config(addr));
     // Only one process needs to queue the committee's report; the dedupe key makes
     // a second one harmless, so every process may try.
@@ -362,7 +408,43 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Run
         server,
         worker,
         upkeep,
+        mailbox,
+        email_listen,
     })
+}
+
+/// Starts reading the 1022 mailbox: the IMAP poller and the SMTP listener, if configured.
+async fn start_mailbox(
+    config: &Config,
+    app: &App,
+) -> anyhow::Result<(Vec<tokio::task::JoinHandle<()>>, Option<SocketAddr>)> {
+    use phananh_worker::mailbox;
+    let e = &config.email;
+    let mb = Arc::new(mailbox::MailboxConfig {
+        imap_url: (!e.imap_url.is_empty()).then(|| e.imap_url.clone()),
+        smtp_listen: (!e.smtp_listen.is_empty()).then(|| e.smtp_listen.clone()),
+        address: (!e.address.is_empty()).then(|| e.address.clone()),
+        poll_interval: std::time::Duration::from_secs(e.poll_seconds.max(1)),
+        max_size: e.max_megabytes.saturating_mul(1024 * 1024),
+    });
+    let mut tasks = Vec::new();
+    let mut addr = None;
+    if mb.imap_url.is_some() {
+        tasks.push(tokio::spawn(mailbox::imap_poll(app.clone(), mb.clone())));
+    }
+    if let Some(listen) = &mb.smtp_listen {
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("[email] smtp_listen {listen}"))?;
+        addr = Some(listener.local_addr()?);
+        tracing::info!(addr = ?addr, "inbound SMTP for the 1022 mailbox");
+        tasks.push(tokio::spawn(mailbox::smtp_listen(
+            app.clone(),
+            mb.clone(),
+            listener,
+        )));
+    }
+    Ok((tasks, addr))
 }
 
 /// Periodic work every process does, worker or not: reload the profile when an admin (here
@@ -407,6 +489,9 @@ impl Running {
     /// Stops accepting requests, lets those in flight finish, stops the worker.
     pub async fn stop(self) {
         let _ = self.stop.send(true);
+        for t in &self.mailbox {
+            t.abort();
+        }
         match tokio::time::timeout(phananh_web::SHUTDOWN_GRACE, self.server).await {
             Ok(Ok(Err(e))) => tracing::error!(error = %e, "server stopped with an error"),
             Err(_) => tracing::warn!("requests still running after the grace period"),

@@ -12,6 +12,7 @@
 mod api_keys;
 mod calls;
 mod chat;
+mod email;
 mod follow;
 mod intake;
 mod jobs;
@@ -31,6 +32,7 @@ use sqlx::any::AnyPoolOptions;
 pub use api_keys::ApiKey;
 pub use calls::Call;
 pub use chat::{ChatEvent, ChatUser, NewChatEvent};
+pub use email::InboundEmail;
 pub use follow::Follower;
 pub use intake::{Created, NewReport};
 pub use jobs::{Job, JobStatus, NewJob};
@@ -86,6 +88,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (6, include_str!("../migrations/sqlite/0006_positions.sql")),
     (7, include_str!("../migrations/sqlite/0007_unfiled.sql")),
     (8, include_str!("../migrations/sqlite/0008_calls.sql")),
+    (9, include_str!("../migrations/sqlite/0009_email.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -102,6 +105,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (6, include_str!("../migrations/postgres/0006_positions.sql")),
     (7, include_str!("../migrations/postgres/0007_unfiled.sql")),
     (8, include_str!("../migrations/postgres/0008_calls.sql")),
+    (9, include_str!("../migrations/postgres/0009_email.sql")),
 ];
 
 /// Turns a path or URL into a database URL: a bare path means an SQLite file.

@@ -83,9 +83,14 @@ pub(crate) async fn send_mail(
     let to: Mailbox = to
         .parse()
         .map_err(|e| JobError::Permanent(format!("bad address {to}: {e}")))?;
-    let message = Message::builder()
-        .from(from)
-        .to(to)
+    let mut builder = Message::builder().from(from).to(to);
+    // Replies come back to the 1022 mailbox, where they are attached to the report.
+    if let Some(reply_to) = w.config.email_address.as_deref()
+        && let Ok(reply_to) = reply_to.parse::<Mailbox>()
+    {
+        builder = builder.reply_to(reply_to);
+    }
+    let message = builder
         .subject(subject)
         .message_id(message_id)
         .header(ContentType::TEXT_PLAIN)

@@ -19,7 +19,9 @@ mod chat;
 mod citizen;
 mod deadlines;
 mod email;
+mod email_in;
 mod forward;
+pub mod mailbox;
 pub mod setup;
 pub mod smpp;
 mod sms;
@@ -48,6 +50,8 @@ pub struct WorkerConfig {
     pub sms: phananh_channels::sms::SmsConfig,
     /// Who receives the scheduled report to the City People's Committee.
     pub committee_emails: Vec<String>,
+    /// The 1022 mailbox's address: Reply-To of emails to citizens; mail from it is a loop.
+    pub email_address: Option<String>,
 }
 
 impl Default for WorkerConfig {
@@ -66,6 +70,7 @@ impl Default for WorkerConfig {
             chat: phananh_channels::ChatConfig::default(),
             sms: phananh_channels::sms::SmsConfig::default(),
             committee_emails: Vec::new(),
+            email_address: None,
         }
     }
 }
@@ -256,6 +261,7 @@ impl Worker {
             "sms.inbound" => sms::inbound(self, job).await,
             "sms.send" => sms::send(self, job).await,
             "citizen.email" => citizen::email(self, job).await,
+            "email.inbound" => email_in::inbound(self, job).await,
             other => Err(JobError::Permanent(format!(
                 "no handler for job kind {other}"
             ))),

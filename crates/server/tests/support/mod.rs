@@ -21,6 +21,8 @@ pub struct Options {
     pub chat: phananh_channels::ChatConfig,
     pub sms: phananh_channels::sms::SmsConfig,
     pub hotline: phananh_app::hotline::HotlineConfig,
+    /// The 1022 mailbox (`[email]`).
+    pub email: phananh::EmailSection,
 }
 
 impl Default for Options {
@@ -35,6 +37,7 @@ impl Default for Options {
             chat: phananh_channels::ChatConfig::default(),
             sms: phananh_channels::sms::SmsConfig::default(),
             hotline: Default::default(),
+            email: phananh::EmailSection::default(),
         }
     }
 }
@@ -101,6 +104,7 @@ pub async fn spawn(opts: Options) -> TestApp {
     config.chat = opts.chat.clone();
     config.sms = opts.sms.clone();
     config.hotline = opts.hotline.clone();
+    config.email = opts.email.clone();
     // Monday 2 March 2026, 09:00 in Ho Chi Minh City.
     let clock = Arc::new(ManualClock::new(
         Utc.with_ymd_and_hms(2026, 3, 2, 2, 0, 0).unwrap(),

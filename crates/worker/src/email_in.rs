@@ -1,0 +1,414 @@
+//! `email.inbound`: turns one kept email into a report, an answer to a report, or an item
+//! in the operators' queue. Nothing is ever answered automatically from here: the only
+//! email a citizen gets back is the `citizen.notify` receipt of a filed report, so an
+//! auto-reply, a bounce or a loop can never start a conversation between robots.
+
+use mail_parser::{Message, MessageParser, MimeHeaders};
+use phananh_app::intake::IntakeRequest;
+use phananh_domain::model::{Actor, Channel, Status};
+use phananh_domain::procedure::Command;
+use phananh_storage::{InboundEmail, Job, NewUnfiled};
+
+use crate::{JobError, Worker};
+
+fn retry(e: impl std::fmt::Display) -> JobError {
+    JobError::Retry(e.to_string())
+}
+
+pub(crate) async fn inbound(w: &Worker, job: &Job) -> Result<(), JobError> {
+    let id = job.payload["id"].as_i64().unwrap_or_default();
+    let store = &w.app.store;
+    let Some(mail) = store.email_get(id).await.map_err(retry)? else {
+        return Err(JobError::Permanent(format!("no email {id}")));
+    };
+    if mail.processed {
+        return Ok(());
+    }
+    let outcome = process(w, &mail).await?;
+    tracing::info!(id, message_id = %mail.message_id, %outcome, "email processed");
+    store
+        .email_done(id, &outcome, w.app.clock.now())
+        .await
+        .map_err(retry)
+}
+
+/// The readable text of a message: the plain body, or the HTML one as text.
+fn text_of(m: &Message) -> String {
+    m.body_text(0)
+        .map(|t| t.into_owned())
+        .unwrap_or_default()
+        .replace("\r\n", "\n")
+}
+
+/// Why a message must not be answered (auto-reply, bounce, list, loop), if it must not.
+pub fn automatic(m: &Message, sender: &str, own: Option<&str>) -> Option<String> {
+    let header = |name: &str| m.header_raw(name).map(|v| v.trim().to_ascii_lowercase());
+    if let Some(v) = header("Auto-Submitted")
+        && v != "no"
+    {
+        return Some(format!("Auto-Submitted: {v}"));
+    }
+    for h in ["X-Autoreply", "X-Autorespond", "X-Auto-Response-Suppress"] {
+        if header(h).is_some() {
+            return Some(format!("{h} header"));
+        }
+    }
+    if let Some(v) = header("Precedence")
+        && ["bulk", "junk", "list", "auto_reply"].contains(&v.as_str())
+    {
+        return Some(format!("Precedence: {v}"));
+    }
+    if let Some(v) = header("Return-Path")
+        && v.replace(' ', "") == "<>"
+    {
+        return Some("empty Return-Path (a bounce)".into());
+    }
+    if m.is_content_type("multipart", "report") {
+        return Some("multipart/report (a delivery or read report)".into());
+    }
+    let local = sender.split('@').next().unwrap_or_default();
+    if ["mailer-daemon", "postmaster", "noreply", "no-reply"].contains(&local) {
+        return Some(format!("sent by {local}"));
+    }
+    if sender.is_empty() {
+        return Some("no sender".into());
+    }
+    if own.is_some_and(|o| o.eq_ignore_ascii_case(sender)) {
+        return Some("sent by our own address (a loop)".into());
+    }
+    None
+}
+
+/// A tracking code in a subject (`[1022] Phản ánh ABCD-2345 …`).
+pub fn code_in_subject(subject: &str) -> Option<String> {
+    subject
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+        .find_map(phananh_channels::conversation::tracking_code_in)
+}
+
+/// The report code in a Message-ID we sent: `<CODE.seq.job@phananh>`.
+pub fn code_in_message_id(id: &str) -> Option<String> {
+    let id = id.trim().trim_start_matches('<').trim_end_matches('>');
+    let (local, host) = id.split_once('@')?;
+    if host != "phananh" {
+        return None;
+    }
+    phananh_channels::conversation::tracking_code_in(local.split('.').next()?)
+}
+
+/// The reply's own text, without the quoted message below it.
+fn strip_quote(text: &str) -> String {
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let t = line.trim();
+        if t.starts_with('>') {
+            continue;
+        }
+        // "Vào ... đã viết:" / "On ... wrote:" opens the quoted part.
+        if (t.ends_with("wrote:") || t.ends_with("đã viết:")) && !out.is_empty() {
+            break;
+        }
+        if t == "---" || t.starts_with("-----Original Message") {
+            break;
+        }
+        out.push(line);
+    }
+    out.join("\n").trim().to_string()
+}
+
+/// An address line in the text ("Địa chỉ: …", "Address: …").
+fn address_in(text: &str) -> Option<String> {
+    text.lines().find_map(|l| {
+        let (label, rest) = l.split_once(':')?;
+        let label = phananh_geo_fold(label);
+        (label == "dia chi" || label == "address")
+            .then(|| rest.trim().to_string())
+            .filter(|a| !a.is_empty())
+    })
+}
+
+fn phananh_geo_fold(s: &str) -> String {
+    phananh_geo::text::fold_words(s)
+}
+
+async fn unfiled(
+    w: &Worker,
+    mail: &InboundEmail,
+    sender: &str,
+    subject: Option<String>,
+    body: String,
+    reason: String,
+) -> Result<String, JobError> {
+    let raw = String::from_utf8_lossy(&mail.raw).into_owned();
+    let item = NewUnfiled {
+        channel: "email".into(),
+        sender: sender.to_string(),
+        subject,
+        body,
+        raw,
+        reason: reason.clone(),
+    };
+    let id = w
+        .app
+        .store
+        .unfiled_add(&item, w.app.clock.now())
+        .await
+        .map_err(retry)?;
+    tracing::warn!(message_id = %mail.message_id, %reason, unfiled = id, "email queued for a person");
+    Ok(format!("unfiled {id}: {reason}"))
+}
+
+async fn process(w: &Worker, mail: &InboundEmail) -> Result<String, JobError> {
+    let parsed = MessageParser::default().parse(&mail.raw[..]);
+    let Some(m) = parsed else {
+        return unfiled(
+            w,
+            mail,
+            "",
+            None,
+            String::new(),
+            "không đọc được thư / the message could not be parsed".into(),
+        )
+        .await;
+    };
+    let from = m.from().and_then(|a| a.first());
+    let sender = from
+        .and_then(|a| a.address())
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    let name = from.and_then(|a| a.name()).map(|n| n.trim().to_string());
+    let subject = m.subject().map(|s| s.trim().to_string());
+    let text = text_of(&m);
+    if mail.truncated {
+        let reason = format!(
+            "thư quá lớn ({} MB), chỉ giữ phần đầu thư / too large ({} bytes), headers kept",
+            mail.size / 1_000_000,
+            mail.size
+        );
+        return unfiled(w, mail, &sender, subject, text, reason).await;
+    }
+    if let Some(why) = automatic(&m, &sender, w.config.email_address.as_deref()) {
+        return unfiled(
+            w,
+            mail,
+            &sender,
+            subject,
+            text,
+            format!("thư tự động, không trả lời / automatic message, not answered: {why}"),
+        )
+        .await;
+    }
+    // A reply to a report: the code in the subject, or our Message-ID in the thread.
+    let mut thread: Vec<String> = Vec::new();
+    for h in [m.in_reply_to(), m.references()] {
+        if let Some(list) = h.as_text_list() {
+            thread.extend(list.iter().map(|s| s.to_string()));
+        } else if let Some(t) = h.as_text() {
+            thread.push(t.to_string());
+        }
+    }
+    let code = subject
+        .as_deref()
+        .and_then(code_in_subject)
+        .or_else(|| thread.iter().find_map(|id| code_in_message_id(id)));
+    if let Some(code) = code {
+        let report = w.app.store.report_by_code(&code).await.map_err(retry)?;
+        if let Some(report) = report {
+            return attach(w, mail, report, &sender, subject, &text).await;
+        }
+    }
+    // A new report, when a field can be recognised.
+    let catalog = w.app.catalog().await;
+    let all = format!("{}\n{}", subject.as_deref().unwrap_or_default(), text);
+    let words = format!(" {} ", phananh_geo_fold(&all));
+    let hits: Vec<&String> = catalog
+        .fields
+        .iter()
+        .filter(|f| {
+            f.keywords
+                .iter()
+                .any(|k| !k.is_empty() && words.contains(&format!(" {} ", phananh_geo_fold(k))))
+        })
+        .map(|f| &f.code)
+        .collect();
+    if hits.len() != 1 {
+        let reason = if hits.is_empty() {
+            "không nhận ra lĩnh vực / no field recognised".to_string()
+        } else {
+            "nhiều lĩnh vực có thể / several fields possible".to_string()
+        };
+        return unfiled(w, mail, &sender, subject, text, reason).await;
+    }
+    let field = hits[0].clone();
+    let address = address_in(&text);
+    let ward = phananh_app::chat::ward_in_address(&catalog, address.as_deref().unwrap_or(&all))
+        .map(|(code, _)| code);
+    drop(catalog);
+    let mut photos = Vec::new();
+    let mut refused = 0;
+    for part in m.attachments() {
+        let is_image = part
+            .content_type()
+            .is_some_and(|c| c.ctype().eq_ignore_ascii_case("image"));
+        if !is_image {
+            continue;
+        }
+        match w.app.store_photo(part.contents().to_vec()).await {
+            Ok(p) => photos.push(p.key),
+            Err(e) => {
+                tracing::warn!(message_id = %mail.message_id, error = %e, "email photo refused");
+                refused += 1;
+            }
+        }
+    }
+    let mut description = match subject.as_deref() {
+        Some(s) if !s.is_empty() => format!("{s}\n\n{}", text.trim()),
+        _ => text.trim().to_string(),
+    };
+    if refused > 0 {
+        description.push_str(&format!(
+            "\n\n[{refused} tệp ảnh không hợp lệ / {refused} attachment(s) refused]"
+        ));
+    }
+    let request = IntakeRequest {
+        field,
+        description,
+        address,
+        ward,
+        name,
+        email: Some(sender.clone()),
+        consent: true,
+        photos,
+        ..IntakeRequest::default()
+    };
+    match w
+        .app
+        .submit(
+            request,
+            Channel::Email,
+            Actor::citizen(),
+            Some(format!("email:{sender}")),
+            Some(format!("email:{}", mail.message_id)),
+        )
+        .await
+    {
+        Ok(receipt) => Ok(format!("report {}", receipt.code)),
+        Err(phananh_app::AppError::Validation(errors)) => {
+            let why: Vec<String> = errors
+                .iter()
+                .map(|e| format!("{} / {}", e.message_vi, e.message_en))
+                .collect();
+            unfiled(w, mail, &sender, subject, text, why.join("; ")).await
+        }
+        Err(e) => Err(retry(e)),
+    }
+}
+
+/// Adds a reply to its report: the answer the unit waits for, or a note in the history.
+async fn attach(
+    w: &Worker,
+    mail: &InboundEmail,
+    report: phananh_domain::model::Report,
+    sender: &str,
+    subject: Option<String>,
+    text: &str,
+) -> Result<String, JobError> {
+    let answer = strip_quote(text);
+    let code = report.code.clone();
+    if answer.is_empty() {
+        return unfiled(
+            w,
+            mail,
+            sender,
+            subject,
+            text.to_string(),
+            format!("thư trả lời trống cho {code} / empty reply to {code}"),
+        )
+        .await;
+    }
+    let reporter = w.app.store.reporter(report.id).await.map_err(retry)?;
+    let is_reporter = reporter
+        .and_then(|r| r.email)
+        .is_some_and(|e| e.eq_ignore_ascii_case(sender));
+    let command = if report.status == Status::InfoRequested && is_reporter {
+        Command::ProvideInfo { answer }
+    } else {
+        Command::Comment {
+            text: format!("Email từ / from {sender}:\n{answer}"),
+            public: false,
+        }
+    };
+    let what = match command {
+        Command::ProvideInfo { .. } => "info",
+        _ => "comment",
+    };
+    match w.app.apply(report, Actor::citizen(), command).await {
+        Ok(_) => Ok(format!("{what} on {code}")),
+        Err(phananh_app::AppError::Validation(_)) | Err(phananh_app::AppError::Procedure(_)) => {
+            unfiled(
+                w,
+                mail,
+                sender,
+                subject,
+                text.to_string(),
+                format!("không gắn được vào phản ánh {code} / could not be added to report {code}"),
+            )
+            .await
+        }
+        Err(e) => Err(retry(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replies_name_their_report() {
+        assert_eq!(
+            code_in_subject("Re: [1022] Phản ánh abcd-2345: Đã tiếp nhận").as_deref(),
+            Some("ABCD-2345")
+        );
+        assert_eq!(code_in_subject("Re: [1022] đèn đường"), None);
+        assert_eq!(
+            code_in_message_id("<ABCD-2345.1.77@phananh>").as_deref(),
+            Some("ABCD-2345")
+        );
+        assert_eq!(code_in_message_id("<ABCD-2345.1.77@elsewhere.test>"), None);
+    }
+
+    #[test]
+    fn quoted_text_is_left_out_of_answers() {
+        let t = "Số nhà 12A.\n\nOn Mon, 1022 wrote:\n> Số nhà chính xác?\n";
+        assert_eq!(strip_quote(t), "Số nhà 12A.");
+        assert_eq!(
+            address_in("Xin chào\nĐịa chỉ: 12 Lê Lợi, Bến Thành\n").as_deref(),
+            Some("12 Lê Lợi, Bến Thành")
+        );
+    }
+
+    #[test]
+    fn automatic_mail_is_recognised() {
+        fn parse(raw: &str) -> Message<'_> {
+            MessageParser::default().parse(raw.as_bytes()).unwrap()
+        }
+        let m = parse("From: a@b.test\r\nAuto-Submitted: auto-replied\r\n\r\nx\r\n");
+        assert!(automatic(&m, "a@b.test", None).is_some());
+        let m =
+            parse("From: a@b.test\r\nAuto-Submitted: no\r\nReturn-Path: <a@b.test>\r\n\r\nx\r\n");
+        assert!(automatic(&m, "a@b.test", Some("1022@x.test")).is_none());
+        let m = parse("From: a@b.test\r\nReturn-Path: <>\r\n\r\nx\r\n");
+        assert!(automatic(&m, "a@b.test", None).is_some());
+        assert!(automatic(&m, "1022@x.test", Some("1022@X.test")).is_some());
+    }
+
+    #[test]
+    fn legacy_vietnamese_charsets_are_decoded() {
+        // "Đèn" in windows-1258: Đ = 0xD0, e, combining grave = 0xCC, n.
+        let raw = b"From: a@b.test\r\nSubject: x\r\nContent-Type: text/plain; charset=windows-1258\r\n\r\n\xD0e\xCCn\r\n";
+        let m = MessageParser::default().parse(&raw[..]).unwrap();
+        let text = text_of(&m);
+        assert_eq!(phananh_geo_fold(&text), "den", "{text:?}");
+    }
+}
