@@ -84,6 +84,40 @@ async fn an_operator_files_a_report_during_a_call() {
         .await
         .unwrap();
     assert!(screen.contains("Tổng đài: tiếp nhận cuộc gọi") && screen.contains("autofocus"));
+    assert!(
+        screen.contains("id=\"map\"") && screen.contains("name=\"lat\""),
+        "a map to pin the place"
+    );
+    // A place pinned on the map (no ward, no address): the ward comes from the point.
+    let r = operator
+        .form(
+            &t,
+            "/console/hotline",
+            &[
+                ("phone", "0900000009"),
+                ("field", "trees"),
+                ("description", "Cây gãy cành đè lên dây điện"),
+                ("lat", "10.7769"),
+                ("lon", "106.7009"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let pinned = r.headers()["location"]
+        .to_str()
+        .unwrap()
+        .split("filed=")
+        .nth(1)
+        .unwrap()
+        .to_string();
+    let pinned = t
+        .app()
+        .store
+        .report_by_code(&pinned)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(pinned.ward.is_some() && pinned.lat.is_some(), "{pinned:?}");
 
     // The caller reported before: the number brings it up, with the name they gave.
     let before = t

@@ -41,6 +41,20 @@
       document.getElementById("field").focus();
     });
   }
+  // The place, pinned on the map as the caller describes it (no GPS: it would be ours).
+  var el = document.getElementById("map"), lat = document.getElementById("lat"), lon = document.getElementById("lon");
+  if (el && lat && window.L) {
+    var map = L.map(el).setView([parseFloat(el.dataset.lat), parseFloat(el.dataset.lon)], 12), pin = null;
+    L.tileLayer(el.dataset.tiles, { maxZoom: 19, attribution: el.dataset.attribution || "" }).addTo(map);
+    var put = function (ll) {
+      lat.value = ll.lat.toFixed(6); lon.value = ll.lng.toFixed(6);
+      document.getElementById("pin-status").textContent = lat.value + ", " + lon.value;
+      if (!pin) { pin = L.marker(ll, { draggable: true }).addTo(map); pin.on("dragend", function () { put(pin.getLatLng()); }); }
+      else pin.setLatLng(ll);
+    };
+    map.on("click", function (e) { put(e.latlng); });
+    if (lat.value && lon.value) put(L.latLng(parseFloat(lat.value), parseFloat(lon.value)));
+  }
   document.addEventListener("keydown", function (e) {
     if (e.key === "Enter" && (e.ctrlKey || e.metaKey) && form) { e.preventDefault(); form.requestSubmit(); }
   });

@@ -187,9 +187,16 @@ async fn render(
                 label for="ward" { (lang.t("Phường, xã (gõ để tìm)", "Ward (type to search)")) }
                 input id="ward" name="ward_name" list="wards" value=(v("ward_name")) autocomplete="off";
                 datalist id="wards" { @for w in &catalog.wards { option value=(w.name_vi) {} } }
+                p class="muted" { (lang.t("Hoặc chọn vị trí trên bản đồ:", "Or pick the place on the map:")) " " span id="pin-status" {} }
+                input type="hidden" id="lat" name="lat" value=(v("lat"));
+                input type="hidden" id="lon" name="lon" value=(v("lon"));
+                div id="map" style="height:260px" data-lat=(catalog.city.center[0]) data-lon=(catalog.city.center[1])
+                    data-tiles=(state.config.tile_url) data-attribution=(state.config.tile_attribution) {}
                 p { button type="submit" { (lang.t("Tiếp nhận", "File the report")) } " " span class="muted" { "Ctrl+Enter" } }
             }
         }
+        link rel="stylesheet" href="/static/leaflet/leaflet.css";
+        script src="/static/leaflet/leaflet.js" {}
         script src="/static/hotline.js" {}
     };
     (
@@ -294,7 +301,10 @@ async fn file(
         .and_then(|c| Channel::parse(&c))
         .filter(|c| matches!(c, Channel::Hotline | Channel::Sms | Channel::Email))
         .unwrap_or(Channel::Hotline);
+    let number = |k: &str| opt(k).and_then(|v| v.parse::<f64>().ok());
     let request = IntakeRequest {
+        lat: number("lat"),
+        lon: number("lon"),
         field: opt("field").unwrap_or_default(),
         description: opt("description").unwrap_or_default(),
         address: opt("address"),
