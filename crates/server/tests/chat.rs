@@ -165,15 +165,6 @@ async fn setup() -> (TestApp, Worker, String, Seen) {
     (t, worker, base, seen)
 }
 
-async fn drain(worker: &Worker) {
-    for _ in 0..20 {
-        if worker.run_once().await == 0 {
-            return;
-        }
-    }
-    panic!("the outbox does not empty");
-}
-
 /// A Messenger delivery of `events` for one person, signed like Meta signs it.
 fn messenger_body(events: Vec<Value>) -> String {
     json!({"object": "page", "entry": [{"id": "PAGE_ID", "time": 1, "messaging": events}]})

@@ -12,7 +12,7 @@ use phananh_domain::model::Status;
 use phananh_worker::{Worker, WorkerConfig};
 use reqwest::StatusCode;
 use serde_json::json;
-use support::{Options, TestApp, spawn};
+use support::{Options, TestApp, drain, spawn};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 const ADDRESS: &str = "1022@phananh.test";
@@ -117,15 +117,6 @@ fn worker(t: &TestApp, port: u16) -> Worker {
             ..WorkerConfig::default()
         },
     )
-}
-
-async fn drain(w: &Worker) {
-    for _ in 0..20 {
-        if w.run_once().await == 0 {
-            return;
-        }
-    }
-    panic!("the outbox does not empty");
 }
 
 async fn apps() -> Vec<TestApp> {

@@ -2321,17 +2321,10 @@ async fn citizens_report_through_the_web_form_and_follow_it() {
     let t = spawn(Options::default()).await;
     let page = t.get("/new").await;
     assert_eq!(page.status(), StatusCode::OK);
-    let cookie = page
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("phananh_form="))
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
+    let cookie = format!(
+        "phananh_form={}",
+        support::set_cookie_value(&page, "phananh_form").unwrap()
+    );
     let html = page.text().await.unwrap();
     let csrf = support::hidden_csrf(&html);
     assert!(html.contains("Lấn chiếm vỉa hè") && html.contains("capture=\"environment\""));
@@ -2624,16 +2617,6 @@ async fn public_map_list_and_statistics_without_personal_data() {
     }
 }
 
-/// Reads every mail the worker sends until the outbox is empty.
-async fn drain(worker: &phananh_worker::Worker) {
-    for _ in 0..10 {
-        if worker.run_once().await == 0 {
-            return;
-        }
-    }
-    panic!("the outbox does not empty");
-}
-
 /// The email with `needle`, its quoted-printable soft breaks undone.
 fn mail_with(mails: &[String], to: &str) -> Vec<String> {
     mails
@@ -2706,17 +2689,10 @@ async fn citizens_get_their_code_by_email_and_followers_hear_of_each_step() {
 
         // ... and follows it instead of filing it again, with an email.
         let page = t.get(&format!("/r/{code}")).await;
-        let cookie = page
-            .headers()
-            .get_all("set-cookie")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find(|v| v.starts_with("phananh_follow="))
-            .unwrap()
-            .split(';')
-            .next()
-            .unwrap()
-            .to_string();
+        let cookie = format!(
+            "phananh_follow={}",
+            support::set_cookie_value(&page, "phananh_follow").unwrap()
+        );
         let html = page.text().await.unwrap();
         let csrf = support::hidden_csrf(&html);
         let follow = |csrf: String, email: &'static str, cookie: String| {

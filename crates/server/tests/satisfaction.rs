@@ -38,29 +38,14 @@ async fn fake_gateway() -> (String, Sent) {
     (base, sent)
 }
 
-async fn drain(worker: &Worker) {
-    for _ in 0..20 {
-        if worker.run_once().await == 0 {
-            return;
-        }
-    }
-}
-
 /// Posts the rating form as a citizen (with the form's CSRF cookie).
 async fn rate(t: &TestApp, link: &str, fields: &[(&str, &str)]) -> reqwest::Response {
     let page = t.get(link).await;
     assert_eq!(page.status(), StatusCode::OK);
-    let cookie = page
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("phananh_rate="))
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
+    let cookie = format!(
+        "phananh_rate={}",
+        support::set_cookie_value(&page, "phananh_rate").unwrap()
+    );
     let html = page.text().await.unwrap();
     let csrf = hidden_csrf(&html);
     let token = html

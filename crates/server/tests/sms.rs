@@ -73,15 +73,6 @@ async fn setup() -> (TestApp, Worker, Sent) {
     (t, worker, sent)
 }
 
-async fn drain(worker: &Worker) {
-    for _ in 0..20 {
-        if worker.run_once().await == 0 {
-            return;
-        }
-    }
-    panic!("the outbox does not empty");
-}
-
 async fn text_in(t: &TestApp, id: &str, from: &str, text: &str) -> reqwest::Response {
     t.client
         .post(t.url("/webhooks/sms"))

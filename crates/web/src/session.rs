@@ -157,3 +157,14 @@ impl axum::response::IntoResponse for NotSignedIn {
         axum::response::Redirect::to("/login").into_response()
     }
 }
+
+/// Whether the request carries `Authorization: Bearer <expected>` (compared in constant
+/// time). An empty `expected` means the feature is off: nothing is accepted.
+pub fn bearer_ok(headers: &axum::http::HeaderMap, expected: &str) -> bool {
+    let given = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    !expected.is_empty() && same_token(expected, given)
+}

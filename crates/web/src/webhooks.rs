@@ -189,13 +189,7 @@ struct GatewaySms {
 /// `POST /webhooks/sms`: a generic gateway (JSON or form: from, to, text, id) with
 /// `Authorization: Bearer <[sms] inbound_token>`.
 async fn sms_post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let expected = &state.config.sms.inbound_token;
-    let given = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or("");
-    if expected.is_empty() || !crate::session::same_token(expected, given) {
+    if !crate::session::bearer_ok(&headers, &state.config.sms.inbound_token) {
         tracing::warn!("sms webhook: missing or wrong token");
         return answer(StatusCode::FORBIDDEN, "bad_token");
     }

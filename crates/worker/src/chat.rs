@@ -14,11 +14,7 @@ use phananh_channels::{Content, Inbound, Provider, messenger, viber};
 use phananh_domain::model::{Actor, Channel};
 use phananh_storage::{ChatUser, Job, StoreError};
 
-use crate::{JobError, Worker};
-
-fn retry(e: impl std::fmt::Display) -> JobError {
-    JobError::Retry(e.to_string())
-}
+use crate::{JobError, Worker, retry};
 
 fn channel_of(p: Provider) -> Channel {
     match p {

@@ -12,11 +12,7 @@ use phananh_domain::model::Report;
 use phananh_storage::{Job, NewJob};
 
 use crate::email::send_mail;
-use crate::{JobError, Worker};
-
-fn retry(e: impl std::fmt::Display) -> JobError {
-    JobError::Retry(e.to_string())
-}
+use crate::{JobError, Worker, retry};
 
 pub(crate) async fn notify(w: &Worker, job: &Job) -> Result<(), JobError> {
     let report = w.job_report(job).await?;

@@ -6,11 +6,7 @@ use phananh_domain::calendar::to_local;
 use phananh_storage::Job;
 
 use crate::email::send_mail;
-use crate::{JobError, Worker};
-
-fn retry(e: impl std::fmt::Display) -> JobError {
-    JobError::Retry(e.to_string())
-}
+use crate::{JobError, Worker, retry};
 
 pub(crate) async fn remind(w: &Worker, job: &Job) -> Result<(), JobError> {
     send(w, job, false).await

@@ -9,11 +9,7 @@ use phananh_domain::model::{Actor, Channel, Status};
 use phananh_domain::procedure::Command;
 use phananh_storage::{InboundEmail, Job, NewUnfiled};
 
-use crate::{JobError, Worker};
-
-fn retry(e: impl std::fmt::Display) -> JobError {
-    JobError::Retry(e.to_string())
-}
+use crate::{JobError, Worker, retry};
 
 pub(crate) async fn inbound(w: &Worker, job: &Job) -> Result<(), JobError> {
     let id = job.payload["id"].as_i64().unwrap_or_default();

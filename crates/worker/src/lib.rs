@@ -79,6 +79,11 @@ impl Default for WorkerConfig {
 /// (4 × 10 s < 120 s), so no other worker takes a job this one is still running.
 const CLAIM_BATCH: i64 = 4;
 
+/// A failure worth another try (the store or a server was unavailable).
+pub(crate) fn retry(e: impl std::fmt::Display) -> JobError {
+    JobError::Retry(e.to_string())
+}
+
 /// Why a job failed: worth another try, or never going to work.
 #[derive(Debug)]
 pub enum JobError {

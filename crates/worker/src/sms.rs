@@ -12,11 +12,7 @@ use phananh_domain::model::{Actor, Channel};
 use phananh_storage::{Job, NewJob, NewUnfiled};
 use serde_json::json;
 
-use crate::{JobError, Worker};
-
-fn retry(e: impl std::fmt::Display) -> JobError {
-    JobError::Retry(e.to_string())
-}
+use crate::{JobError, Worker, retry};
 
 /// An `sms.send` job to one number.
 pub(crate) fn send_job(

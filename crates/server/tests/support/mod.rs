@@ -143,7 +143,8 @@ pub struct StaffClient {
     pub user_id: i64,
 }
 
-fn set_cookie_value(resp: &Response, name: &str) -> Option<String> {
+/// The value of cookie `name` set by a response.
+pub fn set_cookie_value(resp: &Response, name: &str) -> Option<String> {
     resp.headers()
         .get_all("set-cookie")
         .iter()
@@ -379,4 +380,14 @@ pub async fn smtp_sink(busy: usize) -> (u16, std::sync::Arc<std::sync::Mutex<Vec
         }
     });
     (port, got)
+}
+
+/// Runs the worker until the outbox is empty (jobs can queue more jobs).
+pub async fn drain(worker: &phananh_worker::Worker) {
+    for _ in 0..20 {
+        if worker.run_once().await == 0 {
+            return;
+        }
+    }
+    panic!("the outbox does not empty");
 }

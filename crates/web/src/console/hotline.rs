@@ -20,7 +20,7 @@ use phananh_domain::model::Channel;
 
 use super::{csrf_failed, csrf_field, error_page, page, status_badge, when};
 use crate::AppState;
-use crate::session::{Staff, same_token};
+use crate::session::Staff;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -423,13 +423,7 @@ async fn pbx_call(
     headers: HeaderMap,
     body: Result<Json<CallEvent>, axum::extract::rejection::JsonRejection>,
 ) -> Response {
-    let token = &state.config.hotline.pbx_token;
-    let given = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or("");
-    if token.is_empty() || !same_token(token, given) {
+    if !crate::session::bearer_ok(&headers, &state.config.hotline.pbx_token) {
         return (
             StatusCode::UNAUTHORIZED,
             Json(serde_json::json!({"error": {"code": "unauthorized"}})),

@@ -11,6 +11,7 @@ use phananh_domain::performance::UnitFigures;
 
 use super::{error_page, page};
 use crate::AppState;
+use crate::public::local_day;
 use crate::session::Staff;
 
 pub fn routes() -> Router<AppState> {
@@ -27,17 +28,6 @@ struct PeriodQuery {
     sort: Option<String>,
     /// The unit whose on-time trend is shown week by week.
     unit: Option<String>,
-}
-
-fn local_day(s: &Option<String>, end: bool) -> Option<chrono::DateTime<chrono::Utc>> {
-    let d = chrono::NaiveDate::parse_from_str(s.as_deref()?.trim(), "%Y-%m-%d").ok()?;
-    let d = if end { d.succ_opt()? } else { d };
-    Some(
-        d.and_hms_opt(0, 0, 0)?
-            .and_local_timezone(phananh_domain::calendar::city_tz())
-            .single()?
-            .with_timezone(&chrono::Utc),
-    )
 }
 
 fn pct(v: Option<f64>) -> String {

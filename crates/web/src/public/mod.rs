@@ -485,7 +485,8 @@ struct PublicQuery {
     per_page: Option<i64>,
 }
 
-fn local_day(s: &Option<String>, end: bool) -> Option<chrono::DateTime<chrono::Utc>> {
+/// The start of a typed local date (`YYYY-MM-DD`), or of the next day when `end`.
+pub(crate) fn local_day(s: &Option<String>, end: bool) -> Option<chrono::DateTime<chrono::Utc>> {
     let d = chrono::NaiveDate::parse_from_str(s.as_deref()?.trim(), "%Y-%m-%d").ok()?;
     let d = if end { d.succ_opt()? } else { d };
     let local = d
