@@ -129,6 +129,14 @@ pub struct ChatConfig {
     pub viber_sender_name: String,
     /// Largest photo downloaded from a platform, in bytes.
     pub max_photo_bytes: usize,
+    /// Hosts Messenger attachments may be downloaded from (`https` only). An entry
+    /// starting with `.` matches that domain and every subdomain of it.
+    pub messenger_media_hosts: Vec<String>,
+    /// Hosts Viber pictures may be downloaded from, as `messenger_media_hosts`.
+    pub viber_media_hosts: Vec<String>,
+    /// For tests with local fakes only: also allow `http` and loopback addresses for the
+    /// hosts listed above. Never set this in production.
+    pub media_allow_loopback: bool,
 }
 
 impl Default for ChatConfig {
@@ -143,6 +151,12 @@ impl Default for ChatConfig {
             viber_api_url: "https://chatapi.viber.com/pa".into(),
             viber_sender_name: "Tổng đài 1022".into(),
             max_photo_bytes: 10 * 1024 * 1024,
+            // Where Meta serves Messenger attachments (scontent-*.xx.fbcdn.net,
+            // cdn.fbsbx.com, lookaside.fbsbx.com).
+            messenger_media_hosts: vec![".fbcdn.net".into(), ".fbsbx.com".into()],
+            // Where Viber serves pictures (dl-media.viber.com, media-direct.cdn.viber.com).
+            viber_media_hosts: vec![".viber.com".into()],
+            media_allow_loopback: false,
         }
     }
 }

@@ -5,14 +5,21 @@ use serde_json::{Value, json};
 
 use crate::{Content, Inbound, Provider, WebhookError, hmac_sha256_matches};
 
-/// The GET handshake: answers the challenge when the token matches.
+/// The GET handshake: answers the challenge when the token matches. The token is compared
+/// in constant time, so its bytes cannot be guessed one by one from response times.
 pub fn verify_subscription(
     mode: Option<&str>,
     token: Option<&str>,
     challenge: Option<&str>,
     verify_token: &str,
 ) -> Option<String> {
-    (mode == Some("subscribe") && !verify_token.is_empty() && token == Some(verify_token))
+    let matches = token.is_some_and(|t| {
+        bool::from(subtle::ConstantTimeEq::ct_eq(
+            t.as_bytes(),
+            verify_token.as_bytes(),
+        ))
+    });
+    (mode == Some("subscribe") && !verify_token.is_empty() && matches)
         .then(|| challenge.unwrap_or_default().to_string())
 }
 

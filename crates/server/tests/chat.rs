@@ -31,14 +31,21 @@ type Seen = Arc<Mutex<Vec<(String, String, Value)>>>;
 /// photo hosts.
 async fn fake_platforms() -> (String, Seen) {
     let seen: Seen = Arc::default();
+    /// The token must come in `Authorization: Bearer`, the proof in the body; a token in
+    /// the URL (where logs and error texts pick it up) is refused.
+    fn bearer_ok(headers: &HeaderMap) -> bool {
+        headers.get("authorization").and_then(|v| v.to_str().ok())
+            == Some(&format!("Bearer {PAGE_TOKEN}")[..])
+    }
     async fn graph(
         State(seen): State<Seen>,
         Query(q): Query<std::collections::HashMap<String, String>>,
+        headers: HeaderMap,
         body: axum::Json<Value>,
     ) -> (AxStatus, axum::Json<Value>) {
-        let proof_ok = q.get("appsecret_proof").map(String::as_str)
+        let proof_ok = body["appsecret_proof"].as_str()
             == Some(&phananh_channels::messenger::appsecret_proof(APP_SECRET, PAGE_TOKEN)[..]);
-        let token_ok = q.get("access_token").map(String::as_str) == Some(PAGE_TOKEN);
+        let token_ok = bearer_ok(&headers) && !q.contains_key("access_token");
         if !proof_ok || !token_ok {
             return (
                 AxStatus::BAD_REQUEST,
@@ -98,8 +105,9 @@ async fn fake_platforms() -> (String, Seen) {
     }
     async fn me(
         Query(q): Query<std::collections::HashMap<String, String>>,
+        headers: HeaderMap,
     ) -> (AxStatus, axum::Json<Value>) {
-        if q.get("access_token").map(String::as_str) == Some(PAGE_TOKEN) {
+        if bearer_ok(&headers) && !q.contains_key("access_token") {
             (
                 AxStatus::OK,
                 axum::Json(json!({"id": "PAGE_ID", "name": "Tổng đài 1022"})),
@@ -143,6 +151,10 @@ fn chat_config(base: &str) -> ChatConfig {
         graph_url: format!("{base}/v25.0"),
         viber_auth_token: VIBER_TOKEN.into(),
         viber_api_url: format!("{base}/pa"),
+        // The fakes serve the platforms' photos from this loopback host.
+        messenger_media_hosts: vec!["127.0.0.1".into()],
+        viber_media_hosts: vec!["127.0.0.1".into()],
+        media_allow_loopback: true,
         ..ChatConfig::default()
     }
 }

@@ -894,9 +894,9 @@ async fn console_pages_render_in_vietnamese_and_english() {
 
 #[tokio::test]
 async fn webhooks_to_units_are_signed_retried_and_delivered_once() {
-    use phananh_worker::{Worker, WorkerConfig, sign};
+    use phananh_worker::{Worker, WorkerConfig, sign, verify_webhook};
     use std::sync::{Arc, Mutex};
-    type Seen = Arc<Mutex<Vec<(String, String, Vec<u8>)>>>;
+    type Seen = Arc<Mutex<Vec<(String, String, String, Vec<u8>)>>>;
     let seen: Seen = Arc::default();
     // The unit's own system: fails twice, then accepts.
     let app = axum::Router::new()
@@ -916,6 +916,7 @@ async fn webhooks_to_units_are_signed_retried_and_delivered_once() {
                     };
                     s.push((
                         h("x-phananh-delivery"),
+                        h("x-phananh-timestamp"),
                         h("x-phananh-signature"),
                         body.to_vec(),
                     ));
@@ -966,11 +967,43 @@ async fn webhooks_to_units_are_signed_retried_and_delivered_once() {
         let seen_now = seen.lock().unwrap().clone();
         assert_eq!(seen_now.len(), 3);
         assert!(
-            seen_now.iter().all(|(d, _, _)| *d == seen_now[0].0),
+            seen_now.iter().all(|(d, _, _, _)| *d == seen_now[0].0),
             "one delivery id across retries"
         );
-        for (_, signature, body) in &seen_now {
-            assert_eq!(*signature, sign("test-secret", body));
+        for (_, timestamp, signature, body) in &seen_now {
+            // The signature covers "<timestamp>.<body>": the receiver checks both, and a
+            // delivery replayed later (or with another timestamp) fails.
+            let now = t.clock.now().timestamp();
+            assert!(verify_webhook(
+                "test-secret",
+                timestamp,
+                signature,
+                body,
+                now,
+                3 * 3600
+            ));
+            assert!(!verify_webhook(
+                "test-secret",
+                timestamp,
+                signature,
+                body,
+                now + 86_400,
+                300
+            ));
+            assert_ne!(
+                *signature,
+                sign("test-secret", body),
+                "not over the body alone"
+            );
+            let later = (timestamp.parse::<i64>().unwrap() + 600).to_string();
+            assert!(!verify_webhook(
+                "test-secret",
+                &later,
+                signature,
+                body,
+                now,
+                3 * 3600
+            ));
             let text = String::from_utf8_lossy(body);
             assert!(text.contains(r["code"].as_str().unwrap()));
             assert!(

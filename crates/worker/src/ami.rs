@@ -99,7 +99,10 @@ pub fn start(app: App, cfg: HotlineConfig) {
         loop {
             match listen(&app, &cfg).await {
                 Ok(()) => tracing::warn!("AMI link closed; reconnecting"),
-                Err(e) => tracing::warn!(error = %e, "AMI link failed; reconnecting"),
+                Err(e) => {
+                    let e = crate::redact(&e.to_string(), std::slice::from_ref(&cfg.ami_secret));
+                    tracing::warn!(error = %e, "AMI link failed; reconnecting")
+                }
             }
             tokio::time::sleep(Duration::from_secs(3)).await;
         }

@@ -14,7 +14,8 @@ use phananh_channels::{Content, Inbound, Provider, messenger, viber};
 use phananh_domain::model::{Actor, Channel};
 use phananh_storage::{ChatUser, Job, StoreError};
 
-use crate::{JobError, Worker, retry};
+use crate::guard::MediaPolicy;
+use crate::{JobError, Worker, http_error, retry};
 
 fn channel_of(p: Provider) -> Channel {
     match p {
@@ -180,17 +181,31 @@ async fn file(
 ) -> Result<Reply, JobError> {
     let mut photos = Vec::new();
     let mut failed = 0;
+    let mut refused = 0;
+    let policy = MediaPolicy::for_provider(&w.config.chat, provider);
     for url in &draft.photos {
-        match download(w, url).await {
+        // Logged by host only: the platforms' media URLs carry signed access parameters.
+        let host = reqwest::Url::parse(url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_string))
+            .unwrap_or_default();
+        match policy
+            .fetch(url, w.config.chat.max_photo_bytes, w.config.http_timeout)
+            .await
+        {
             Ok(bytes) => match w.app.store_photo(bytes).await {
                 Ok(p) => photos.push(p.key),
                 Err(e) => {
-                    tracing::warn!(%url, error = %e, "chat photo refused");
+                    tracing::warn!(%host, error = %e, "chat photo refused");
                     failed += 1;
                 }
             },
+            Err(why) if why.is_policy() => {
+                tracing::warn!(%host, %why, provider = provider.as_str(), "chat photo URL refused by the outbound guard; not fetched");
+                refused += 1;
+            }
             Err(why) => {
-                tracing::warn!(%url, %why, "chat photo could not be downloaded");
+                tracing::warn!(%host, %why, "chat photo could not be downloaded");
                 failed += 1;
             }
         }
@@ -228,6 +243,11 @@ async fn file(
             if failed > 0 {
                 text.push_str(&format!(
                     "\n{failed} ảnh không tải được hoặc không hợp lệ nên chưa được đính kèm. / {failed} photo(s) could not be attached."
+                ));
+            }
+            if refused > 0 {
+                text.push_str(&format!(
+                    "\n{refused} liên kết ảnh không thuộc máy chủ của nền tảng nên không được tải về. / {refused} photo link(s) did not point to the platform's servers and were not fetched."
                 ));
             }
             Ok(Reply {
@@ -307,26 +327,6 @@ async fn look_up(w: &Worker, code: &str, base: &str) -> Reply {
     }
 }
 
-/// Fetches a photo the platform hosts, refusing anything over the size limit.
-async fn download(w: &Worker, url: &str) -> Result<Vec<u8>, String> {
-    let max = w.config.chat.max_photo_bytes;
-    let mut resp = w.http.get(url).send().await.map_err(|e| e.to_string())?;
-    if !resp.status().is_success() {
-        return Err(format!("HTTP {}", resp.status()));
-    }
-    if resp.content_length().is_some_and(|n| n as usize > max) {
-        return Err("larger than the limit".into());
-    }
-    let mut bytes = Vec::new();
-    while let Some(chunk) = resp.chunk().await.map_err(|e| e.to_string())? {
-        bytes.extend_from_slice(&chunk);
-        if bytes.len() > max {
-            return Err("larger than the limit".into());
-        }
-    }
-    Ok(bytes)
-}
-
 pub(crate) async fn send(w: &Worker, job: &Job) -> Result<(), JobError> {
     let provider = job.payload["provider"]
         .as_str()
@@ -380,20 +380,20 @@ async fn send_messenger(
             "ngoài khung 24 giờ của Messenger, chưa gửi được / outside Messenger's 24-hour window: not sent".into(),
         ));
     };
-    let url = format!(
-        "{}/me/messages?access_token={}&appsecret_proof={}",
-        cfg.graph_url.trim_end_matches('/'),
-        cfg.messenger_page_token,
-        messenger::appsecret_proof(&cfg.messenger_app_secret, &cfg.messenger_page_token)
-    );
-    let body = messenger::send_body(psid, &m.text, &m.choices, tag);
+    // The token goes in the Authorization header and its proof in the body: neither is
+    // ever part of a URL, which ends up in error messages and proxies' logs.
+    let url = format!("{}/me/messages", cfg.graph_url.trim_end_matches('/'));
+    let mut body = messenger::send_body(psid, &m.text, &m.choices, tag);
+    body["appsecret_proof"] =
+        messenger::appsecret_proof(&cfg.messenger_app_secret, &cfg.messenger_page_token).into();
     let resp = w
         .http
         .post(&url)
+        .bearer_auth(&cfg.messenger_page_token)
         .json(&body)
         .send()
         .await
-        .map_err(|e| JobError::Retry(format!("Messenger: {e}")))?;
+        .map_err(|e| JobError::Retry(format!("Messenger: {}", http_error(e))))?;
     let status = resp.status();
     if status.is_success() {
         return Ok(());
@@ -436,7 +436,7 @@ async fn send_viber(
         .json(&body)
         .send()
         .await
-        .map_err(|e| JobError::Retry(format!("Viber: {e}")))?;
+        .map_err(|e| JobError::Retry(format!("Viber: {}", http_error(e))))?;
     if !resp.status().is_success() {
         return Err(JobError::Retry(format!("Viber HTTP {}", resp.status())));
     }

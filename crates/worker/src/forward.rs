@@ -8,9 +8,11 @@ use phananh_domain::procedure::Command;
 use phananh_storage::Job;
 use serde_json::Value;
 
-use crate::{JobError, Worker};
+use crate::guard::admin_url;
+use crate::{JobError, Worker, http_error};
 
 fn status_error(url: &str, status: reqwest::StatusCode) -> JobError {
+    let url = admin_url(url);
     if status.is_client_error() && status.as_u16() != 408 && status.as_u16() != 429 {
         JobError::Permanent(format!("POST {url}: {status}"))
     } else {
@@ -68,6 +70,9 @@ pub(crate) async fn file(w: &Worker, job: &Job) -> Result<(), JobError> {
         form.push(("media_url".into(), m.clone()));
     }
     let url = format!("{}/requests.json", fwd.url.trim_end_matches('/'));
+    // Set by an admin, so trusted (not put through the guard), and logged.
+    tracing::info!(unit, url = %admin_url(&url), "filing in a unit's Open311 system");
+    let shown = admin_url(&url);
     let response = w
         .http
         .post(&url)
@@ -75,19 +80,21 @@ pub(crate) async fn file(w: &Worker, job: &Job) -> Result<(), JobError> {
         .form(&form)
         .send()
         .await
-        .map_err(|e| JobError::Retry(format!("POST {url}: {e}")))?;
+        .map_err(|e| JobError::Retry(format!("POST {shown}: {}", http_error(e))))?;
     let status = response.status();
     if !status.is_success() {
         return Err(status_error(&url, status));
     }
-    let body: Value = response
-        .json()
-        .await
-        .map_err(|e| JobError::Retry(format!("POST {url}: unreadable answer: {e}")))?;
+    let body: Value = response.json().await.map_err(|e| {
+        JobError::Retry(format!(
+            "POST {shown}: unreadable answer: {}",
+            http_error(e)
+        ))
+    })?;
     let external = body[0]["service_request_id"]
         .as_str()
         .or_else(|| body[0]["token"].as_str())
-        .ok_or_else(|| JobError::Retry(format!("POST {url}: no service_request_id in {body}")))?
+        .ok_or_else(|| JobError::Retry(format!("POST {shown}: no service_request_id in {body}")))?
         .to_string();
     w.app
         .store
@@ -139,6 +146,8 @@ impl Worker {
             .map(|d| d.with_timezone(&Utc))
             .unwrap_or_else(|| self.app.clock.now() - chrono::Duration::days(30));
         let url = format!("{}/requests.json", fwd.url.trim_end_matches('/'));
+        let shown = admin_url(&url);
+        tracing::debug!(unit, url = %shown, "asking a unit's Open311 system what changed");
         let mut query = vec![
             ("updated_after".to_string(), since.to_rfc3339()),
             ("extensions".to_string(), "true".to_string()),
@@ -156,14 +165,14 @@ impl Worker {
             .query(&query)
             .send()
             .await
-            .map_err(|e| format!("GET {url}: {e}"))?;
+            .map_err(|e| format!("GET {shown}: {}", http_error(e)))?;
         if !response.status().is_success() {
-            return Err(format!("GET {url}: {}", response.status()));
+            return Err(format!("GET {shown}: {}", response.status()));
         }
         let list: Value = response
             .json()
             .await
-            .map_err(|e| format!("GET {url}: {e}"))?;
+            .map_err(|e| format!("GET {shown}: {}", http_error(e)))?;
         let mut newest = since;
         let mut moved = 0;
         for req in list.as_array().into_iter().flatten() {

@@ -21,6 +21,7 @@ mod deadlines;
 mod email;
 mod email_in;
 mod forward;
+pub mod guard;
 pub mod mailbox;
 pub mod setup;
 pub mod smpp;
@@ -84,6 +85,52 @@ pub(crate) fn retry(e: impl std::fmt::Display) -> JobError {
     JobError::Retry(e.to_string())
 }
 
+/// The text of an HTTP client error as it may be logged, stored or shown: without the
+/// URL (which can carry tokens), with its causes ("connection refused"). Every error of
+/// an outbound call goes through here.
+pub fn http_error(e: reqwest::Error) -> String {
+    let e = e.without_url();
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(cause) = source {
+        let c = cause.to_string();
+        if !text.contains(&c) {
+            text.push_str(": ");
+            text.push_str(&c);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+/// Replaces every secret in `text` (as it is, and URL-encoded) with `[redacted]`.
+pub fn redact(text: &str, secrets: &[String]) -> String {
+    let mut out = text.to_string();
+    for s in secrets.iter().filter(|s| s.len() >= 4) {
+        out = out.replace(s.as_str(), "[redacted]");
+        let encoded: String = url::form_urlencoded::byte_serialize(s.as_bytes()).collect();
+        if encoded != *s {
+            out = out.replace(&encoded, "[redacted]");
+        }
+    }
+    out
+}
+
+/// The password in a `scheme://user:password@host` URL, as written and decoded.
+pub fn url_password(url: &str) -> Vec<String> {
+    let Ok(u) = url::Url::parse(url) else {
+        return Vec::new();
+    };
+    let Some(p) = u.password() else {
+        return Vec::new();
+    };
+    let decoded = url::form_urlencoded::parse(format!("p={p}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default();
+    vec![p.to_string(), decoded]
+}
+
 /// Why a job failed: worth another try, or never going to work.
 #[derive(Debug)]
 pub enum JobError {
@@ -98,9 +145,11 @@ pub struct Worker {
     pub(crate) http: reqwest::Client,
     /// The SMSC bind, when SMS go over SMPP.
     pub(crate) smpp: Option<std::sync::Arc<smpp::SmppLink>>,
+    /// Every configured secret: never in a log line or a stored error.
+    secrets: Vec<String>,
 }
 
-/// HMAC-SHA256 of a body, as the `X-Phananh-Signature` header carries it.
+/// HMAC-SHA256 of a body, as `sha256=<hex>`.
 pub fn sign(secret: &str, body: &[u8]) -> String {
     let mut mac =
         Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
@@ -108,10 +157,48 @@ pub fn sign(secret: &str, body: &[u8]) -> String {
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
+/// The `X-Phananh-Signature` of a webhook sent at `timestamp` (Unix seconds, the
+/// `X-Phananh-Timestamp` header): HMAC-SHA256 over `"<timestamp>.<body>"`, so an old
+/// delivery cannot be replayed with a new time.
+pub fn sign_webhook(secret: &str, timestamp: i64, body: &[u8]) -> String {
+    let mut signed = format!("{timestamp}.").into_bytes();
+    signed.extend_from_slice(body);
+    sign(secret, &signed)
+}
+
+/// What a unit's system checks (see README, "A unit with its own system"): the signature
+/// is right (compared in constant time) and the timestamp within `tolerance_secs` of `now`.
+pub fn verify_webhook(
+    secret: &str,
+    timestamp: &str,
+    signature: &str,
+    body: &[u8],
+    now: i64,
+    tolerance_secs: i64,
+) -> bool {
+    let Ok(ts) = timestamp.trim().parse::<i64>() else {
+        return false;
+    };
+    let Some(Ok(sig)) = signature.trim().strip_prefix("sha256=").map(hex::decode) else {
+        return false;
+    };
+    if secret.is_empty() || (now - ts).abs() > tolerance_secs {
+        return false;
+    }
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
+    mac.update(format!("{ts}.").as_bytes());
+    mac.update(body);
+    mac.verify_slice(&sig).is_ok()
+}
+
 impl Worker {
     pub fn new(app: App, config: WorkerConfig) -> Worker {
+        // Redirects are not followed: a unit's system or a platform that answers 3xx gets
+        // an error, not a request to wherever it points.
         let http = reqwest::Client::builder()
             .timeout(config.http_timeout)
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("phananh/", env!("CARGO_PKG_VERSION")))
             .build()
             .unwrap_or_default();
@@ -123,13 +210,42 @@ impl Worker {
         // Binding to the SMSC needs the runtime: Worker::new is called from within it.
         let smpp = (config.sms.gateway_kind == "smpp" && config.sms.can_send())
             .then(|| smpp::SmppLink::start(app.clone(), &config.sms));
+        let c = &config;
+        let mut secrets = vec![
+            c.webhook_secret.clone(),
+            c.chat.messenger_app_secret.clone(),
+            c.chat.messenger_page_token.clone(),
+            c.chat.messenger_verify_token.clone(),
+            c.chat.viber_auth_token.clone(),
+            c.sms.gateway_token.clone(),
+            c.sms.twilio_auth_token.clone(),
+            c.sms.inbound_token.clone(),
+            c.sms.smpp_password.clone(),
+        ];
+        secrets.extend(c.smtp_url.as_deref().map(url_password).unwrap_or_default());
+        secrets.retain(|s| !s.is_empty());
         Worker {
             app,
             id,
             config,
             http,
             smpp,
+            secrets,
         }
+    }
+
+    /// `text` without any configured secret, including the units' Open311 keys.
+    pub(crate) async fn scrub(&self, text: &str) -> String {
+        let mut secrets = self.secrets.clone();
+        let catalog = self.app.catalog().await;
+        secrets.extend(
+            catalog
+                .units
+                .iter()
+                .filter_map(|u| u.forward_open311.as_ref())
+                .map(|f| f.api_key.clone()),
+        );
+        redact(text, &secrets)
     }
 
     /// Whether the SMPP bind is up (false when SMS do not go over SMPP).
@@ -194,6 +310,13 @@ impl Worker {
         use std::sync::atomic::Ordering::Relaxed;
         let m = &self.app.metrics;
         let store = &self.app.store;
+        // What is logged and stored (and so shown on the outbox and report pages) never
+        // carries a secret, whatever the failing call put in its message.
+        let result = match result {
+            Err(JobError::Retry(e)) => Err(JobError::Retry(self.scrub(&e).await)),
+            Err(JobError::Permanent(e)) => Err(JobError::Permanent(self.scrub(&e).await)),
+            ok => ok,
+        };
         let outcome = match result {
             Ok(()) => {
                 m.jobs_done.fetch_add(1, Relaxed);
@@ -303,6 +426,9 @@ impl Worker {
             "sent_at": Utc::now(),
         });
         let body = serde_json::to_vec(&body).map_err(|e| JobError::Permanent(e.to_string()))?;
+        let timestamp = self.app.clock.now().timestamp();
+        // Set by an admin, so trusted (not put through the guard), and logged.
+        tracing::info!(unit = unit_code, url = %guard::admin_url(&url), "webhook to a unit's system");
         let response = self
             .http
             .post(&url)
@@ -312,21 +438,22 @@ impl Worker {
                 job.payload["event"].as_str().unwrap_or_default(),
             )
             .header("x-phananh-delivery", job.id.to_string())
+            .header("x-phananh-timestamp", timestamp.to_string())
             .header(
                 "x-phananh-signature",
-                sign(&self.config.webhook_secret, &body),
+                sign_webhook(&self.config.webhook_secret, timestamp, &body),
             )
             .body(body)
             .send()
             .await
-            .map_err(|e| JobError::Retry(format!("POST {url}: {e}")))?;
+            .map_err(|e| JobError::Retry(format!("webhook: {}", http_error(e))))?;
         let status = response.status();
         if status.is_success() {
             Ok(())
         } else if status.is_client_error() && status.as_u16() != 408 && status.as_u16() != 429 {
-            Err(JobError::Permanent(format!("POST {url}: {status}")))
+            Err(JobError::Permanent(format!("webhook: HTTP {status}")))
         } else {
-            Err(JobError::Retry(format!("POST {url}: {status}")))
+            Err(JobError::Retry(format!("webhook: HTTP {status}")))
         }
     }
 }
@@ -342,6 +469,76 @@ mod tests {
         assert_eq!(
             sig,
             "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+    }
+
+    #[test]
+    fn webhook_signatures_cover_the_timestamp() {
+        let body = br#"{"event":"assigned"}"#;
+        let sig = sign_webhook("k", 1_700_000_000, body);
+        assert_eq!(sig, sign("k", br#"1700000000.{"event":"assigned"}"#));
+        assert!(verify_webhook(
+            "k",
+            "1700000000",
+            &sig,
+            body,
+            1_700_000_100,
+            300
+        ));
+        // Replayed later: refused. Another time with the old signature: refused.
+        assert!(!verify_webhook(
+            "k",
+            "1700000000",
+            &sig,
+            body,
+            1_700_001_000,
+            300
+        ));
+        assert!(!verify_webhook(
+            "k",
+            "1700000900",
+            &sig,
+            body,
+            1_700_001_000,
+            300
+        ));
+        assert!(!verify_webhook(
+            "x",
+            "1700000000",
+            &sig,
+            body,
+            1_700_000_000,
+            300
+        ));
+        assert!(!verify_webhook(
+            "",
+            "1700000000",
+            &sig,
+            body,
+            1_700_000_000,
+            300
+        ));
+        // The old, body-only signature no longer verifies.
+        assert!(!verify_webhook(
+            "k",
+            "1700000000",
+            &sign("k", body),
+            body,
+            1_700_000_000,
+            300
+        ));
+    }
+
+    #[test]
+    fn secrets_are_redacted_as_written_and_url_encoded() {
+        let secrets = vec!["p@ss/w0rd".to_string(), "abc".to_string()];
+        assert_eq!(
+            redact("smtp://u:p%40ss%2Fw0rd@h and p@ss/w0rd; abc", &secrets),
+            "smtp://u:[redacted]@h and [redacted]; abc"
+        );
+        assert_eq!(
+            url_password("smtps://user:p%40ss@mail.example:465"),
+            vec!["p%40ss".to_string(), "p@ss".to_string()]
         );
     }
 }

@@ -264,7 +264,10 @@ pub async fn imap_poll(app: App, config: Arc<MailboxConfig>) {
         match imap_once(&app, &config, &url).await {
             Ok(n) if n > 0 => tracing::info!(n, "emails fetched"),
             Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "IMAP poll failed"),
+            Err(e) => {
+                let e = crate::redact(&e, &crate::url_password(&url));
+                tracing::warn!(error = %e, "IMAP poll failed")
+            }
         }
         tokio::time::sleep(config.poll_interval).await;
     }

@@ -5,6 +5,7 @@ use phananh_channels::{ChatConfig, messenger, viber};
 fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(15))
+        .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("an HTTP client")
 }
@@ -25,8 +26,11 @@ pub async fn viber_set_webhook(cfg: &ChatConfig, url: &str) -> Result<String, St
         .json(&viber::set_webhook_body(url))
         .send()
         .await
-        .map_err(|e| format!("Viber: {e}"))?;
-    let answer: serde_json::Value = resp.json().await.map_err(|e| format!("Viber: {e}"))?;
+        .map_err(|e| format!("Viber: {}", crate::http_error(e)))?;
+    let answer: serde_json::Value = resp
+        .json()
+        .await
+        .map_err(|e| format!("Viber: {}", crate::http_error(e)))?;
     match answer["status"].as_i64() {
         Some(0) => Ok(format!(
             "Viber webhook set to {url}: {}",
@@ -51,17 +55,19 @@ pub async fn messenger_check(cfg: &ChatConfig) -> Result<String, String> {
     if !missing.is_empty() {
         return Err(format!("[chat] is missing: {}", missing.join(", ")));
     }
+    // The token in the Authorization header; a GET has no body, so the proof (an HMAC of
+    // the token, which reveals neither it nor the app secret) stays in the query.
     let url = format!(
-        "{}/me?fields=id,name&access_token={}&appsecret_proof={}",
+        "{}/me?fields=id,name&appsecret_proof={}",
         cfg.graph_url.trim_end_matches('/'),
-        cfg.messenger_page_token,
         messenger::appsecret_proof(&cfg.messenger_app_secret, &cfg.messenger_page_token)
     );
     let resp = client()
         .get(url)
+        .bearer_auth(&cfg.messenger_page_token)
         .send()
         .await
-        .map_err(|e| format!("Graph API: {e}"))?;
+        .map_err(|e| format!("Graph API: {}", crate::http_error(e)))?;
     let status = resp.status();
     let answer: serde_json::Value = resp.json().await.unwrap_or_default();
     if !status.is_success() {

@@ -230,7 +230,7 @@ pub(crate) async fn send(w: &Worker, job: &Job) -> Result<(), JobError> {
     let resp = request
         .send()
         .await
-        .map_err(|e| JobError::Retry(format!("SMS gateway: {e}")))?;
+        .map_err(|e| JobError::Retry(format!("SMS gateway: {}", crate::http_error(e))))?;
     let status = resp.status();
     if status.is_success() {
         Ok(())
