@@ -896,6 +896,7 @@ async fn console_pages_render_in_vietnamese_and_english() {
 
 #[tokio::test]
 async fn webhooks_to_units_are_signed_retried_and_delivered_once() {
+    use phananh_app::Clock;
     use phananh_worker::{Worker, WorkerConfig, sign, verify_webhook};
     use std::sync::{Arc, Mutex};
     type Seen = Arc<Mutex<Vec<(String, String, String, Vec<u8>)>>>;
