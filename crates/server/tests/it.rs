@@ -3,6 +3,9 @@
 
 mod support;
 
+#[path = "security/limits.rs"]
+mod sec_limits;
+
 use chrono::{Duration, TimeZone, Utc};
 use phananh_domain::access::Role;
 use reqwest::StatusCode;
