@@ -468,6 +468,11 @@ mod tests {
             let started = std::time::Instant::now();
             let _ = parse(&text, &f);
             let _ = fit(&text, 2);
+            eprintln!(
+                "sms parse + fit, {} bytes of {unit:?}: {:?}",
+                text.len(),
+                started.elapsed()
+            );
             assert!(
                 started.elapsed() < std::time::Duration::from_secs(3),
                 "{unit:?}: {:?}",

@@ -693,6 +693,10 @@ mod tests {
             let _ = n.find_in_address(&address);
             let _ = n.search(&address, 5);
             let took = started.elapsed();
+            eprintln!(
+                "find_in_address + search, {} bytes of {unit:?}: {took:?}",
+                address.len()
+            );
             assert!(
                 took < std::time::Duration::from_secs(3),
                 "{unit:?}: {took:?}"
