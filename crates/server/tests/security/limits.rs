@@ -446,3 +446,96 @@ async fn images_are_decoded_one_per_core_at_most() {
     assert!(stored.width > 0);
     t.stop().await;
 }
+
+fn b64(data: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for c in data.chunks(3) {
+        let n = (u32::from(c[0]) << 16)
+            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
+            | u32::from(*c.get(2).unwrap_or(&0));
+        for i in 0..4 {
+            if i <= c.len() {
+                out.push(A[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// A plain-text email with `n` JPEG attachments.
+fn email_with_photos(id: &str, body: &str, n: usize) -> Vec<u8> {
+    use base64::Engine;
+    let jpeg =
+        base64::engine::general_purpose::STANDARD.encode(phananh_photos::sample::phone_jpeg());
+    let mut raw = format!(
+        "From: Dân <dan@example.vn>\r\nTo: 1022@example.gov.vn\r\nSubject: Ổ gà\r\nMessage-ID: <{id}>\r\n\
+         MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n\
+         --b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n"
+    );
+    for i in 0..n {
+        raw.push_str(&format!(
+            "--b\r\nContent-Type: image/jpeg\r\nContent-Disposition: attachment; filename=\"{i}.jpg\"\r\n\
+             Content-Transfer-Encoding: base64\r\n\r\n{jpeg}\r\n"
+        ));
+    }
+    raw.push_str("--b--\r\n");
+    raw.into_bytes()
+}
+
+#[tokio::test]
+async fn a_megabyte_email_is_handled_at_once_and_extra_images_are_not_decoded() {
+    let t = spawn(Options::default()).await;
+    let store = &t.app().store;
+    let now = t.app().clock.now();
+    let w = phananh_worker::Worker::new(t.app().clone(), phananh_worker::WorkerConfig::default());
+    // 1 MB of text naming fields and wards everywhere: matched on its first 4 KB only,
+    // and queued for a person (too long to file) before any image is decoded.
+    let body =
+        "Ổ gà lớn, đèn đường hỏng, ngập nước ở phường Bến Thành, Tân Sơn Nhất. ".repeat(MB / 90);
+    let raw = email_with_photos("big@mail.test", &body, 7);
+    store
+        .email_receive("big@mail.test", "test", raw.len(), &raw, false, now)
+        .await
+        .unwrap();
+    let started = Instant::now();
+    drain(&w).await;
+    let took = started.elapsed();
+    eprintln!("email.inbound, 1 MB body and 7 images: {took:?}");
+    assert!(took < Duration::from_secs(2), "{took:?}");
+    let outcome = store.email_outcome("big@mail.test").await.unwrap().unwrap();
+    assert!(outcome.starts_with("unfiled"), "{outcome}");
+    assert!(outcome.contains("needs a person"), "{outcome}");
+    assert_eq!(
+        t.app().decoding.available_permits(),
+        phananh_app::photos::decode_slots()
+    );
+
+    // A short email with seven images: five are decoded and kept, two refused unread.
+    let raw = email_with_photos(
+        "seven@mail.test",
+        "Ổ gà lớn giữa đường\r\nĐịa chỉ: 12 Lê Lợi, phường Bến Thành",
+        7,
+    );
+    store
+        .email_receive("seven@mail.test", "test", raw.len(), &raw, false, now)
+        .await
+        .unwrap();
+    drain(&w).await;
+    let outcome = store
+        .email_outcome("seven@mail.test")
+        .await
+        .unwrap()
+        .unwrap();
+    let code = outcome.strip_prefix("report ").expect(&outcome).to_string();
+    let report = store.report_by_code(&code).await.unwrap().unwrap();
+    assert_eq!(store.photo_keys(report.id).await.unwrap().len(), 5);
+    assert!(
+        report.description.contains("2 attachment(s) refused"),
+        "{}",
+        report.description
+    );
+    t.stop().await;
+}
