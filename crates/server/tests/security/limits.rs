@@ -467,9 +467,7 @@ fn b64(data: &[u8]) -> String {
 
 /// A plain-text email with `n` JPEG attachments.
 fn email_with_photos(id: &str, body: &str, n: usize) -> Vec<u8> {
-    use base64::Engine;
-    let jpeg =
-        base64::engine::general_purpose::STANDARD.encode(phananh_photos::sample::phone_jpeg());
+    let jpeg = b64(&phananh_photos::sample::phone_jpeg());
     let mut raw = format!(
         "From: Dân <dan@example.vn>\r\nTo: 1022@example.gov.vn\r\nSubject: Ổ gà\r\nMessage-ID: <{id}>\r\n\
          MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n\
