@@ -26,17 +26,9 @@ const ACCOUNT_EVENTS: &[&str] = &[
 /// (`from=0001-01-01`) would tie up the database for nothing anybody reads.
 pub const MAX_PERIOD_DAYS: i64 = 5 * 366;
 
-/// Checks a period `[from, to)` given by a person: not reversed, not longer than
-/// [`MAX_PERIOD_DAYS`]. `field` names the input in the error ("from", "start_date").
+/// Checks a period `[from, to)` given by a person: not longer than [`MAX_PERIOD_DAYS`]
+/// (a reversed period is empty, and costs nothing). `field` names the input in the error ("from", "start_date").
 pub fn check_period(field: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<(), AppError> {
-    if to < from {
-        return Err(AppError::invalid(
-            field,
-            "period_reversed",
-            "Ngày bắt đầu phải trước ngày kết thúc",
-            "The start must come before the end",
-        ));
-    }
     if to - from > chrono::Duration::days(MAX_PERIOD_DAYS) {
         return Err(AppError::invalid(
             field,

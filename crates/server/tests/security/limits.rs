@@ -491,8 +491,7 @@ async fn a_megabyte_email_is_handled_at_once_and_extra_images_are_not_decoded() 
     let w = phananh_worker::Worker::new(t.app().clone(), phananh_worker::WorkerConfig::default());
     // 1 MB of text naming fields and wards everywhere: matched on its first 4 KB only,
     // and queued for a person (too long to file) before any image is decoded.
-    let body =
-        "Ổ gà lớn, đèn đường hỏng, ngập nước ở phường Bến Thành, Tân Sơn Nhất. ".repeat(MB / 90);
+    let body = "Ổ gà lớn giữa đường ở phường Bến Thành, gần Tân Sơn Nhất. ".repeat(MB / 70);
     let raw = email_with_photos("big@mail.test", &body, 7);
     store
         .email_receive("big@mail.test", "test", raw.len(), &raw, false, now)
