@@ -389,7 +389,7 @@ impl WardNames {
         // With accents in the address, a name written with the same accents wins a tie
         // against one that only matches without them (Thạnh An / Thanh An).
         let mut same_accents = vec![false; self.aliases.len()];
-        if address.chars().any(|c| !c.is_ascii()) {
+        if !address.is_ascii() {
             for m in automata
                 .accents
                 .find_overlapping_iter(&accent_form(address))
