@@ -17,6 +17,101 @@ pub const MAX_DESCRIPTION: usize = 5000;
 pub const MAX_ADDRESS: usize = 500;
 pub const MAX_NAME: usize = 200;
 pub const MAX_IDEMPOTENCY_KEY: usize = 200;
+/// Caps on the other free-text inputs, checked with the ones above before any other work.
+pub const MAX_SHORT_INPUT: usize = 254;
+pub const MAX_MEDIA_URL: usize = 2000;
+pub const MAX_ATTRIBUTES: usize = 50;
+pub const MAX_ATTRIBUTE_ANSWER: usize = 1000;
+
+/// Whether `s` has more than `max` characters, looking at no more than `4 * max + 4`
+/// bytes of it (a character takes at most four).
+fn longer_than(s: &str, max: usize) -> bool {
+    s.len() > max && (s.len() > 4 * max || s.chars().count() > max)
+}
+
+/// Every input over its cap, found before any matching or lookup: a long text costs no
+/// more than its length check, and is answered at once.
+pub fn check_lengths(req: &IntakeRequest, idempotency_key: Option<&str>) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    let mut too_long = |field: &str, max: usize, vi: &str, en: &str| {
+        errors.push(FieldError::new(
+            field,
+            "too_long",
+            &format!("{vi} dài quá {max} ký tự"),
+            &format!("{en} is longer than {max} characters"),
+        ))
+    };
+    if longer_than(req.description.trim(), MAX_DESCRIPTION) {
+        too_long("description", MAX_DESCRIPTION, "Mô tả", "The description");
+    }
+    if req
+        .address
+        .as_deref()
+        .is_some_and(|a| longer_than(a.trim(), MAX_ADDRESS))
+    {
+        too_long("address", MAX_ADDRESS, "Địa chỉ", "The address");
+    }
+    if req
+        .name
+        .as_deref()
+        .is_some_and(|n| longer_than(n.trim(), MAX_NAME))
+    {
+        too_long("name", MAX_NAME, "Họ tên", "The name");
+    }
+    for (field, value, vi, en) in [
+        ("field", Some(req.field.as_str()), "Lĩnh vực", "The field"),
+        ("ward", req.ward.as_deref(), "Phường, xã", "The ward"),
+        (
+            "phone",
+            req.phone.as_deref(),
+            "Số điện thoại",
+            "The phone number",
+        ),
+        ("email", req.email.as_deref(), "Email", "The email address"),
+    ] {
+        if value.is_some_and(|v| longer_than(v, MAX_SHORT_INPUT)) {
+            too_long(field, MAX_SHORT_INPUT, vi, en);
+        }
+    }
+    if req
+        .media_url
+        .as_deref()
+        .is_some_and(|u| longer_than(u, MAX_MEDIA_URL))
+    {
+        too_long("media_url", MAX_MEDIA_URL, "Đường dẫn ảnh", "media_url");
+    }
+    if idempotency_key.is_some_and(|k| k.len() > MAX_IDEMPOTENCY_KEY) {
+        too_long(
+            "idempotency_key",
+            MAX_IDEMPOTENCY_KEY,
+            "Khóa Idempotency-Key",
+            "The Idempotency-Key",
+        );
+    }
+    if req.attributes.len() > MAX_ATTRIBUTES
+        || req.attributes.iter().any(|(k, v)| {
+            longer_than(k, MAX_SHORT_INPUT)
+                || v.len() > MAX_ATTRIBUTES
+                || v.iter().any(|a| longer_than(a, MAX_ATTRIBUTE_ANSWER))
+        })
+    {
+        too_long(
+            "attributes",
+            MAX_ATTRIBUTE_ANSWER,
+            "Câu trả lời",
+            "An answer",
+        );
+    }
+    if req.photos.len() > crate::photos::MAX_PHOTOS {
+        errors.push(FieldError::new(
+            "photos",
+            "too_many_photos",
+            &format!("Tối đa {} ảnh", crate::photos::MAX_PHOTOS),
+            &format!("At most {} photos", crate::photos::MAX_PHOTOS),
+        ));
+    }
+    errors
+}
 
 /// What a channel hands to intake.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -108,6 +203,10 @@ impl App {
         channel_identity: Option<String>,
         idempotency_key: Option<String>,
     ) -> Result<Receipt, AppError> {
+        let errors = check_lengths(&req, idempotency_key.as_deref());
+        if !errors.is_empty() {
+            return Err(AppError::Validation(errors));
+        }
         let catalog = self.catalog().await;
         let now = self.clock.now();
         let mut errors = Vec::new();

@@ -40,6 +40,9 @@ pub struct App {
     pub photo_limits: phananh_photos::PhotoLimits,
     /// Answered calls, for the operators' screens (every telephone adapter publishes here).
     pub calls: tokio::sync::broadcast::Sender<hotline::CallPopup>,
+    /// Images decoded at once, at most one per core: a burst of uploads queues here
+    /// instead of taking every core and the memory of every picture together.
+    pub decoding: Arc<tokio::sync::Semaphore>,
 }
 
 /// Counters for `/metrics`.
@@ -71,6 +74,7 @@ impl App {
             jobs_queued: Arc::new(Notify::new()),
             metrics: Arc::new(Metrics::default()),
             calls: tokio::sync::broadcast::channel(64).0,
+            decoding: Arc::new(tokio::sync::Semaphore::new(photos::decode_slots())),
         })
     }
 

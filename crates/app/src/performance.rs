@@ -22,6 +22,24 @@ const ACCOUNT_EVENTS: &[&str] = &[
     "rated",
 ];
 
+/// The longest period any figure, list or report may cover: five years. A longer one
+/// (`from=0001-01-01`) would tie up the database for nothing anybody reads.
+pub const MAX_PERIOD_DAYS: i64 = 5 * 366;
+
+/// Checks a period `[from, to)` given by a person: not longer than [`MAX_PERIOD_DAYS`]
+/// (a reversed period is empty, and costs nothing). `field` names the input in the error ("from", "start_date").
+pub fn check_period(field: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<(), AppError> {
+    if to - from > chrono::Duration::days(MAX_PERIOD_DAYS) {
+        return Err(AppError::invalid(
+            field,
+            "period_too_long",
+            "Khoảng thời gian dài quá 5 năm, vui lòng chọn ngắn hơn",
+            "The period is longer than 5 years; choose a shorter one",
+        ));
+    }
+    Ok(())
+}
+
 impl App {
     /// Every unit's figures for accounts opened in `[from, to)`, as of now. Supervisors,
     /// administrators and the oversight body see all units; a unit manager their own.
@@ -36,6 +54,7 @@ impl App {
             Role::UnitManager => Some(who.scope().unwrap_or_default().to_string()),
             _ => return Err(AppError::Forbidden),
         };
+        check_period("from", from, to)?;
         let ids = self.store.reports_with_unit_activity(from, to).await?;
         let catalog = self.catalog().await;
         // Each field's hours to acknowledge, counted in working hours.
@@ -79,6 +98,7 @@ impl App {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<(DateTime<Utc>, UnitFigures)>, AppError> {
+        check_period("from", from, to)?;
         let mut out = Vec::new();
         let mut start = from;
         while start < to {

@@ -45,14 +45,49 @@ fn photo_error(e: PhotoError) -> AppError {
     AppError::invalid("photos", e.code(), vi, en)
 }
 
+/// How many images may be decoded at once: one per core.
+pub fn decode_slots() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}
+
 impl App {
     /// Checks and keeps one photo; returns its keys.
     pub async fn store_photo(&self, bytes: Vec<u8>) -> Result<StoredPhoto, AppError> {
+        self.store_photo_from(move || Ok(bytes)).await
+    }
+
+    /// [`App::store_photo`] for a photo spooled to a file (read only once a decoding slot
+    /// is free, so queued uploads wait on disk, not in memory).
+    pub async fn store_photo_file(&self, mut file: std::fs::File) -> Result<StoredPhoto, AppError> {
+        let max = self.photo_limits.max_bytes as u64;
+        self.store_photo_from(move || {
+            use std::io::{Read, Seek};
+            file.rewind()?;
+            let mut bytes = Vec::new();
+            file.take(max + 1).read_to_end(&mut bytes)?;
+            Ok(bytes)
+        })
+        .await
+    }
+
+    async fn store_photo_from(
+        &self,
+        read: impl FnOnce() -> std::io::Result<Vec<u8>> + Send + 'static,
+    ) -> Result<StoredPhoto, AppError> {
         let limits = self.photo_limits;
-        let processed = tokio::task::spawn_blocking(move || process(&bytes, &limits))
+        let permit = self
+            .decoding
+            .clone()
+            .acquire_owned()
             .await
-            .map_err(|e| AppError::Internal(e.to_string()))?
-            .map_err(photo_error)?;
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        let processed = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            let bytes = read().map_err(|e| AppError::Internal(format!("reading a photo: {e}")))?;
+            process(&bytes, &limits).map_err(photo_error)
+        })
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))??;
         let now = crate::clock::Clock::now(&*self.clock);
         let key = format!(
             "p/{:04}/{:02}/{}.jpg",

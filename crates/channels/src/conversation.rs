@@ -11,6 +11,8 @@ use crate::Content;
 
 pub const MAX_PHOTOS: usize = 5;
 const MIN_DESCRIPTION: usize = 10;
+/// The longest chat message read, in characters (the description's cap at intake).
+pub const MAX_TEXT: usize = 5000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -148,6 +150,20 @@ fn command(text: &str) -> Option<&'static str> {
 impl Conversation {
     /// Takes one thing the citizen did; returns the replies and what to do.
     pub fn handle(&mut self, input: &Content, ctx: &Context) -> (Vec<Reply>, Option<Effect>) {
+        if let Content::Text { text } = input
+            && (text.len() > 4 * MAX_TEXT || text.chars().count() > MAX_TEXT)
+        {
+            // Refused before any matching: a report's description has the same cap.
+            let l = self.lang;
+            let mut replies = vec![Reply::text(l.t(
+                "Tin nhắn dài quá 5000 ký tự, vui lòng gửi ngắn hơn.",
+                "The message is longer than 5000 characters; please send a shorter one.",
+            ))];
+            if self.step != Step::Idle {
+                replies.push(self.prompt(ctx));
+            }
+            return (replies, None);
+        }
         if let Content::Text { text } = input {
             if self.step == Step::Idle && looks_english(text) {
                 self.lang = Lang::En;
@@ -758,5 +774,48 @@ mod tests {
         );
         assert_eq!(tracking_code_in("ABCD2345"), None);
         assert_eq!(tracking_code_in("hello there"), None);
+    }
+
+    #[test]
+    fn overlong_messages_are_refused_before_any_matching() {
+        let mut c = Conversation::default();
+        let long = "ổ gà đường Lê Lợi phường Sài Gòn ".repeat(40_000);
+        let (r, effect) = say(&mut c, text(&long));
+        assert!(effect.is_none());
+        assert!(r[0].text.contains("5000"), "{r:?}");
+        assert_eq!(c.step, Step::Idle);
+        assert!(c.draft.description.is_empty());
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 64, failure_persistence: None, ..ProptestConfig::default() })]
+
+            /// Any sequence of messages gets an answer or an effect, never a panic, and the
+            /// draft stays within its caps.
+            #[test]
+            fn any_messages(msgs in prop::collection::vec(
+                prop_oneof![
+                    any::<String>().prop_map(|t| Content::Text { text: t }),
+                    "(o ga|den duong|huy|xong|ok|sai gon|[a-z ]{0,30}){1,5}".prop_map(|t| Content::Text { text: t }),
+                    "[A-Z0-9-]{0,12}".prop_map(|t| Content::Text { text: t }),
+                    "(FIELD:traffic|CANCEL|NEW|CONFIRM|SKIP|x)".prop_map(|p| Content::Choice { payload: p, text: String::new() }),
+                    Just(Content::Image { url: "https://cdn.example/p.jpg".into() }),
+                    (-90.0f64..90.0, -180.0f64..180.0).prop_map(|(lat, lon)| Content::Location { lat, lon }),
+                ],
+                1..12,
+            )) {
+                let mut c = Conversation::default();
+                for m in &msgs {
+                    let (replies, effect) = say(&mut c, m.clone());
+                    prop_assert!(!replies.is_empty() || effect.is_some() || matches!(m, Content::Subscribed | Content::Unsubscribed));
+                    prop_assert!(c.draft.photos.len() <= MAX_PHOTOS);
+                    prop_assert!(c.draft.description.chars().count() <= MAX_TEXT);
+                }
+            }
+        }
     }
 }

@@ -454,4 +454,71 @@ mod tests {
             "{help}"
         );
     }
+
+    /// A 1 MB text costs one pass: no step looks at the text more than a few times.
+    #[test]
+    fn a_megabyte_text_is_linear() {
+        let f = fields();
+        for unit in [
+            "OGA o ga lon TAI 12 Le Loi ",
+            "tai tai tai @ @ ",
+            "ổ gà ngập nước ",
+        ] {
+            let text = unit.repeat(1_000_000 / unit.len());
+            let started = std::time::Instant::now();
+            let _ = parse(&text, &f);
+            let _ = fit(&text, 2);
+            eprintln!(
+                "sms parse + fit, {} bytes of {unit:?}: {:?}",
+                text.len(),
+                started.elapsed()
+            );
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(3),
+                "{unit:?}: {:?}",
+                started.elapsed()
+            );
+        }
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 128, failure_persistence: None, ..ProptestConfig::default() })]
+
+            #[test]
+            fn any_text_parses_without_panic(text in any::<String>()) {
+                let f = fields();
+                match parse(&text, &f) {
+                    SmsRequest::Report { field, description, address } => {
+                        prop_assert!(f.iter().any(|c| c.code == field));
+                        prop_assert!(description.len() <= text.len());
+                        prop_assert!(address.is_none_or(|a| a.len() <= text.len()));
+                    }
+                    SmsRequest::LookUp(code) => prop_assert_eq!(code.len(), 9),
+                    SmsRequest::Help => {}
+                }
+                let out = fit(&text, 2);
+                prop_assert!(out.chars().count() <= 306);
+                prop_assert!(out.is_ascii());
+            }
+
+            #[test]
+            fn syntax_like_text_parses_without_panic(
+                text in "(OGA|NGAP|DEN|o ga|den duong|hd|TAI|tai|tại|@|dc|đc|[A-Z0-9]{4}-[A-Z0-9]{4}| |,|phường|[a-zà-ỹ]{1,8}){0,40}"
+            ) {
+                let f = fields();
+                if let SmsRequest::Report { description, .. } = parse(&text, &f) {
+                    prop_assert!(!description.is_empty());
+                }
+            }
+
+            #[test]
+            fn short_messages_decode_without_panic(coding in 0u8..16, bytes in prop::collection::vec(any::<u8>(), 0..400)) {
+                let _ = decode_short_message(coding, &bytes);
+            }
+        }
+    }
 }

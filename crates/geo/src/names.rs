@@ -9,7 +9,13 @@
 
 use std::collections::HashMap;
 
+use aho_corasick::{AhoCorasick, MatchKind};
+
 use crate::text;
+
+/// The longest query [`WardNames::search`] looks at, in characters: no ward name with its
+/// old district comes near it, and a longer text is not a query but a paste.
+pub const MAX_SEARCH_QUERY: usize = 200;
 
 /// A ward's names, as given to [`WardNames::new`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,6 +49,57 @@ pub struct WardNames {
     aliases: Vec<Alias>,
     /// First word → aliases starting with it.
     by_first: HashMap<String, Vec<usize>>,
+    /// Matchers built once when the names are loaded, so that finding names in a text
+    /// costs time linear in the text (one pass each), whatever its length.
+    automata: Option<Automata>,
+}
+
+/// The two automata of [`WardNames::find_in_address`].
+#[derive(Debug, Clone)]
+struct Automata {
+    /// Over `" w1 w2 … "` of every distinct alias word list; pattern i → `word_aliases[i]`.
+    words: AhoCorasick,
+    word_aliases: Vec<Vec<usize>>,
+    /// Over every distinct accented form; pattern i → `accent_aliases[i]`.
+    accents: AhoCorasick,
+    accent_aliases: Vec<Vec<usize>>,
+}
+
+impl Automata {
+    fn build(aliases: &[Alias]) -> Option<Automata> {
+        fn group(keys: impl Iterator<Item = String>) -> (Vec<String>, Vec<Vec<usize>>) {
+            let mut index: HashMap<String, usize> = HashMap::new();
+            let mut patterns = Vec::new();
+            let mut owners: Vec<Vec<usize>> = Vec::new();
+            for (alias, key) in keys.enumerate() {
+                if key.trim().is_empty() {
+                    continue;
+                }
+                let i = *index.entry(key.clone()).or_insert_with(|| {
+                    patterns.push(key);
+                    owners.push(Vec::new());
+                    owners.len() - 1
+                });
+                owners[i].push(alias);
+            }
+            (patterns, owners)
+        }
+        let (word_patterns, word_aliases) =
+            group(aliases.iter().map(|a| format!(" {} ", a.joined)));
+        let (accent_patterns, accent_aliases) = group(aliases.iter().map(|a| a.accented.clone()));
+        let build = |p: &[String]| {
+            AhoCorasick::builder()
+                .match_kind(MatchKind::Standard)
+                .build(p)
+                .ok()
+        };
+        Some(Automata {
+            words: build(&word_patterns)?,
+            word_aliases,
+            accents: build(&accent_patterns)?,
+            accent_aliases,
+        })
+    }
 }
 
 /// Words naming a ward-level unit, in front of a ward name.
@@ -177,6 +234,7 @@ impl WardNames {
                 }
             }
         }
+        names.automata = Automata::build(&names.aliases);
         names
     }
 
@@ -219,7 +277,13 @@ impl WardNames {
     /// Scores lie in (0, 1]: 1 for the exact current name (or the ward code), 0.8 for
     /// an exact old name, less for a name that starts with the query, contains it as
     /// whole words, is contained in a longer query, or differs by a typo or two.
+    ///
+    /// Only the first [`MAX_SEARCH_QUERY`] characters of the query are looked at.
     pub fn search(&self, query: &str, limit: usize) -> Vec<(String, f64)> {
+        let query = match query.char_indices().nth(MAX_SEARCH_QUERY) {
+            Some((end, _)) => &query[..end],
+            None => query,
+        };
         let mut best: Vec<f64> = vec![0.0; self.codes.len()];
         let trimmed = query.trim();
         if let Some(i) = self.codes.iter().position(|c| c == trimmed) {
@@ -293,34 +357,73 @@ impl WardNames {
     /// Dương") are not wards; names right after a house number or "đường"/"hẻm" are
     /// taken for street names and count little. Current names beat old names, and a
     /// longer name beats a shorter one inside it ("Tân Sơn Nhất" over "Tân Sơn").
+    ///
+    /// Time and memory are linear in the length of the address: the names are found by
+    /// one pass of an automaton built when the names were loaded.
     pub fn find_in_address(&self, address: &str) -> Option<String> {
+        let automata = self.automata.as_ref()?;
         let toks = canon_words(address);
+        // The tokens as one text " t0 t1 … ", and where each token starts in it.
+        let mut hay = String::with_capacity(address.len() + 2);
+        let mut starts: Vec<usize> = Vec::with_capacity(toks.len());
+        hay.push(' ');
+        for t in &toks {
+            starts.push(hay.len());
+            hay.push_str(t);
+            hay.push(' ');
+        }
+        // (start, end, alias), in tokens.
+        let mut found: Vec<(usize, usize, usize)> = Vec::new();
+        for m in automata.words.find_overlapping_iter(&hay) {
+            // A pattern " a b " starts at the space before token `a`.
+            let Ok(s) = starts.binary_search(&(m.start() + 1)) else {
+                continue;
+            };
+            for &a in &automata.word_aliases[m.pattern().as_usize()] {
+                found.push((s, s + self.aliases[a].words.len(), a));
+            }
+        }
+        if found.is_empty() {
+            return None;
+        }
         // With accents in the address, a name written with the same accents wins a tie
         // against one that only matches without them (Thạnh An / Thanh An).
-        let addr_accented = address
-            .chars()
-            .any(|c| !c.is_ascii())
-            .then(|| accent_form(address));
-        // (start, end, alias)
-        let mut found: Vec<(usize, usize, usize)> = Vec::new();
-        for i in 0..toks.len() {
-            if let Some(list) = self.by_first.get(&toks[i]) {
-                for &a in list {
-                    let w = &self.aliases[a].words;
-                    if toks[i..].starts_with(w) {
-                        found.push((i, i + w.len(), a));
-                    }
+        let mut same_accents = vec![false; self.aliases.len()];
+        if !address.is_ascii() {
+            for m in automata
+                .accents
+                .find_overlapping_iter(&accent_form(address))
+            {
+                for &a in &automata.accent_aliases[m.pattern().as_usize()] {
+                    same_accents[a] = true;
                 }
             }
         }
+        // A name inside a longer matched name is part of that name. Sorted by start, a
+        // match lies inside a longer one iff a match starting earlier ends at or after
+        // its end, or one starting at the same token ends after it.
+        found.sort_unstable();
+        let mut inside = vec![false; found.len()];
+        let mut max_end_before = 0usize;
+        let mut i = 0;
+        while i < found.len() {
+            let s = found[i].0;
+            let mut j = i;
+            while j < found.len() && found[j].0 == s {
+                j += 1;
+            }
+            let max_end_here = found[i..j].iter().map(|f| f.1).max().unwrap_or(0);
+            for k in i..j {
+                let e = found[k].1;
+                inside[k] = max_end_before >= e || max_end_here > e;
+            }
+            max_end_before = max_end_before.max(max_end_here);
+            i = j;
+        }
         let mut best_score = i32::MIN;
         let mut best_wards: Vec<usize> = Vec::new();
-        for &(s, e, a) in &found {
-            // A name inside a longer matched name is part of that name.
-            if found
-                .iter()
-                .any(|&(s2, e2, _)| s2 <= s && e <= e2 && (e2 - s2) > (e - s))
-            {
+        for (k, &(s, e, a)) in found.iter().enumerate() {
+            if inside[k] {
                 continue;
             }
             let al = &self.aliases[a];
@@ -332,10 +435,7 @@ impl WardNames {
                 Some(w) if is_numeric(w) || STREET_WORDS.contains(&w) => score -= 16,
                 _ => {}
             }
-            if addr_accented
-                .as_ref()
-                .is_some_and(|a| a.contains(&al.accented))
-            {
+            if same_accents[a] {
                 score += 1;
             }
             if score > best_score {
@@ -575,6 +675,102 @@ mod tests {
         assert!(n.search("Phường ", 5).is_empty());
         assert!(n.search("xã", 5).is_empty());
         assert!(n.search("zzzz", 5).is_empty());
+    }
+
+    /// 1 MB of names one after another: the old matcher compared every match with every
+    /// other (about 10^10 steps here, minutes); the automata take one pass.
+    #[test]
+    fn megabyte_address_is_linear() {
+        let n = sample();
+        for unit in [
+            "ben thanh tan son nhat p 4 q tan binh ",
+            "Bến Thành Tân Sơn Nhất Phường 4 Quận Tân Bình ",
+            "tan tan tan son son nhat ",
+            "1 1 1 1 1 1 1 ",
+        ] {
+            let address = unit.repeat(1_000_000 / unit.len());
+            let started = std::time::Instant::now();
+            let _ = n.find_in_address(&address);
+            let _ = n.search(&address, 5);
+            let took = started.elapsed();
+            eprintln!(
+                "find_in_address + search, {} bytes of {unit:?}: {took:?}",
+                address.len()
+            );
+            assert!(
+                took < std::time::Duration::from_secs(3),
+                "{unit:?}: {took:?}"
+            );
+        }
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        const WORDS: &[&str] = &[
+            "phường",
+            "p.",
+            "xã",
+            "quận",
+            "q",
+            "tân",
+            "sơn",
+            "nhất",
+            "bình",
+            "bến",
+            "thành",
+            "4",
+            "15",
+            "1",
+            ",",
+            "đường",
+            "hẻm",
+            "côn",
+            "đảo",
+            "thạnh",
+            "an",
+            "TP",
+            "hòa",
+            "hoà",
+        ];
+
+        fn wordy() -> impl Strategy<Value = String> {
+            prop::collection::vec(prop::sample::select(WORDS), 0..400).prop_map(|w| w.join(" "))
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 64, failure_persistence: None, ..ProptestConfig::default() })]
+
+            #[test]
+            fn any_text_never_panics(s in any::<String>()) {
+                let n = sample();
+                let _ = n.find_in_address(&s);
+                let r = n.search(&s, 3);
+                prop_assert!(r.len() <= 3);
+            }
+
+            #[test]
+            fn name_soup_never_panics_and_answers_known_wards(s in wordy()) {
+                let n = sample();
+                if let Some(code) = n.find_in_address(&s) {
+                    prop_assert!(n.codes.contains(&code));
+                }
+                for (code, score) in n.search(&s, 5) {
+                    prop_assert!(n.codes.contains(&code));
+                    prop_assert!(score > 0.0 && score <= 1.0);
+                }
+            }
+
+            /// Padding an address with house numbers in front does not change its ward.
+            #[test]
+            fn ward_word_wins_in_noise(pad in "[0-9 ,/]{0,200}") {
+                let n = sample();
+                let a = format!("{pad}, phường Bến Thành, TP.HCM");
+                let found = n.find_in_address(&a);
+                prop_assert_eq!(found.as_deref(), Some("26743"));
+            }
+        }
     }
 
     #[test]

@@ -5,6 +5,7 @@
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use phananh_app::{App, Clock};
@@ -128,6 +129,14 @@ pub struct WebSection {
     pub jurisdiction_id: String,
     /// Radius in metres of the form's "is this the same problem?" search.
     pub nearby_radius_m: f64,
+    /// Seconds a connection has to send a whole request head before it is closed.
+    pub header_read_timeout_secs: u64,
+    /// Seconds a request body may stay silent before it is cut off.
+    pub body_read_timeout_secs: u64,
+    /// Seconds a whole request may take (event streams exempt).
+    pub request_timeout_secs: u64,
+    /// When set, `/metrics` requires `Authorization: Bearer <token>` (a secret).
+    pub metrics_token: String,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -151,6 +160,10 @@ impl Default for WebSection {
             tile_attribution: d.tile_attribution,
             jurisdiction_id: d.jurisdiction_id,
             nearby_radius_m: d.nearby_radius_m,
+            header_read_timeout_secs: d.header_read_timeout.as_secs(),
+            body_read_timeout_secs: d.body_read_timeout.as_secs(),
+            request_timeout_secs: d.request_timeout.as_secs(),
+            metrics_token: d.metrics_token,
         }
     }
 }
@@ -239,6 +252,9 @@ impl Config {
         if let Some(v) = env("PHANANH_EMAIL_SMTP_LISTEN") {
             config.email.smtp_listen = v;
         }
+        if let Some(v) = env("PHANANH_METRICS_TOKEN") {
+            config.web.metrics_token = v;
+        }
         if let Some(v) = env("PHANANH_WEBHOOK_SECRET") {
             config.webhooks.secret = v;
         }
@@ -304,6 +320,10 @@ impl Config {
             sms: self.sms.clone(),
             hotline: self.hotline.clone(),
             public_url: self.public_url.clone(),
+            header_read_timeout: Duration::from_secs(self.web.header_read_timeout_secs.max(1)),
+            body_read_timeout: Duration::from_secs(self.web.body_read_timeout_secs.max(1)),
+            request_timeout: Duration::from_secs(self.web.request_timeout_secs.max(1)),
+            metrics_token: self.web.metrics_token.clone(),
         }
     }
 }

@@ -5,6 +5,9 @@
 mod sec_outbound;
 mod support;
 
+#[path = "security/limits.rs"]
+mod sec_limits;
+
 use chrono::{Duration, TimeZone, Utc};
 use phananh_domain::access::Role;
 use reqwest::StatusCode;

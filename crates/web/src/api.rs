@@ -23,10 +23,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/openapi.json", get(openapi))
         .route("/api/v1/reports", post(create_report))
         .route("/api/v1/reports/{code}", get(public_report))
-        .route(
-            "/api/v1/photos",
-            post(upload_photo).layer(axum::extract::DefaultBodyLimit::max(11 * 1024 * 1024)),
-        )
+        .route("/api/v1/photos", post(upload_photo))
         .route("/photos/{*key}", get(photo))
         .route("/api/v1/fields", get(fields))
         .route("/api/v1/wards", get(wards))
@@ -167,23 +164,54 @@ async fn create_report(
 
 /// Uploads one photo (the request body is the image); returns its key to put in a report's
 /// `photos` or a resolution's `photo`. Anonymous uploads count against the intake limit.
+///
+/// The body is streamed to a temporary file and cut off past the photo limit (10 MB);
+/// a `Content-Length` over it is refused before anything is read.
 async fn upload_photo(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     MaybeStaff(staff): MaybeStaff,
-    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+    headers: HeaderMap,
+    body: axum::body::Body,
 ) -> Result<Response, ApiError> {
     if staff.is_none() && !state.limits.intake(ip) {
         return Err(ApiError::rate_limited());
     }
-    let body = body.map_err(|e| {
+    let max = state.app.photo_limits.max_bytes;
+    let too_large = || {
         ApiError::new(
-            e.status(),
+            StatusCode::PAYLOAD_TOO_LARGE,
             "photo_too_large",
             "Ảnh lớn hơn 10 MB / the photo is larger than 10 MB",
         )
-    })?;
-    let stored = state.app.store_photo(body.to_vec()).await?;
+    };
+    let declared = headers
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > max as u64) {
+        return Err(too_large());
+    }
+    let file = match crate::spool::to_file(body.into_data_stream(), max).await {
+        Ok(Some(f)) => f,
+        Ok(None) => {
+            return Err(ApiError::bad_request(
+                "photo_missing",
+                "Chưa có ảnh trong yêu cầu / the request has no photo",
+            ));
+        }
+        Err(crate::spool::SpoolError::TooLarge) => return Err(too_large()),
+        Err(crate::spool::SpoolError::Read) => {
+            return Err(ApiError::bad_request(
+                "upload_failed",
+                "Tải lên bị gián đoạn, vui lòng thử lại / the upload was cut off; try again",
+            ));
+        }
+        Err(crate::spool::SpoolError::Io(e)) => {
+            return Err(phananh_app::AppError::Internal(format!("spooling a photo: {e}")).into());
+        }
+    };
+    let stored = state.app.store_photo_file(file).await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({

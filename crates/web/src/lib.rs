@@ -15,17 +15,18 @@ mod ops;
 mod public;
 mod ratelimit;
 mod session;
+mod spool;
 mod webhooks;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use phananh_app::App;
 use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 use tower_http::trace::TraceLayer;
 
 pub use i18n::Lang;
@@ -60,6 +61,15 @@ pub struct WebConfig {
     pub hotline: phananh_app::hotline::HotlineConfig,
     /// Where citizens reach this server (links in chats and emails).
     pub public_url: String,
+    /// A connection must send a whole request head within this time, or it is closed.
+    pub header_read_timeout: Duration,
+    /// A request body that sends nothing for this long is cut off.
+    pub body_read_timeout: Duration,
+    /// The longest a request may take, reading its body included (408 after it);
+    /// long-lived event streams are exempt.
+    pub request_timeout: Duration,
+    /// When set, `/metrics` answers only `Authorization: Bearer <metrics_token>`.
+    pub metrics_token: String,
 }
 
 impl Default for WebConfig {
@@ -79,6 +89,10 @@ impl Default for WebConfig {
             sms: phananh_channels::sms::SmsConfig::default(),
             hotline: Default::default(),
             public_url: "http://127.0.0.1:8022".into(),
+            header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(30),
+            request_timeout: Duration::from_secs(120),
+            metrics_token: String::new(),
         }
     }
 }
@@ -115,6 +129,8 @@ impl AppState {
 
 pub fn router(state: AppState) -> Router {
     let max_body = state.config.max_body;
+    let request_timeout = state.config.request_timeout;
+    let body_timeout = state.config.body_read_timeout;
     Router::new()
         .merge(assets::routes())
         .merge(webhooks::routes())
@@ -123,6 +139,13 @@ pub fn router(state: AppState) -> Router {
         .merge(ops::routes())
         .merge(open311::routes())
         .merge(public::routes())
+        // Every request but the long-lived event streams merged below has a deadline.
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            request_timeout,
+        ))
+        .merge(console::stream_routes())
+        .layer(RequestBodyTimeoutLayer::new(body_timeout))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             ops::count_requests,
@@ -145,19 +168,58 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// Serves until `shutdown` resolves, then lets requests in flight finish (graceful).
+///
+/// HTTP/1.1 only (a reverse proxy speaks it to us), served by hyper directly so that a
+/// connection that does not send its request head in time
+/// ([`WebConfig::header_read_timeout`]) is closed.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+
     let stopping = state.stopping.clone();
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            let _ = stopping.send(true);
-        })
-        .await
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(state.config.header_read_timeout)
+        .max_buf_size(64 * 1024);
+    let router = router(state);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, addr) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let router = router.clone();
+        let service = hyper::service::service_fn(
+            move |mut req: axum::http::Request<hyper::body::Incoming>| {
+                req.extensions_mut()
+                    .insert(axum::extract::ConnectInfo(addr));
+                let mut router = router.clone();
+                tower_service::Service::call(&mut router, req)
+            },
+        );
+        let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, %addr, "connection closed with an error");
+            }
+        });
+    }
+    drop(listener);
+    let _ = stopping.send(true);
+    graceful.shutdown().await;
+    Ok(())
 }
 
 /// How long a graceful shutdown may wait for requests in flight.

@@ -5,10 +5,11 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use axum::Router;
 use axum::extract::{Request, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use subtle::ConstantTimeEq;
 
 use crate::AppState;
 
@@ -18,7 +19,14 @@ pub struct HttpMetrics {
     responses: [AtomicU64; 6],
     /// Sum of request durations in microseconds.
     duration_us: AtomicU64,
+    /// The gauges that need the database (reports and jobs by status), with when they
+    /// were counted: a scrape recounts at most every [`GAUGE_TTL`], and concurrent
+    /// scrapes wait for one count instead of starting their own.
+    gauges: tokio::sync::Mutex<Option<(std::time::Instant, String)>>,
 }
+
+/// How long counted gauges are served from memory.
+pub const GAUGE_TTL: std::time::Duration = std::time::Duration::from_secs(15);
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -48,7 +56,62 @@ async fn healthz(State(state): State<AppState>) -> Response {
     }
 }
 
-async fn metrics(State(state): State<AppState>) -> Response {
+/// Whether the request may read `/metrics`: always when no token is configured, else
+/// only with `Authorization: Bearer <token>` (compared in constant time).
+fn metrics_allowed(token: &str, headers: &HeaderMap) -> bool {
+    if token.is_empty() {
+        return true;
+    }
+    let given = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    // Equal lengths first (the length of the token is no secret worth hiding), then
+    // every byte, without an early exit.
+    given.len() == token.len() && bool::from(given.as_bytes().ct_eq(token.as_bytes()))
+}
+
+/// The database gauges, counted at most every [`GAUGE_TTL`].
+async fn gauges(state: &AppState) -> String {
+    let mut cached = state.metrics.gauges.lock().await;
+    if let Some((at, text)) = cached.as_ref()
+        && at.elapsed() < GAUGE_TTL
+    {
+        return text.clone();
+    }
+    let mut out = String::new();
+    if let Ok(rows) = state.app.store.count_by_status().await {
+        let _ = writeln!(
+            out,
+            "# HELP phananh_reports Reports by status.\n# TYPE phananh_reports gauge"
+        );
+        for (status, n) in rows {
+            let _ = writeln!(out, "phananh_reports{{status=\"{status}\"}} {n}");
+        }
+    }
+    if let Ok(rows) = state.app.store.count_jobs_by_status().await {
+        let _ = writeln!(
+            out,
+            "# HELP phananh_jobs Jobs in the outbox by status.\n# TYPE phananh_jobs gauge"
+        );
+        for (status, n) in rows {
+            let _ = writeln!(out, "phananh_jobs{{status=\"{status}\"}} {n}");
+        }
+    }
+    *cached = Some((std::time::Instant::now(), out.clone()));
+    out
+}
+
+async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if !metrics_allowed(&state.config.metrics_token, &headers) {
+        return (
+            StatusCode::UNAUTHORIZED,
+            [(axum::http::header::WWW_AUTHENTICATE, "Bearer")],
+            "cần mã truy cập / bearer token required\n",
+        )
+            .into_response();
+    }
     let m = &state.app.metrics;
     let mut out = String::new();
     let counters = [
@@ -107,24 +170,7 @@ async fn metrics(State(state): State<AppState>) -> Response {
         "# HELP phananh_http_request_duration_seconds_sum Time spent answering requests.\n# TYPE phananh_http_request_duration_seconds_sum counter\nphananh_http_request_duration_seconds_sum {}",
         state.metrics.duration_us.load(Relaxed) as f64 / 1e6
     );
-    if let Ok(rows) = state.app.store.count_by_status().await {
-        let _ = writeln!(
-            out,
-            "# HELP phananh_reports Reports by status.\n# TYPE phananh_reports gauge"
-        );
-        for (status, n) in rows {
-            let _ = writeln!(out, "phananh_reports{{status=\"{status}\"}} {n}");
-        }
-    }
-    if let Ok(rows) = state.app.store.count_jobs_by_status().await {
-        let _ = writeln!(
-            out,
-            "# HELP phananh_jobs Jobs in the outbox by status.\n# TYPE phananh_jobs gauge"
-        );
-        for (status, n) in rows {
-            let _ = writeln!(out, "phananh_jobs{{status=\"{status}\"}} {n}");
-        }
-    }
+    out.push_str(&gauges(&state).await);
     (
         [(
             axum::http::header::CONTENT_TYPE,

@@ -28,6 +28,21 @@ pub(crate) async fn inbound(w: &Worker, job: &Job) -> Result<(), JobError> {
         .map_err(retry)
 }
 
+/// How much of an email's subject and text is matched for a field and a place, in bytes.
+pub const MAX_MATCHED: usize = 4096;
+
+/// The first `max` bytes of `s`, cut at a character boundary.
+pub fn prefix(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
 /// The readable text of a message: the plain body, or the HTML one as text.
 fn text_of(m: &Message) -> String {
     m.body_text(0)
@@ -216,7 +231,17 @@ async fn process(w: &Worker, mail: &InboundEmail) -> Result<String, JobError> {
     }
     // A new report, when a field can be recognised.
     let catalog = w.app.catalog().await;
-    let all = format!("{}\n{}", subject.as_deref().unwrap_or_default(), text);
+    // Only the start of a message is matched: a field and a place are named there, and
+    // a 25 MB body must cost no more than a short one.
+    let all = prefix(
+        &format!(
+            "{}\n{}",
+            subject.as_deref().unwrap_or_default(),
+            prefix(&text, MAX_MATCHED)
+        ),
+        MAX_MATCHED,
+    )
+    .to_string();
     let words = format!(" {} ", phananh_geo_fold(&all));
     let hits: Vec<&String> = catalog
         .fields
@@ -237,19 +262,31 @@ async fn process(w: &Worker, mail: &InboundEmail) -> Result<String, JobError> {
         return unfiled(w, mail, &sender, subject, text, reason).await;
     }
     let field = hits[0].clone();
-    let address = address_in(&text);
+    let address = address_in(prefix(&text, MAX_MATCHED));
     let ward = phananh_app::chat::ward_in_address(&catalog, address.as_deref().unwrap_or(&all))
         .map(|(code, _)| code);
     drop(catalog);
+    // A description over the cap cannot be filed: say so before decoding any photo.
+    let description_chars =
+        subject.as_deref().map_or(0, |s| s.chars().count() + 2) + text.trim().chars().count();
+    if description_chars > phananh_app::intake::MAX_DESCRIPTION {
+        let max = phananh_app::intake::MAX_DESCRIPTION;
+        let reason = format!(
+            "thư dài quá {max} ký tự, cần người đọc / longer than {max} characters, needs a person"
+        );
+        return unfiled(w, mail, &sender, subject, text, reason).await;
+    }
+    // Images counted first; only the first five are decoded.
+    let images: Vec<_> = m
+        .attachments()
+        .filter(|part| {
+            part.content_type()
+                .is_some_and(|c| c.ctype().eq_ignore_ascii_case("image"))
+        })
+        .collect();
     let mut photos = Vec::new();
-    let mut refused = 0;
-    for part in m.attachments() {
-        let is_image = part
-            .content_type()
-            .is_some_and(|c| c.ctype().eq_ignore_ascii_case("image"));
-        if !is_image {
-            continue;
-        }
+    let mut refused = images.len().saturating_sub(phananh_app::photos::MAX_PHOTOS);
+    for part in images.into_iter().take(phananh_app::photos::MAX_PHOTOS) {
         match w.app.store_photo(part.contents().to_vec()).await {
             Ok(p) => photos.push(p.key),
             Err(e) => {
@@ -359,6 +396,16 @@ async fn attach(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_prefix_is_matched() {
+        assert_eq!(prefix("abc", 10), "abc");
+        assert_eq!(prefix("abcdef", 3), "abc");
+        // "ổ" takes three bytes: never cut inside it.
+        assert_eq!(prefix("aổb", 2), "a");
+        let body = "ổ gà ".repeat(1_000_000);
+        assert!(prefix(&body, MAX_MATCHED).len() <= MAX_MATCHED);
+    }
 
     #[test]
     fn replies_name_their_report() {

@@ -22,11 +22,16 @@ use super::{csrf_failed, csrf_field, error_page, page, status_badge, when};
 use crate::AppState;
 use crate::session::Staff;
 
+/// The operators' event stream (incoming calls): long-lived, so outside the request
+/// timeout.
+pub fn stream_routes() -> Router<AppState> {
+    Router::new().route("/console/hotline/events", get(events))
+}
+
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/console/hotline", get(screen).post(file))
         .route("/console/hotline/caller", get(caller))
-        .route("/console/hotline/events", get(events))
         .route("/console/unfiled", get(unfiled))
         .route("/console/unfiled/{id}/dismiss", post(dismiss))
         .route("/api/v1/pbx/calls", post(pbx_call))

@@ -27,6 +27,8 @@ use crate::session::{
 };
 use crate::{AppState, Lang};
 
+pub use hotline::stream_routes;
+
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/login", get(login_page).post(login))

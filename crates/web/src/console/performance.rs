@@ -44,6 +44,9 @@ async fn dashboard(
     let now = state.app.clock.now();
     let from = local_day(&q.from, false).unwrap_or(now - chrono::Duration::days(30));
     let to = local_day(&q.to, true).unwrap_or(now);
+    if let Err(e) = phananh_app::performance::check_period("from", from, to) {
+        return error_page(&e, lang, Some(&staff));
+    }
     let mut units = match state.app.unit_performance(&staff.principal, from, to).await {
         Ok(u) => u,
         Err(e) => return error_page(&e, lang, Some(&staff)),
@@ -227,6 +230,9 @@ async fn committee_file(state: AppState, staff: Staff, q: WorkbookQuery, pdf: bo
             (from, to, label)
         }
     };
+    if let Err(e) = phananh_app::performance::check_period("from", from, to) {
+        return error_page(&e, staff.lang, Some(&staff));
+    }
     let (made, content_type, ext) = if pdf {
         (
             state

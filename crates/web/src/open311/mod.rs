@@ -422,6 +422,14 @@ async fn list_requests(
         (Ok(a), Ok(b), Ok(c), Ok(d)) => (a, b, c, d),
         (Err(e), ..) | (_, Err(e), ..) | (_, _, Err(e), _) | (.., Err(e)) => return e,
     };
+    // Date windows are capped like every period a person gives.
+    for (key, from, to) in [("start_date", start, end), ("updated_after", after, before)] {
+        if let Some(from) = from
+            && let Err(e) = phananh_app::performance::check_period(key, from, to.unwrap_or(now))
+        {
+            return bad(&format!("{key}: {}", e.message()));
+        }
+    }
     let page_size = match get1(p, "page_size").map(str::parse::<i64>) {
         None => 1000,
         Some(Ok(n)) if (1..=1000).contains(&n) => n,

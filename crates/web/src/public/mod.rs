@@ -24,6 +24,12 @@ mod rate;
 
 const FORM_COOKIE: &str = "phananh_form";
 
+/// The report form's caps: five photos of at most 10 MB each (streamed to disk), text
+/// fields of at most [`MAX_FORM_TEXT`] bytes, at most [`MAX_FORM_FIELDS`] parts.
+const MAX_FORM_BODY: usize = phananh_app::photos::MAX_PHOTOS * 10 * 1024 * 1024 + 256 * 1024;
+const MAX_FORM_TEXT: usize = 32 * 1024;
+const MAX_FORM_FIELDS: usize = 64;
+
 mod pwa;
 pub use pwa::head as pwa_head;
 
@@ -36,7 +42,7 @@ pub fn routes() -> Router<AppState> {
             "/new",
             get(form_page)
                 .post(submit)
-                .layer(DefaultBodyLimit::max(52 * 1024 * 1024)),
+                .layer(DefaultBodyLimit::max(MAX_FORM_BODY)),
         )
         .route("/r/{code}", get(status_page))
         .route("/map", get(map_page))
@@ -254,34 +260,12 @@ async fn submit(
 ) -> Response {
     let lang = lang_of(&headers);
     let mut typed = Typed::default();
-    let mut photos: Vec<Vec<u8>> = Vec::new();
+    let mut photos: Vec<std::fs::File> = Vec::new();
+    let max_photo = state.app.photo_limits.max_bytes;
+    let mut parts = 0;
     loop {
-        match multipart.next_field().await {
-            Ok(Some(field)) => {
-                let name = field.name().unwrap_or("").to_string();
-                if name == "photo" {
-                    match field.bytes().await {
-                        Ok(b) if b.is_empty() => {}
-                        Ok(b) if photos.len() < phananh_app::photos::MAX_PHOTOS => {
-                            photos.push(b.to_vec())
-                        }
-                        Ok(_) => typed.errors.push(FieldError::new(
-                            "photos",
-                            "too_many_photos",
-                            "Tối đa 5 ảnh",
-                            "At most 5 photos",
-                        )),
-                        Err(_) => typed.errors.push(FieldError::new(
-                            "photos",
-                            "photo_too_large",
-                            "Ảnh quá lớn",
-                            "The photo is too large",
-                        )),
-                    }
-                } else if let Ok(text) = field.text().await {
-                    typed.values.insert(name, text);
-                }
-            }
+        let field = match multipart.next_field().await {
+            Ok(Some(field)) => field,
             Ok(None) => break,
             Err(_) => {
                 let e = FieldError::new(
@@ -292,6 +276,75 @@ async fn submit(
                 );
                 typed.errors.push(e);
                 break;
+            }
+        };
+        parts += 1;
+        let name = field.name().unwrap_or("").to_string();
+        if parts > MAX_FORM_FIELDS {
+            typed.errors.push(FieldError::new(
+                "description",
+                "too_many_parts",
+                "Biểu mẫu có quá nhiều phần",
+                "The form has too many parts",
+            ));
+            return render_form(&state, lang, &typed, StatusCode::PAYLOAD_TOO_LARGE).await;
+        }
+        if name == "photo" {
+            if photos.len() >= phananh_app::photos::MAX_PHOTOS {
+                // Not read at all: one error, whatever the size.
+                if !typed.errors.iter().any(|e| e.code == "too_many_photos") {
+                    typed.errors.push(FieldError::new(
+                        "photos",
+                        "too_many_photos",
+                        "Tối đa 5 ảnh",
+                        "At most 5 photos",
+                    ));
+                }
+                continue;
+            }
+            match crate::spool::to_file(field, max_photo).await {
+                Ok(Some(f)) => photos.push(f),
+                Ok(None) => {}
+                Err(crate::spool::SpoolError::TooLarge) => {
+                    typed.errors.push(FieldError::new(
+                        "photos",
+                        "photo_too_large",
+                        "Ảnh lớn hơn 10 MB",
+                        "The photo is larger than 10 MB",
+                    ));
+                    return render_form(&state, lang, &typed, StatusCode::PAYLOAD_TOO_LARGE).await;
+                }
+                Err(_) => {
+                    typed.errors.push(FieldError::new(
+                        "photos",
+                        "upload_failed",
+                        "Tải lên bị gián đoạn hoặc quá lớn, vui lòng thử lại",
+                        "The upload was cut off or too large; try again",
+                    ));
+                    break;
+                }
+            }
+        } else {
+            match crate::spool::to_text(field, MAX_FORM_TEXT).await {
+                Ok(text) => {
+                    typed.values.insert(name, text);
+                }
+                Err(crate::spool::SpoolError::TooLarge) => {
+                    // Answered at once: nothing this long is read, let alone matched.
+                    let field = if name == "address" {
+                        "address"
+                    } else {
+                        "description"
+                    };
+                    typed.errors.push(FieldError::new(
+                        field,
+                        "too_long",
+                        "Nội dung quá dài",
+                        "The text is too long",
+                    ));
+                    return render_form(&state, lang, &typed, StatusCode::PAYLOAD_TOO_LARGE).await;
+                }
+                Err(_) => {}
             }
         }
     }
@@ -327,7 +380,7 @@ async fn submit(
     }
     let mut keys = Vec::new();
     for p in photos {
-        match state.app.store_photo(p).await {
+        match state.app.store_photo_file(p).await {
             Ok(s) => keys.push(s.key),
             Err(AppError::Validation(mut e)) => typed.errors.append(&mut e),
             Err(e) => return crate::console::error_page(&e, lang, None),
@@ -516,6 +569,15 @@ impl PublicQuery {
             offset: (self.page.unwrap_or(1).max(1) - 1) * per_page,
             ..Default::default()
         };
+        if let Some(from) = f.created_from
+            && let Err(e) = phananh_app::performance::check_period(
+                "from",
+                from,
+                f.created_to.unwrap_or_else(chrono::Utc::now),
+            )
+        {
+            return Err(e.message());
+        }
         match some(&self.status).as_deref() {
             None => {}
             Some("open") => f.statuses = Status::ALL.into_iter().filter(|s| s.is_open()).collect(),
@@ -686,6 +748,9 @@ async fn stats_page(
     let now = state.app.clock.now();
     let from = local_day(&q.from, false).unwrap_or(now - chrono::Duration::days(84));
     let to = local_day(&q.to, true).unwrap_or(now);
+    if let Err(e) = phananh_app::performance::check_period("from", from, to) {
+        return crate::console::error_page(&e, lang, None);
+    }
     let stats = match state.app.store.stats(from, to).await {
         Ok(s) => s,
         Err(e) => return crate::console::error_page(&AppError::from(e), lang, None),
