@@ -128,6 +128,12 @@ pub struct WebSection {
     pub jurisdiction_id: String,
     /// Radius in metres of the form's "is this the same problem?" search.
     pub nearby_radius_m: f64,
+    /// Anonymous photo uploads per IP per hour, in number and in bytes (0: no limit).
+    pub uploads_per_hour: u32,
+    pub upload_bytes_per_hour: u64,
+    /// Reports one staff member may file per minute and per hour (0: no limit).
+    pub staff_filings_per_minute: u32,
+    pub staff_filings_per_hour: u32,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -151,6 +157,10 @@ impl Default for WebSection {
             tile_attribution: d.tile_attribution,
             jurisdiction_id: d.jurisdiction_id,
             nearby_radius_m: d.nearby_radius_m,
+            uploads_per_hour: d.uploads_per_hour,
+            upload_bytes_per_hour: d.upload_bytes_per_hour,
+            staff_filings_per_minute: d.staff_filings_per_minute,
+            staff_filings_per_hour: d.staff_filings_per_hour,
         }
     }
 }
@@ -304,6 +314,10 @@ impl Config {
             sms: self.sms.clone(),
             hotline: self.hotline.clone(),
             public_url: self.public_url.clone(),
+            uploads_per_hour: self.web.uploads_per_hour,
+            upload_bytes_per_hour: self.web.upload_bytes_per_hour,
+            staff_filings_per_minute: self.web.staff_filings_per_minute,
+            staff_filings_per_hour: self.web.staff_filings_per_hour,
         }
     }
 }
@@ -477,6 +491,15 @@ async fn upkeep(
             && let Err(e) = app.queue_committee_report(p).await
         {
             tracing::warn!(error = %e, "could not queue the committee's report");
+        }
+        // Uploads no report used within a day, and follows never confirmed, are deleted.
+        if n % 12 == 6 {
+            if let Err(e) = app.purge_unattached_photos().await {
+                tracing::warn!(error = %e, "purging unattached photos failed");
+            }
+            if let Err(e) = app.purge_unconfirmed_followers().await {
+                tracing::warn!(error = %e, "purging unconfirmed followers failed");
+            }
         }
         if n % 60 == 0 {
             let _ = app.store.delete_expired_sessions(app.clock.now()).await;

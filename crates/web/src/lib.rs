@@ -60,6 +60,13 @@ pub struct WebConfig {
     pub hotline: phananh_app::hotline::HotlineConfig,
     /// Where citizens reach this server (links in chats and emails).
     pub public_url: String,
+    /// Photo uploads per hour one IP may make anonymously (0: no limit).
+    pub uploads_per_hour: u32,
+    /// Bytes of photos per hour one IP may upload anonymously (0: no limit).
+    pub upload_bytes_per_hour: u64,
+    /// Reports one staff member may file per minute and per hour (0: no limit).
+    pub staff_filings_per_minute: u32,
+    pub staff_filings_per_hour: u32,
 }
 
 impl Default for WebConfig {
@@ -79,6 +86,10 @@ impl Default for WebConfig {
             sms: phananh_channels::sms::SmsConfig::default(),
             hotline: Default::default(),
             public_url: "http://127.0.0.1:8022".into(),
+            uploads_per_hour: 60,
+            upload_bytes_per_hour: 200 * 1024 * 1024,
+            staff_filings_per_minute: 10,
+            staff_filings_per_hour: 200,
         }
     }
 }
@@ -123,6 +134,10 @@ pub fn router(state: AppState) -> Router {
         .merge(ops::routes())
         .merge(open311::routes())
         .merge(public::routes())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            session::read_only_roles,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             ops::count_requests,
