@@ -186,11 +186,24 @@ impl Catalog {
                 })
                 .unwrap_or_else(|| c.to_string())
         };
+        // Words written with an event that were not written for the public are left out
+        // of the public wording (see `EventKind::visibility`), whatever the caller passes.
+        let shown = |text: &str| -> Option<String> {
+            let public_text = matches!(
+                event.visibility(),
+                phananh_domain::event::Visibility::Public { text: true }
+            );
+            (!text.trim().is_empty() && (!public || public_text)).then(|| text.to_string())
+        };
+        let with = |head: String, text: &str| match shown(text) {
+            Some(r) => format!("{head}: {r}"),
+            None => head,
+        };
         match event {
             E::Created { .. } => t("Tiếp nhận phản ánh".into(), "Report received".into()),
             E::Assigned {
                 unit: u, reason, ..
-            } => match reason {
+            } => match reason.as_deref().and_then(shown) {
                 Some(r) if !en => format!("Chuyển đến {}: {r}", unit(u)),
                 _ => t(
                     format!("Chuyển đến {}", unit(u)),
@@ -229,20 +242,26 @@ impl Catalog {
             }
             E::ReturnedToTriage {
                 unit: u, reason, ..
-            } => t(
-                format!("{} trả về bàn điều phối: {reason}", unit(u)),
-                format!("{} returned it to triage: {reason}", unit(u)),
+            } => with(
+                t(
+                    format!("{} trả về bàn điều phối", unit(u)),
+                    format!("{} returned it to triage", unit(u)),
+                ),
+                reason,
             ),
             E::Transferred {
                 from, to, reason, ..
-            } => t(
-                format!("{} chuyển sang {}: {reason}", unit(from), unit(to)),
-                format!("{} transferred it to {}: {reason}", unit(from), unit(to)),
+            } => with(
+                t(
+                    format!("{} chuyển sang {}", unit(from), unit(to)),
+                    format!("{} transferred it to {}", unit(from), unit(to)),
+                ),
+                reason,
             ),
             E::Reopened { reason, .. } => {
                 t(format!("Mở lại: {reason}"), format!("Reopened: {reason}"))
             }
-            E::Commented { text, .. } => text.clone(),
+            E::Commented { text, .. } => shown(text).unwrap_or_default(),
             E::Rated {
                 score,
                 fixed,

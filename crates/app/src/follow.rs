@@ -2,10 +2,14 @@
 //! instead of filing a second report. Followers hear of every public step by email.
 
 use phananh_domain::model::{Report, Status};
-use phananh_storage::ReportFilter;
+use phananh_storage::{FollowOutcome, ReportFilter};
 
 use crate::intake::valid_email;
 use crate::{App, AppError};
+
+/// How long a follower's confirmation link stays valid; unconfirmed subscriptions are
+/// deleted after it.
+pub const FOLLOW_CONFIRM_TTL: chrono::Duration = chrono::Duration::hours(48);
 
 /// Metres between two points (haversine; the city is small enough for a sphere).
 pub fn distance_m(a: (f64, f64), b: (f64, f64)) -> f64 {
@@ -48,11 +52,10 @@ impl App {
             field: Some(field.to_string()),
             statuses: Status::ALL.into_iter().filter(|s| s.is_open()).collect(),
             bbox: Some([lon - dlon, lat - dlat, lon + dlon, lat + dlat]),
-            hide_rejected: true,
             limit: 200,
             ..Default::default()
         };
-        let page = self.store.list_reports(&filter).await?;
+        let page = self.public_list(filter).await?;
         let mut out: Vec<Nearby> = page
             .items
             .into_iter()
@@ -69,11 +72,13 @@ impl App {
         Ok(out)
     }
 
-    /// "The same problem": the citizen follows the report (with an email to hear of each
-    /// step, or without, just to be counted). Returns the unsubscribe token.
-    pub async fn follow(&self, code: &str, email: Option<&str>) -> Result<String, AppError> {
+    /// "The same problem": the citizen follows the report, with an email to hear of each
+    /// step, or without, just to be counted. An email must confirm first (double opt-in):
+    /// a `follow.confirm` job mails it a link, and nothing else is sent to it until the link
+    /// is used. The answer does not say whether the address followed already.
+    pub async fn follow(&self, code: &str, email: Option<&str>) -> Result<FollowOutcome, AppError> {
         let report = self.find(code).await?;
-        if report.status == Status::Rejected {
+        if !report.status.is_published() {
             return Err(AppError::NotFound);
         }
         let email = email
@@ -90,10 +95,48 @@ impl App {
                 "The email address is not valid",
             ));
         }
-        let token = crate::auth::random_token();
+        let now = self.clock.now();
+        let job = phananh_storage::NewJob::new(
+            "follow.confirm",
+            serde_json::json!({ "code": report.code, "report_id": report.id }),
+            now,
+        );
+        let outcome = self
+            .store
+            .follow(
+                report.id,
+                email.as_deref(),
+                &crate::auth::random_token(),
+                &crate::auth::random_token(),
+                now,
+                now - FOLLOW_CONFIRM_TTL,
+                job,
+            )
+            .await?;
+        if matches!(outcome, FollowOutcome::ConfirmationSent { .. }) {
+            self.jobs_queued.notify_one();
+        }
+        Ok(outcome)
+    }
+
+    /// Confirms a subscription from the link in its email (once, before it expires);
+    /// returns the report's code.
+    pub async fn confirm_follow(&self, token: &str) -> Result<String, AppError> {
+        let now = self.clock.now();
+        let id = self
+            .store
+            .confirm_follow(token, now, now - FOLLOW_CONFIRM_TTL)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let report = self.store.report(id).await?.ok_or(AppError::NotFound)?;
+        Ok(report.code)
+    }
+
+    /// Deletes subscriptions whose confirmation link expired unused. Returns how many.
+    pub async fn purge_unconfirmed_followers(&self) -> Result<u64, AppError> {
         Ok(self
             .store
-            .follow(report.id, email.as_deref(), None, &token, self.clock.now())
+            .purge_unconfirmed_followers(self.clock.now() - FOLLOW_CONFIRM_TTL)
             .await?)
     }
 

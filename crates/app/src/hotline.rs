@@ -1,7 +1,7 @@
 //! The hotline: operators file reports during a call, see the caller's earlier reports, and
 //! work the queue of messages that could not be filed by themselves.
 
-use phananh_domain::access::{Principal, Role};
+use phananh_domain::access::Principal;
 use phananh_domain::model::{Actor, Channel, Report};
 use phananh_storage::Unfiled;
 
@@ -38,7 +38,7 @@ pub struct Caller {
 }
 
 fn operator_only(who: &Principal) -> Result<(), AppError> {
-    if matches!(who.role, Role::Triage | Role::Admin) {
+    if who.can_take_calls() {
         Ok(())
     } else {
         Err(AppError::Forbidden)

@@ -14,6 +14,7 @@ pub mod hotline;
 pub mod intake;
 pub mod performance;
 pub mod photos;
+pub mod public;
 pub mod rating;
 pub mod reports;
 

@@ -1,5 +1,9 @@
 //! Photos: processed by `phananh_photos` (no metadata survives), kept in the photo store
 //! under random keys, linked to reports when the report is filed.
+//!
+//! An upload is private until a report (or a resolution) uses it: its URL answers 404, so
+//! the server is no free image host. Uploads nothing used within [`UPLOAD_TTL`] are deleted
+//! by [`App::purge_unattached_photos`], which the server's upkeep runs.
 
 use chrono::Datelike;
 use phananh_photos::{PhotoError, process};
@@ -17,6 +21,19 @@ pub struct StoredPhoto {
 
 /// Photos a report may carry.
 pub const MAX_PHOTOS: usize = 5;
+
+/// How long an upload waits for a report to use it before it is deleted.
+pub const UPLOAD_TTL: chrono::Duration = chrono::Duration::hours(24);
+
+/// An upload may be used by a report until this long after it was made: an hour less than
+/// [`UPLOAD_TTL`], so a report filed just as the purge runs never points at a deleted file.
+pub const UPLOAD_USABLE: chrono::Duration = chrono::Duration::hours(23);
+
+/// A photo as served: the bytes, and whether anyone may see it (and caches may keep it).
+pub struct ServedPhoto {
+    pub bytes: Vec<u8>,
+    pub public: bool,
+}
 
 /// The thumbnail's key for a photo key.
 pub fn thumb_key(key: &str) -> String {
@@ -105,6 +122,7 @@ impl App {
         .await
         .map_err(|e| AppError::Internal(e.to_string()))?
         .map_err(|e| AppError::Internal(format!("storing a photo: {e}")))?;
+        self.store.record_upload(&key, now).await?;
         Ok(StoredPhoto {
             key,
             thumb,
@@ -123,10 +141,14 @@ impl App {
                 &format!("At most {MAX_PHOTOS} photos"),
             ));
         }
+        let since = self.clock.now() - UPLOAD_USABLE;
         for k in keys {
             let store = self.photos.clone();
             let key = k.clone();
-            let exists = is_photo_key(k)
+            let usable = is_photo_key(k)
+                && (self.store.upload_pending(k, since).await?
+                    || !self.store.photo_owners(k).await?.is_empty());
+            let exists = usable
                 && tokio::task::spawn_blocking(move || store.get(&key).is_ok())
                     .await
                     .unwrap_or(false);
@@ -142,18 +164,81 @@ impl App {
         Ok(())
     }
 
-    /// A kept photo or thumbnail, for serving.
-    pub async fn photo_bytes(&self, key: &str) -> Result<Vec<u8>, AppError> {
-        let base = key.strip_suffix(".thumb.jpg").map(|b| format!("{b}.jpg"));
-        if !is_photo_key(base.as_deref().unwrap_or(key)) {
+    /// A kept photo or thumbnail, for serving: to anyone if a published report uses it, to
+    /// staff who may see a report that uses it; otherwise (an upload nothing uses yet, a
+    /// rejected report's photo) "not found".
+    pub async fn photo_bytes(
+        &self,
+        key: &str,
+        viewer: Option<&phananh_domain::access::Principal>,
+    ) -> Result<ServedPhoto, AppError> {
+        let base = key
+            .strip_suffix(".thumb.jpg")
+            .map(|b| format!("{b}.jpg"))
+            .unwrap_or_else(|| key.to_string());
+        if !is_photo_key(&base) {
+            return Err(AppError::NotFound);
+        }
+        let mut public = false;
+        let mut staff = false;
+        for owner in self.store.photo_owners(&base).await? {
+            let Some(report) = self.store.report(owner.report_id).await? else {
+                continue;
+            };
+            if report.status.is_published() {
+                public = true;
+                break;
+            }
+            staff |= viewer.is_some_and(|v| v.can_view(&report.unit));
+        }
+        if !public && !staff {
             return Err(AppError::NotFound);
         }
         let store = self.photos.clone();
         let key = key.to_string();
-        tokio::task::spawn_blocking(move || store.get(&key))
+        let bytes = tokio::task::spawn_blocking(move || store.get(&key))
             .await
             .map_err(|e| AppError::Internal(e.to_string()))?
-            .map_err(|_| AppError::NotFound)
+            .map_err(|_| AppError::NotFound)?;
+        Ok(ServedPhoto { bytes, public })
+    }
+
+    /// Deletes the uploads no report used within [`UPLOAD_TTL`] (file, thumbnail and row)
+    /// and forgets those that were used. Returns how many were deleted.
+    pub async fn purge_unattached_photos(&self) -> Result<usize, AppError> {
+        let before = self.clock.now() - UPLOAD_TTL;
+        let mut deleted = 0;
+        loop {
+            let batch = self.store.stale_uploads(before, 200).await?;
+            if batch.is_empty() {
+                return Ok(deleted);
+            }
+            for (key, attached) in batch {
+                if !attached {
+                    let store = self.photos.clone();
+                    let k = key.clone();
+                    let removed = tokio::task::spawn_blocking(move || {
+                        for f in [thumb_key(&k), k.clone()] {
+                            match store.delete(&f) {
+                                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                                    return Err(e);
+                                }
+                                _ => {}
+                            }
+                        }
+                        Ok(())
+                    })
+                    .await
+                    .map_err(|e| AppError::Internal(e.to_string()))?;
+                    if let Err(e) = removed {
+                        // Keep the row: the next purge tries again.
+                        return Err(AppError::Internal(format!("deleting photo {key}: {e}")));
+                    }
+                    deleted += 1;
+                }
+                self.store.forget_upload(&key).await?;
+            }
+        }
     }
 }
 

@@ -3,7 +3,7 @@
 
 use phananh_domain::access::Principal;
 use phananh_domain::event::{Event, EventKind};
-use phananh_domain::model::{Actor, ActorKind, Report, Reporter};
+use phananh_domain::model::{Actor, Report, Reporter};
 use phananh_domain::procedure::{Action, Command, Context, State, allowed_actions, decide};
 use phananh_storage::{NewJob, Page, ReportFilter};
 
@@ -21,21 +21,6 @@ pub struct ReportView {
     pub overdue: bool,
     /// Keys of the photos filed with the report.
     pub photos: Vec<String>,
-}
-
-/// The part of a history the public sees: no internal notes, no staff names.
-fn public_only(events: Vec<Event>) -> Vec<Event> {
-    events
-        .into_iter()
-        .filter(|e| e.kind.is_public())
-        .map(|mut e| {
-            if e.actor.kind == ActorKind::Staff {
-                e.actor.id = None;
-                e.actor.name = None;
-            }
-            e
-        })
-        .collect()
 }
 
 impl App {
@@ -76,24 +61,6 @@ impl App {
             .report_by_code(code.as_str())
             .await?
             .ok_or(AppError::NotFound)
-    }
-
-    /// The public view: the record and the public part of its history, no personal data.
-    pub async fn public_report(&self, code: &str) -> Result<(Report, Vec<Event>), AppError> {
-        let report = self.find(code).await?;
-        let events = public_only(self.store.events(report.id).await?);
-        Ok((report, events))
-    }
-
-    /// The public histories of several reports (one query), in their order.
-    pub async fn public_histories(&self, reports: &[Report]) -> Result<Vec<Vec<Event>>, AppError> {
-        let ids: Vec<i64> = reports.iter().map(|r| r.id).collect();
-        let mut all: std::collections::HashMap<i64, Vec<Event>> =
-            self.store.events_of(&ids).await?.into_iter().collect();
-        Ok(ids
-            .iter()
-            .map(|id| public_only(all.remove(id).unwrap_or_default()))
-            .collect())
     }
 
     /// Reports this person may see, with `filter` narrowed to their unit if they have one.

@@ -64,6 +64,12 @@ impl Role {
         }
     }
 
+    /// Whether this role may change anything at all. Oversight reads everything and
+    /// writes nothing: no filing, no action, no note, no reply, no administration.
+    pub fn can_write(self) -> bool {
+        !matches!(self, Role::Oversight)
+    }
+
     /// Roles bound to one unit.
     pub fn needs_unit(self) -> bool {
         matches!(self, Role::UnitManager | Role::UnitStaff)
@@ -107,11 +113,39 @@ impl Principal {
         }
     }
 
+    /// Whether this person may file reports (for a citizen who called, wrote or came in, or
+    /// through the JSON API with a staff session). Oversight may not.
+    pub fn can_file_reports(&self) -> bool {
+        matches!(
+            self.role,
+            Role::Admin | Role::Triage | Role::Supervisor | Role::UnitManager | Role::UnitStaff
+        )
+    }
+
+    /// Whether this person may file a report for another channel than the web (the hotline,
+    /// a letter, a message from the unfiled queue): the operators.
+    pub fn can_file_for_channel(&self) -> bool {
+        matches!(self.role, Role::Triage | Role::Admin)
+    }
+
+    /// Whether this person works the hotline screen and the unfiled queue.
+    pub fn can_take_calls(&self) -> bool {
+        matches!(self.role, Role::Triage | Role::Admin)
+    }
+
+    /// Whether this person may upload photos (for a resolution, or a report they file).
+    pub fn can_upload_photos(&self) -> bool {
+        self.role.can_write()
+    }
+
     /// Whether this person may take `action` on a report that is with `report_unit`
     /// (the procedure still decides whether the action fits the report's status).
     pub fn can_act(&self, action: Action, report_unit: &str) -> bool {
         use Action::*;
         if !self.can_view(report_unit) {
+            return false;
+        }
+        if !self.role.can_write() {
             return false;
         }
         match self.role {
@@ -177,6 +211,13 @@ mod tests {
     #[test]
     fn oversight_sees_everything_and_does_nothing() {
         let o = p(Role::Oversight, None);
+        assert!(!Role::Oversight.can_write());
+        assert!(!o.can_file_reports() && !o.can_file_for_channel() && !o.can_take_calls());
+        assert!(!o.can_upload_photos());
+        for role in Role::ALL.into_iter().filter(|r| *r != Role::Oversight) {
+            assert!(role.can_write(), "{role:?}");
+            assert!(p(role, Some("SXD")).can_file_reports(), "{role:?}");
+        }
         assert!(o.can_view("ANY"));
         for a in Action::ALL {
             assert!(!o.can_act(a, "ANY"));

@@ -108,24 +108,121 @@ impl EventKind {
     }
 
     /// The words staff addressed to the public with this event, if any (the resolution,
-    /// the reason for a rejection, a public note): Open311's `status_notes`.
+    /// the reason for a rejection or a reopening, a note marked public): Open311's
+    /// `status_notes`. Reasons for assignments, transfers and returns are internal.
     pub fn public_note(&self) -> Option<&str> {
-        match self {
-            EventKind::Resolved { note, .. } => Some(note),
-            EventKind::Rejected { reason } => Some(reason),
-            EventKind::Reopened { reason, .. } => Some(reason),
-            EventKind::Commented { text, public: true } => Some(text),
+        match self.visibility() {
+            Visibility::Public { text: true } => match self {
+                EventKind::Resolved { note, .. } => Some(note),
+                EventKind::Rejected { reason } => Some(reason),
+                EventKind::Reopened { reason, .. } => Some(reason),
+                EventKind::Commented { text, .. } => Some(text),
+                _ => None,
+            },
             _ => None,
+        }
+    }
+
+    /// What the public may see of this event, decided explicitly for every kind: whether
+    /// it appears in the public timeline at all, and whether the words staff wrote with it
+    /// were written for the public. Add a kind here and the compiler asks the question.
+    pub fn visibility(&self) -> Visibility {
+        use Visibility::*;
+        match self {
+            EventKind::Created { .. } | EventKind::Started => Public { text: false },
+            // Which unit: public. The operator's or the rule's note: internal.
+            EventKind::Assigned { .. } => Public { text: false },
+            EventKind::StaffAssigned { .. } => Internal,
+            // The question and the answer go to the reporter only.
+            EventKind::InfoRequested { .. } | EventKind::InfoProvided { .. } => {
+                Public { text: false }
+            }
+            // The resolution is written for the citizen (the form says so).
+            EventKind::Resolved { .. } => Public { text: true },
+            EventKind::Closed { .. } => Public { text: false },
+            // The reason for a rejection or a reopening is owed to the citizen.
+            EventKind::Rejected { .. } | EventKind::Reopened { .. } => Public { text: true },
+            // Why a unit handed it on stays between the units.
+            EventKind::ReturnedToTriage { .. } | EventKind::Transferred { .. } => {
+                Public { text: false }
+            }
+            EventKind::Commented { public: true, .. } => Public { text: true },
+            EventKind::Commented { public: false, .. } => Internal,
+            // The score is public; the citizen's comment stays with staff.
+            EventKind::Rated { .. } => Public { text: false },
         }
     }
 
     /// Whether the public timeline shows this event (staff notes stay internal).
     pub fn is_public(&self) -> bool {
-        !matches!(
-            self,
-            EventKind::Commented { public: false, .. } | EventKind::StaffAssigned { .. }
-        )
+        self.visibility() != Visibility::Internal
     }
+
+    /// The event as the public may see it: `None` if internal; otherwise a copy without
+    /// the words that were not written for the public.
+    pub fn public_view(&self) -> Option<EventKind> {
+        match self.visibility() {
+            Visibility::Internal => None,
+            Visibility::Public { text: true } => Some(self.clone()),
+            Visibility::Public { text: false } => Some(match self.clone() {
+                EventKind::Assigned {
+                    unit,
+                    assignee: _,
+                    due_at,
+                    reason: _,
+                } => EventKind::Assigned {
+                    unit,
+                    assignee: None,
+                    due_at,
+                    reason: None,
+                },
+                EventKind::InfoRequested { .. } => EventKind::InfoRequested {
+                    question: String::new(),
+                },
+                EventKind::InfoProvided { due_at, .. } => EventKind::InfoProvided {
+                    answer: String::new(),
+                    due_at,
+                },
+                EventKind::Closed { .. } => EventKind::Closed { note: None },
+                EventKind::Rated {
+                    score,
+                    fixed,
+                    unit,
+                    due_at,
+                    ..
+                } => EventKind::Rated {
+                    score,
+                    fixed,
+                    comment: None,
+                    unit,
+                    due_at,
+                },
+                EventKind::ReturnedToTriage { unit, to, .. } => EventKind::ReturnedToTriage {
+                    unit,
+                    reason: String::new(),
+                    to,
+                },
+                EventKind::Transferred {
+                    from, to, due_at, ..
+                } => EventKind::Transferred {
+                    from,
+                    to,
+                    reason: String::new(),
+                    due_at,
+                },
+                other => other,
+            }),
+        }
+    }
+}
+
+/// What the public may see of an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Visibility {
+    /// Staff only (internal notes, who in the unit works on it).
+    Internal,
+    /// In the public timeline; `text`: the words written with it are for the public too.
+    Public { text: bool },
 }
 
 /// One stored event.
@@ -135,4 +232,58 @@ pub struct Event {
     pub at: DateTime<Utc>,
     pub actor: Actor,
     pub kind: EventKind,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_words_never_reach_the_public_view() {
+        let secret = "SECRET-NOTE";
+        let internal = [
+            EventKind::Assigned {
+                unit: "U".into(),
+                assignee: Some(3),
+                due_at: None,
+                reason: Some(secret.into()),
+            },
+            EventKind::Transferred {
+                from: "A".into(),
+                to: "B".into(),
+                reason: secret.into(),
+                due_at: None,
+            },
+            EventKind::ReturnedToTriage {
+                unit: "A".into(),
+                reason: secret.into(),
+                to: "T".into(),
+            },
+            EventKind::InfoRequested {
+                question: secret.into(),
+            },
+            EventKind::InfoProvided {
+                answer: secret.into(),
+                due_at: None,
+            },
+            EventKind::Closed {
+                note: Some(secret.into()),
+            },
+            EventKind::Commented {
+                text: secret.into(),
+                public: false,
+            },
+        ];
+        for e in internal {
+            let shown = serde_json::to_string(&e.public_view()).unwrap();
+            assert!(!shown.contains(secret), "{shown}");
+            assert_eq!(e.public_note(), None, "{e:?}");
+        }
+        let public = EventKind::Commented {
+            text: "for everyone".into(),
+            public: true,
+        };
+        assert_eq!(public.public_view(), Some(public.clone()));
+        assert_eq!(public.public_note(), Some("for everyone"));
+    }
 }

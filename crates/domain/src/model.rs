@@ -153,6 +153,14 @@ impl Status {
     pub fn is_open(self) -> bool {
         !matches!(self, Status::Resolved | Status::Closed | Status::Rejected)
     }
+
+    /// Whether a report in this status is published: its content on the status page, the
+    /// map and lists, the public API and Open311. A rejected report (spam, abuse, not the
+    /// city's business) is not: it is in no list, and by its tracking code its reporter
+    /// sees only that it was rejected and why. The one definition every public view uses.
+    pub fn is_published(self) -> bool {
+        self != Status::Rejected
+    }
 }
 
 /// Who did something.

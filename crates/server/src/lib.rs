@@ -137,6 +137,12 @@ pub struct WebSection {
     pub request_timeout_secs: u64,
     /// When set, `/metrics` requires `Authorization: Bearer <token>` (a secret).
     pub metrics_token: String,
+    /// Anonymous photo uploads per IP per hour, in number and in bytes (0: no limit).
+    pub uploads_per_hour: u32,
+    pub upload_bytes_per_hour: u64,
+    /// Reports one staff member may file per minute and per hour (0: no limit).
+    pub staff_filings_per_minute: u32,
+    pub staff_filings_per_hour: u32,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -164,6 +170,10 @@ impl Default for WebSection {
             body_read_timeout_secs: d.body_read_timeout.as_secs(),
             request_timeout_secs: d.request_timeout.as_secs(),
             metrics_token: d.metrics_token,
+            uploads_per_hour: d.uploads_per_hour,
+            upload_bytes_per_hour: d.upload_bytes_per_hour,
+            staff_filings_per_minute: d.staff_filings_per_minute,
+            staff_filings_per_hour: d.staff_filings_per_hour,
         }
     }
 }
@@ -324,6 +334,10 @@ impl Config {
             body_read_timeout: Duration::from_secs(self.web.body_read_timeout_secs.max(1)),
             request_timeout: Duration::from_secs(self.web.request_timeout_secs.max(1)),
             metrics_token: self.web.metrics_token.clone(),
+            uploads_per_hour: self.web.uploads_per_hour,
+            upload_bytes_per_hour: self.web.upload_bytes_per_hour,
+            staff_filings_per_minute: self.web.staff_filings_per_minute,
+            staff_filings_per_hour: self.web.staff_filings_per_hour,
         }
     }
 }
@@ -497,6 +511,15 @@ async fn upkeep(
             && let Err(e) = app.queue_committee_report(p).await
         {
             tracing::warn!(error = %e, "could not queue the committee's report");
+        }
+        // Uploads no report used within a day, and follows never confirmed, are deleted.
+        if n % 12 == 6 {
+            if let Err(e) = app.purge_unattached_photos().await {
+                tracing::warn!(error = %e, "purging unattached photos failed");
+            }
+            if let Err(e) = app.purge_unconfirmed_followers().await {
+                tracing::warn!(error = %e, "purging unconfirmed followers failed");
+            }
         }
         if n % 60 == 0 {
             let _ = app.store.delete_expired_sessions(app.clock.now()).await;

@@ -219,7 +219,7 @@ async fn emails_to_the_listener_file_reports_answer_and_queue_the_rest() {
         assert_eq!(reporter.email.as_deref(), Some("dan@example.vn"));
         let photos = store.photo_keys(report.id).await.unwrap();
         assert_eq!(photos.len(), 1, "the photo is attached");
-        let jpeg = t.app().photo_bytes(&photos[0]).await.unwrap();
+        let jpeg = t.app().photo_bytes(&photos[0], None).await.unwrap().bytes;
         assert!(!jpeg.windows(4).any(|w| w == b"Exif"), "EXIF stripped");
         let sent = receipts(&got, "dan@example.vn");
         assert_eq!(sent.len(), 1, "one receipt: {sent:?}");

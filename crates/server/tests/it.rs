@@ -3,6 +3,8 @@
 
 #[path = "security/outbound.rs"]
 mod sec_outbound;
+#[path = "security/public.rs"]
+mod sec_public;
 mod support;
 
 #[path = "security/limits.rs"]
@@ -2754,6 +2756,25 @@ async fn citizens_get_their_code_by_email_and_followers_hear_of_each_step() {
             .await
             .unwrap();
         assert_eq!(ok.status(), StatusCode::SEE_OTHER);
+        // The address confirms first (double opt-in).
+        drain(&worker).await;
+        let confirmation = mail_with(&got.lock().unwrap(), "hang@example.vn");
+        assert_eq!(confirmation.len(), 1, "the confirmation link");
+        let confirm = confirmation[0]
+            .split("https://1022.example.vn/follow/confirm/")
+            .nth(1)
+            .unwrap()
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .to_string();
+        let confirmed = t
+            .client
+            .post(t.url(&format!("/follow/confirm/{confirm}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(confirmed.status(), StatusCode::SEE_OTHER);
         let page = t
             .get(&format!("/r/{code}?followed=1"))
             .await
@@ -2784,13 +2805,13 @@ async fn citizens_get_their_code_by_email_and_followers_hear_of_each_step() {
         let to_dan = mail_with(&mails, "dan@example.vn");
         let to_hang = mail_with(&mails, "hang@example.vn");
         assert_eq!(to_dan.len(), 2, "receipt and resolution");
-        assert_eq!(to_hang.len(), 1, "the resolution only");
+        assert_eq!(to_hang.len(), 2, "the confirmation and the resolution");
         assert!(
-            to_hang[0].contains("Đã thay bóng đèn") || to_hang[0].contains("=?utf-8?"),
+            to_hang[1].contains("Đã thay bóng đèn") || to_hang[1].contains("=?utf-8?"),
             "{}",
-            to_hang[0]
+            to_hang[1]
         );
-        let link = to_hang[0]
+        let link = to_hang[1]
             .split("https://1022.example.vn/unfollow/")
             .nth(1)
             .unwrap()
@@ -2835,7 +2856,7 @@ async fn citizens_get_their_code_by_email_and_followers_hear_of_each_step() {
         drain(&worker).await;
         drain(&worker).await;
         let mails = got.lock().unwrap().clone();
-        assert_eq!(mail_with(&mails, "hang@example.vn").len(), 1);
+        assert_eq!(mail_with(&mails, "hang@example.vn").len(), 2);
         assert_eq!(mail_with(&mails, "dan@example.vn").len(), 3);
         t.stop().await;
     }

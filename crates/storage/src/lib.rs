@@ -20,6 +20,7 @@ mod profile;
 mod reports;
 mod stats;
 mod unfiled;
+mod uploads;
 mod users;
 
 use std::time::Duration;
@@ -33,12 +34,13 @@ pub use api_keys::ApiKey;
 pub use calls::Call;
 pub use chat::{ChatEvent, ChatUser, NewChatEvent};
 pub use email::InboundEmail;
-pub use follow::Follower;
+pub use follow::{FollowOutcome, Follower};
 pub use intake::{Created, NewReport};
 pub use jobs::{Job, JobStatus, NewJob};
 pub use reports::{Page, ReportFilter, StoredEvent};
 pub use stats::Stats;
 pub use unfiled::{NewUnfiled, Unfiled};
+pub use uploads::PhotoOwner;
 pub use users::{Session, User};
 
 #[derive(Debug, thiserror::Error)]
@@ -89,6 +91,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (7, include_str!("../migrations/sqlite/0007_unfiled.sql")),
     (8, include_str!("../migrations/sqlite/0008_calls.sql")),
     (9, include_str!("../migrations/sqlite/0009_email.sql")),
+    (10, include_str!("../migrations/sqlite/0010_public.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -106,6 +109,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (7, include_str!("../migrations/postgres/0007_unfiled.sql")),
     (8, include_str!("../migrations/postgres/0008_calls.sql")),
     (9, include_str!("../migrations/postgres/0009_email.sql")),
+    (10, include_str!("../migrations/postgres/0010_public.sql")),
 ];
 
 /// Turns a path or URL into a database URL: a bare path means an SQLite file.

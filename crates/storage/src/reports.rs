@@ -40,7 +40,7 @@ pub struct ReportFilter {
     pub codes: Vec<String>,
     /// Only these fields (empty: any), on top of `field`.
     pub fields: Vec<String>,
-    /// Leave out rejected reports (public lists).
+    /// Leave out reports that are not published (public lists; see `Status::is_published`).
     pub hide_rejected: bool,
     pub limit: i64,
     pub offset: i64,
@@ -331,7 +331,10 @@ impl Store {
             push(&mut conds, &mut args, &format!("{lat} <= ?"), Arg::F(n));
         }
         if f.hide_rejected {
-            conds.push("status <> 'rejected'".into());
+            // The domain's one definition of what the public may see.
+            for s in Status::ALL.into_iter().filter(|s| !s.is_published()) {
+                conds.push(format!("status <> '{}'", s.as_str()));
+            }
         }
         if !f.statuses.is_empty() {
             let list: Vec<String> = f
@@ -429,6 +432,22 @@ impl Store {
             ));
         }
         insert_event(&mut tx, report_id, seq, at, actor, kind).await?;
+        if let EventKind::Resolved {
+            photo: Some(key), ..
+        } = kind
+        {
+            // Listed with the report, so the photo is served as the report's (and no longer
+            // counts as an unattached upload).
+            sqlx::query(
+                "INSERT INTO photos (report_id, role, storage_key, content_type, created_at) \
+                 VALUES ($1, 'resolution', $2, 'image/jpeg', $3)",
+            )
+            .bind(report_id)
+            .bind(key)
+            .bind(ms(at))
+            .execute(&mut *tx)
+            .await?;
+        }
         for job in jobs {
             insert_job(&mut tx, job).await?;
         }

@@ -773,34 +773,99 @@ async fn statistics_counts_agree_with_the_reports() {
 }
 
 #[tokio::test]
-async fn followers_subscribe_renew_and_leave() {
+async fn followers_confirm_once_renew_and_leave() {
+    use phananh_storage::FollowOutcome;
     for db in all().await {
         let s = &db.store;
         s.import_profile(&profile()).await.unwrap();
         let at = t(2026, 3, 2, 2);
+        let day_before = at - chrono::Duration::hours(48);
+        let job = || NewJob::new("follow.confirm", serde_json::json!({}), at);
         let id = s.submit(new_report("ROADS", at, None)).await.unwrap().id;
         let a = s
-            .follow(id, Some("a@example.vn"), None, "tok-a", at)
+            .follow(
+                id,
+                Some("a@example.vn"),
+                "tok-a",
+                "conf-a",
+                at,
+                day_before,
+                job(),
+            )
             .await
             .unwrap();
-        assert_eq!(a, "tok-a");
-        s.follow(id, None, None, "tok-anon", at).await.unwrap();
-        // Following again keeps the first token.
+        let FollowOutcome::ConfirmationSent { follower_id } = a else {
+            panic!("{a:?}")
+        };
+        assert_eq!(
+            s.follower_to_confirm(follower_id).await.unwrap(),
+            Some((id, "a@example.vn".into(), "conf-a".into()))
+        );
+        s.follow(id, None, "tok-anon", "conf-anon", at, day_before, job())
+            .await
+            .unwrap();
+        // Unconfirmed: not a follower yet, and asking again sends nothing more.
+        assert_eq!(s.follower_count(id).await.unwrap(), 1, "{}", db.name);
+        assert!(
+            s.followers(id)
+                .await
+                .unwrap()
+                .iter()
+                .all(|f| f.email.is_none())
+        );
         let again = s
-            .follow(id, Some("a@example.vn"), Some("0901"), "tok-a2", at)
+            .follow(
+                id,
+                Some("a@example.vn"),
+                "tok-a2",
+                "conf-a2",
+                at,
+                day_before,
+                job(),
+            )
             .await
             .unwrap();
-        assert_eq!(again, "tok-a", "{}", db.name);
-        assert_eq!(s.follower_count(id).await.unwrap(), 2);
+        assert_eq!(again, FollowOutcome::NothingSent, "{}", db.name);
+        // The link works once, and only before it expires.
+        assert_eq!(s.confirm_follow("conf-a", at, at).await.unwrap(), Some(id));
+        assert_eq!(
+            s.confirm_follow("conf-a", at, day_before).await.unwrap(),
+            None
+        );
+        assert_eq!(s.follower_count(id).await.unwrap(), 2, "{}", db.name);
         assert_eq!(s.unfollow("tok-a", at).await.unwrap(), Some(id));
         assert_eq!(s.unfollow("nope", at).await.unwrap(), None);
         let left = s.followers(id).await.unwrap();
         assert_eq!(left.len(), 1, "{}", db.name);
         assert_eq!(left[0].email, None);
-        // Renewing after leaving brings the subscription back.
-        s.follow(id, Some("a@example.vn"), None, "tok-a3", at)
+        // Following again after leaving needs a new confirmation.
+        let renewed = s
+            .follow(
+                id,
+                Some("a@example.vn"),
+                "tok-a3",
+                "conf-a3",
+                at,
+                day_before,
+                job(),
+            )
             .await
             .unwrap();
-        assert_eq!(s.follower_count(id).await.unwrap(), 2, "{}", db.name);
+        assert!(matches!(renewed, FollowOutcome::ConfirmationSent { .. }));
+        assert_eq!(s.follower_count(id).await.unwrap(), 1, "{}", db.name);
+        let later = at + chrono::Duration::hours(49);
+        assert_eq!(
+            s.confirm_follow("conf-a3", later, later - chrono::Duration::hours(48))
+                .await
+                .unwrap(),
+            None,
+            "expired"
+        );
+        assert_eq!(
+            s.purge_unconfirmed_followers(later - chrono::Duration::hours(48))
+                .await
+                .unwrap(),
+            1
+        );
     }
 }

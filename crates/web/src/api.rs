@@ -6,6 +6,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use phananh_app::AppError;
 use phananh_app::intake::IntakeRequest;
 use phananh_domain::event::Event;
 use phananh_domain::model::{Actor, Channel, Report, Status};
@@ -76,6 +77,20 @@ async fn create_report(
     if staff.is_none() && !state.limits.intake(ip) {
         return Err(ApiError::rate_limited());
     }
+    if let Some(s) = &staff {
+        if !s.principal.can_file_reports() {
+            return Err(AppError::Forbidden.into());
+        }
+        // Checked before the CSRF token too: a script holding a session is stopped either way.
+        if !state.limits.staff_filing(s.principal.user_id) {
+            return Err(ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "staff_rate_limited",
+                "Bạn đã tiếp nhận quá nhiều phản ánh trong thời gian ngắn, vui lòng thử lại sau ít phút / \
+                 you filed too many reports in a short time; try again in a few minutes",
+            ));
+        }
+    }
     let Json(body) = body.map_err(json_error)?;
     if staff.is_none()
         && !state
@@ -99,14 +114,7 @@ async fn create_report(
         Some("api") => Channel::Api,
         Some(other) => match (Channel::parse(other), &staff) {
             // Operators file for the channel the citizen used (a call, a letter...).
-            (Some(c), Some(s))
-                if matches!(
-                    s.principal.role,
-                    phananh_domain::access::Role::Triage | phananh_domain::access::Role::Admin
-                ) =>
-            {
-                c
-            }
+            (Some(c), Some(s)) if s.principal.can_file_for_channel() => c,
             _ => {
                 return Err(ApiError::new(
                     StatusCode::UNPROCESSABLE_ENTITY,
@@ -163,7 +171,9 @@ async fn create_report(
 }
 
 /// Uploads one photo (the request body is the image); returns its key to put in a report's
-/// `photos` or a resolution's `photo`. Anonymous uploads count against the intake limit.
+/// `photos` or a resolution's `photo`. Anonymous uploads count against the intake limit and
+/// the address's upload quota (number and bytes per hour). The photo stays private (404 at
+/// its URL) until a report or a resolution uses it, and is deleted after 24 hours if none does.
 ///
 /// The body is streamed to a temporary file and cut off past the photo limit (10 MB);
 /// a `Content-Length` over it is refused before anything is read.
@@ -174,8 +184,16 @@ async fn upload_photo(
     headers: HeaderMap,
     body: axum::body::Body,
 ) -> Result<Response, ApiError> {
+    if let Some(s) = &staff
+        && !s.principal.can_upload_photos()
+    {
+        return Err(AppError::Forbidden.into());
+    }
     if staff.is_none() && !state.limits.intake(ip) {
         return Err(ApiError::rate_limited());
+    }
+    if staff.is_none() && !state.limits.upload(ip) {
+        return Err(upload_quota());
     }
     let max = state.app.photo_limits.max_bytes;
     let too_large = || {
@@ -211,6 +229,10 @@ async fn upload_photo(
             return Err(phananh_app::AppError::Internal(format!("spooling a photo: {e}")).into());
         }
     };
+    let len = file.metadata().map(|m| m.len()).unwrap_or(max as u64);
+    if staff.is_none() && !state.limits.upload_bytes(ip, len as usize) {
+        return Err(upload_quota());
+    }
     let stored = state.app.store_photo_file(file).await?;
     Ok((
         StatusCode::CREATED,
@@ -226,21 +248,40 @@ async fn upload_photo(
         .into_response())
 }
 
-/// A kept photo (already stripped of metadata when it was uploaded).
+/// The answer when an address used up its upload quota.
+pub(crate) fn upload_quota() -> ApiError {
+    ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "upload_quota_exceeded",
+        "Bạn đã tải lên quá nhiều ảnh trong giờ qua, vui lòng thử lại sau / \
+         too many photos uploaded from your address in the last hour; try again later",
+    )
+}
+
+/// A kept photo (already stripped of metadata when it was uploaded). Only photos of
+/// published reports are public; staff see those of the reports they may see; an upload no
+/// report uses yet is "not found" to everyone.
 async fn photo(
     State(state): State<AppState>,
+    MaybeStaff(staff): MaybeStaff,
     Path(key): Path<String>,
 ) -> Result<Response, ApiError> {
-    let bytes = state.app.photo_bytes(&key).await?;
+    let served = state
+        .app
+        .photo_bytes(&key, staff.as_ref().map(|s| &s.principal))
+        .await?;
+    // A day, not a year: a report rejected later stops being served by caches soon.
+    let cache = if served.public {
+        "public, max-age=86400"
+    } else {
+        "private, no-store"
+    };
     Ok((
         [
             (axum::http::header::CONTENT_TYPE, "image/jpeg"),
-            (
-                axum::http::header::CACHE_CONTROL,
-                "public, max-age=31536000, immutable",
-            ),
+            (axum::http::header::CACHE_CONTROL, cache),
         ],
-        bytes,
+        served.bytes,
     )
         .into_response())
 }
@@ -296,12 +337,7 @@ async fn public_report(
     Path(code): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let (report, events) = state.app.public_report(&code).await?;
-    let photos = state
-        .app
-        .store
-        .photo_keys(report.id)
-        .await
-        .map_err(phananh_app::AppError::from)?;
+    let photos = state.app.public_photos(&report).await?;
     let catalog = state.app.catalog().await;
     Ok(Json(public_json(&report, &events, &photos, &catalog)))
 }

@@ -70,6 +70,13 @@ pub struct WebConfig {
     pub request_timeout: Duration,
     /// When set, `/metrics` answers only `Authorization: Bearer <metrics_token>`.
     pub metrics_token: String,
+    /// Photo uploads per hour one IP may make anonymously (0: no limit).
+    pub uploads_per_hour: u32,
+    /// Bytes of photos per hour one IP may upload anonymously (0: no limit).
+    pub upload_bytes_per_hour: u64,
+    /// Reports one staff member may file per minute and per hour (0: no limit).
+    pub staff_filings_per_minute: u32,
+    pub staff_filings_per_hour: u32,
 }
 
 impl Default for WebConfig {
@@ -93,6 +100,10 @@ impl Default for WebConfig {
             body_read_timeout: Duration::from_secs(30),
             request_timeout: Duration::from_secs(120),
             metrics_token: String::new(),
+            uploads_per_hour: 60,
+            upload_bytes_per_hour: 200 * 1024 * 1024,
+            staff_filings_per_minute: 10,
+            staff_filings_per_hour: 200,
         }
     }
 }
@@ -146,6 +157,10 @@ pub fn router(state: AppState) -> Router {
         ))
         .merge(console::stream_routes())
         .layer(RequestBodyTimeoutLayer::new(body_timeout))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            session::read_only_roles,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             ops::count_requests,

@@ -16,6 +16,17 @@ pub struct Limits {
     login_email: Option<DefaultKeyedRateLimiter<String>>,
     /// Reports per phone number or email address, whatever the client address.
     contact: Option<DefaultKeyedRateLimiter<String>>,
+    /// Anonymous photo uploads per client address: how many, and how many bytes.
+    uploads: Option<DefaultKeyedRateLimiter<IpAddr>>,
+    upload_bytes: Option<DefaultKeyedRateLimiter<IpAddr>>,
+    /// Reports filed by each staff member (user id), per minute and per hour.
+    staff_minute: Option<DefaultKeyedRateLimiter<i64>>,
+    staff_hour: Option<DefaultKeyedRateLimiter<i64>>,
+}
+
+fn hourly<K: std::hash::Hash + Eq + Clone>(per_hour: u64) -> Option<DefaultKeyedRateLimiter<K>> {
+    NonZeroU32::new(per_hour.min(u64::from(u32::MAX)) as u32)
+        .map(|n| RateLimiter::keyed(Quota::per_hour(n)))
 }
 
 fn keyed<K: std::hash::Hash + Eq + Clone>(per_minute: u32) -> Option<DefaultKeyedRateLimiter<K>> {
@@ -31,6 +42,10 @@ impl Limits {
             login_email: keyed(c.login_per_minute),
             contact: NonZeroU32::new(c.contact_per_hour)
                 .map(|n| RateLimiter::keyed(Quota::per_hour(n))),
+            uploads: hourly(c.uploads_per_hour.into()),
+            upload_bytes: hourly(c.upload_bytes_per_hour),
+            staff_minute: keyed(c.staff_filings_per_minute),
+            staff_hour: hourly(c.staff_filings_per_hour.into()),
         }
     }
 
@@ -51,6 +66,47 @@ impl Limits {
             l.retain_recent();
             l.shrink_to_fit();
         }
+        for l in [&self.uploads, &self.upload_bytes].into_iter().flatten() {
+            l.retain_recent();
+            l.shrink_to_fit();
+        }
+        for l in [&self.staff_minute, &self.staff_hour].into_iter().flatten() {
+            l.retain_recent();
+            l.shrink_to_fit();
+        }
+    }
+
+    /// Whether this address may upload another photo now (counted before the body is read).
+    pub fn upload(&self, ip: IpAddr) -> bool {
+        self.uploads
+            .as_ref()
+            .is_none_or(|l| l.check_key(&ip).is_ok())
+    }
+
+    /// Whether this address may store `bytes` more bytes of photos this hour.
+    pub fn upload_bytes(&self, ip: IpAddr, bytes: usize) -> bool {
+        let Some(l) = &self.upload_bytes else {
+            return true;
+        };
+        let Some(n) = NonZeroU32::new(bytes.min(u32::MAX as usize) as u32) else {
+            return true;
+        };
+        matches!(l.check_key_n(&ip, n), Ok(Ok(())))
+    }
+
+    /// Whether staff member `user_id` may file another report now. Staff file for citizens
+    /// who call or write, so their limits are higher than a citizen's, but they have some:
+    /// a stolen session or a script cannot flood the units.
+    pub fn staff_filing(&self, user_id: i64) -> bool {
+        let minute = self
+            .staff_minute
+            .as_ref()
+            .is_none_or(|l| l.check_key(&user_id).is_ok());
+        minute
+            && self
+                .staff_hour
+                .as_ref()
+                .is_none_or(|l| l.check_key(&user_id).is_ok())
     }
 
     /// Whether API key `id` (allowed `per_minute`) may make another request now.

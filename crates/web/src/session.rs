@@ -168,3 +168,52 @@ pub fn bearer_ok(headers: &axum::http::HeaderMap, expected: &str) -> bool {
         .unwrap_or("");
     !expected.is_empty() && same_token(expected, given)
 }
+
+/// Paths a read-only role may still post to: its own session's housekeeping (signing in
+/// and out, the language, its own password).
+const OWN_SESSION_PATHS: [&str; 5] = [
+    "/login",
+    "/logout",
+    "/lang",
+    "/console/account",
+    "/console/password",
+];
+
+/// Staff whose role writes nothing (oversight) get 403 on every request that could change
+/// something, whatever route it reaches, so a route added later is covered without being
+/// listed. Handlers check the named permissions of `phananh_domain::access` too.
+pub async fn read_only_roles(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::http::Method;
+    use axum::response::IntoResponse;
+    let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let path = req.uri().path();
+    let own = OWN_SESSION_PATHS
+        .iter()
+        .any(|p| path == *p || path.starts_with(&format!("{p}/")));
+    if safe || own || cookie(req.headers(), SESSION_COOKIE).is_none() {
+        return next.run(req).await;
+    }
+    let api = path.starts_with("/api/") || path.starts_with("/open311/");
+    let (mut parts, body) = req.into_parts();
+    if let Ok(staff) = Staff::from_request_parts(&mut parts, &state).await
+        && !staff.principal.role.can_write()
+    {
+        tracing::warn!(user = staff.principal.user_id, path = %parts.uri.path(), "write refused to a read-only role");
+        return if api {
+            crate::error::ApiError::new(
+                axum::http::StatusCode::FORBIDDEN,
+                "read_only_role",
+                "Vai trò của bạn chỉ được xem, không được thay đổi dữ liệu / your role may read but not change anything",
+            )
+            .into_response()
+        } else {
+            crate::console::error_page(&phananh_app::AppError::Forbidden, staff.lang, Some(&staff))
+        };
+    }
+    next.run(axum::extract::Request::from_parts(parts, body))
+        .await
+}

@@ -183,6 +183,46 @@ pub(crate) async fn email(w: &Worker, job: &Job) -> Result<(), JobError> {
     .await
 }
 
+/// `follow.confirm`: the link a new follower must open before they hear anything. The
+/// payload names the follower, not the address; a subscription confirmed or gone since
+/// the job was queued gets nothing.
+pub(crate) async fn confirm_follow(w: &Worker, job: &Job) -> Result<(), JobError> {
+    let id = job.payload["follower_id"]
+        .as_i64()
+        .ok_or_else(|| JobError::Permanent("follow.confirm without follower_id".into()))?;
+    let Some((report_id, address, token)) =
+        w.app.store.follower_to_confirm(id).await.map_err(retry)?
+    else {
+        return Ok(());
+    };
+    let report = w
+        .app
+        .store
+        .report(report_id)
+        .await
+        .map_err(retry)?
+        .ok_or_else(|| JobError::Permanent(format!("no report {report_id}")))?;
+    let base = w.config.public_url.trim_end_matches('/');
+    let code = &report.code;
+    let link = format!("{base}/follow/confirm/{token}");
+    let hours = phananh_app::follow::FOLLOW_CONFIRM_TTL.num_hours();
+    let body = format!(
+        "Có người (có thể là bạn) đã đăng ký nhận thông báo về phản ánh {code} bằng địa chỉ email này.\n\n\
+         Để xác nhận, mở liên kết sau trong {hours} giờ tới: {link}\n\n\
+         Nếu không phải bạn, hãy bỏ qua email này: bạn sẽ không nhận thêm email nào.\n\n---\n\
+         Someone (perhaps you) asked for news of report {code} at this address. To confirm, open \
+         this link within {hours} hours: {link}\nIf it was not you, ignore this email: nothing more will be sent.\n"
+    );
+    send_mail(
+        w,
+        &address,
+        format!("[1022] Xác nhận theo dõi phản ánh {code} / Confirm following a report"),
+        body,
+        None,
+    )
+    .await
+}
+
 /// The email about one event: Vietnamese first, English after.
 async fn compose(
     w: &Worker,

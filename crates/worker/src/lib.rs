@@ -389,6 +389,7 @@ impl Worker {
             "sms.inbound" => sms::inbound(self, job).await,
             "sms.send" => sms::send(self, job).await,
             "citizen.email" => citizen::email(self, job).await,
+            "follow.confirm" => citizen::confirm_follow(self, job).await,
             "email.inbound" => email_in::inbound(self, job).await,
             other => Err(JobError::Permanent(format!(
                 "no handler for job kind {other}"

@@ -25,6 +25,11 @@ pub struct Options {
     pub email: phananh::EmailSection,
     /// Any other change to the configuration, applied last.
     pub tweak: Option<fn(&mut Config)>,
+    /// Anonymous photo uploads per IP per hour, in number and bytes (0: no limit).
+    pub uploads_per_hour: u32,
+    pub upload_bytes_per_hour: u64,
+    /// Reports one staff member may file per minute (0: no limit).
+    pub staff_filings_per_minute: u32,
 }
 
 impl Default for Options {
@@ -41,6 +46,9 @@ impl Default for Options {
             hotline: Default::default(),
             email: phananh::EmailSection::default(),
             tweak: None,
+            uploads_per_hour: 0,
+            upload_bytes_per_hour: 0,
+            staff_filings_per_minute: 0,
         }
     }
 }
@@ -111,6 +119,10 @@ pub async fn spawn(opts: Options) -> TestApp {
     if let Some(tweak) = opts.tweak {
         tweak(&mut config);
     }
+    config.web.uploads_per_hour = opts.uploads_per_hour;
+    config.web.upload_bytes_per_hour = opts.upload_bytes_per_hour;
+    config.web.staff_filings_per_minute = opts.staff_filings_per_minute;
+    config.web.staff_filings_per_hour = 0;
     // Monday 2 March 2026, 09:00 in Ho Chi Minh City.
     let clock = Arc::new(ManualClock::new(
         Utc.with_ymd_and_hms(2026, 3, 2, 2, 0, 0).unwrap(),

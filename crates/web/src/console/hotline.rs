@@ -15,7 +15,6 @@ use maud::{Markup, html};
 use phananh_app::AppError;
 use phananh_app::hotline::CallEvent;
 use phananh_app::intake::IntakeRequest;
-use phananh_domain::access::Role;
 use phananh_domain::model::Channel;
 
 use super::{csrf_failed, csrf_field, error_page, page, status_badge, when};
@@ -38,7 +37,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 fn is_operator(staff: &Staff) -> bool {
-    matches!(staff.principal.role, Role::Triage | Role::Admin)
+    staff.principal.can_take_calls()
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -284,8 +283,27 @@ async fn file(
     if !staff.csrf_ok(form.get("csrf").map(String::as_str).unwrap_or("")) {
         return csrf_failed(lang, Some(&staff));
     }
+    if !staff.principal.can_file_reports() {
+        return error_page(&AppError::Forbidden, lang, Some(&staff));
+    }
     if !is_operator(&staff) {
         return error_page(&AppError::NotFound, lang, Some(&staff));
+    }
+    if !state.limits.staff_filing(staff.principal.user_id) {
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            error_page(
+                &AppError::invalid(
+                    "description",
+                    "staff_rate_limited",
+                    "Bạn đã tiếp nhận quá nhiều phản ánh trong thời gian ngắn, vui lòng thử lại sau ít phút",
+                    "You filed too many reports in a short time; try again in a few minutes",
+                ),
+                lang,
+                Some(&staff),
+            ),
+        )
+            .into_response();
     }
     let catalog = state.app.catalog().await;
     let opt = |k: &str| {

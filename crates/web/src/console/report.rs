@@ -179,8 +179,8 @@ async fn render(
                         @if view.actions.is_empty() { p class="muted" { (lang.t("Bạn chỉ có quyền xem hồ sơ này.", "You can only view this report.")) } }
                         @for a in &view.actions {
                             @match a {
-                                Action::Assign => (form(*a, html! { (unit_select()) (text("note", "Ghi chú (không bắt buộc)", "Note (optional)", false)) })),
-                                Action::Transfer => (form(*a, html! { (unit_select()) (text("reason", "Lý do chuyển", "Reason", true)) })),
+                                Action::Assign => (form(*a, html! { (unit_select()) (text("note", "Ghi chú nội bộ (không bắt buộc)", "Internal note (optional)", false)) })),
+                                Action::Transfer => (form(*a, html! { (unit_select()) (text("reason", "Lý do chuyển (nội bộ, người dân không thấy)", "Reason (internal, not shown to the public)", true)) })),
                                 Action::AssignStaff => (form(*a, html! {
                                     label for="assignee" { (lang.t("Cán bộ", "Staff member")) }
                                     select id="assignee" name="assignee" {
@@ -189,12 +189,13 @@ async fn render(
                                     }
                                 })),
                                 Action::Start | Action::Close => (form(*a, html! {})),
-                                Action::RequestInfo => (form(*a, text("question", "Nội dung cần bổ sung", "What is needed", true))),
+                                Action::RequestInfo => (form(*a, text("question", "Nội dung cần bổ sung (chỉ gửi người phản ánh)", "What is needed (sent to the reporter only)", true))),
                                 Action::ProvideInfo => (form(*a, text("answer", "Thông tin người dân bổ sung", "The citizen's answer", true))),
-                                Action::Resolve => (form(*a, text("note", "Kết quả xử lý", "What was done", true))),
-                                Action::Reject | Action::ReturnToTriage | Action::Reopen => (form(*a, text("reason", "Lý do", "Reason", true))),
+                                Action::Resolve => (form(*a, text("note", "Kết quả xử lý (công khai)", "What was done (public)", true))),
+                                Action::Reject | Action::Reopen => (form(*a, text("reason", "Lý do (công khai)", "Reason (public)", true))),
+                                Action::ReturnToTriage => (form(*a, text("reason", "Lý do (nội bộ, người dân không thấy)", "Reason (internal, not shown to the public)", true))),
                                 Action::Comment => (form(*a, html! {
-                                    (text("text", "Ghi chú", "Note", true))
+                                    (text("text", "Ghi chú (nội bộ, trừ khi chọn công khai)", "Note (internal unless marked public)", true))
                                     label { input type="checkbox" name="public" value="1"; " " (lang.t("Công khai cho người dân", "Visible to the public")) }
                                 })),
                                 // Only the citizen rates (no staff role may).

@@ -363,12 +363,12 @@ fn request_node(r: &Report, events: Option<&[Event]>, extensions: bool, catalog:
                 item: "note",
                 items: events
                     .iter()
-                    .filter(|e| e.kind.is_public())
-                    .map(|e| {
+                    .filter_map(|e| Some((e, e.kind.public_view()?)))
+                    .map(|(e, kind)| {
                         Node::Obj(vec![
                             ("datetime", Node::str(iso(e.at))),
-                            ("type", Node::str(e.kind.type_name())),
-                            ("summary", Node::str(catalog.describe(&e.kind, false, true))),
+                            ("type", Node::str(kind.type_name())),
+                            ("summary", Node::str(catalog.describe(&kind, false, true))),
                             (
                                 "description",
                                 Node::str(match e.actor.kind {
@@ -476,7 +476,8 @@ async fn list_requests(
         filter.codes = codes;
     }
     let extensions = get1(p, "extensions") == Some("true");
-    let reports = match state.app.store.list_reports(&filter).await {
+    // Only what the public status page shows: published reports, projected.
+    let reports = match state.app.public_list(filter).await {
         Ok(page) => page.items,
         Err(e) => {
             tracing::error!(error = %e, "open311 list failed");

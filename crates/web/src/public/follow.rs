@@ -97,7 +97,12 @@ pub(super) async fn follow(
     }
     let email = Some(form.email.as_str()).filter(|e| !e.trim().is_empty());
     match state.app.follow(&code, email).await {
-        Ok(_) => Redirect::to(&format!("/r/{code}?followed=1")).into_response(),
+        Ok(phananh_storage::FollowOutcome::Counted) => {
+            Redirect::to(&format!("/r/{code}?followed=1")).into_response()
+        }
+        // The same answer whether a link was sent now or earlier: the page does not tell
+        // who follows what.
+        Ok(_) => Redirect::to(&format!("/r/{code}?confirm=1")).into_response(),
         Err(AppError::Validation(errors)) => {
             let text = errors
                 .iter()
@@ -154,6 +159,37 @@ pub(super) async fn unfollow(
         .into_response(),
         Err(AppError::NotFound) => (StatusCode::NOT_FOUND, page(lang.t("Không tìm thấy", "Not found"), lang, None, html! {
             div class="error" role="alert" { (lang.t("Liên kết không đúng hoặc đã hết hiệu lực.", "That link is not valid.")) }
+        }))
+        .into_response(),
+        Err(e) => crate::console::error_page(&e, lang, None),
+    }
+}
+
+/// `GET /follow/confirm/{token}`: asks before confirming (mail scanners open links).
+pub(super) async fn confirm_page(headers: HeaderMap, Path(token): Path<String>) -> Response {
+    let lang = lang_of(&headers);
+    page(lang.t("Xác nhận theo dõi", "Confirm following"), lang, None, html! {
+        h1 { (lang.t("Xác nhận nhận thông báo", "Confirm the emails")) }
+        form class="card" method="post" action={"/follow/confirm/" (token)} {
+            p { (lang.t("Bạn sẽ nhận email mỗi khi phản ánh này có cập nhật. Mỗi email có liên kết để ngừng nhận.",
+                "You will get an email at each update of this report. Each email has a link to stop them.")) }
+            button type="submit" { (lang.t("Xác nhận", "Confirm")) }
+        }
+    })
+    .into_response()
+}
+
+/// `POST /follow/confirm/{token}`: the token is the secret, and it works once.
+pub(super) async fn confirm(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(token): Path<String>,
+) -> Response {
+    let lang = lang_of(&headers);
+    match state.app.confirm_follow(&token).await {
+        Ok(code) => Redirect::to(&format!("/r/{code}?followed=1")).into_response(),
+        Err(AppError::NotFound) => (StatusCode::NOT_FOUND, page(lang.t("Không tìm thấy", "Not found"), lang, None, html! {
+            div class="error" role="alert" { (lang.t("Liên kết không đúng, đã được dùng hoặc đã hết hạn.", "That link is not valid, was used already or has expired.")) }
         }))
         .into_response(),
         Err(e) => crate::console::error_page(&e, lang, None),

@@ -59,6 +59,10 @@ pub fn routes() -> Router<AppState> {
             "/unfollow/{token}",
             get(follow::unfollow_page).post(follow::unfollow),
         )
+        .route(
+            "/follow/confirm/{token}",
+            get(follow::confirm_page).post(follow::confirm),
+        )
 }
 
 async fn home(MaybeStaff(staff): MaybeStaff, headers: HeaderMap) -> Response {
@@ -378,6 +382,19 @@ async fn submit(
     if !typed.errors.is_empty() {
         return render_form(&state, lang, &typed, StatusCode::UNPROCESSABLE_ENTITY).await;
     }
+    // The form's photos count against the same upload quota as the API's.
+    if !photos.iter().all(|p| {
+        let len = p.metadata().map(|m| m.len() as usize).unwrap_or(usize::MAX);
+        state.limits.upload(ip) && state.limits.upload_bytes(ip, len)
+    }) {
+        typed.errors.push(FieldError::new(
+            "photos",
+            "upload_quota_exceeded",
+            "Bạn đã tải lên quá nhiều ảnh trong giờ qua, vui lòng thử lại sau",
+            "Too many photos uploaded from your address in the last hour; try again later",
+        ));
+        return render_form(&state, lang, &typed, StatusCode::TOO_MANY_REQUESTS).await;
+    }
     let mut keys = Vec::new();
     for p in photos {
         match state.app.store_photo_file(p).await {
@@ -424,6 +441,7 @@ async fn submit(
 struct StatusQuery {
     new: Option<String>,
     followed: Option<String>,
+    confirm: Option<String>,
     rated: Option<String>,
 }
 
@@ -445,17 +463,15 @@ async fn status_page(
         }
     };
     let catalog = state.app.catalog().await;
-    let photos = state
-        .app
-        .store
-        .photo_keys(report.id)
-        .await
-        .unwrap_or_default();
+    let photos = state.app.public_photos(&report).await.unwrap_or_default();
     let followers = state.app.store.follower_count(report.id).await.unwrap_or(0);
     let csrf = phananh_app::auth::random_token();
     let mut response = page(&report.code, lang, None, html! {
         @if q.rated.is_some() {
             div class="notice" role="status" { (lang.t("Cảm ơn bạn đã đánh giá. Nếu vấn đề chưa được khắc phục, phản ánh đã được mở lại cho đơn vị xử lý.", "Thank you for rating. If it was not fixed, the report was reopened for the unit.")) }
+        }
+        @if q.confirm.is_some() {
+            div class="notice" role="status" { (lang.t("Vui lòng mở email của bạn và bấm vào liên kết xác nhận. Bạn chỉ nhận thông báo sau khi xác nhận.", "Check your email and open the confirmation link. You will hear of updates only after confirming.")) }
         }
         @if q.followed.is_some() {
             div class="notice" role="status" { (lang.t("Bạn đang theo dõi phản ánh này. Nếu đã để lại email, bạn sẽ nhận thông báo mỗi khi có cập nhật.", "You follow this report. If you left an email, you will hear of every update.")) }
@@ -471,8 +487,10 @@ async fn status_page(
         div class="card" {
             dl class="facts" {
                 dt { (lang.t("Lĩnh vực", "Field")) } dd { (catalog.field_name(&report.field)) }
-                dt { (lang.t("Nội dung", "Description")) } dd { (report.description) }
-                dt { (lang.t("Phường, xã", "Ward")) } dd { (report.ward.as_deref().map(|w| catalog.ward_name(w)).unwrap_or_else(|| "—".into())) }
+                @if report.status.is_published() {
+                    dt { (lang.t("Nội dung", "Description")) } dd { (report.description) }
+                    dt { (lang.t("Phường, xã", "Ward")) } dd { (report.ward.as_deref().map(|w| catalog.ward_name(w)).unwrap_or_else(|| "—".into())) }
+                }
                 dt { (lang.t("Đơn vị xử lý", "Handled by")) } dd { (catalog.unit_name(&report.unit)) }
                 dt { (lang.t("Hạn xử lý", "Due")) } dd { (report.due_at.map(when).unwrap_or_else(|| "—".into())) }
                 dt { (lang.t("Tiếp nhận", "Received")) } dd { (when(report.created_at)) }
@@ -646,12 +664,7 @@ async fn public_list(
             format!("Bộ lọc không hợp lệ / invalid filter: {what}"),
         )
     })?;
-    let page = state
-        .app
-        .store
-        .list_reports(&filter)
-        .await
-        .map_err(AppError::from)?;
+    let page = state.app.public_list(filter).await?;
     let catalog = state.app.catalog().await;
     Ok(axum::Json(serde_json::json!({
         "items": page.items.iter().map(|r| serde_json::json!({
@@ -677,8 +690,7 @@ async fn map_page(
     };
     let page_data = state
         .app
-        .store
-        .list_reports(&filter)
+        .public_list(filter)
         .await
         .unwrap_or(phananh_storage::Page {
             items: vec![],

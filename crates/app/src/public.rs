@@ -1,0 +1,128 @@
+//! What the public sees of reports. One definition of a published report
+//! ([`Status::is_published`]) and one projection, used by every public view: the status
+//! page, the JSON API, Open311, the map and the lists, the chat and SMS look-ups.
+
+use phananh_domain::event::Event;
+use phananh_domain::model::{ActorKind, Report, ReportExtra};
+use phananh_storage::{Page, ReportFilter};
+
+use crate::{App, AppError};
+
+/// The record as the public may see it: never the typed address (it may name people) or
+/// who in the unit works on it; for a report that is not published, only that it exists,
+/// where it stands and its dates (its reporter looks it up by code to learn why it was
+/// rejected), not its content or place.
+pub fn project(mut r: Report) -> Report {
+    r.address = None;
+    r.assignee = None;
+    if !r.status.is_published() {
+        r.description = String::new();
+        r.lat = None;
+        r.lon = None;
+        r.ward = None;
+        r.duplicate_of = None;
+        r.extra = ReportExtra::default();
+    }
+    r
+}
+
+/// The public part of a history: the events the public may see, without the words that
+/// were not written for the public (see `EventKind::visibility`) and without staff names.
+pub fn public_events(events: Vec<Event>) -> Vec<Event> {
+    events
+        .into_iter()
+        .filter_map(|mut e| {
+            e.kind = e.kind.public_view()?;
+            if e.actor.kind == ActorKind::Staff {
+                e.actor.id = None;
+                e.actor.name = None;
+            }
+            Some(e)
+        })
+        .collect()
+}
+
+impl App {
+    /// The public view of one report: the projected record and its public history.
+    pub async fn public_report(&self, code: &str) -> Result<(Report, Vec<Event>), AppError> {
+        let report = self.find(code).await?;
+        let events = public_events(self.store.events(report.id).await?);
+        Ok((project(report), events))
+    }
+
+    /// The photos the public may see with a report (none for one that is not published).
+    pub async fn public_photos(&self, report: &Report) -> Result<Vec<String>, AppError> {
+        if !report.status.is_published() {
+            return Ok(Vec::new());
+        }
+        Ok(self.store.photo_keys(report.id).await?)
+    }
+
+    /// The public histories of several reports (one query), in their order.
+    pub async fn public_histories(&self, reports: &[Report]) -> Result<Vec<Vec<Event>>, AppError> {
+        let ids: Vec<i64> = reports.iter().map(|r| r.id).collect();
+        let mut all: std::collections::HashMap<i64, Vec<Event>> =
+            self.store.events_of(&ids).await?.into_iter().collect();
+        Ok(ids
+            .iter()
+            .map(|id| public_events(all.remove(id).unwrap_or_default()))
+            .collect())
+    }
+
+    /// Published reports matching `filter`, projected: whatever the caller asked, reports
+    /// that are not published are left out.
+    pub async fn public_list(&self, mut filter: ReportFilter) -> Result<Page<Report>, AppError> {
+        filter.hide_rejected = true;
+        let asked = !filter.statuses.is_empty();
+        filter.statuses.retain(|s| s.is_published());
+        if asked && filter.statuses.is_empty() {
+            return Ok(Page {
+                items: Vec::new(),
+                has_more: false,
+            });
+        }
+        let mut page = self.store.list_reports(&filter).await?;
+        page.items = page.items.into_iter().map(project).collect();
+        Ok(page)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use phananh_domain::model::Status;
+
+    #[test]
+    fn rejected_reports_keep_only_their_status() {
+        let r = Report {
+            id: 1,
+            code: "K7QM-3XP9".into(),
+            field: "roads".into(),
+            description: "Nhà ông A số 5 ...".into(),
+            lat: Some(10.7),
+            lon: Some(106.7),
+            address: Some("5 Lê Lợi".into()),
+            ward: Some("W1".into()),
+            channel: phananh_domain::model::Channel::Web,
+            status: Status::Rejected,
+            unit: "TRIAGE".into(),
+            assignee: Some(4),
+            due_at: None,
+            paused_at: None,
+            duplicate_of: None,
+            created_at: chrono::Utc::now(),
+            updated_at: chrono::Utc::now(),
+            last_seq: 2,
+            extra: ReportExtra::default(),
+        };
+        let p = project(r.clone());
+        assert!(p.description.is_empty() && p.lat.is_none() && p.ward.is_none());
+        assert!(p.address.is_none() && p.assignee.is_none());
+        let open = project(Report {
+            status: Status::New,
+            ..r
+        });
+        assert_eq!(open.description, "Nhà ông A số 5 ...");
+        assert!(open.address.is_none(), "the typed address is never public");
+    }
+}

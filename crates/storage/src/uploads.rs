@@ -1,0 +1,77 @@
+//! Photos uploaded before the report that uses them: kept private until a report or a
+//! resolution attaches them, and forgotten (their files deleted by the caller) after a day.
+
+use chrono::{DateTime, Utc};
+
+use crate::{Result, Store, ms};
+
+/// A report a stored photo belongs to (as its own photo or its resolution's).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PhotoOwner {
+    pub report_id: i64,
+    pub role: String,
+}
+
+impl Store {
+    /// Records a fresh upload (not yet attached to anything).
+    pub async fn record_upload(&self, key: &str, at: DateTime<Utc>) -> Result<()> {
+        sqlx::query("INSERT INTO uploads (storage_key, created_at) VALUES ($1, $2)")
+            .bind(key)
+            .bind(ms(at))
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    /// Whether `key` is an upload made at or after `since` that may still be attached.
+    pub async fn upload_pending(&self, key: &str, since: DateTime<Utc>) -> Result<bool> {
+        let row: Option<(i64,)> = sqlx::query_as(
+            "SELECT created_at FROM uploads WHERE storage_key = $1 AND created_at >= $2",
+        )
+        .bind(key)
+        .bind(ms(since))
+        .fetch_optional(&self.read)
+        .await?;
+        Ok(row.is_some())
+    }
+
+    /// The reports that use photo `key` (the photo itself, or the photo its thumbnail is of).
+    pub async fn photo_owners(&self, key: &str) -> Result<Vec<PhotoOwner>> {
+        let rows: Vec<(i64, String)> =
+            sqlx::query_as("SELECT report_id, role FROM photos WHERE storage_key = $1 ORDER BY id")
+                .bind(key)
+                .fetch_all(&self.read)
+                .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(report_id, role)| PhotoOwner { report_id, role })
+            .collect())
+    }
+
+    /// Uploads made before `before`, oldest first (at most `limit`), with whether a report
+    /// uses each: the caller deletes the files of those no report uses, then forgets them.
+    pub async fn stale_uploads(
+        &self,
+        before: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<(String, bool)>> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT u.storage_key, (SELECT COUNT(*) FROM photos p WHERE p.storage_key = u.storage_key) \
+             FROM uploads u WHERE u.created_at < $1 ORDER BY u.created_at LIMIT $2",
+        )
+        .bind(ms(before))
+        .bind(limit)
+        .fetch_all(&self.read)
+        .await?;
+        Ok(rows.into_iter().map(|(k, n)| (k, n > 0)).collect())
+    }
+
+    /// Forgets an upload (attached to a report, or its files deleted).
+    pub async fn forget_upload(&self, key: &str) -> Result<()> {
+        sqlx::query("DELETE FROM uploads WHERE storage_key = $1")
+            .bind(key)
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+}
