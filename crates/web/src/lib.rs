@@ -7,8 +7,10 @@
 
 mod api;
 pub(crate) mod assets;
+mod client_ip;
 mod console;
 mod error;
+mod headers;
 mod i18n;
 mod open311;
 mod ops;
@@ -28,6 +30,7 @@ use phananh_app::App;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
+pub use client_ip::TrustedProxies;
 pub use i18n::Lang;
 
 /// Settings of the HTTP layer.
@@ -41,8 +44,6 @@ pub struct WebConfig {
     pub contact_per_hour: u32,
     /// Set the `Secure` flag on cookies (off only for plain-HTTP development).
     pub secure_cookies: bool,
-    /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
-    pub trust_forwarded_for: bool,
     /// Largest request body accepted, in bytes.
     pub max_body: usize,
     /// Map tiles (Leaflet URL template) and their attribution.
@@ -60,6 +61,8 @@ pub struct WebConfig {
     pub hotline: phananh_app::hotline::HotlineConfig,
     /// Where citizens reach this server (links in chats and emails).
     pub public_url: String,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (empty: the TCP peer is the client).
+    pub trusted_proxies: TrustedProxies,
 }
 
 impl Default for WebConfig {
@@ -69,7 +72,6 @@ impl Default for WebConfig {
             login_per_minute: 10,
             contact_per_hour: 10,
             secure_cookies: true,
-            trust_forwarded_for: false,
             max_body: 256 * 1024,
             tile_url: "https://tile.openstreetmap.org/{z}/{x}/{y}.png".into(),
             tile_attribution: "© OpenStreetMap contributors".into(),
@@ -79,6 +81,7 @@ impl Default for WebConfig {
             sms: phananh_channels::sms::SmsConfig::default(),
             hotline: Default::default(),
             public_url: "http://127.0.0.1:8022".into(),
+            trusted_proxies: TrustedProxies::default(),
         }
     }
 }
@@ -110,6 +113,7 @@ impl AppState {
     /// Periodic upkeep of the HTTP layer (forget idle rate-limit keys).
     pub fn upkeep(&self) {
         self.limits.prune();
+        self.limits.login_backoff.prune(self.app.clock.now());
     }
 }
 
@@ -128,6 +132,10 @@ pub fn router(state: AppState) -> Router {
             ops::count_requests,
         ))
         .layer(DefaultBodyLimit::max(max_body))
+        .layer(axum::middleware::map_response_with_state(
+            Arc::new(headers::SecurityHeaders::new(&state.config)),
+            headers::add,
+        ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),

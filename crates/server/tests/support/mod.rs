@@ -23,6 +23,8 @@ pub struct Options {
     pub hotline: phananh_app::hotline::HotlineConfig,
     /// The 1022 mailbox (`[email]`).
     pub email: phananh::EmailSection,
+    /// Any other configuration, applied last (e.g. `public_url`, `[web] trusted_proxies`).
+    pub configure: Option<fn(&mut Config)>,
 }
 
 impl Default for Options {
@@ -38,6 +40,7 @@ impl Default for Options {
             sms: phananh_channels::sms::SmsConfig::default(),
             hotline: Default::default(),
             email: phananh::EmailSection::default(),
+            configure: None,
         }
     }
 }
@@ -105,6 +108,9 @@ pub async fn spawn(opts: Options) -> TestApp {
     config.sms = opts.sms.clone();
     config.hotline = opts.hotline.clone();
     config.email = opts.email.clone();
+    if let Some(f) = opts.configure {
+        f(&mut config);
+    }
     // Monday 2 March 2026, 09:00 in Ho Chi Minh City.
     let clock = Arc::new(ManualClock::new(
         Utc.with_ymd_and_hms(2026, 3, 2, 2, 0, 0).unwrap(),
