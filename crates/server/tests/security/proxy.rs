@@ -781,7 +781,8 @@ async fn curl(source: &str, url: &str, spoof: Option<&str>, body: Option<&Path>)
 
 /// The checks through a proxy at `url`: the client address phananh sees is the client's,
 /// not the proxy's, and a spoofed `X-Forwarded-For` does not reset the limit.
-async fn check_through_proxy(url: &str) {
+/// `big_body_refused`: the statuses the proxy may answer a body over its limit with.
+async fn check_through_proxy(url: &str, big_body_refused: &[u16]) {
     let reports = format!("{url}/api/v1/reports");
     let (a, b) = ("127.0.0.21", "127.0.0.22");
     assert_eq!(curl(a, &reports, None, None).await.0, 201);
@@ -810,7 +811,8 @@ async fn check_through_proxy(url: &str) {
     let dir = tempfile::tempdir().unwrap();
     let big = dir.path().join("big.json");
     std::fs::write(&big, vec![b' '; 13 * 1024 * 1024]).unwrap();
-    assert_eq!(curl("127.0.0.23", &reports, None, Some(&big)).await.0, 413);
+    let status = curl("127.0.0.23", &reports, None, Some(&big)).await.0;
+    assert!(big_body_refused.contains(&status), "a 13 MB body: {status}");
 }
 
 fn proxied_server(c: &mut Config) {
@@ -952,7 +954,7 @@ async fn the_shipped_nginx_configuration() {
     assert_eq!(status, 301);
     assert!(headers.contains("location: https://"), "{headers}");
     // Everything else over TLS, as citizens reach it.
-    check_through_proxy(&format!("https://127.0.0.1:{tls_port}")).await;
+    check_through_proxy(&format!("https://127.0.0.1:{tls_port}"), &[413]).await;
     let log = std::fs::read_to_string(d.join("error.log")).unwrap_or_default();
     assert!(!log.contains("[emerg]"), "{log}");
     t.stop().await;
@@ -1022,6 +1024,7 @@ async fn the_shipped_caddyfile() {
             .unwrap(),
     );
     wait_for_port(port).await;
-    check_through_proxy(&format!("http://127.0.0.1:{port}")).await;
+    // Caddy 2.6 answers 502 when `request_body` cuts a body short while proxying it.
+    check_through_proxy(&format!("http://127.0.0.1:{port}"), &[413, 502]).await;
     t.stop().await;
 }
