@@ -248,7 +248,7 @@ try {
     const caller = "0912345678";
     const rang = await context.request.post("/api/v1/pbx/calls", {
       headers: { authorization: "Bearer " + process.env.PHANANH_PBX_TOKEN },
-      data: { event: "ringing", call_id: "e2e." + tag, caller },
+      data: { event: "answered", call_id: "e2e." + tag, caller },
     });
     check(rang.ok(), "the exchange's event is taken");
     await page.locator("#call-banner:not([hidden])").waitFor({ timeout: 10000 });
