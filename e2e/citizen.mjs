@@ -6,6 +6,11 @@
 //   PHANANH_SCREENSHOTS  where the full-page screenshots go (default target/screenshots)
 //   PHANANH_E2E_RESULT   a JSON file to write the codes and descriptions to (optional)
 //   PHANANH_CHROMIUM     the browser (default /usr/bin/chromium)
+//   PHANANH_STAFF_EMAIL, PHANANH_STAFF_PASSWORD, PHANANH_PBX_TOKEN
+//                        an operator's account and the exchange's token: the console's
+//                        login, report map and hotline popup (server-sent events) are
+//                        driven too (optional)
+// Any Content-Security-Policy violation fails the run.
 import { chromium } from "playwright-core";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -46,9 +51,24 @@ async function phone() {
   });
   // Nothing leaves the machine (map tiles point at a closed local port anyway).
   await context.route((url) => !url.href.startsWith(base), (route) => route.abort());
+  // The browser reports CSP violations as console errors and as events; both fail the run.
+  await context.addInitScript(() => document.addEventListener("securitypolicyviolation", (e) =>
+    console.error(`Content Security Policy violation: ${e.violatedDirective} blocked ${e.blockedURI} at ${e.sourceFile}:${e.lineNumber}`)));
   const page = await context.newPage();
-  page.on("pageerror", (e) => { console.error("page error:", e); process.exitCode = 1; });
+  watch(page);
   return { context, page };
+}
+
+let cspViolations = 0;
+function watch(page) {
+  page.on("pageerror", (e) => { console.error("page error:", e); process.exitCode = 1; });
+  page.on("console", (m) => {
+    if (/content.security.policy/i.test(m.text())) {
+      cspViolations++;
+      console.error("CSP violation on", page.url(), ":", m.text());
+      process.exitCode = 1;
+    }
+  });
 }
 
 async function fillForm(page, description) {
@@ -205,6 +225,40 @@ try {
     check(!(await page.evaluate(() => localStorage.getItem("phananh.mine"))).includes(code), "a code can be forgotten");
     await context.close();
   }
+
+  // (d) Staff: the login form, a report's map in the console, the hotline screen with its
+  // map and the caller popping up from the exchange (server-sent events).
+  if (process.env.PHANANH_STAFF_EMAIL) {
+    const { context, page } = await phone();
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.goto("/login");
+    await page.fill("#email", process.env.PHANANH_STAFF_EMAIL);
+    await page.fill("#password", process.env.PHANANH_STAFF_PASSWORD);
+    await Promise.all([page.waitForURL(/\/console$/, { timeout: 15000 }), page.click('main button[type="submit"]')]);
+    check(true, "staff log in through the form");
+    const code = result.online_code;
+    await page.goto(`/console/reports/${code}`);
+    await page.locator("#map.leaflet-container").waitFor({ timeout: 15000 });
+    check(true, "the console's report page draws its map");
+    await page.goto("/console/hotline");
+    await page.locator("#map.leaflet-container").waitFor({ timeout: 15000 });
+    check(true, "the hotline screen draws its map");
+    // Give the event stream a moment to connect, then the exchange rings.
+    await page.waitForTimeout(500);
+    const caller = "0912345678";
+    const rang = await context.request.post("/api/v1/pbx/calls", {
+      headers: { authorization: "Bearer " + process.env.PHANANH_PBX_TOKEN },
+      data: { event: "answered", call_id: "e2e." + tag, caller },
+    });
+    check(rang.ok(), "the exchange's event is taken");
+    await page.locator("#call-banner:not([hidden])").waitFor({ timeout: 10000 });
+    check((await page.inputValue("#phone")) === caller, "the caller pops up on the hotline screen");
+    await shot(page, "hotline-call");
+    await page.goto("/console/password");
+    check(await page.locator("#current").count() === 1, "the change-password page");
+    await context.close();
+  }
+  check(cspViolations === 0, "no Content-Security-Policy violations");
 } finally {
   await browser.close();
   if (process.env.PHANANH_E2E_RESULT) writeFileSync(process.env.PHANANH_E2E_RESULT, JSON.stringify(result, null, 1));

@@ -14,6 +14,28 @@ use crate::{App, AppError};
 
 pub const SESSION_HOURS: i64 = 12;
 pub const MIN_PASSWORD: usize = 10;
+/// How long an admin's password reset link works.
+pub const RESET_HOURS: i64 = 24;
+
+fn check_new_password(password: &str) -> Result<(), AppError> {
+    if password.chars().count() < MIN_PASSWORD {
+        return Err(AppError::invalid(
+            "password",
+            "password_too_short",
+            &format!("Mật khẩu cần ít nhất {MIN_PASSWORD} ký tự"),
+            &format!("The password needs at least {MIN_PASSWORD} characters"),
+        ));
+    }
+    if password.len() > 1024 {
+        return Err(AppError::invalid(
+            "password",
+            "password_too_long",
+            "Mật khẩu dài quá 1024 byte",
+            "The password is longer than 1,024 bytes",
+        ));
+    }
+    Ok(())
+}
 
 /// A random token for cookies and CSRF fields.
 pub fn random_token() -> String {
@@ -81,14 +103,7 @@ impl App {
                 "Invalid email",
             ));
         }
-        if password.chars().count() < MIN_PASSWORD {
-            return Err(AppError::invalid(
-                "password",
-                "password_too_short",
-                &format!("Mật khẩu cần ít nhất {MIN_PASSWORD} ký tự"),
-                &format!("The password needs at least {MIN_PASSWORD} characters"),
-            ));
-        }
+        check_new_password(password)?;
         let unit = self.check_role_unit(role, unit).await?;
         let hash = hash_password(password.to_string()).await?;
         let name = if name.trim().is_empty() {
@@ -174,6 +189,95 @@ impl App {
             .store
             .session(&token_hash(token), self.clock.now())
             .await?)
+    }
+
+    /// A signed-in user changes their own password: the current one is required, and every
+    /// other session of theirs ends (this one, `session_token`, stays).
+    pub async fn change_password(
+        &self,
+        user_id: i64,
+        session_token: &str,
+        current: &str,
+        new: &str,
+    ) -> Result<(), AppError> {
+        let user = self.store.user(user_id).await?.ok_or(AppError::NotFound)?;
+        if !verify_password(current.to_string(), user.password_hash.clone()).await {
+            return Err(AppError::invalid(
+                "current",
+                "wrong_password",
+                "Mật khẩu hiện tại không đúng",
+                "The current password is wrong",
+            ));
+        }
+        check_new_password(new)?;
+        let hash = hash_password(new.to_string()).await?;
+        self.store
+            .set_password_keeping(user_id, &hash, &token_hash(session_token))
+            .await?;
+        tracing::info!(user_id, "password changed; other sessions ended");
+        Ok(())
+    }
+
+    /// An admin issues a one-time reset link token for `user_id`, valid [`RESET_HOURS`].
+    /// Returns the token (shown once; only its hash is stored). Earlier links stop working.
+    pub async fn issue_password_reset(
+        &self,
+        by: &Principal,
+        user_id: i64,
+    ) -> Result<String, AppError> {
+        if by.role != Role::Admin {
+            return Err(AppError::Forbidden);
+        }
+        let user = self.store.user(user_id).await?.ok_or(AppError::NotFound)?;
+        if !user.active {
+            return Err(AppError::invalid(
+                "user",
+                "user_inactive",
+                "Tài khoản đã bị khóa; hãy mở lại trước",
+                "The account is disabled; enable it first",
+            ));
+        }
+        let token = random_token();
+        let now = self.clock.now();
+        self.store
+            .create_password_reset(
+                &token_hash(&token),
+                user_id,
+                by.user_id,
+                now,
+                now + Duration::hours(RESET_HOURS),
+            )
+            .await?;
+        tracing::info!(user_id, by = by.user_id, "password reset link issued");
+        Ok(token)
+    }
+
+    /// The user a reset link is for, while it works.
+    pub async fn password_reset_user(&self, token: &str) -> Result<Option<User>, AppError> {
+        Ok(self
+            .store
+            .password_reset_user(&token_hash(token), self.clock.now())
+            .await?)
+    }
+
+    /// Uses a reset link once: sets the password and ends all the user's sessions.
+    pub async fn reset_password(&self, token: &str, new: &str) -> Result<(), AppError> {
+        check_new_password(new)?;
+        if self.password_reset_user(token).await?.is_none() {
+            return Err(AppError::NotFound);
+        }
+        let hash = hash_password(new.to_string()).await?;
+        match self
+            .store
+            .use_password_reset(&token_hash(token), &hash, self.clock.now())
+            .await?
+        {
+            Some(user_id) => {
+                tracing::info!(user_id, "password reset by link; sessions ended");
+                Ok(())
+            }
+            None => Err(AppError::NotFound),
+        }
     }
 
     pub async fn logout(&self, token: &str) -> Result<(), AppError> {

@@ -118,8 +118,11 @@ pub struct WebSection {
     pub intake_per_minute: u32,
     pub login_per_minute: u32,
     pub contact_per_hour: u32,
-    /// Unset: on unless listening on a loopback address (plain-HTTP development).
+    /// Unset: on when `public_url` is https (then browsers reach us over TLS, usually
+    /// through a reverse proxy), off for a plain-http `public_url`.
     pub secure_cookies: Option<bool>,
+    /// Deprecated: `true` means `trusted_proxies = ["127.0.0.1", "::1"]` when that list is
+    /// empty (a proxy on the same host, the usual case).
     pub trust_forwarded_for: bool,
     pub max_body_bytes: usize,
     /// Map tile URL template (Leaflet) and attribution; point it at the city's own tiles.
@@ -143,6 +146,8 @@ pub struct WebSection {
     /// Reports one staff member may file per minute and per hour (0: no limit).
     pub staff_filings_per_minute: u32,
     pub staff_filings_per_hour: u32,
+    /// Reverse proxies (addresses or CIDR blocks) whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -160,7 +165,7 @@ impl Default for WebSection {
             login_per_minute: d.login_per_minute,
             contact_per_hour: d.contact_per_hour,
             secure_cookies: None,
-            trust_forwarded_for: d.trust_forwarded_for,
+            trust_forwarded_for: false,
             max_body_bytes: d.max_body,
             tile_url: d.tile_url,
             tile_attribution: d.tile_attribution,
@@ -174,6 +179,7 @@ impl Default for WebSection {
             upload_bytes_per_hour: d.upload_bytes_per_hour,
             staff_filings_per_minute: d.staff_filings_per_minute,
             staff_filings_per_hour: d.staff_filings_per_hour,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -241,6 +247,11 @@ impl Config {
         if let Some(v) = env("PHANANH_SECURE_COOKIES") {
             config.web.secure_cookies = Some(v != "0" && v != "false");
         }
+        if let Some(v) = env("PHANANH_TRUSTED_PROXIES") {
+            config.web.trusted_proxies = v.split(',').map(|s| s.trim().to_string()).collect();
+        }
+        phananh_web::TrustedProxies::parse(&config.web.trusted_proxies)
+            .map_err(|e| anyhow::anyhow!("[web] trusted_proxies: {e}"))?;
         if let Some(v) = env("PHANANH_TILE_URL") {
             config.web.tile_url = v;
         }
@@ -315,12 +326,18 @@ impl Config {
     }
 
     pub fn web_config(&self, addr: SocketAddr) -> WebConfig {
+        if !self.secure_cookies() && !addr.ip().is_loopback() {
+            tracing::warn!(
+                public_url = %self.public_url,
+                "Cookie không có cờ Secure / cookies are not Secure: set public_url to the https \
+                 address people use (or [web] secure_cookies = true)"
+            );
+        }
         WebConfig {
             intake_per_minute: self.web.intake_per_minute,
             login_per_minute: self.web.login_per_minute,
             contact_per_hour: self.web.contact_per_hour,
-            secure_cookies: self.web.secure_cookies.unwrap_or(!addr.ip().is_loopback()),
-            trust_forwarded_for: self.web.trust_forwarded_for,
+            secure_cookies: self.secure_cookies(),
             max_body: self.web.max_body_bytes,
             tile_url: self.web.tile_url.clone(),
             tile_attribution: self.web.tile_attribution.clone(),
@@ -338,7 +355,40 @@ impl Config {
             upload_bytes_per_hour: self.web.upload_bytes_per_hour,
             staff_filings_per_minute: self.web.staff_filings_per_minute,
             staff_filings_per_hour: self.web.staff_filings_per_hour,
+            trusted_proxies: self.trusted_proxies(),
         }
+    }
+
+    /// `Secure` cookies: as configured, else whenever `public_url` is https.
+    pub fn secure_cookies(&self) -> bool {
+        self.web.secure_cookies.unwrap_or_else(|| {
+            self.public_url
+                .trim_start()
+                .to_ascii_lowercase()
+                .starts_with("https://")
+        })
+    }
+
+    /// The trusted proxies, with the deprecated `trust_forwarded_for = true` read as "the
+    /// proxy runs on this host". Entries are checked in [`Config::load`]; a bad one here
+    /// (a config built in code) is logged and skipped.
+    pub fn trusted_proxies(&self) -> phananh_web::TrustedProxies {
+        let mut entries = self.web.trusted_proxies.clone();
+        if entries.is_empty() && self.web.trust_forwarded_for {
+            tracing::warn!(
+                "[web] trust_forwarded_for is deprecated: use trusted_proxies = [\"127.0.0.1\", \"::1\"] \
+                 (the addresses of your reverse proxies)"
+            );
+            entries = vec!["127.0.0.1".into(), "::1".into()];
+        }
+        entries.retain(|e| {
+            let ok = phananh_web::TrustedProxies::parse(&[e]).is_ok();
+            if !ok {
+                tracing::error!(entry = %e, "[web] trusted_proxies: not an address or CIDR block; ignored");
+            }
+            ok
+        });
+        phananh_web::TrustedProxies::parse(&entries).unwrap_or_default()
     }
 }
 

@@ -1,7 +1,9 @@
 //! Browser end-to-end test: the real server on a random port, the citizen pages driven in
 //! headless Chromium on a 360-px phone by `e2e/citizen.mjs` (playwright-core): a report with
 //! a photo and contact details, the map and "my reports", a wrong file type, and a report
-//! made offline that is sent once when the connection comes back.
+//! made offline that is sent once when the connection comes back; then the staff console
+//! (login, a report's map, the hotline popup over server-sent events). Any
+//! Content-Security-Policy violation fails it.
 //!
 //! Needs `node`, Chromium (`/usr/bin/chromium` or `PHANANH_CHROMIUM`) and `npm ci --prefix e2e`.
 //! Without them the test says why and passes, unless `PHANANH_E2E=1` (CI), where it fails.
@@ -51,9 +53,25 @@ async fn citizen_pages_in_a_phone_browser() {
     let t = spawn(Options {
         // A closed local port: the pages never reach the internet for map tiles.
         tile_url: Some("http://127.0.0.1:9/{z}/{x}/{y}.png".into()),
+        hotline: phananh_app::hotline::HotlineConfig {
+            pbx_token: "e2e-pbx-token".into(),
+            ..Default::default()
+        },
         ..Options::default()
     })
     .await;
+    // An operator for the console scenario.
+    let (staff_email, staff_password) = ("operator.e2e@example.org", "e2e operator password");
+    t.app()
+        .add_user(
+            staff_email,
+            "Điện thoại viên E2E",
+            phananh_domain::access::Role::Triage,
+            None,
+            staff_password,
+        )
+        .await
+        .unwrap();
     // Earlier reports around the city (outside the map's first view, which the browser
     // searches for its own marker), so the map, list and statistics have something to show.
     for (field, lat, lon) in [
@@ -83,6 +101,9 @@ async fn citizen_pages_in_a_phone_browser() {
         .env("PHANANH_SCREENSHOTS", &shots)
         .env("PHANANH_E2E_RESULT", &result)
         .env("PHANANH_CHROMIUM", &chromium)
+        .env("PHANANH_STAFF_EMAIL", staff_email)
+        .env("PHANANH_STAFF_PASSWORD", staff_password)
+        .env("PHANANH_PBX_TOKEN", "e2e-pbx-token")
         .kill_on_drop(true);
     let status = tokio::time::timeout(Duration::from_secs(240), node.status())
         .await

@@ -3,6 +3,8 @@
 
 #[path = "security/outbound.rs"]
 mod sec_outbound;
+#[path = "security/proxy.rs"]
+mod sec_proxy;
 #[path = "security/public.rs"]
 mod sec_public;
 mod support;

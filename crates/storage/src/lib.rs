@@ -92,6 +92,10 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (8, include_str!("../migrations/sqlite/0008_calls.sql")),
     (9, include_str!("../migrations/sqlite/0009_email.sql")),
     (10, include_str!("../migrations/sqlite/0010_public.sql")),
+    (
+        11,
+        include_str!("../migrations/sqlite/0011_password_resets.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -110,6 +114,10 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (8, include_str!("../migrations/postgres/0008_calls.sql")),
     (9, include_str!("../migrations/postgres/0009_email.sql")),
     (10, include_str!("../migrations/postgres/0010_public.sql")),
+    (
+        11,
+        include_str!("../migrations/postgres/0011_password_resets.sql"),
+    ),
 ];
 
 /// Turns a path or URL into a database URL: a bare path means an SQLite file.

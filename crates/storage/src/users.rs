@@ -138,6 +138,131 @@ impl Store {
         Ok(())
     }
 
+    /// Sets a new password and ends the user's other sessions (all but `keep_token_hash`,
+    /// the one that asked for the change).
+    pub async fn set_password_keeping(
+        &self,
+        id: i64,
+        password_hash: &str,
+        keep_token_hash: &str,
+    ) -> Result<()> {
+        let mut tx = self.write.begin().await?;
+        let r = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind(password_hash)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        if r.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
+            .bind(id)
+            .bind(keep_token_hash)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Stores a reset link's token hash for `user_id`; earlier unused links of that user
+    /// stop working.
+    pub async fn create_password_reset(
+        &self,
+        token_hash: &str,
+        user_id: i64,
+        created_by: i64,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<()> {
+        let mut tx = self.write.begin().await?;
+        sqlx::query("DELETE FROM password_resets WHERE user_id = $1 OR expires_at <= $2")
+            .bind(user_id)
+            .bind(ms(now))
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO password_resets (token_hash, user_id, created_by, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(token_hash)
+        .bind(user_id)
+        .bind(created_by)
+        .bind(ms(now))
+        .bind(ms(expires_at))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The active user a reset link is for, if it is unused and unexpired.
+    pub async fn password_reset_user(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<User>> {
+        let id: Option<i64> = sqlx::query_scalar(
+            "SELECT user_id FROM password_resets \
+             WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2",
+        )
+        .bind(token_hash)
+        .bind(ms(now))
+        .fetch_optional(&self.read)
+        .await?;
+        match id {
+            Some(id) => Ok(self.user(id).await?.filter(|u| u.active)),
+            None => Ok(None),
+        }
+    }
+
+    /// Uses a reset link: marks it used, sets the password and ends all the user's
+    /// sessions, in one transaction. `None` if the link is unknown, used or expired (a link
+    /// used twice at once works once).
+    pub async fn use_password_reset(
+        &self,
+        token_hash: &str,
+        password_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<i64>> {
+        let mut tx = self.write.begin().await?;
+        let id: Option<i64> = sqlx::query_scalar(
+            "UPDATE password_resets SET used_at = $1 \
+             WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1 RETURNING user_id",
+        )
+        .bind(ms(now))
+        .bind(token_hash)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(id) = id else {
+            return Ok(None);
+        };
+        let r = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2 AND active = 1")
+            .bind(password_hash)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        if r.rows_affected() == 0 {
+            return Ok(None);
+        }
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Some(id))
+    }
+
+    /// The token hashes of the reset links that still work (for audits and tests).
+    pub async fn live_password_reset_hashes(&self, now: DateTime<Utc>) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT token_hash FROM password_resets WHERE used_at IS NULL AND expires_at > $1 \
+             ORDER BY created_at",
+        )
+        .bind(ms(now))
+        .fetch_all(&self.read)
+        .await?)
+    }
+
     pub async fn create_session(
         &self,
         token_hash: &str,

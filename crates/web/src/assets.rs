@@ -21,6 +21,7 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
     ("pwa.js", JS, include_bytes!("../assets/pwa.js")),
     ("hotline.js", JS, include_bytes!("../assets/hotline.js")),
     ("mine.js", JS, include_bytes!("../assets/mine.js")),
+    ("confirm.js", JS, include_bytes!("../assets/confirm.js")),
     (
         "icons/icon-192.png",
         PNG,

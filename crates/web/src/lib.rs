@@ -7,8 +7,10 @@
 
 mod api;
 pub(crate) mod assets;
+mod client_ip;
 mod console;
 mod error;
+mod headers;
 mod i18n;
 mod open311;
 mod ops;
@@ -29,6 +31,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 use tower_http::trace::TraceLayer;
 
+pub use client_ip::TrustedProxies;
 pub use i18n::Lang;
 
 /// Settings of the HTTP layer.
@@ -42,8 +45,6 @@ pub struct WebConfig {
     pub contact_per_hour: u32,
     /// Set the `Secure` flag on cookies (off only for plain-HTTP development).
     pub secure_cookies: bool,
-    /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
-    pub trust_forwarded_for: bool,
     /// Largest request body accepted, in bytes.
     pub max_body: usize,
     /// Map tiles (Leaflet URL template) and their attribution.
@@ -77,6 +78,8 @@ pub struct WebConfig {
     /// Reports one staff member may file per minute and per hour (0: no limit).
     pub staff_filings_per_minute: u32,
     pub staff_filings_per_hour: u32,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (empty: the TCP peer is the client).
+    pub trusted_proxies: TrustedProxies,
 }
 
 impl Default for WebConfig {
@@ -86,7 +89,6 @@ impl Default for WebConfig {
             login_per_minute: 10,
             contact_per_hour: 10,
             secure_cookies: true,
-            trust_forwarded_for: false,
             max_body: 256 * 1024,
             tile_url: "https://tile.openstreetmap.org/{z}/{x}/{y}.png".into(),
             tile_attribution: "© OpenStreetMap contributors".into(),
@@ -104,6 +106,7 @@ impl Default for WebConfig {
             upload_bytes_per_hour: 200 * 1024 * 1024,
             staff_filings_per_minute: 10,
             staff_filings_per_hour: 200,
+            trusted_proxies: TrustedProxies::default(),
         }
     }
 }
@@ -135,6 +138,7 @@ impl AppState {
     /// Periodic upkeep of the HTTP layer (forget idle rate-limit keys).
     pub fn upkeep(&self) {
         self.limits.prune();
+        self.limits.login_backoff.prune(self.app.clock.now());
     }
 }
 
@@ -166,6 +170,10 @@ pub fn router(state: AppState) -> Router {
             ops::count_requests,
         ))
         .layer(DefaultBodyLimit::max(max_body))
+        .layer(axum::middleware::map_response_with_state(
+            Arc::new(headers::SecurityHeaders::new(&state.config)),
+            headers::add,
+        ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),

@@ -64,7 +64,8 @@ pub fn lang_of(headers: &HeaderMap) -> Lang {
         .unwrap_or_default()
 }
 
-/// The client's address (from `X-Forwarded-For` only when configured to trust it).
+/// The client's address: the TCP peer, or, when the peer is a trusted proxy, the rightmost
+/// untrusted hop of `X-Forwarded-For` (see [`crate::client_ip::client_ip`]).
 pub struct ClientIp(pub IpAddr);
 
 impl FromRequestParts<AppState> for ClientIp {
@@ -74,22 +75,22 @@ impl FromRequestParts<AppState> for ClientIp {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        if state.config.trust_forwarded_for
-            && let Some(ip) = parts
-                .headers
-                .get("x-forwarded-for")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.rsplit(',').next())
-                .and_then(|v| v.trim().parse().ok())
-        {
-            return Ok(ClientIp(ip));
-        }
-        let ip = parts
+        let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map(|c| c.0.ip())
             .unwrap_or(IpAddr::from([127, 0, 0, 1]));
-        Ok(ClientIp(ip))
+        // A header line that is not text counts as malformed (an empty entry).
+        let lines = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .map(|v| v.to_str().unwrap_or(""));
+        Ok(ClientIp(crate::client_ip::client_ip(
+            peer,
+            lines,
+            &state.config.trusted_proxies,
+        )))
     }
 }
 
@@ -171,12 +172,13 @@ pub fn bearer_ok(headers: &axum::http::HeaderMap, expected: &str) -> bool {
 
 /// Paths a read-only role may still post to: its own session's housekeeping (signing in
 /// and out, the language, its own password).
-const OWN_SESSION_PATHS: [&str; 5] = [
+const OWN_SESSION_PATHS: [&str; 6] = [
     "/login",
     "/logout",
     "/lang",
     "/console/account",
     "/console/password",
+    "/reset",
 ];
 
 /// Staff whose role writes nothing (oversight) get 403 on every request that could change

@@ -262,7 +262,7 @@ async fn healthz_answers_while_big_requests_are_in_flight() {
 #[tokio::test]
 async fn slow_connections_are_dropped() {
     let t = spawn(Options {
-        tweak: Some(|c| {
+        configure: Some(|c| {
             c.web.header_read_timeout_secs = 1;
             c.web.body_read_timeout_secs = 1;
         }),
@@ -306,7 +306,7 @@ async fn slow_connections_are_dropped() {
 #[tokio::test]
 async fn event_streams_outlive_the_request_timeout() {
     let t = spawn(Options {
-        tweak: Some(|c| c.web.request_timeout_secs = 1),
+        configure: Some(|c| c.web.request_timeout_secs = 1),
         ..Options::default()
     })
     .await;
@@ -369,7 +369,7 @@ async fn periods_are_capped() {
 #[tokio::test]
 async fn metrics_are_cached_and_may_require_a_token() {
     let t = spawn(Options {
-        tweak: Some(|c| c.web.metrics_token = "s3cret-metrics-token".into()),
+        configure: Some(|c| c.web.metrics_token = "s3cret-metrics-token".into()),
         ..Options::default()
     })
     .await;

@@ -23,13 +23,13 @@ pub struct Options {
     pub hotline: phananh_app::hotline::HotlineConfig,
     /// The 1022 mailbox (`[email]`).
     pub email: phananh::EmailSection,
-    /// Any other change to the configuration, applied last.
-    pub tweak: Option<fn(&mut Config)>,
     /// Anonymous photo uploads per IP per hour, in number and bytes (0: no limit).
     pub uploads_per_hour: u32,
     pub upload_bytes_per_hour: u64,
     /// Reports one staff member may file per minute (0: no limit).
     pub staff_filings_per_minute: u32,
+    /// Any other configuration, applied last (e.g. `public_url`, `[web] trusted_proxies`).
+    pub configure: Option<fn(&mut Config)>,
 }
 
 impl Default for Options {
@@ -45,10 +45,10 @@ impl Default for Options {
             sms: phananh_channels::sms::SmsConfig::default(),
             hotline: Default::default(),
             email: phananh::EmailSection::default(),
-            tweak: None,
             uploads_per_hour: 0,
             upload_bytes_per_hour: 0,
             staff_filings_per_minute: 0,
+            configure: None,
         }
     }
 }
@@ -116,13 +116,13 @@ pub async fn spawn(opts: Options) -> TestApp {
     config.sms = opts.sms.clone();
     config.hotline = opts.hotline.clone();
     config.email = opts.email.clone();
-    if let Some(tweak) = opts.tweak {
-        tweak(&mut config);
-    }
     config.web.uploads_per_hour = opts.uploads_per_hour;
     config.web.upload_bytes_per_hour = opts.upload_bytes_per_hour;
     config.web.staff_filings_per_minute = opts.staff_filings_per_minute;
     config.web.staff_filings_per_hour = 0;
+    if let Some(f) = opts.configure {
+        f(&mut config);
+    }
     // Monday 2 March 2026, 09:00 in Ho Chi Minh City.
     let clock = Arc::new(ManualClock::new(
         Utc.with_ymd_and_hms(2026, 3, 2, 2, 0, 0).unwrap(),

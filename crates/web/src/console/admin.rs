@@ -60,7 +60,7 @@ impl FromRequestParts<AppState> for Admin {
 fn tabs(staff: &Staff) -> Markup {
     let l = staff.lang;
     html! {
-        nav class="card" aria-label=(l.t("Quản trị", "Administration")) style="display:flex;gap:1rem;flex-wrap:wrap" {
+        nav class="card" aria-label=(l.t("Quản trị", "Administration")) class="tabs" {
             a href="/console/admin/units" { (l.t("Đơn vị", "Units")) }
             a href="/console/admin/fields" { (l.t("Lĩnh vực", "Fields")) }
             a href="/console/admin/rules" { (l.t("Quy tắc định tuyến", "Routing rules")) }
@@ -142,7 +142,7 @@ async fn units(State(state): State<AppState>, Admin(staff): Admin) -> Response {
         None,
         html! {
             div class="card" {
-                h2 style="margin-top:0" { (l.t("Thêm hoặc sửa đơn vị (theo mã)", "Add or edit a unit (by code)")) }
+                h2 class="mt0" { (l.t("Thêm hoặc sửa đơn vị (theo mã)", "Add or edit a unit (by code)")) }
                 form method="post" action="/console/admin/units" class="filters" {
                     (csrf_field(&staff))
                     div { label for="u-code" { (l.t("Mã", "Code")) } input id="u-code" name="code" required maxlength="64"; }
@@ -265,7 +265,7 @@ async fn fields(State(state): State<AppState>, Admin(staff): Admin) -> Response 
         None,
         html! {
             div class="card" {
-                h2 style="margin-top:0" { (l.t("Thêm hoặc sửa lĩnh vực (theo mã)", "Add or edit a field (by code)")) }
+                h2 class="mt0" { (l.t("Thêm hoặc sửa lĩnh vực (theo mã)", "Add or edit a field (by code)")) }
                 form method="post" action="/console/admin/fields" class="filters" {
                     (csrf_field(&staff))
                     div { label for="f-code" { (l.t("Mã", "Code")) } input id="f-code" name="code" required maxlength="64"; }
@@ -403,9 +403,10 @@ async fn rules(
                 tbody { @for r in shown { tr {
                     td { (r.id) } td { (c.field_name(&r.field)) } td { (r.ward.as_deref().map(|w| c.ward_name(w)).unwrap_or_else(|| l.t("Toàn thành phố", "City-wide").into())) }
                     td { (c.unit_name(&r.unit)) } td { (r.priority) }
-                    td { form method="post" action={"/console/admin/rules/" (r.id) "/delete"} onsubmit=(format!("return confirm('{}')", l.t("Xóa quy tắc này?", "Delete this rule?"))) { (csrf_field(&staff)) button class="secondary" type="submit" { (l.t("Xóa", "Delete")) } } }
+                    td { form method="post" action={"/console/admin/rules/" (r.id) "/delete"} data-confirm=(l.t("Xóa quy tắc này?", "Delete this rule?")) { (csrf_field(&staff)) button class="secondary" type="submit" { (l.t("Xóa", "Delete")) } } }
                 } } }
             }
+            script src="/static/confirm.js" {}
         },
     )
 }
@@ -504,7 +505,7 @@ async fn users(State(state): State<AppState>, Admin(staff): Admin) -> Response {
         None,
         html! {
             div class="card" {
-                h2 style="margin-top:0" { (l.t("Tạo tài khoản", "New account")) }
+                h2 class="mt0" { (l.t("Tạo tài khoản", "New account")) }
                 form method="post" action="/console/admin/users" class="filters" {
                     (csrf_field(&staff))
                     div { label for="n-email" { "Email" } input id="n-email" name="email" type="email" required; }
@@ -516,7 +517,7 @@ async fn users(State(state): State<AppState>, Admin(staff): Admin) -> Response {
                 }
             }
             table {
-                thead { tr { th { "Email" } th { (l.t("Họ tên", "Name")) } th { (l.t("Vai trò, đơn vị, trạng thái", "Role, unit, status")) } } }
+                thead { tr { th { "Email" } th { (l.t("Họ tên", "Name")) } th { (l.t("Vai trò, đơn vị, trạng thái", "Role, unit, status")) } th { (l.t("Mật khẩu", "Password")) } } }
                 tbody { @for u in &list { tr {
                     td { (u.email) } td { (u.name) }
                     td { form method="post" action={"/console/admin/users/" (u.id)} class="filters" {
@@ -525,6 +526,10 @@ async fn users(State(state): State<AppState>, Admin(staff): Admin) -> Response {
                         select name="unit" aria-label=(l.t("Đơn vị", "Unit")) { (unit_options(u.unit.as_deref())) }
                         label { input type="checkbox" name="active" value="1" checked[u.active]; " " (l.t("Hoạt động", "Active")) }
                         button class="secondary" type="submit" { (l.t("Lưu", "Save")) }
+                    } }
+                    td { form method="post" action={"/console/admin/users/" (u.id) "/reset"} {
+                        (csrf_field(&staff))
+                        button class="secondary" type="submit" { (l.t("Tạo liên kết đặt lại", "Reset link")) }
                     } }
                 } } }
             }

@@ -133,7 +133,7 @@ async fn render(
         @if let Some(code) = &q.filed {
             div class="notice" role="status" {
                 p { (lang.t("Đã tiếp nhận. Đọc mã hồ sơ cho người gọi:", "Filed. Read the tracking code to the caller:")) }
-                p style="font-size:2rem" { span class="code" { (code) } }
+                p class="bigger" { span class="code" { (code) } }
                 p class="muted" { (spelled(code)) }
             }
         }
@@ -141,15 +141,15 @@ async fn render(
         div id="call-banner" class="notice" role="status" hidden data-text=(lang.t("Cuộc gọi đến từ", "Incoming call from")) {}
         @if let Some(u) = &item {
             div class="card" {
-                h2 style="margin-top:0" { (lang.t("Tin nhắn cần xử lý", "Message to file")) " (" (u.channel) ")" }
+                h2 class="mt0" { (lang.t("Tin nhắn cần xử lý", "Message to file")) " (" (u.channel) ")" }
                 p class="muted" { (when(u.received_at)) " · " (u.sender) " · " (u.reason) }
                 @if let Some(s) = &u.subject { p { strong { (s) } } }
-                pre style="white-space:pre-wrap" { (u.body) }
+                pre class="prewrap" { (u.body) }
             }
         }
         div class="grid" {
             div class="card" {
-                h2 style="margin-top:0" { (lang.t("Người gọi", "Caller")) }
+                h2 class="mt0" { (lang.t("Người gọi", "Caller")) }
                 div id="caller-reports" data-none=(lang.t("Chưa có phản ánh nào từ số này.", "No reports from this number yet.")) {
                     @if let Some(c) = &caller {
                         @if let Some(n) = &c.name { p { strong { (n) } " · " (c.phone) } }
@@ -194,7 +194,7 @@ async fn render(
                 p class="muted" { (lang.t("Hoặc chọn vị trí trên bản đồ:", "Or pick the place on the map:")) " " span id="pin-status" {} }
                 input type="hidden" id="lat" name="lat" value=(v("lat"));
                 input type="hidden" id="lon" name="lon" value=(v("lon"));
-                div id="map" style="height:260px" data-lat=(catalog.city.center[0]) data-lon=(catalog.city.center[1])
+                div id="map" data-lat=(catalog.city.center[0]) data-lon=(catalog.city.center[1])
                     data-tiles=(state.config.tile_url) data-attribution=(state.config.tile_attribution) {}
                 p { button type="submit" { (lang.t("Tiếp nhận", "File the report")) } " " span class="muted" { "Ctrl+Enter" } }
             }
@@ -391,7 +391,7 @@ async fn unfiled(
             div class="card" {
                 p class="muted" { (when(u.received_at)) " · " strong { (u.channel) } " · " (u.sender) " · " (u.reason) }
                 @if let Some(s) = &u.subject { p { strong { (s) } } }
-                pre style="white-space:pre-wrap" { (u.body) }
+                pre class="prewrap" { (u.body) }
                 @if let Some(code) = &u.report_code {
                     p { (lang.t("Đã tạo phản ánh", "Filed as")) " " a class="code" href={"/console/reports/" (code)} { (code) } }
                 } @else if let Some(n) = &u.note {

@@ -2,6 +2,7 @@
 
 mod admin;
 mod hotline;
+mod password;
 mod performance;
 mod queue;
 mod report;
@@ -40,6 +41,7 @@ pub fn routes() -> Router<AppState> {
         .merge(admin::routes())
         .merge(hotline::routes())
         .merge(performance::routes())
+        .merge(password::routes())
 }
 
 /// The start of a long text, cut at a word and marked with "…".
@@ -104,6 +106,7 @@ pub fn page(title: &str, lang: Lang, staff: Option<&Staff>, body: Markup) -> Htm
                         }
                         div class="me" {
                             span { (s.principal.name) " · " (lang.t(s.principal.role.label_vi(), s.principal.role.label_en())) }
+                            a href="/console/password" { (lang.t("Đổi mật khẩu", "Change password")) }
                             (lang_switch(lang, &s.csrf))
                             form class="inline" method="post" action="/logout" {
                                 input type="hidden" name="csrf" value=(s.csrf);
@@ -183,15 +186,15 @@ fn login_form(lang: Lang, csrf: &str, email: &str, error: Option<&str>) -> Html<
         lang,
         None,
         html! {
-            div class="card" style="max-width:420px;margin:2rem auto" {
+            div class="card narrow" {
                 h1 { (lang.t("Đăng nhập cán bộ", "Staff log in")) }
                 @if let Some(e) = error { div class="error" role="alert" { (e) } }
                 form method="post" action="/login" {
                     input type="hidden" name="csrf" value=(csrf);
                     label for="email" { "Email" }
-                    input id="email" name="email" type="email" autocomplete="username" required value=(email) style="width:100%";
+                    input id="email" name="email" type="email" autocomplete="username" required value=(email) class="wide";
                     label for="password" { (lang.t("Mật khẩu", "Password")) }
-                    input id="password" name="password" type="password" autocomplete="current-password" required style="width:100%";
+                    input id="password" name="password" type="password" autocomplete="current-password" required class="wide";
                     p { button type="submit" { (lang.t("Đăng nhập", "Log in")) } }
                 }
             }
@@ -242,18 +245,42 @@ async fn login(
     if !same_token(&expected, &form.csrf) {
         return csrf_failed(lang, None);
     }
-    if !state.limits.login(ip, &form.email) {
-        let msg = lang.t(
-            "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau ít phút.",
-            "Too many attempts. Try again in a few minutes.",
-        );
-        return with_login_csrf(
+    let too_many = |wait_secs: Option<i64>| {
+        let msg = match wait_secs {
+            Some(s) => lang
+                .t(
+                    &format!("Đăng nhập sai nhiều lần. Vui lòng thử lại sau {s} giây."),
+                    &format!("Too many failed attempts. Try again in {s} seconds."),
+                )
+                .to_string(),
+            None => lang
+                .t(
+                    "Quá nhiều lần đăng nhập từ địa chỉ này. Vui lòng thử lại sau ít phút.",
+                    "Too many attempts from this address. Try again in a few minutes.",
+                )
+                .to_string(),
+        };
+        let mut r = with_login_csrf(
             lang,
             secure,
             &form.email,
-            Some(msg),
+            Some(msg.as_str()),
             StatusCode::TOO_MANY_REQUESTS,
         );
+        if let Some(s) = wait_secs
+            && let Ok(v) = s.to_string().parse()
+        {
+            r.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        r
+    };
+    if !state.limits.login_ip(ip) {
+        return too_many(None);
+    }
+    let backoff = &state.limits.login_backoff;
+    if let Err(wait) = backoff.check(&form.email, state.app.clock.now()) {
+        // Ceiling, so "0 seconds" is never shown.
+        return too_many(Some((wait.num_milliseconds() + 999) / 1000));
     }
     match state
         .app
@@ -261,6 +288,7 @@ async fn login(
         .await
     {
         Ok((token, _)) => {
+            backoff.succeeded(&form.email);
             let mut r = Redirect::to("/console").into_response();
             let hours = phananh_app::auth::SESSION_HOURS * 3600;
             add_cookie(&mut r, SESSION_COOKIE, &token, hours, secure);
@@ -268,6 +296,7 @@ async fn login(
             r
         }
         Err(AppError::BadCredentials) => {
+            backoff.failed(&form.email, state.app.clock.now());
             let msg = lang.t("Sai email hoặc mật khẩu.", "Wrong email or password.");
             with_login_csrf(
                 lang,

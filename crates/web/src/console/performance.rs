@@ -158,7 +158,7 @@ async fn dashboard(
                 tbody { @for (start, f) in &trend {
                     tr {
                         th scope="row" { (phananh_domain::calendar::to_local(*start).format("%d/%m/%Y")) }
-                        td { div class="bar" style={"width:" (f.on_time_share().map(|x| (x * 100.0) as i64).unwrap_or(0)) "%"} {} }
+                        td { div class={"bar w" (f.on_time_share().map(|x| (x * 100.0) as i64).unwrap_or(0).clamp(0, 100))} {} }
                         td class="num" { (pct(f.on_time_share())) " " span class="muted" { "(" (f.resolved_on_time) "/" (f.resolved) ")" } }
                     }
                 } }

@@ -152,7 +152,7 @@ async fn render(
                         }
                         @if let (Some(lat), Some(lon)) = (r.lat, r.lon) {
                             div id="map" role="img" aria-label=(lang.t("Bản đồ vị trí phản ánh", "Map of the report's location"))
-                                data-lat=(lat) data-lon=(lon) data-tiles=(state.config.tile_url) data-attribution=(state.config.tile_attribution) style="margin-top:1rem" {}
+                                data-lat=(lat) data-lon=(lon) data-tiles=(state.config.tile_url) data-attribution=(state.config.tile_attribution) class="mt1" {}
                             link rel="stylesheet" href="/static/leaflet/leaflet.css";
                             script src="/static/leaflet/leaflet.js" {}
                             script src="/static/console.js" {}
@@ -162,7 +162,7 @@ async fn render(
                 div {
                     @if let Some(p) = &view.reporter {
                         div class="card" {
-                            h2 style="margin-top:0" { (lang.t("Người phản ánh (dữ liệu cá nhân)", "Reporter (personal data)")) }
+                            h2 class="mt0" { (lang.t("Người phản ánh (dữ liệu cá nhân)", "Reporter (personal data)")) }
                             dl class="facts" {
                                 dt { (lang.t("Họ tên", "Name")) } dd { (p.name.as_deref().unwrap_or("—")) }
                                 dt { (lang.t("Điện thoại", "Phone")) } dd { (p.phone.as_deref().unwrap_or("—")) }
@@ -175,7 +175,7 @@ async fn render(
                         }
                     }
                     div class="card actions" {
-                        h2 style="margin-top:0" { (lang.t("Thao tác", "Actions")) }
+                        h2 class="mt0" { (lang.t("Thao tác", "Actions")) }
                         @if view.actions.is_empty() { p class="muted" { (lang.t("Bạn chỉ có quyền xem hồ sơ này.", "You can only view this report.")) } }
                         @for a in &view.actions {
                             @match a {
@@ -240,7 +240,7 @@ async fn render(
                                 }
                                 div { (catalog.describe(&e.kind, lang == Lang::En, false)) }
                                 @if let phananh_domain::event::EventKind::Resolved { photo: Some(k), .. } = &e.kind {
-                                    a href={"/photos/" (k)} { img src={"/photos/" (phananh_app::photos::thumb_key(k))} alt=(lang.t("Ảnh kết quả xử lý", "Photo of the result")) loading="lazy" style="max-width:160px;margin-top:.3rem"; }
+                                    a href={"/photos/" (k)} { img src={"/photos/" (phananh_app::photos::thumb_key(k))} alt=(lang.t("Ảnh kết quả xử lý", "Photo of the result")) loading="lazy" class="thumb mt"; }
                                 }
                             }
                         }

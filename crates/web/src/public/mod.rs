@@ -160,10 +160,10 @@ async fn render_form(state: &AppState, lang: Lang, typed: &Typed, status: Status
             input type="hidden" name="csrf" value=(csrf);
             input type="hidden" name="key" value=(key);
             // A field people do not see; bots fill it.
-            div style="position:absolute;left:-9999px" aria-hidden="true" {
+            div class="offscreen" aria-hidden="true" {
                 label for="website" { "Website" } input id="website" name="website" tabindex="-1" autocomplete="off";
             }
-            fieldset style="border:0;padding:0;margin:0" {
+            fieldset class="plain" {
                 legend { strong { (lang.t("1. Lĩnh vực", "1. What is it about?")) } }
                 (error_line(typed.error("field", lang), "field-error"))
                 div class="fields" {
@@ -183,7 +183,7 @@ async fn render_form(state: &AppState, lang: Lang, typed: &Typed, status: Status
             (error_line(typed.error("photos", lang), "photo-error"))
             input id="photo" name="photo" type="file" accept="image/*" capture="environment" multiple;
             p class="muted" { (lang.t("Ảnh được xử lý lại và xóa toàn bộ thông tin vị trí, thiết bị trước khi lưu.", "Photos are re-encoded and stripped of location and device data before they are kept.")) }
-            fieldset style="border:0;padding:0;margin:0" {
+            fieldset class="plain" {
                 legend { strong { (lang.t("4. Vị trí", "4. Where?")) } }
                 (error_line(typed.error("location", lang), "location-error"))
                 p id="loc-status" class="muted" data-gps=(lang.t("Vị trí từ GPS:", "GPS position:")) data-moved=(lang.t("Vị trí đã chọn:", "Chosen position:"))
@@ -194,7 +194,7 @@ async fn render_form(state: &AppState, lang: Lang, typed: &Typed, status: Status
                 input type="hidden" id="lon" name="lon" value=(typed.get("lon"));
                 div id="map" data-lat=(lat0) data-lon=(lon0) data-tiles=(state.config.tile_url) data-attribution=(state.config.tile_attribution) {}
                 label for="address" { (lang.t("Địa chỉ (nếu không có vị trí)", "Address (if there is no position)")) }
-                input id="address" name="address" maxlength="500" value=(typed.get("address")) style="width:100%" autocomplete="street-address";
+                input id="address" name="address" maxlength="500" value=(typed.get("address")) class="wide" autocomplete="street-address";
                 label for="ward" { (lang.t("Phường, xã", "Ward")) }
                 select id="ward" name="ward" {
                     option value="" { (lang.t("— Tự xác định theo vị trí —", "— From the position —")) }
@@ -205,7 +205,7 @@ async fn render_form(state: &AppState, lang: Lang, typed: &Typed, status: Status
                 data-title=(lang.t("Có phản ánh cùng loại ở gần đây. Nếu là cùng một vấn đề, bạn có thể theo dõi phản ánh đó thay vì gửi mới:", "Reports of the same kind are open nearby. If it is the same problem, follow it instead of filing a new one:"))
                 data-follow=(lang.t("Cùng vấn đề — theo dõi", "Same problem — follow"))
                 data-away=(lang.t("cách", "away")) {}
-            fieldset style="border:0;padding:0;margin:1rem 0 0" {
+            fieldset class="plain gap" {
                 legend { strong { (lang.t("5. Liên hệ (không bắt buộc)", "5. Contact (optional)")) } }
                 p class="muted" { (lang.t("Họ tên, số điện thoại, email chỉ dùng để đơn vị xử lý liên hệ và báo kết quả cho bạn; không bao giờ được công khai. Để trống nếu muốn gửi ẩn danh.",
                     "Your name, phone and email are used only by the unit handling the report to reach you and tell you the result; they are never published. Leave them empty to report anonymously.")) }
@@ -479,7 +479,7 @@ async fn status_page(
         @if q.new.is_some() {
             div class="notice" role="status" {
                 p { (lang.t("Đã tiếp nhận phản ánh của bạn. Mã hồ sơ:", "Your report was received. Tracking code:")) }
-                p style="font-size:1.6rem" { span class="code" { (report.code) } }
+                p class="big" { span class="code" { (report.code) } }
                 p { (lang.t("Hãy lưu mã này để tra cứu kết quả.", "Keep this code to follow your report.")) }
             }
         }
@@ -507,7 +507,7 @@ async fn status_page(
                         div class="when" { (when(e.at)) }
                         div { (catalog.describe(&e.kind, lang == Lang::En, true)) }
                         @if let phananh_domain::event::EventKind::Resolved { photo: Some(k), .. } = &e.kind {
-                            a href={"/photos/" (k)} { img src={"/photos/" (phananh_app::photos::thumb_key(k))} alt=(lang.t("Ảnh kết quả xử lý", "Photo of the result")) loading="lazy" style="max-width:160px"; }
+                            a href={"/photos/" (k)} { img src={"/photos/" (phananh_app::photos::thumb_key(k))} alt=(lang.t("Ảnh kết quả xử lý", "Photo of the result")) loading="lazy" class="thumb"; }
                         }
                     }
                 }
@@ -715,7 +715,7 @@ async fn map_page(
             div { button type="submit" { (lang.t("Lọc", "Filter")) } }
         }
         div id="map" data-lat=(lat0) data-lon=(lon0) data-tiles=(state.config.tile_url) data-attribution=(state.config.tile_attribution)
-            data-filters=(q.query_string(None)) style="height:420px" {}
+            data-filters=(q.query_string(None)) class="tall" {}
         table {
             thead { tr { th { (lang.t("Mã", "Code")) } th { (lang.t("Lĩnh vực", "Field")) } th { (lang.t("Phường, xã", "Ward")) } th { (lang.t("Trạng thái", "Status")) } th { (lang.t("Tiếp nhận", "Received")) } } }
             tbody {
@@ -745,7 +745,7 @@ fn bars(rows: &[(String, i64)], label: impl Fn(&str) -> String) -> Markup {
     html! {
         table class="bars" {
             tbody { @for (k, n) in rows {
-                tr { th scope="row" { (label(k)) } td { div class="bar" style={"width:" (n * 100 / max) "%"} {} } td class="num" { (n) } }
+                tr { th scope="row" { (label(k)) } td { div class={"bar w" ((n * 100 / max).clamp(0, 100))} {} } td class="num" { (n) } }
             } }
         }
     }

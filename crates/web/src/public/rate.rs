@@ -30,12 +30,12 @@ fn form(lang: Lang, code: &str, token: &str, csrf: &str, error: Option<&str>) ->
         form class="card" method="post" action={"/r/" (code) "/rate"} {
             input type="hidden" name="csrf" value=(csrf);
             input type="hidden" name="t" value=(token);
-            fieldset style="border:0;padding:0;margin:0" {
+            fieldset class="plain" {
                 legend { strong { (lang.t("Vấn đề đã thực sự được khắc phục chưa?", "Is it really fixed?")) } }
                 label { input type="radio" name="fixed" value="1" required; " " (lang.t("Đã khắc phục", "Yes, it is fixed")) }
                 label { input type="radio" name="fixed" value="0"; " " (lang.t("Chưa khắc phục (mở lại phản ánh)", "No, not fixed (reopen the report)")) }
             }
-            fieldset style="border:0;padding:0;margin:1rem 0 0" {
+            fieldset class="plain gap" {
                 legend { strong { (lang.t("Mức độ hài lòng", "How satisfied are you?")) } }
                 div class="fields" {
                     @for n in 1..=5u8 {
