@@ -32,7 +32,7 @@ use sqlx::any::AnyPoolOptions;
 pub use api_keys::ApiKey;
 pub use calls::Call;
 pub use chat::{ChatEvent, ChatUser, NewChatEvent};
-pub use email::InboundEmail;
+pub use email::{EmailAuthRecord, EmailEnvelope, InboundEmail, UNVERIFIED_SENDER};
 pub use follow::Follower;
 pub use intake::{Created, NewReport};
 pub use jobs::{Job, JobStatus, NewJob};
@@ -89,6 +89,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (7, include_str!("../migrations/sqlite/0007_unfiled.sql")),
     (8, include_str!("../migrations/sqlite/0008_calls.sql")),
     (9, include_str!("../migrations/sqlite/0009_email.sql")),
+    (10, include_str!("../migrations/sqlite/0010_email_auth.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -106,6 +107,10 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (7, include_str!("../migrations/postgres/0007_unfiled.sql")),
     (8, include_str!("../migrations/postgres/0008_calls.sql")),
     (9, include_str!("../migrations/postgres/0009_email.sql")),
+    (
+        10,
+        include_str!("../migrations/postgres/0010_email_auth.sql"),
+    ),
 ];
 
 /// Turns a path or URL into a database URL: a bare path means an SQLite file.
