@@ -78,6 +78,7 @@ type AuthRow = (
 impl Store {
     /// Keeps an email and queues its processing. Returns its id, or `None` when a
     /// message with this Message-ID was kept already.
+    #[allow(clippy::too_many_arguments)] // one row's columns, each named at the call
     pub async fn email_receive(
         &self,
         message_id: &str,

@@ -529,14 +529,14 @@ pub async fn verify(
     let dkim_text = if !dkim_pass.is_empty() {
         format!("pass (d={})", dkim_pass.join(","))
     } else if let Some(o) = dkim.first() {
-        o.result().to_string()
+        o.result().to_string().to_ascii_lowercase()
     } else {
         "none".into()
     };
     let spf_text = if mail_from_domain.is_empty() {
         "none (no client known)".to_string()
     } else {
-        format!("{} ({mail_from_domain})", spf.result())
+        format!("{} ({mail_from_domain})", spf.result()).to_ascii_lowercase()
     };
     let dmarc_result = dmarc.result();
     let mut v = Verdict {

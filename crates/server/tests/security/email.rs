@@ -126,9 +126,7 @@ async fn forged_senders_file_nothing_and_get_no_receipt() {
             got.lock().unwrap()
         );
         // The operator filing it by hand is not offered the forged address.
-        let staff = t
-            .staff(phananh_domain::access::Role::TriageOperator, None)
-            .await;
+        let staff = t.staff(phananh_domain::access::Role::Triage, None).await;
         let page = staff
             .page(&t, &format!("/console/hotline?unfiled={}", items[0].id))
             .await
