@@ -81,6 +81,44 @@ pub struct EmailSection {
     /// Larger messages are kept as headers only and queued for a person (IMAP) or
     /// refused with 552 (SMTP).
     pub max_megabytes: usize,
+    /// Trust the topmost `Authentication-Results:` header of this authserv-id (a hosted
+    /// mailbox that checks SPF/DKIM/DMARC itself) instead of checking here; empty: check.
+    pub trusted_authserv_id: String,
+    /// Addresses of mail servers relaying to `smtp_listen`: for them SPF takes the client
+    /// from the topmost `Received:` header they wrote, not the connection.
+    pub trusted_relays: Vec<String>,
+    /// Authenticated emails acted on per hour from one address / one domain (0: no limit).
+    pub per_sender_per_hour: u32,
+    pub per_domain_per_hour: u32,
+    /// Inbound SMTP sessions at once, and from one client address (421 beyond).
+    pub smtp_max_connections: usize,
+    pub smtp_max_per_ip: usize,
+    /// Seconds the listener waits for a command or a line of DATA (421 after).
+    pub smtp_idle_seconds: u64,
+    /// The longest an inbound SMTP session may last, in seconds.
+    pub smtp_session_seconds: u64,
+}
+
+impl EmailSection {
+    /// Who may act by email, as the worker checks it (the system's DNS).
+    pub fn auth_config(&self) -> anyhow::Result<phananh_worker::email_auth::EmailAuthConfig> {
+        let trusted_relays = self
+            .trusted_relays
+            .iter()
+            .map(|r| {
+                r.trim()
+                    .parse()
+                    .with_context(|| format!("[email] trusted_relays: {r:?} is not an IP address"))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        Ok(phananh_worker::email_auth::EmailAuthConfig {
+            trusted_authserv_id: self.trusted_authserv_id.trim().to_string(),
+            trusted_relays,
+            per_sender_per_hour: self.per_sender_per_hour,
+            per_domain_per_hour: self.per_domain_per_hour,
+            dns: None,
+        })
+    }
 }
 
 impl Default for EmailSection {
@@ -91,6 +129,14 @@ impl Default for EmailSection {
             poll_seconds: 30,
             smtp_listen: String::new(),
             max_megabytes: 25,
+            trusted_authserv_id: String::new(),
+            trusted_relays: Vec::new(),
+            per_sender_per_hour: 10,
+            per_domain_per_hour: 200,
+            smtp_max_connections: 50,
+            smtp_max_per_ip: 5,
+            smtp_idle_seconds: 60,
+            smtp_session_seconds: 600,
         }
     }
 }
@@ -434,6 +480,7 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Run
         .with_context(|| format!("listening on {}", config.listen))?;
     let addr = listener.local_addr()?;
     let (stop, stopped) = watch::channel(false);
+    let email_auth = config.email.auth_config()?;
     let worker = config.worker.then(|| {
         let w = Worker::new(
             app.clone(),
@@ -447,6 +494,7 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Run
                 committee_emails: config.reports.committee_emails.clone(),
                 email_address: (!config.email.address.is_empty())
                     .then(|| config.email.address.clone()),
+                email_auth,
                 ..WorkerConfig::default()
             },
         );
@@ -510,6 +558,10 @@ async fn start_mailbox(
         address: (!e.address.is_empty()).then(|| e.address.clone()),
         poll_interval: std::time::Duration::from_secs(e.poll_seconds.max(1)),
         max_size: e.max_megabytes.saturating_mul(1024 * 1024),
+        smtp_max_connections: e.smtp_max_connections.max(1),
+        smtp_max_per_ip: e.smtp_max_per_ip.max(1),
+        smtp_idle_timeout: std::time::Duration::from_secs(e.smtp_idle_seconds.max(1)),
+        smtp_session_limit: std::time::Duration::from_secs(e.smtp_session_seconds.max(1)),
     });
     let mut tasks = Vec::new();
     let mut addr = None;

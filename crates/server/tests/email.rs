@@ -12,108 +12,47 @@ use phananh_domain::model::Status;
 use phananh_worker::{Worker, WorkerConfig};
 use reqwest::StatusCode;
 use serde_json::json;
+use support::mail::{MailDomains, reply, send_to, sink};
 use support::{Options, TestApp, drain, spawn};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncWriteExt, BufReader};
 
 const ADDRESS: &str = "1022@phananh.test";
 
-/// An SMTP server that keeps what it is sent (the outgoing side: receipts).
-async fn sink() -> (u16, Arc<Mutex<Vec<String>>>) {
-    let got = Arc::new(Mutex::new(Vec::new()));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let keep = got.clone();
-    tokio::spawn(async move {
-        loop {
-            let (sock, _) = listener.accept().await.unwrap();
-            let keep = keep.clone();
-            tokio::spawn(async move {
-                let (r, mut w) = sock.into_split();
-                let mut lines = BufReader::new(r).lines();
-                w.write_all(b"220 sink\r\n").await.unwrap();
-                while let Ok(Some(line)) = lines.next_line().await {
-                    let up = line.to_ascii_uppercase();
-                    if up.starts_with("DATA") {
-                        w.write_all(b"354 go\r\n").await.unwrap();
-                        let mut m = String::new();
-                        while let Ok(Some(l)) = lines.next_line().await {
-                            if l == "." {
-                                break;
-                            }
-                            m.push_str(&l);
-                            m.push('\n');
-                        }
-                        keep.lock().unwrap().push(m);
-                        w.write_all(b"250 ok\r\n").await.unwrap();
-                    } else if up.starts_with("QUIT") {
-                        let _ = w.write_all(b"221 bye\r\n").await;
-                        return;
-                    } else if up.starts_with("EHLO") {
-                        w.write_all(b"250-sink\r\n250 8BITMIME\r\n").await.unwrap();
-                    } else {
-                        w.write_all(b"250 ok\r\n").await.unwrap();
-                    }
-                }
-            });
-        }
-    });
-    (port, got)
+/// The domains the test mail comes from, with their DKIM key and DMARC policy in DNS.
+fn domains() -> MailDomains {
+    MailDomains::new(&["example.vn", "mail.test", "lists.test", "phananh.test"])
 }
 
-/// Sends `raw` to the listener as a mail client would; returns the final reply code.
-async fn send(t: &TestApp, from: &str, raw: &[u8]) -> u16 {
+/// Sends `raw`, DKIM-signed by its From: domain, to the listener as a mail client would;
+/// returns the final reply code.
+async fn send(t: &TestApp, d: &MailDomains, from: &str, raw: &[u8]) -> u16 {
     let addr = t.running.email_listen.expect("the SMTP listener runs");
-    let sock = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let (r, mut w) = sock.into_split();
-    let mut r = BufReader::new(r);
-    async fn reply(r: &mut BufReader<tokio::net::tcp::OwnedReadHalf>) -> u16 {
-        loop {
-            let mut l = String::new();
-            r.read_line(&mut l).await.unwrap();
-            if l.as_bytes().get(3) != Some(&b'-') {
-                return l[..3].parse().unwrap();
-            }
-        }
+    let raw = d.signed(raw);
+    // Only the 1022 address is taken.
+    {
+        let sock = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let (r, mut w) = sock.into_split();
+        let mut r = BufReader::new(r);
+        assert_eq!(reply(&mut r).await, 220);
+        w.write_all(
+            b"HELO client.test\r\nMAIL FROM:<x@mail.test>\r\nRCPT TO:<someone@else.test>\r\n",
+        )
+        .await
+        .unwrap();
+        assert_eq!(reply(&mut r).await, 250);
+        assert_eq!(reply(&mut r).await, 250);
+        assert_eq!(reply(&mut r).await, 550, "only the 1022 address");
     }
-    assert_eq!(reply(&mut r).await, 220);
-    w.write_all(b"EHLO client.test\r\n").await.unwrap();
-    assert_eq!(reply(&mut r).await, 250);
-    w.write_all(format!("MAIL FROM:<{from}>\r\n").as_bytes())
-        .await
-        .unwrap();
-    assert_eq!(reply(&mut r).await, 250);
-    w.write_all(b"RCPT TO:<someone@else.test>\r\n")
-        .await
-        .unwrap();
-    assert_eq!(reply(&mut r).await, 550, "only the 1022 address");
-    w.write_all(format!("RCPT TO:<{ADDRESS}>\r\n").as_bytes())
-        .await
-        .unwrap();
-    assert_eq!(reply(&mut r).await, 250);
-    w.write_all(b"DATA\r\n").await.unwrap();
-    assert_eq!(reply(&mut r).await, 354);
-    let mut body = Vec::new();
-    for line in raw.split(|b| *b == b'\n') {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        if line.starts_with(b".") {
-            body.push(b'.');
-        }
-        body.extend_from_slice(line);
-        body.extend_from_slice(b"\r\n");
-    }
-    body.extend_from_slice(b".\r\n");
-    w.write_all(&body).await.unwrap();
-    let code = reply(&mut r).await;
-    w.write_all(b"QUIT\r\n").await.unwrap();
-    code
+    send_to(addr, from, ADDRESS, &raw).await
 }
 
-fn worker(t: &TestApp, port: u16) -> Worker {
+fn worker(t: &TestApp, port: u16, d: &MailDomains) -> Worker {
     Worker::new(
         t.app().clone(),
         WorkerConfig {
             smtp_url: Some(format!("smtp://127.0.0.1:{port}")),
             email_address: Some(ADDRESS.into()),
+            email_auth: d.auth(0),
             ..WorkerConfig::default()
         },
     )
@@ -147,24 +86,7 @@ async fn apps() -> Vec<TestApp> {
 }
 
 fn b64(bytes: &[u8]) -> String {
-    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for (i, c) in bytes.chunks(3).enumerate() {
-        if i > 0 && i % 19 == 0 {
-            out.push_str("\r\n");
-        }
-        let n = (u32::from(c[0]) << 16)
-            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
-            | u32::from(*c.get(2).unwrap_or(&0));
-        for k in 0..4 {
-            if k <= c.len() {
-                out.push(A[((n >> (18 - 6 * k)) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
+    support::mail::base64(bytes, true)
 }
 
 fn new_report_email(id: &str, from: &str) -> Vec<u8> {
@@ -195,12 +117,13 @@ fn receipts(got: &Arc<Mutex<Vec<String>>>, to: &str) -> Vec<String> {
 async fn emails_to_the_listener_file_reports_answer_and_queue_the_rest() {
     for t in apps().await {
         let (port, got) = sink().await;
-        let w = worker(&t, port);
+        let d = domains();
+        let w = worker(&t, port, &d);
         let store = &t.app().store;
         let raw = new_report_email("new-1@mail.test", "dan@example.vn");
-        assert_eq!(send(&t, "dan@example.vn", &raw).await, 250);
+        assert_eq!(send(&t, &d, "dan@example.vn", &raw).await, 250);
         // The same message again (a client retrying): kept once, filed once.
-        assert_eq!(send(&t, "dan@example.vn", &raw).await, 250);
+        assert_eq!(send(&t, &d, "dan@example.vn", &raw).await, 250);
         drain(&w).await;
         let outcome = store
             .email_outcome("new-1@mail.test")
@@ -246,7 +169,7 @@ async fn emails_to_the_listener_file_reports_answer_and_queue_the_rest() {
              Message-ID: <answer-1@mail.test>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\
              Số nhà 12A, cạnh tiệm thuốc.\r\n\r\nVào ngày 2/3, Tổng đài 1022 đã viết:\r\n> Số nhà chính xác?\r\n"
         );
-        assert_eq!(send(&t, "dan@example.vn", answer.as_bytes()).await, 250);
+        assert_eq!(send(&t, &d, "dan@example.vn", answer.as_bytes()).await, 250);
         drain(&w).await;
         let report = store.report_by_code(&code).await.unwrap().unwrap();
         assert_ne!(
@@ -269,7 +192,7 @@ async fn emails_to_the_listener_file_reports_answer_and_queue_the_rest() {
              Message-ID: <note-1@mail.test>\r\nContent-Type: text/html; charset=utf-8\r\n\r\n\
              <html><body><p>Đèn vẫn <b>chưa</b> sáng.</p></body></html>\r\n"
         );
-        assert_eq!(send(&t, "dan@example.vn", note.as_bytes()).await, 250);
+        assert_eq!(send(&t, &d, "dan@example.vn", note.as_bytes()).await, 250);
         drain(&w).await;
         let events = store.events(report.id).await.unwrap();
         let last = format!("{:?}", events.last().unwrap().kind);
@@ -295,7 +218,7 @@ async fn emails_to_the_listener_file_reports_answer_and_queue_the_rest() {
             ),
         ];
         for (i, m) in autos.iter().enumerate() {
-            assert_eq!(send(&t, "x@mail.test", m.as_bytes()).await, 250, "{i}");
+            assert_eq!(send(&t, &d, "x@mail.test", m.as_bytes()).await, 250, "{i}");
         }
         drain(&w).await;
         assert_eq!(got.lock().unwrap().len(), before, "nothing answered");
@@ -333,7 +256,11 @@ async fn emails_to_the_listener_file_reports_answer_and_queue_the_rest() {
             ),
         ];
         for (id, m) in &odd {
-            assert_eq!(send(&t, "lan@example.vn", m.as_bytes()).await, 250, "{id}");
+            assert_eq!(
+                send(&t, &d, "lan@example.vn", m.as_bytes()).await,
+                250,
+                "{id}"
+            );
         }
         drain(&w).await;
         let queue = store.unfiled_list(false, 100).await.unwrap();
@@ -366,7 +293,7 @@ async fn emails_to_the_listener_file_reports_answer_and_queue_the_rest() {
             )
             .flatten(),
         );
-        assert_eq!(send(&t, "lan@example.vn", &big).await, 552);
+        assert_eq!(send(&t, &d, "lan@example.vn", &big).await, 552);
         t.stop().await;
     }
 }
@@ -490,12 +417,13 @@ async fn the_mailbox_is_read_over_imap_kept_before_it_is_marked_seen() {
     };
     for (tag, t) in apps().await.into_iter().enumerate() {
         let (port, got) = sink().await;
-        let w = worker(&t, port);
+        let d = domains();
+        let w = worker(&t, port, &d);
         let store = &t.app().store;
         let id = format!("imap-{tag}@mail.test");
         dovecot.deliver(
             &format!("a-{tag}"),
-            &new_report_email(&id, "mai@example.vn"),
+            &d.signed(&new_report_email(&id, "mai@example.vn")),
         );
         // 3 MB with a 2 MB limit: headers kept, queued for a person.
         let mut big = format!(
@@ -524,7 +452,7 @@ async fn the_mailbox_is_read_over_imap_kept_before_it_is_marked_seen() {
         // Fetched again (another poller, a lost \Seen): the same message is kept once.
         dovecot.deliver(
             &format!("c-{tag}"),
-            &new_report_email(&id, "mai@example.vn"),
+            &d.signed(&new_report_email(&id, "mai@example.vn")),
         );
         phananh_worker::mailbox::imap_once(t.app(), &config, &dovecot.url())
             .await

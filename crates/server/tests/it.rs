@@ -1,6 +1,8 @@
 //! Integration tests: the real server on a random port, driven over HTTP.
 //! SQLite always; PostgreSQL too when `PHANANH_TEST_POSTGRES_URL` is set.
 
+#[path = "security/email.rs"]
+mod sec_email;
 #[path = "security/outbound.rs"]
 mod sec_outbound;
 #[path = "security/proxy.rs"]

@@ -33,7 +33,7 @@ use sqlx::any::AnyPoolOptions;
 pub use api_keys::ApiKey;
 pub use calls::Call;
 pub use chat::{ChatEvent, ChatUser, NewChatEvent};
-pub use email::InboundEmail;
+pub use email::{EmailAuthRecord, EmailEnvelope, InboundEmail, UNVERIFIED_SENDER};
 pub use follow::{FollowOutcome, Follower};
 pub use intake::{Created, NewReport};
 pub use jobs::{Job, JobStatus, NewJob};
@@ -96,6 +96,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
         11,
         include_str!("../migrations/sqlite/0011_password_resets.sql"),
     ),
+    (12, include_str!("../migrations/sqlite/0012_email_auth.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -117,6 +118,10 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (
         11,
         include_str!("../migrations/postgres/0011_password_resets.sql"),
+    ),
+    (
+        12,
+        include_str!("../migrations/postgres/0012_email_auth.sql"),
     ),
 ];
 

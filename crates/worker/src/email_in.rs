@@ -7,8 +7,9 @@ use mail_parser::{Message, MessageParser, MimeHeaders};
 use phananh_app::intake::IntakeRequest;
 use phananh_domain::model::{Actor, Channel, Status};
 use phananh_domain::procedure::Command;
-use phananh_storage::{InboundEmail, Job, NewUnfiled};
+use phananh_storage::{InboundEmail, Job, NewUnfiled, UNVERIFIED_SENDER};
 
+use crate::email_auth::{self, Status as AuthStatus};
 use crate::{JobError, Worker, retry};
 
 pub(crate) async fn inbound(w: &Worker, job: &Job) -> Result<(), JobError> {
@@ -20,7 +21,9 @@ pub(crate) async fn inbound(w: &Worker, job: &Job) -> Result<(), JobError> {
     if mail.processed {
         return Ok(());
     }
-    let outcome = process(w, &mail).await?;
+    // On the last attempt a DNS failure counts as a failed check (a person gets it).
+    let last_try = job.attempts >= job.max_attempts;
+    let outcome = process(w, &mail, last_try).await?;
     tracing::info!(id, message_id = %mail.message_id, %outcome, "email processed");
     store
         .email_done(id, &outcome, w.app.clock.now())
@@ -169,7 +172,7 @@ async fn unfiled(
     Ok(format!("unfiled {id}: {reason}"))
 }
 
-async fn process(w: &Worker, mail: &InboundEmail) -> Result<String, JobError> {
+async fn process(w: &Worker, mail: &InboundEmail, last_try: bool) -> Result<String, JobError> {
     let parsed = MessageParser::default().parse(&mail.raw[..]);
     let Some(m) = parsed else {
         return unfiled(
@@ -191,6 +194,35 @@ async fn process(w: &Worker, mail: &InboundEmail) -> Result<String, JobError> {
     let name = from.and_then(|a| a.name()).map(|n| n.trim().to_string());
     let subject = m.subject().map(|s| s.trim().to_string());
     let text = text_of(&m);
+    // Who really sent it (SPF, DKIM, DMARC); kept on the row whatever happens next.
+    let auth = &w.config.email_auth;
+    let verdict = email_auth::verify(auth, &mail.raw, &sender, mail.envelope.as_ref()).await;
+    if verdict.status == AuthStatus::TempError && !last_try {
+        return Err(JobError::Retry(format!(
+            "email authentication: {}",
+            verdict.detail
+        )));
+    }
+    let record = verdict.record(&sender);
+    w.app
+        .store
+        .email_auth_record(mail.id, &record)
+        .await
+        .map_err(retry)?;
+    if verdict.status != AuthStatus::Pass {
+        // Never files, adds to a report or gets a receipt: a person looks at it.
+        let reason = format!(
+            "{UNVERIFIED_SENDER} (SPF/DKIM/DMARC), không tự tạo phản ánh / sender not \
+             authenticated, not filed: {} (spf={}; dkim={}; dmarc={})",
+            verdict.detail, verdict.spf, verdict.dkim, verdict.dmarc
+        );
+        let reason = if mail.truncated {
+            format!("{reason}; thư quá lớn, chỉ giữ phần đầu / too large, headers kept")
+        } else {
+            reason
+        };
+        return unfiled(w, mail, &sender, subject, text, reason).await;
+    }
     if mail.truncated {
         let reason = format!(
             "thư quá lớn ({} MB), chỉ giữ phần đầu thư / too large ({} bytes), headers kept",
@@ -209,6 +241,24 @@ async fn process(w: &Worker, mail: &InboundEmail) -> Result<String, JobError> {
             format!("thư tự động, không trả lời / automatic message, not answered: {why}"),
         )
         .await;
+    }
+    // Per address and per domain, over the hour before this message (kept in the
+    // database, so every process and a restart count the same).
+    let since = mail.received_at - chrono::Duration::hours(1);
+    let (by_sender, by_domain) = w
+        .app
+        .store
+        .email_sender_counts(&record.sender, &record.sender_domain, since, mail.id)
+        .await
+        .map_err(retry)?;
+    let over = |n: i64, limit: u32| limit > 0 && n >= i64::from(limit);
+    if over(by_sender, auth.per_sender_per_hour) || over(by_domain, auth.per_domain_per_hour) {
+        let reason = format!(
+            "quá nhiều thư từ người gửi này trong một giờ, không tự xử lý / too many emails \
+             from this sender in an hour ({by_sender} from {}, {by_domain} from {}), not acted on",
+            record.sender, record.sender_domain
+        );
+        return unfiled(w, mail, &sender, subject, text, reason).await;
     }
     // A reply to a report: the code in the subject, or our Message-ID in the thread.
     let mut thread: Vec<String> = Vec::new();
@@ -364,6 +414,28 @@ async fn attach(
     let is_reporter = reporter
         .and_then(|r| r.email)
         .is_some_and(|e| e.eq_ignore_ascii_case(sender));
+    // The unit that keeps its own system answers from its forwarding address.
+    let is_unit = w
+        .app
+        .catalog()
+        .await
+        .unit(&report.unit)
+        .and_then(|u| u.forward_email.clone())
+        .is_some_and(|e| e.trim().eq_ignore_ascii_case(sender));
+    if !is_reporter && !is_unit {
+        return unfiled(
+            w,
+            mail,
+            sender,
+            subject,
+            text.to_string(),
+            format!(
+                "thư trả lời cho {code} không phải từ người phản ánh hay đơn vị xử lý, chưa gắn \
+                 vào phản ánh / reply to {code} not from its reporter or its unit, not added"
+            ),
+        )
+        .await;
+    }
     let command = if report.status == Status::InfoRequested && is_reporter {
         Command::ProvideInfo { answer }
     } else {

@@ -19,6 +19,7 @@ mod chat;
 mod citizen;
 mod deadlines;
 mod email;
+pub mod email_auth;
 mod email_in;
 mod forward;
 pub mod guard;
@@ -53,6 +54,8 @@ pub struct WorkerConfig {
     pub committee_emails: Vec<String>,
     /// The 1022 mailbox's address: Reply-To of emails to citizens; mail from it is a loop.
     pub email_address: Option<String>,
+    /// Who may act by email: SPF/DKIM/DMARC, trusted relays, per-sender limits.
+    pub email_auth: email_auth::EmailAuthConfig,
 }
 
 impl Default for WorkerConfig {
@@ -72,6 +75,7 @@ impl Default for WorkerConfig {
             sms: phananh_channels::sms::SmsConfig::default(),
             committee_emails: Vec::new(),
             email_address: None,
+            email_auth: email_auth::EmailAuthConfig::default(),
         }
     }
 }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use phananh_app::App;
+use phananh_storage::EmailEnvelope;
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
@@ -23,6 +24,16 @@ pub struct MailboxConfig {
     pub poll_interval: Duration,
     /// Larger messages: headers kept, queued for a person (IMAP); refused with 552 (SMTP).
     pub max_size: usize,
+    /// SMTP sessions at once; more are refused with 421 (so memory stays under
+    /// `smtp_max_connections × max_size`).
+    pub smtp_max_connections: usize,
+    /// SMTP sessions at once from one client address; more are refused with 421.
+    pub smtp_max_per_ip: usize,
+    /// How long the listener waits for a command or a line of DATA before it says 421
+    /// and closes.
+    pub smtp_idle_timeout: Duration,
+    /// The longest a whole SMTP session may last.
+    pub smtp_session_limit: Duration,
 }
 
 impl Default for MailboxConfig {
@@ -33,6 +44,10 @@ impl Default for MailboxConfig {
             address: None,
             poll_interval: Duration::from_secs(30),
             max_size: 25 * 1024 * 1024,
+            smtp_max_connections: 50,
+            smtp_max_per_ip: 5,
+            smtp_idle_timeout: Duration::from_secs(60),
+            smtp_session_limit: Duration::from_secs(600),
         }
     }
 }
@@ -85,11 +100,12 @@ pub async fn receive(
     size: usize,
     raw: &[u8],
     truncated: bool,
+    envelope: Option<&EmailEnvelope>,
 ) -> Result<bool, String> {
     let id = message_id_of(raw);
     let new = app
         .store
-        .email_receive(&id, source, size, raw, truncated, app.clock.now())
+        .email_receive(&id, source, size, raw, truncated, envelope, app.clock.now())
         .await
         .map_err(|e| e.to_string())?;
     if new.is_some() {
@@ -101,21 +117,96 @@ pub async fn receive(
 // ---------------------------------------------------------------------------------------
 // Inbound SMTP
 
-/// The longest an inbound SMTP session may last.
-const SESSION_LIMIT: Duration = Duration::from_secs(600);
+/// Recipients one message may name (the 1022 address only; more is a client's mistake).
+const MAX_RECIPIENTS: usize = 10;
+/// Bad commands before the session is closed.
+const MAX_ERRORS: usize = 10;
+
+/// Counts the sessions of one client address; the count drops with the guard.
+struct PerIp {
+    counts: std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>,
+}
+
+struct IpGuard {
+    per_ip: Arc<PerIp>,
+    ip: std::net::IpAddr,
+}
+
+impl PerIp {
+    fn enter(self: &Arc<Self>, ip: std::net::IpAddr, max: usize) -> Option<IpGuard> {
+        let mut c = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+        let n = c.entry(ip).or_insert(0);
+        if *n >= max {
+            return None;
+        }
+        *n += 1;
+        Some(IpGuard {
+            per_ip: self.clone(),
+            ip,
+        })
+    }
+}
+
+impl Drop for IpGuard {
+    fn drop(&mut self) {
+        let mut c = self.per_ip.counts.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = c.get_mut(&self.ip) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                c.remove(&self.ip);
+            }
+        }
+    }
+}
+
+/// Says why a connection is not taken, and closes it.
+fn refuse(mut stream: TcpStream, reply: &'static str) {
+    tokio::spawn(async move {
+        let _ = tokio::time::timeout(Duration::from_secs(2), async {
+            let _ = stream.write_all(reply.as_bytes()).await;
+            let _ = stream.shutdown().await;
+        })
+        .await;
+    });
+}
 
 /// Listens for mail to the 1022 address until the task is aborted.
 pub async fn smtp_listen(app: App, config: Arc<MailboxConfig>, listener: TcpListener) {
+    let sessions = Arc::new(tokio::sync::Semaphore::new(
+        config.smtp_max_connections.max(1),
+    ));
+    let per_ip = Arc::new(PerIp {
+        counts: Default::default(),
+    });
     loop {
         let Ok((stream, peer)) = listener.accept().await else {
             tokio::time::sleep(Duration::from_millis(100)).await;
             continue;
         };
+        let Ok(permit) = sessions.clone().try_acquire_owned() else {
+            tracing::warn!(%peer, "SMTP connection refused: too many sessions");
+            refuse(
+                stream,
+                "421 4.7.0 Quá nhiều kết nối, thử lại sau / too many connections, try again later\r\n",
+            );
+            continue;
+        };
+        let Some(guard) = per_ip.enter(peer.ip(), config.smtp_max_per_ip.max(1)) else {
+            tracing::warn!(%peer, "SMTP connection refused: too many sessions from this address");
+            refuse(
+                stream,
+                "421 4.7.0 Quá nhiều kết nối từ địa chỉ này / too many connections from your address\r\n",
+            );
+            continue;
+        };
         let app = app.clone();
         let config = config.clone();
         tokio::spawn(async move {
-            // A session that stalls is dropped (mail servers retry).
-            match tokio::time::timeout(SESSION_LIMIT, smtp_session(&app, &config, stream)).await {
+            let _held = (permit, guard);
+            // A backstop: the session checks its own deadline, but a client that never
+            // reads our replies could block a write.
+            let limit = config.smtp_session_limit + Duration::from_secs(5);
+            match tokio::time::timeout(limit, smtp_session(&app, &config, stream, peer)).await {
                 Ok(Err(e)) => tracing::debug!(%peer, error = %e, "SMTP session ended"),
                 Err(_) => tracing::warn!(%peer, "SMTP session took too long; closed"),
                 Ok(Ok(())) => {}
@@ -124,29 +215,85 @@ pub async fn smtp_listen(app: App, config: Arc<MailboxConfig>, listener: TcpList
     }
 }
 
-async fn smtp_session(app: &App, config: &MailboxConfig, stream: TcpStream) -> std::io::Result<()> {
+/// Why a read gave up.
+enum Wait {
+    Idle,
+    Session,
+}
+
+/// Runs `f` until the idle timeout or the session's deadline, whichever comes first.
+async fn within<T>(
+    idle: Duration,
+    deadline: tokio::time::Instant,
+    f: impl std::future::Future<Output = T>,
+) -> Result<T, Wait> {
+    let idle_at = tokio::time::Instant::now() + idle;
+    let (at, why) = if idle_at < deadline {
+        (idle_at, Wait::Idle)
+    } else {
+        (deadline, Wait::Session)
+    };
+    tokio::time::timeout_at(at, f).await.map_err(|_| why)
+}
+
+fn timed_out(why: Wait) -> &'static str {
+    match why {
+        Wait::Idle => "421 4.4.2 Hết thời gian chờ / idle too long, closing\r\n",
+        Wait::Session => "421 4.4.2 Phiên quá dài / session too long, closing\r\n",
+    }
+}
+
+async fn smtp_session(
+    app: &App,
+    config: &MailboxConfig,
+    stream: TcpStream,
+    peer: std::net::SocketAddr,
+) -> std::io::Result<()> {
+    let deadline = tokio::time::Instant::now() + config.smtp_session_limit;
+    let idle = config.smtp_idle_timeout;
     let (r, mut wr) = stream.into_split();
     let mut r = BufReader::new(r);
     wr.write_all(b"220 phananh 1022 ESMTP\r\n").await?;
     let mut recipients = 0usize;
     let mut from = false;
+    let mut errors = 0usize;
+    let mut envelope = EmailEnvelope {
+        peer_ip: peer.ip().to_canonical().to_string(),
+        ..EmailEnvelope::default()
+    };
     let mut line = Vec::new();
     loop {
         line.clear();
-        let n = (&mut r).take(4096).read_until(b'\n', &mut line).await?;
+        let n = match within(
+            idle,
+            deadline,
+            (&mut r).take(4096).read_until(b'\n', &mut line),
+        )
+        .await
+        {
+            Ok(n) => n?,
+            Err(why) => {
+                tracing::debug!(%peer, "SMTP session timed out");
+                wr.write_all(timed_out(why).as_bytes()).await?;
+                return Ok(());
+            }
+        };
         if n == 0 {
             return Ok(());
         }
         let text = String::from_utf8_lossy(&line);
         let cmd = text.trim_end();
         let upper = cmd.to_ascii_uppercase();
-        let reply: String = if upper.starts_with("EHLO") {
-            format!(
-                "250-phananh\r\n250-SIZE {}\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n",
-                config.max_size
-            )
-        } else if upper.starts_with("HELO") {
-            "250 phananh\r\n".into()
+        let reply: String = if upper.starts_with("EHLO") || upper.starts_with("HELO") {
+            envelope.helo = cmd[4..].trim().chars().take(255).collect();
+            if upper.starts_with("EHLO") {
+                format!(
+                    "250-phananh\r\n250-SIZE {}\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n",
+                    config.max_size
+                )
+            } else {
+                "250 phananh\r\n".into()
+            }
         } else if upper.starts_with("MAIL FROM:") {
             let size = upper
                 .split_whitespace()
@@ -157,6 +304,15 @@ async fn smtp_session(app: &App, config: &MailboxConfig, stream: TcpStream) -> s
             } else {
                 from = true;
                 recipients = 0;
+                envelope.mail_from = cmd[10..]
+                    .trim()
+                    .trim_start_matches('<')
+                    .split('>')
+                    .next()
+                    .unwrap_or_default()
+                    .chars()
+                    .take(320)
+                    .collect();
                 "250 2.1.0 OK\r\n".into()
             }
         } else if upper.starts_with("RCPT TO:") {
@@ -169,6 +325,8 @@ async fn smtp_session(app: &App, config: &MailboxConfig, stream: TcpStream) -> s
                 .to_string();
             if !from {
                 "503 5.5.1 MAIL first\r\n".into()
+            } else if recipients >= MAX_RECIPIENTS {
+                "452 4.5.3 Quá nhiều người nhận / too many recipients\r\n".into()
             } else if config
                 .address
                 .as_deref()
@@ -177,22 +335,31 @@ async fn smtp_session(app: &App, config: &MailboxConfig, stream: TcpStream) -> s
                 recipients += 1;
                 "250 2.1.5 OK\r\n".into()
             } else {
+                errors += 1;
                 "550 5.1.1 Không có hộp thư này / no such mailbox\r\n".into()
             }
         } else if upper == "DATA" {
             if recipients == 0 {
+                errors += 1;
                 "503 5.5.1 RCPT first\r\n".into()
             } else {
                 wr.write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n")
                     .await?;
-                let (raw, size, too_large) = read_data(&mut r, config.max_size).await?;
+                let (raw, size, too_large) =
+                    match read_data(&mut r, config.max_size, idle, deadline).await? {
+                        Ok(d) => d,
+                        Err(why) => {
+                            wr.write_all(timed_out(why).as_bytes()).await?;
+                            return Ok(());
+                        }
+                    };
                 from = false;
                 recipients = 0;
                 if too_large {
                     tracing::warn!(size, "inbound email refused: too large");
                     "552 5.3.4 Thư quá lớn / message too large\r\n".into()
                 } else {
-                    match receive(app, "smtp", size, &raw, false).await {
+                    match receive(app, "smtp", size, &raw, false, Some(&envelope)).await {
                         Ok(_) => "250 2.0.0 Đã nhận / accepted\r\n".into(),
                         Err(e) => {
                             tracing::error!(error = %e, "inbound email could not be kept");
@@ -211,18 +378,27 @@ async fn smtp_session(app: &App, config: &MailboxConfig, stream: TcpStream) -> s
             wr.write_all(b"221 2.0.0 Bye\r\n").await?;
             return Ok(());
         } else {
+            errors += 1;
             "502 5.5.2 Command not implemented\r\n".into()
         };
+        if errors >= MAX_ERRORS {
+            wr.write_all("421 4.7.0 Quá nhiều lỗi / too many errors, closing\r\n".as_bytes())
+                .await?;
+            return Ok(());
+        }
         wr.write_all(reply.as_bytes()).await?;
     }
 }
 
 /// Reads a DATA section up to the lone dot, undoing dot-stuffing. Past `max` bytes the
 /// rest is read and dropped.
+/// Every line must come within `idle`, and all of it before `deadline`.
 async fn read_data<R: AsyncRead + Unpin>(
     r: &mut BufReader<R>,
     max: usize,
-) -> std::io::Result<(Vec<u8>, usize, bool)> {
+    idle: Duration,
+    deadline: tokio::time::Instant,
+) -> std::io::Result<Result<(Vec<u8>, usize, bool), Wait>> {
     let mut out = Vec::new();
     let mut size = 0usize;
     let mut line = Vec::new();
@@ -230,7 +406,17 @@ async fn read_data<R: AsyncRead + Unpin>(
         line.clear();
         // Bounded, so one endless line cannot take the memory.
         let cap = u64::try_from(max).unwrap_or(u64::MAX).saturating_add(1024);
-        if (&mut *r).take(cap).read_until(b'\n', &mut line).await? == 0 {
+        let n = match within(
+            idle,
+            deadline,
+            (&mut *r).take(cap).read_until(b'\n', &mut line),
+        )
+        .await
+        {
+            Ok(n) => n?,
+            Err(why) => return Ok(Err(why)),
+        };
+        if n == 0 {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::UnexpectedEof,
                 "connection closed in DATA",
@@ -249,7 +435,7 @@ async fn read_data<R: AsyncRead + Unpin>(
             out.extend_from_slice(l);
         }
     }
-    Ok((out, size, size > max))
+    Ok(Ok((out, size, size > max)))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -496,7 +682,7 @@ pub async fn imap_once(app: &App, config: &MailboxConfig, url: &str) -> Result<u
             if too_large {
                 tracing::warn!(uid, size, "email too large: headers kept for a person");
             }
-            receive(app, "imap", size.max(raw.len()), &raw, too_large).await?;
+            receive(app, "imap", size.max(raw.len()), &raw, too_large, None).await?;
             // Only now that it is kept.
             imap.command(&format!("UID STORE {uid} +FLAGS.SILENT (\\Seen)"))
                 .await?;

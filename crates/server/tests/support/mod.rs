@@ -9,6 +9,10 @@ use phananh_domain::access::Role;
 use reqwest::{Client, Response, StatusCode};
 use serde_json::Value;
 
+/// Email: the SMTP sink, a client of the inbound listener, DKIM-signed test mail.
+#[allow(dead_code)]
+pub mod mail;
+
 pub struct Options {
     pub intake_per_minute: u32,
     /// Anonymous reports per phone or email per hour (0: no limit).

@@ -90,7 +90,10 @@ async fn render(
         match state.app.unfiled_item(&staff.principal, id).await {
             Ok(u) => {
                 item_channel = u.channel.clone();
-                if u.sender.contains('@') {
+                if u.reason.starts_with(phananh_storage::UNVERIFIED_SENDER) {
+                    // A sender that could not be authenticated is not offered as the
+                    // reporter: a receipt would go to whoever was impersonated.
+                } else if u.sender.contains('@') {
                     typed.entry("email".into()).or_insert(u.sender.clone());
                 } else {
                     typed.entry("phone".into()).or_insert(u.sender.clone());
