@@ -166,11 +166,21 @@ pub enum SmsRequest {
     },
     /// "HD", "help", or text we cannot read: answer with the syntax.
     Help,
+    /// Longer than [`MAX_SMS_BYTES`]: not read at all (a person looks at it).
+    TooLong,
 }
+
+/// The longest text [`parse`] reads, in bytes. A long SMS of ten parts is about 1,600
+/// characters; the description a report may carry is 5,000. Anything longer is not a text a
+/// phone sends, and is refused before any word is looked at.
+pub const MAX_SMS_BYTES: usize = 16 * 1024;
 
 /// Reads `<KEYWORD> <description> [TAI <address>]`, accents or not, any case. The keyword
 /// is a field's keyword written as one word ("OGA" for "ổ gà", "NGAP", "DEN"…) or as words.
 pub fn parse(text: &str, fields: &[FieldChoice]) -> SmsRequest {
+    if text.len() > MAX_SMS_BYTES {
+        return SmsRequest::TooLong;
+    }
     let original = text.trim();
     if let Some(code) = tracking_code_in(original) {
         return SmsRequest::LookUp(code);
@@ -466,7 +476,9 @@ mod tests {
         ] {
             let text = unit.repeat(1_000_000 / unit.len());
             let started = std::time::Instant::now();
-            let _ = parse(&text, &f);
+            assert_eq!(parse(&text, &f), SmsRequest::TooLong);
+            // Below the cap the parser still reads everything.
+            let _ = parse(&text[..text.floor_char_boundary(MAX_SMS_BYTES)], &f);
             let _ = fit(&text, 2);
             eprintln!(
                 "sms parse + fit, {} bytes of {unit:?}: {:?}",
@@ -499,6 +511,7 @@ mod tests {
                     }
                     SmsRequest::LookUp(code) => prop_assert_eq!(code.len(), 9),
                     SmsRequest::Help => {}
+                    SmsRequest::TooLong => prop_assert!(text.len() > MAX_SMS_BYTES),
                 }
                 let out = fit(&text, 2);
                 prop_assert!(out.chars().count() <= 306);

@@ -17,6 +17,11 @@ use crate::text;
 /// old district comes near it, and a longer text is not a query but a paste.
 pub const MAX_SEARCH_QUERY: usize = 200;
 
+/// How much of a text [`WardNames::find_in_address`] reads, in bytes. Addresses are at most
+/// 500 characters and email is matched on its first 4 KB, so a longer text has its ward (if
+/// any) near the start; the cap keeps the matcher's cost fixed whatever it is handed.
+pub const MAX_ADDRESS_SCAN: usize = 4096;
+
 /// A ward's names, as given to [`WardNames::new`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WardName {
@@ -284,6 +289,7 @@ impl WardNames {
             Some((end, _)) => &query[..end],
             None => query,
         };
+
         let mut best: Vec<f64> = vec![0.0; self.codes.len()];
         let trimmed = query.trim();
         if let Some(i) = self.codes.iter().position(|c| c == trimmed) {
@@ -359,9 +365,11 @@ impl WardNames {
     /// longer name beats a shorter one inside it ("Tân Sơn Nhất" over "Tân Sơn").
     ///
     /// Time and memory are linear in the length of the address: the names are found by
-    /// one pass of an automaton built when the names were loaded.
+    /// one pass of an automaton built when the names were loaded; only the first
+    /// [`MAX_ADDRESS_SCAN`] bytes are read.
     pub fn find_in_address(&self, address: &str) -> Option<String> {
         let automata = self.automata.as_ref()?;
+        let address = &address[..address.floor_char_boundary(MAX_ADDRESS_SCAN)];
         let toks = canon_words(address);
         // The tokens as one text " t0 t1 … ", and where each token starts in it.
         let mut hay = String::with_capacity(address.len() + 2);

@@ -143,6 +143,17 @@ pub(crate) async fn inbound(w: &Worker, job: &Job) -> Result<(), JobError> {
                     Err(e) => return Err(retry(e)),
                 }
             }
+            SmsRequest::TooLong => {
+                set_aside(
+                    w,
+                    &from,
+                    &text,
+                    &event.event,
+                    "tin nhắn quá dài / the message is too long",
+                )
+                .await?;
+                reply(help_text(&fields));
+            }
             SmsRequest::Help => {
                 set_aside(
                     w,
