@@ -1,6 +1,8 @@
 //! Integration tests: the real server on a random port, driven over HTTP.
 //! SQLite always; PostgreSQL too when `PHANANH_TEST_POSTGRES_URL` is set.
 
+#[path = "security/suite.rs"]
+mod sec_suite;
 mod support;
 
 use chrono::{Duration, TimeZone, Utc};

@@ -1,10 +1,9 @@
 //! The static files the pages use, embedded in the binary: one table, one route.
 
-use axum::Router;
+use crate::routes::{Routes, get};
 use axum::extract::Path;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 
 use crate::AppState;
 
@@ -92,8 +91,8 @@ pub fn fingerprint() -> u64 {
     h
 }
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/static/{*path}", get(serve))
+pub fn routes() -> Routes {
+    Routes::new().route("/static/{*path}", get(serve))
 }
 
 async fn serve(Path(path): Path<String>) -> Response {

@@ -14,6 +14,7 @@ mod open311;
 mod ops;
 mod public;
 mod ratelimit;
+pub mod routes;
 mod session;
 mod webhooks;
 
@@ -116,13 +117,7 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     let max_body = state.config.max_body;
     Router::new()
-        .merge(assets::routes())
-        .merge(webhooks::routes())
-        .merge(api::routes())
-        .merge(console::routes())
-        .merge(ops::routes())
-        .merge(open311::routes())
-        .merge(public::routes())
+        .merge(all_routes().into_router())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             ops::count_requests,
@@ -142,6 +137,23 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Every route the binary serves, declared through [`routes::Routes`].
+fn all_routes() -> routes::Routes {
+    routes::Routes::new()
+        .merge(assets::routes())
+        .merge(webhooks::routes())
+        .merge(api::routes())
+        .merge(console::routes())
+        .merge(ops::routes())
+        .merge(open311::routes())
+        .merge(public::routes())
+}
+
+/// The (method, path) pairs [`router`] serves, for the role × route matrix test.
+pub fn route_table() -> Vec<(&'static str, &'static str)> {
+    all_routes().table()
 }
 
 /// Serves until `shutdown` resolves, then lets requests in flight finish (graceful).

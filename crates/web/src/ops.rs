@@ -3,12 +3,11 @@
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
-use axum::Router;
+use crate::routes::{Routes, get};
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 
 use crate::AppState;
 
@@ -20,8 +19,8 @@ pub struct HttpMetrics {
     duration_us: AtomicU64,
 }
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
 }

@@ -20,6 +20,7 @@ mod citizen;
 mod deadlines;
 mod email;
 mod email_in;
+pub use email_in::{MailDecision, MailReading, read_mail};
 mod forward;
 pub mod mailbox;
 pub mod setup;

@@ -5,11 +5,11 @@
 use std::collections::HashMap;
 use std::convert::Infallible;
 
+use crate::routes::{Routes, get, post};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 use axum::{Form, Json, Router};
 use maud::{Markup, html};
 use phananh_app::AppError;
@@ -22,8 +22,8 @@ use super::{csrf_failed, csrf_field, error_page, page, status_badge, when};
 use crate::AppState;
 use crate::session::Staff;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/console/hotline", get(screen).post(file))
         .route("/console/hotline/caller", get(caller))
         .route("/console/hotline/events", get(events))
