@@ -9,6 +9,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use phananh_app::Clock;
 use phananh_domain::access::Role;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -306,7 +307,7 @@ async fn fixtures(t: &TestApp) -> Fixtures {
         .unwrap();
     let unfiled_id = store
         .unfiled_add(
-            &phananh_storage::unfiled::NewUnfiled {
+            &phananh_storage::NewUnfiled {
                 channel: "sms".into(),
                 sender: "0900000000".into(),
                 subject: None,

@@ -11,7 +11,6 @@ use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use phananh_domain::model::Status;
 
-use crate::AppState;
 use crate::console::page;
 use crate::session::lang_of;
 
