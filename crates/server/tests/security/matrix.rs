@@ -156,9 +156,7 @@ const KNOWN_OPEN: &[(&str, &str, &str, &str, &str, &str)] = &[
     ("POST", "/new",                                 "oversight", "",  "ok", "finding 8: oversight can file reports"),
     ("POST", "/api/v1/reports",                      "oversight", "",  "ok", "finding 8"),
     ("POST", "/api/v1/photos",                       "oversight", "",  "ok", "finding 8"),
-    ("POST", "/api/v1/staff/reports/{code}/actions", "oversight", "a", "ok", "finding 8: oversight can take actions"),
-    ("POST", "/api/v1/staff/reports/{code}/actions", "oversight", "b", "ok", "finding 8"),
-    ("POST", "/console/reports/{code}/actions",      "oversight", "a", "ok", "finding 8"),
+    ("POST", "/console/reports/{code}/actions",      "oversight", "a", "ok", "finding 8: oversight can take actions"),
     ("POST", "/console/reports/{code}/actions",      "oversight", "b", "ok", "finding 8"),
 ];
 
@@ -378,7 +376,16 @@ async fn fixtures(t: &TestApp) -> Fixtures {
         }])
         .await
         .unwrap();
-    let job_id = store.jobs(None, 1).await.unwrap()[0].id;
+    // A dead job, which is what an admin may retry.
+    let claimed = store
+        .claim_jobs("matrix", t.clock.now(), chrono::Duration::minutes(5), 100)
+        .await
+        .unwrap();
+    let job_id = claimed.iter().find(|j| j.kind == "matrix.noop").unwrap().id;
+    store
+        .fail_job(job_id, "matrix", "matrix", None)
+        .await
+        .unwrap();
     Fixtures {
         own_code: own["code"].as_str().unwrap().into(),
         other_code: other["code"].as_str().unwrap().into(),
@@ -413,6 +420,14 @@ async fn ask(
             req.json(&json!({"action": "comment", "text": "ma trận"}))
         } else if path.starts_with("/api/v1/") {
             req.json(&json!({"csrf": csrf}))
+        } else if path.starts_with("/console/reports/") {
+            let text = "ma trận";
+            req.form(&[
+                ("csrf", csrf),
+                ("action", "comment"),
+                ("text", text),
+                ("note", text),
+            ])
         } else {
             req.form(&[("csrf", csrf)])
         };
