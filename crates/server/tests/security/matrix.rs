@@ -156,8 +156,6 @@ const KNOWN_OPEN: &[(&str, &str, &str, &str, &str, &str)] = &[
     ("POST", "/new",                                 "oversight", "",  "ok", "finding 8: oversight can file reports"),
     ("POST", "/api/v1/reports",                      "oversight", "",  "ok", "finding 8"),
     ("POST", "/api/v1/photos",                       "oversight", "",  "ok", "finding 8"),
-    ("POST", "/console/reports/{code}/actions",      "oversight", "a", "ok", "finding 8: oversight can take actions"),
-    ("POST", "/console/reports/{code}/actions",      "oversight", "b", "ok", "finding 8"),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
