@@ -28,6 +28,8 @@ for _ in $(seq 1 100); do
   curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
   sleep 0.1
 done
+# Run from the temporary directory, so that schemathesis keeps its cache there.
+cd "$work"
 "$st" run "http://127.0.0.1:$port/api/v1/openapi.json" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
   --max-examples "$examples" --seed 1022 --generation-deterministic --workers 2 \
