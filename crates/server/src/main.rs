@@ -62,6 +62,9 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// A consistent copy of the SQLite database in FILE, taken while the server runs
+    /// (refuses an existing FILE). For PostgreSQL, use pg_dump (docs/RELIABILITY.md).
+    Backup { file: PathBuf },
     /// Connect the chat platforms (settings in [chat] or PHANANH_MESSENGER_* / PHANANH_VIBER_*).
     Chat {
         #[command(subcommand)]
@@ -262,6 +265,29 @@ async fn main() -> anyhow::Result<()> {
             eprintln!(
                 "{label}: written to {} in {:.2} s",
                 out.display(),
+                started.elapsed().as_secs_f64()
+            );
+        }
+        Command::Backup { file } => {
+            let normalised = phananh_storage::normalise_url(&config.database_url);
+            if !normalised.starts_with("sqlite:") {
+                anyhow::bail!(
+                    "backup works on SQLite; for PostgreSQL run: pg_dump --format=custom --file=FILE DATABASE_URL (docs/RELIABILITY.md)"
+                );
+            }
+            anyhow::ensure!(
+                !file.exists(),
+                "{} exists; choose a new file",
+                file.display()
+            );
+            let started = std::time::Instant::now();
+            let store = phananh_storage::Store::open(&config.database_url)
+                .await
+                .with_context(|| format!("opening the database {}", config.database_url))?;
+            store.backup_to(&file).await?;
+            eprintln!(
+                "backup written to {} in {:.2} s",
+                file.display(),
                 started.elapsed().as_secs_f64()
             );
         }

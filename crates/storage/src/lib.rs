@@ -194,6 +194,31 @@ impl Store {
         self.backend
     }
 
+    /// Writes a consistent copy of an SQLite database to `file` (`VACUUM INTO`), while the
+    /// server keeps running: the copy is one read transaction, so writers are not blocked
+    /// (WAL) and the copy holds exactly what was committed when it began. Refuses an existing
+    /// file. PostgreSQL is backed up with `pg_dump` instead (docs/RELIABILITY.md).
+    pub async fn backup_to(&self, file: &std::path::Path) -> Result<()> {
+        if self.backend != Backend::Sqlite {
+            return Err(StoreError::Migration(
+                "backup: PostgreSQL is backed up with pg_dump (see docs/RELIABILITY.md)".into(),
+            ));
+        }
+        if file.exists() {
+            return Err(StoreError::Migration(format!(
+                "backup: {} exists; choose a new file",
+                file.display()
+            )));
+        }
+        let path = file.to_str().ok_or_else(|| {
+            StoreError::Migration(format!("backup: {} is not UTF-8", file.display()))
+        })?;
+        sqlx::query(&format!("VACUUM INTO '{}'", path.replace('\'', "''")))
+            .execute(&self.read)
+            .await?;
+        Ok(())
+    }
+
     async fn migrate(&self) -> Result<()> {
         let migrations = match self.backend {
             Backend::Sqlite => SQLITE_MIGRATIONS,

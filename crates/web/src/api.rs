@@ -1,11 +1,11 @@
 //! The JSON API, `/api/v1`. `POST /api/v1/reports` is the intake every channel builds on.
 
+use crate::routes::{Routes, get, post};
+use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use phananh_app::AppError;
 use phananh_app::intake::IntakeRequest;
 use phananh_domain::event::Event;
@@ -19,8 +19,8 @@ use crate::AppState;
 use crate::error::ApiError;
 use crate::session::{ClientIp, MaybeStaff, Staff};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/api/v1/openapi.json", get(openapi))
         .route("/api/v1/reports", post(create_report))
         .route("/api/v1/reports/{code}", get(public_report))

@@ -1,12 +1,9 @@
 //! The static files the pages use, embedded in the binary: one table, one route.
 
-use axum::Router;
+use crate::routes::{Routes, get};
 use axum::extract::Path;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-
-use crate::AppState;
 
 const JS: &str = "text/javascript; charset=utf-8";
 const CSS: &str = "text/css; charset=utf-8";
@@ -93,8 +90,8 @@ pub fn fingerprint() -> u64 {
     h
 }
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/static/{*path}", get(serve))
+pub fn routes() -> Routes {
+    Routes::new().route("/static/{*path}", get(serve))
 }
 
 async fn serve(Path(path): Path<String>) -> Response {

@@ -16,6 +16,7 @@ mod open311;
 mod ops;
 mod public;
 mod ratelimit;
+pub mod routes;
 mod session;
 mod spool;
 mod webhooks;
@@ -147,19 +148,16 @@ pub fn router(state: AppState) -> Router {
     let request_timeout = state.config.request_timeout;
     let body_timeout = state.config.body_read_timeout;
     Router::new()
-        .merge(assets::routes())
-        .merge(webhooks::routes())
-        .merge(api::routes())
-        .merge(console::routes())
-        .merge(ops::routes())
-        .merge(open311::routes())
-        .merge(public::routes())
-        // Every request but the long-lived event streams merged below has a deadline.
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            request_timeout,
-        ))
-        .merge(console::stream_routes())
+        .merge(
+            all_routes()
+                // Every request but the long-lived event streams merged below has a deadline.
+                .layer(TimeoutLayer::with_status_code(
+                    StatusCode::REQUEST_TIMEOUT,
+                    request_timeout,
+                ))
+                .merge(console::stream_routes())
+                .into_router(),
+        )
         .layer(RequestBodyTimeoutLayer::new(body_timeout))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -188,6 +186,23 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Every route the binary serves, declared through [`routes::Routes`].
+fn all_routes() -> routes::Routes {
+    routes::Routes::new()
+        .merge(assets::routes())
+        .merge(webhooks::routes())
+        .merge(api::routes())
+        .merge(console::routes())
+        .merge(ops::routes())
+        .merge(open311::routes())
+        .merge(public::routes())
+}
+
+/// The (method, path) pairs [`router`] serves, for the role × route matrix test.
+pub fn route_table() -> Vec<(&'static str, &'static str)> {
+    all_routes().merge(console::stream_routes()).table()
 }
 
 /// Serves until `shutdown` resolves, then lets requests in flight finish (graceful).

@@ -3,12 +3,11 @@
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
-use axum::Router;
+use crate::routes::{Routes, get};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use subtle::ConstantTimeEq;
 
 use crate::AppState;
@@ -28,8 +27,8 @@ pub struct HttpMetrics {
 /// How long counted gauges are served from memory.
 pub const GAUGE_TTL: std::time::Duration = std::time::Duration::from_secs(15);
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
 }

@@ -3,12 +3,11 @@
 //! (deduplicated on the platform's message id) with their processing queued, in one
 //! transaction, before the 200 goes back; the worker runs the conversation afterwards.
 
-use axum::Router;
+use crate::routes::{Routes, get};
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use phananh_channels::conversation::Conversation;
 use phananh_channels::{Inbound, WebhookError, messenger, viber};
 use phananh_storage::NewChatEvent;
@@ -19,15 +18,15 @@ use crate::AppState;
 /// Deliveries are small (Viber caps requests at 30 kB); anything far larger is refused.
 const MAX_BODY: usize = 256 * 1024;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route(
             "/webhooks/messenger",
             get(messenger_handshake).post(messenger_post),
         )
-        .route("/webhooks/viber", axum::routing::post(viber_post))
-        .route("/webhooks/sms", axum::routing::post(sms_post))
-        .route("/webhooks/twilio/sms", axum::routing::post(twilio_post))
+        .route("/webhooks/viber", crate::routes::post(viber_post))
+        .route("/webhooks/sms", crate::routes::post(sms_post))
+        .route("/webhooks/twilio/sms", crate::routes::post(twilio_post))
         .layer(DefaultBodyLimit::max(MAX_BODY))
 }
 

@@ -54,6 +54,112 @@ fn text_of(m: &Message) -> String {
         .replace("\r\n", "\n")
 }
 
+/// What [`read_mail`] makes of a raw message: the decision `email.inbound` takes before it
+/// looks anything up in the database (the fuzz target `email` and the proptests drive it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MailDecision {
+    /// Not a readable message.
+    Unreadable,
+    /// An auto-reply, a bounce, a list or a loop: never answered.
+    Automatic(String),
+    /// An answer about the report with this code (if it exists).
+    Reply(String),
+    /// A new report in this field, with the address line if one was given.
+    New {
+        field: String,
+        address: Option<String>,
+    },
+    /// No field, or several: for the operators.
+    Unclear,
+}
+
+#[derive(Debug, Clone)]
+pub struct MailReading {
+    pub sender: String,
+    pub subject: Option<String>,
+    pub text: String,
+    /// Image attachments (counted, not decoded).
+    pub images: usize,
+    pub decision: MailDecision,
+}
+
+/// Parses a raw message and takes the filing decision, with the fields' folded keywords
+/// (`(code, keywords)`), without I/O. Mirrors the steps of `process`.
+pub fn read_mail(raw: &[u8], own: Option<&str>, fields: &[(String, Vec<String>)]) -> MailReading {
+    let Some(m) = MessageParser::default().parse(raw) else {
+        return MailReading {
+            sender: String::new(),
+            subject: None,
+            text: String::new(),
+            images: 0,
+            decision: MailDecision::Unreadable,
+        };
+    };
+    let sender = m
+        .from()
+        .and_then(|a| a.first())
+        .and_then(|a| a.address())
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    let subject = m.subject().map(|s| s.trim().to_string());
+    let text = text_of(&m);
+    let images = m
+        .attachments()
+        .filter(|p| {
+            p.content_type()
+                .is_some_and(|c| c.ctype().eq_ignore_ascii_case("image"))
+        })
+        .count();
+    let decision = if let Some(why) = automatic(&m, &sender, own) {
+        MailDecision::Automatic(why)
+    } else {
+        let mut thread: Vec<String> = Vec::new();
+        for h in [m.in_reply_to(), m.references()] {
+            if let Some(list) = h.as_text_list() {
+                thread.extend(list.iter().map(|s| s.to_string()));
+            } else if let Some(t) = h.as_text() {
+                thread.push(t.to_string());
+            }
+        }
+        let code = subject
+            .as_deref()
+            .and_then(code_in_subject)
+            .or_else(|| thread.iter().find_map(|id| code_in_message_id(id)));
+        if let Some(code) = code {
+            let _ = strip_quote(&text);
+            MailDecision::Reply(code)
+        } else {
+            let all = format!("{}\n{}", subject.as_deref().unwrap_or_default(), text);
+            let words = format!(" {} ", phananh_geo_fold(&all));
+            let hits: Vec<&String> = fields
+                .iter()
+                .filter(|(_, kws)| {
+                    kws.iter().any(|k| {
+                        !k.is_empty() && words.contains(&format!(" {} ", phananh_geo_fold(k)))
+                    })
+                })
+                .map(|(code, _)| code)
+                .collect();
+            if hits.len() == 1 {
+                MailDecision::New {
+                    field: hits[0].clone(),
+                    address: address_in(&text),
+                }
+            } else {
+                MailDecision::Unclear
+            }
+        }
+    };
+    MailReading {
+        sender,
+        subject,
+        text,
+        images,
+        decision,
+    }
+}
+
 /// Why a message must not be answered (auto-reply, bounce, list, loop), if it must not.
 pub fn automatic(m: &Message, sender: &str, own: Option<&str>) -> Option<String> {
     let header = |name: &str| m.header_raw(name).map(|v| v.trim().to_ascii_lowercase());

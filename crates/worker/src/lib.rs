@@ -21,6 +21,7 @@ mod deadlines;
 mod email;
 pub mod email_auth;
 mod email_in;
+pub use email_in::{MailDecision, MailReading, read_mail};
 mod forward;
 pub mod guard;
 pub mod mailbox;

@@ -1,11 +1,11 @@
 //! Admin pages: units, fields, routing rules, users, calendar days, dead jobs. Every edit
 //! takes effect at once (the catalog reloads), no release needed.
 
+use crate::routes::{Routes, get, post};
+use axum::Form;
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Form, Router};
 use chrono::{Datelike, NaiveDate};
 use maud::{Markup, html};
 use phananh_app::AppError;
@@ -19,8 +19,8 @@ use super::{csrf_failed, csrf_field, error_page, page, when};
 use crate::AppState;
 use crate::session::Staff;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/console/admin", get(overview))
         .route("/console/admin/units", get(units).post(save_unit))
         .route("/console/admin/fields", get(fields).post(save_field))

@@ -5,12 +5,12 @@
 use std::collections::HashMap;
 use std::convert::Infallible;
 
+use crate::routes::{Routes, get, post};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Form, Json, Router};
+use axum::{Form, Json};
 use maud::{Markup, html};
 use phananh_app::AppError;
 use phananh_app::hotline::CallEvent;
@@ -23,12 +23,12 @@ use crate::session::Staff;
 
 /// The operators' event stream (incoming calls): long-lived, so outside the request
 /// timeout.
-pub fn stream_routes() -> Router<AppState> {
-    Router::new().route("/console/hotline/events", get(events))
+pub fn stream_routes() -> Routes {
+    Routes::new().route("/console/hotline/events", get(events))
 }
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/console/hotline", get(screen).post(file))
         .route("/console/hotline/caller", get(caller))
         .route("/console/unfiled", get(unfiled))

@@ -7,12 +7,11 @@ mod performance;
 mod queue;
 mod report;
 
+use crate::routes::{Routes, get, post};
 use axum::Form;
-use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
 use maud::{DOCTYPE, Markup, html};
 use phananh_app::AppError;
@@ -30,8 +29,8 @@ use crate::{AppState, Lang};
 
 pub use hotline::stream_routes;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/login", get(login_page).post(login))
         .route("/logout", post(logout))
         .route("/lang", post(set_lang))

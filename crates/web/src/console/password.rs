@@ -2,11 +2,10 @@
 //! issues a one-time reset link (shown once, stored hashed, valid 24 hours) for someone who
 //! forgot theirs. Both end the person's other sessions.
 
+use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Form, Router};
 use maud::{Markup, html};
 use phananh_app::AppError;
 use phananh_app::auth::{MIN_PASSWORD, RESET_HOURS};
@@ -14,11 +13,12 @@ use phananh_domain::access::Role;
 use serde::Deserialize;
 
 use super::{csrf_failed, csrf_field, error_page, page};
+use crate::routes::{Routes, get, post};
 use crate::session::{Staff, lang_of};
 use crate::{AppState, Lang};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/console/password", get(change_page).post(change))
         .route("/console/admin/users/{id}/reset", post(issue_reset))
         .route("/reset/{token}", get(reset_page).post(reset))

@@ -2,10 +2,9 @@
 //! to resolve, reopen rate and satisfaction over a chosen period, with a link to each
 //! unit's overdue reports.
 
-use axum::Router;
+use crate::routes::{Routes, get};
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use maud::html;
 use phananh_domain::performance::UnitFigures;
 
@@ -14,8 +13,8 @@ use crate::AppState;
 use crate::public::local_day;
 use crate::session::Staff;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/console/performance", get(dashboard))
         .route("/console/performance/report.xlsx", get(workbook))
         .route("/console/performance/report.pdf", get(pdf))

@@ -1,9 +1,8 @@
 //! A unit's queue (with filters and paging) and the triage desk.
 
-use axum::Router;
+use crate::routes::{Routes, get};
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use maud::html;
 use phananh_domain::access::Role;
 use phananh_domain::model::{Report, Status};
@@ -14,8 +13,8 @@ use crate::api::ListQuery;
 use crate::session::Staff;
 use crate::{AppState, Lang};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/console", get(queue))
         .route("/console/triage", get(triage))
 }

@@ -1,10 +1,10 @@
 //! The report page: the record, the reporter (staff only), the whole history, and one form
 //! for every action this person may take now.
 
+use crate::routes::{Routes, get, post};
+use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Form, Router};
 use maud::{Markup, html};
 use phananh_app::AppError;
 use phananh_app::reports::ReportView;
@@ -17,8 +17,8 @@ use super::{csrf_failed, csrf_field, error_page, page, status_badge, when};
 use crate::session::Staff;
 use crate::{AppState, Lang};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/console/reports/{code}", get(show))
         .route("/console/reports/{code}/actions", post(act))
         .route("/console/reports/{code}/chat", post(chat_reply))

@@ -11,12 +11,11 @@ mod doc;
 
 use std::collections::BTreeMap;
 
-use axum::Router;
+use crate::routes::{Routes, get};
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use chrono::{DateTime, Duration, Utc};
 use phananh_app::intake::IntakeRequest;
 use phananh_app::{AppError, Catalog};
@@ -28,8 +27,8 @@ use phananh_storage::ReportFilter;
 use crate::AppState;
 use doc::Node;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/open311/v2/{file}", get(top).post(post_request))
         .route("/open311/v2/services/{file}", get(service_definition))
         .route("/open311/v2/requests/{file}", get(one_request))

@@ -4,11 +4,10 @@
 
 use std::collections::HashMap;
 
-use axum::Router;
+use crate::routes::{Routes, get};
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
 use maud::{Markup, html};
 use phananh_app::intake::IntakeRequest;
 use phananh_app::{AppError, FieldError};
@@ -33,8 +32,8 @@ const MAX_FORM_FIELDS: usize = 64;
 mod pwa;
 pub use pwa::head as pwa_head;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .merge(pwa::routes())
         .route("/", get(home))
         .route("/lookup", get(lookup))
@@ -49,11 +48,11 @@ pub fn routes() -> Router<AppState> {
         .route("/stats", get(stats_page))
         .route("/api/v1/public/reports", get(public_list))
         .route("/api/v1/public/nearby", get(follow::nearby))
-        .route("/r/{code}/follow", axum::routing::post(follow::follow))
+        .route("/r/{code}/follow", crate::routes::post(follow::follow))
         .route("/r/{code}/rate", get(rate::rate_page).post(rate::rate_post))
         .route(
             "/api/v1/reports/{code}/rating",
-            axum::routing::post(rate::rate_api),
+            crate::routes::post(rate::rate_api),
         )
         .route(
             "/unfollow/{token}",

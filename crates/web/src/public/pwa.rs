@@ -5,14 +5,12 @@
 
 use std::sync::LazyLock;
 
-use axum::Router;
+use crate::routes::{Routes, get};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use maud::{Markup, html};
 use phananh_domain::model::Status;
 
-use crate::AppState;
 use crate::console::page;
 use crate::session::lang_of;
 
@@ -50,8 +48,8 @@ pub fn head() -> Markup {
     }
 }
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/manifest.webmanifest", get(manifest))
         .route("/sw.js", get(service_worker))
         .route("/mine", get(mine_page))

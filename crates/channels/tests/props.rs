@@ -1,0 +1,105 @@
+//! Properties the fuzz targets (fuzz/) check at length, on a fixed budget for CI: the SMS
+//! syntax and the Messenger and Viber event parsers take any input without panicking, and
+//! take a 1 MB input (timings are measured in release by bench/fuzz.sh, not here).
+
+use phananh_channels::conversation::FieldChoice;
+use phananh_channels::{messenger, sms, viber};
+use proptest::prelude::*;
+
+fn fields() -> Vec<FieldChoice> {
+    [
+        ("traffic", "Giao thông", &["o ga", "den giao thong"][..]),
+        ("drainage", "Ngập nước", &["ngap", "cong thoat nuoc"][..]),
+        ("lighting", "Chiếu sáng", &["den duong"][..]),
+    ]
+    .into_iter()
+    .map(|(code, name, kw)| FieldChoice {
+        code: code.into(),
+        name_vi: name.into(),
+        name_en: code.into(),
+        keywords: kw.iter().map(|k| k.to_string()).collect(),
+    })
+    .collect()
+}
+
+/// A 1 MB text made of `piece` repeated.
+fn mb(piece: &str) -> String {
+    piece.repeat(1_048_576 / piece.len().max(1) + 1)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn sms_parse_never_panics(text in "\\PC{0,300}") {
+        let _ = sms::parse(&text, &fields());
+    }
+
+    #[test]
+    fn sms_parse_takes_the_syntax(kw in "(OGA|NGAP|DEN|HD|oga|ngập)", d in "\\PC{0,80}", tai in proptest::option::of("\\PC{0,60}")) {
+        let text = match &tai { Some(a) => format!("{kw} {d} TAI {a}"), None => format!("{kw} {d}") };
+        let _ = sms::parse(&text, &fields());
+        let _ = sms::segments(&text);
+        let _ = sms::fit(&text, 3);
+        let _ = sms::to_gsm(&text);
+    }
+
+    #[test]
+    fn sms_decoding_never_panics(dcs in any::<u8>(), bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+        let _ = sms::decode_short_message(dcs, &bytes);
+    }
+
+    #[test]
+    fn messenger_parse_never_panics(body in proptest::collection::vec(any::<u8>(), 0..400)) {
+        let _ = messenger::parse(&body);
+    }
+
+    #[test]
+    fn messenger_parse_takes_any_json_shape(text in "\\PC{0,100}", ts in any::<i64>(), mid in "\\PC{0,20}") {
+        let body = serde_json::json!({"object": "page", "entry": [{"messaging": [
+            {"sender": {"id": "1"}, "timestamp": ts, "message": {"mid": mid, "text": text,
+             "attachments": [{"type": "location", "payload": {"coordinates": {"lat": ts, "long": text}}}]}},
+            {"sender": {"id": 2}, "postback": {"payload": text}},
+            {"sender": {"id": "3"}, "message": {"quick_reply": {"payload": mid}}}
+        ]}]});
+        let _ = messenger::parse(body.to_string().as_bytes());
+    }
+
+    #[test]
+    fn viber_parse_never_panics(body in proptest::collection::vec(any::<u8>(), 0..400)) {
+        let _ = viber::parse(&body);
+    }
+
+    #[test]
+    fn viber_parse_takes_any_json_shape(event in "(message|subscribed|conversation_started|webhook|seen|\\PC{0,8})", text in "\\PC{0,100}", token in any::<i64>()) {
+        let body = serde_json::json!({"event": event, "timestamp": token, "message_token": token,
+            "sender": {"id": text, "name": text}, "user": {"id": "u"},
+            "message": {"type": "location", "text": text, "location": {"lat": text, "lon": token},
+                        "media": text, "tracking_data": text}});
+        let _ = viber::parse(body.to_string().as_bytes());
+    }
+}
+
+#[test]
+fn one_megabyte_inputs() {
+    for text in [
+        mb("OGA "),
+        mb("ổ gà đường Lê Lợi TAI "),
+        mb("\u{1F600}"),
+        mb("a"),
+    ] {
+        let _ = sms::parse(&text, &fields());
+        let _ = sms::segments(&text);
+    }
+    let _ = sms::decode_short_message(8, mb("\u{00e1}").as_bytes());
+    let long = mb("x");
+    let body = serde_json::json!({"object": "page", "entry": [{"messaging": [
+        {"sender": {"id": "1"}, "timestamp": 1, "message": {"mid": "m", "text": long}}]}]});
+    assert!(messenger::parse(body.to_string().as_bytes()).is_ok());
+    let deep = format!("{}{}", "[".repeat(500_000), "]".repeat(500_000));
+    assert!(messenger::parse(deep.as_bytes()).is_err());
+    assert!(viber::parse(deep.as_bytes()).is_err());
+    let body = serde_json::json!({"event": "message", "timestamp": 1, "message_token": 5,
+        "sender": {"id": "u", "name": "n"}, "message": {"type": "text", "text": long}});
+    let _ = viber::parse(body.to_string().as_bytes());
+}
