@@ -68,7 +68,7 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("POST", "/r/{code}/rate", "*403"),
     ("POST", "/api/v1/reports/{code}/rating",        "*ok"),
     ("GET",  "/unfollow/{token}",                    "*ok"),
-    ("POST", "/unfollow/{token}",                    "*ok"),
+    ("POST", "/unfollow/{token}",                    "*404"),
     ("GET",  "/lang/{code}",                         "*ok"),
     ("GET",  "/api/v1/openapi.json",                 "*ok"),
     ("POST", "/api/v1/reports",                      "ok ok ok ok ok ok 403"),
@@ -146,7 +146,7 @@ const TABLE: &[(&str, &str, &str)] = &[
     // Links sent by email: the token is the proof, whoever holds it.
     // (the matrix's token was given to nobody).
     ("GET",  "/reset/{token}",                       "*404"),
-    ("POST", "/reset/{token}",                       "*ok"),
+    ("POST", "/reset/{token}",                       "*404"),
     ("GET",  "/follow/confirm/{token}",              "*ok"),
     ("POST", "/follow/confirm/{token}",              "*404"),
 ];
