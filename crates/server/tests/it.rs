@@ -9,6 +9,8 @@ mod sec_outbound;
 mod sec_proxy;
 #[path = "security/public.rs"]
 mod sec_public;
+#[path = "security/replay.rs"]
+mod sec_replay;
 mod support;
 
 #[path = "security/limits.rs"]

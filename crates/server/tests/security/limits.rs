@@ -494,7 +494,7 @@ async fn a_megabyte_email_is_handled_at_once_and_extra_images_are_not_decoded() 
     let body = "Ổ gà lớn giữa đường ở phường Bến Thành, gần Tân Sơn Nhất. ".repeat(MB / 70);
     let raw = email_with_photos("big@mail.test", &body, 7);
     store
-        .email_receive("big@mail.test", "test", raw.len(), &raw, false, now)
+        .email_receive("big@mail.test", "test", raw.len(), &raw, false, None, now)
         .await
         .unwrap();
     let started = Instant::now();
@@ -517,7 +517,7 @@ async fn a_megabyte_email_is_handled_at_once_and_extra_images_are_not_decoded() 
         7,
     );
     store
-        .email_receive("seven@mail.test", "test", raw.len(), &raw, false, now)
+        .email_receive("seven@mail.test", "test", raw.len(), &raw, false, None, now)
         .await
         .unwrap();
     drain(&w).await;
