@@ -11,6 +11,8 @@ mod sec_proxy;
 mod sec_public;
 #[path = "security/suite.rs"]
 mod sec_suite;
+#[path = "security/replay.rs"]
+mod sec_replay;
 mod support;
 
 #[path = "security/limits.rs"]
