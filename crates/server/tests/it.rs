@@ -9,10 +9,10 @@ mod sec_outbound;
 mod sec_proxy;
 #[path = "security/public.rs"]
 mod sec_public;
-#[path = "security/suite.rs"]
-mod sec_suite;
 #[path = "security/replay.rs"]
 mod sec_replay;
+#[path = "security/suite.rs"]
+mod sec_suite;
 mod support;
 
 #[path = "security/limits.rs"]
