@@ -114,18 +114,7 @@ pub fn read_mail(raw: &[u8], own: Option<&str>, fields: &[(String, Vec<String>)]
     let decision = if let Some(why) = automatic(&m, &sender, own) {
         MailDecision::Automatic(why)
     } else {
-        let mut thread: Vec<String> = Vec::new();
-        for h in [m.in_reply_to(), m.references()] {
-            if let Some(list) = h.as_text_list() {
-                thread.extend(list.iter().map(|s| s.to_string()));
-            } else if let Some(t) = h.as_text() {
-                thread.push(t.to_string());
-            }
-        }
-        let code = subject
-            .as_deref()
-            .and_then(code_in_subject)
-            .or_else(|| thread.iter().find_map(|id| code_in_message_id(id)));
+        let code = reply_code(&m, subject.as_deref());
         if let Some(code) = code {
             let _ = strip_quote(&text);
             MailDecision::Reply(code)
@@ -367,18 +356,7 @@ async fn process(w: &Worker, mail: &InboundEmail, last_try: bool) -> Result<Stri
         return unfiled(w, mail, &sender, subject, text, reason).await;
     }
     // A reply to a report: the code in the subject, or our Message-ID in the thread.
-    let mut thread: Vec<String> = Vec::new();
-    for h in [m.in_reply_to(), m.references()] {
-        if let Some(list) = h.as_text_list() {
-            thread.extend(list.iter().map(|s| s.to_string()));
-        } else if let Some(t) = h.as_text() {
-            thread.push(t.to_string());
-        }
-    }
-    let code = subject
-        .as_deref()
-        .and_then(code_in_subject)
-        .or_else(|| thread.iter().find_map(|id| code_in_message_id(id)));
+    let code = reply_code(&m, subject.as_deref());
     if let Some(code) = code {
         let report = w.app.store.report_by_code(&code).await.map_err(retry)?;
         if let Some(report) = report {
@@ -569,6 +547,22 @@ async fn attach(
         }
         Err(e) => Err(retry(e)),
     }
+}
+
+/// The tracking code a message answers: in its subject, or in one of our Message-IDs named
+/// by `In-Reply-To` / `References`.
+fn reply_code(m: &mail_parser::Message<'_>, subject: Option<&str>) -> Option<String> {
+    let mut thread: Vec<String> = Vec::new();
+    for h in [m.in_reply_to(), m.references()] {
+        if let Some(list) = h.as_text_list() {
+            thread.extend(list.iter().map(|s| s.to_string()));
+        } else if let Some(t) = h.as_text() {
+            thread.push(t.to_string());
+        }
+    }
+    subject
+        .and_then(code_in_subject)
+        .or_else(|| thread.iter().find_map(|id| code_in_message_id(id)))
 }
 
 #[cfg(test)]
