@@ -86,3 +86,7 @@ pub fn email(data: &[u8]) {
 pub fn photo(data: &[u8]) {
     let _ = phananh_photos::process(data, &phananh_photos::PhotoLimits::default());
 }
+
+pub fn open311_form(data: &[u8]) {
+    let _ = phananh_channels::open311::parse_post(data);
+}

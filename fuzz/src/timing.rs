@@ -44,6 +44,7 @@ fn main() {
         ("messenger (1 MB text)", messenger, phananh_fuzz::messenger),
         ("viber (1 MB text)", viber, phananh_fuzz::viber),
         ("email (1 MB body)", mail, phananh_fuzz::email),
+        ("open311 form (1 MB of attributes)", [b"address_string=a&".to_vec(), one_mb("attribute%5Bk%5D%5B%5D=v&")].concat(), phananh_fuzz::open311_form),
         ("photo (1 MB garbage after a JPEG header)", {
             let mut v = b"\xff\xd8\xff\xe0".to_vec();
             v.extend(one_mb("\x01\x02\x03"));

@@ -4,6 +4,7 @@
 
 pub mod conversation;
 pub mod messenger;
+pub mod open311;
 pub mod sms;
 pub mod viber;
 

@@ -1,9 +1,9 @@
 //! Properties the fuzz targets (fuzz/) check at length, on a fixed budget for CI: the SMS
-//! syntax and the Messenger and Viber event parsers take any input without panicking, and
+//! syntax, the Messenger and Viber event parsers and the Open311 form take any input without panicking, and
 //! take a 1 MB input (timings are measured in release by bench/fuzz.sh, not here).
 
 use phananh_channels::conversation::FieldChoice;
-use phananh_channels::{messenger, sms, viber};
+use phananh_channels::{messenger, open311, sms, viber};
 use proptest::prelude::*;
 
 fn fields() -> Vec<FieldChoice> {
@@ -78,6 +78,23 @@ proptest! {
                         "media": text, "tracking_data": text}});
         let _ = viber::parse(body.to_string().as_bytes());
     }
+
+    #[test]
+    fn open311_form_never_panics(body in proptest::collection::vec(any::<u8>(), 0..400)) {
+        let _ = open311::parse_post(&body);
+    }
+
+    #[test]
+    fn open311_form_keeps_what_it_is_given(key in "[a-z%\\[\\]]{0,12}", v in "\\PC{0,40}", lat in any::<f64>()) {
+        let enc: String = form_urlencoded::byte_serialize(v.as_bytes()).collect();
+        let body = format!("api_key=k&lat={lat}&long=1&attribute%5B{key}%5D={enc}&{key}={enc}&description={enc}");
+        let f = open311::parse_post(body.as_bytes());
+        prop_assert_eq!(f.api_key.as_deref(), Some("k"));
+        if let Ok(d) = f.details {
+            prop_assert_eq!(d.point.map(|p| p.1), Some(1.0));
+            prop_assert_eq!(d.description.as_deref(), Some(v.trim()).filter(|t| !t.is_empty()));
+        }
+    }
 }
 
 #[test]
@@ -102,4 +119,7 @@ fn one_megabyte_inputs() {
     let body = serde_json::json!({"event": "message", "timestamp": 1, "message_token": 5,
         "sender": {"id": "u", "name": "n"}, "message": {"type": "text", "text": long}});
     let _ = viber::parse(body.to_string().as_bytes());
+    let form = format!("address_string=a&{}", mb("attribute%5Bk%5D%5B%5D=v&"));
+    let f = open311::parse_post(form.as_bytes());
+    assert_eq!(f.details.unwrap().attributes["k"].len(), 1_048_576 / 25 + 1);
 }

@@ -9,7 +9,7 @@
 
 mod doc;
 
-use std::collections::BTreeMap;
+use phananh_channels::open311::{get1, pairs};
 
 use crate::routes::{Routes, get};
 use axum::body::Bytes;
@@ -97,29 +97,15 @@ fn parse_date(s: &str) -> Option<DateTime<Utc>> {
         .map(|d| d.with_timezone(&Utc))
 }
 
-/// Query or form pairs, keeping repeats (`attribute[x][]=a&attribute[x][]=b`).
-fn pairs(raw: &[u8]) -> Vec<(String, String)> {
-    form_urlencoded::parse(raw)
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect()
-}
-
-fn get1<'a>(p: &'a [(String, String)], key: &str) -> Option<&'a str> {
-    p.iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.trim())
-        .filter(|v| !v.is_empty())
-}
-
 /// `jurisdiction_id` may be left out, or be the city's code or the configured id; any
 /// other is "not found", as the standard says.
-fn check_jurisdiction(
-    p: &[(String, String)],
+fn jurisdiction_ok(
+    jurisdiction_id: Option<&str>,
     catalog: &Catalog,
     state: &AppState,
     fmt: Fmt,
 ) -> Result<(), Response> {
-    match get1(p, "jurisdiction_id") {
+    match jurisdiction_id {
         Some(j) if j != catalog.city.code && j != state.config.jurisdiction_id => Err(error(
             fmt,
             StatusCode::NOT_FOUND,
@@ -158,7 +144,7 @@ async fn top(
     };
     let p = pairs(q.as_deref().unwrap_or("").as_bytes());
     let catalog = state.app.catalog().await;
-    if let Err(r) = check_jurisdiction(&p, &catalog, &state, fmt) {
+    if let Err(r) = jurisdiction_ok(get1(&p, "jurisdiction_id"), &catalog, &state, fmt) {
         return r;
     }
     match stem {
@@ -232,7 +218,7 @@ async fn service_definition(
     };
     let p = pairs(q.as_deref().unwrap_or("").as_bytes());
     let catalog = state.app.catalog().await;
-    if let Err(r) = check_jurisdiction(&p, &catalog, &state, fmt) {
+    if let Err(r) = jurisdiction_ok(get1(&p, "jurisdiction_id"), &catalog, &state, fmt) {
         return r;
     }
     let Some(field) = catalog.field(code) else {
@@ -528,7 +514,7 @@ async fn one_request(
     };
     let p = pairs(q.as_deref().unwrap_or("").as_bytes());
     let catalog = state.app.catalog().await;
-    if let Err(r) = check_jurisdiction(&p, &catalog, &state, fmt) {
+    if let Err(r) = jurisdiction_ok(get1(&p, "jurisdiction_id"), &catalog, &state, fmt) {
         return r;
     }
     match state.app.public_report(code).await {
@@ -592,9 +578,9 @@ async fn post_request(
             "Cần gửi dạng application/x-www-form-urlencoded / the body must be form-encoded",
         );
     }
-    let p = pairs(&body);
+    let form = phananh_channels::open311::parse_post(&body);
     let catalog = state.app.catalog().await;
-    let Some(key) = get1(&p, "api_key") else {
+    let Some(key) = form.api_key.as_deref() else {
         return error(
             fmt,
             StatusCode::FORBIDDEN,
@@ -626,10 +612,10 @@ async fn post_request(
             "Vượt giới hạn số yêu cầu của api_key / rate limit exceeded for this api_key",
         );
     }
-    if let Err(r) = check_jurisdiction(&p, &catalog, &state, fmt) {
+    if let Err(r) = jurisdiction_ok(form.jurisdiction_id.as_deref(), &catalog, &state, fmt) {
         return r;
     }
-    let Some(service_code) = get1(&p, "service_code") else {
+    let Some(service_code) = form.service_code.as_deref() else {
         return error(
             fmt,
             StatusCode::BAD_REQUEST,
@@ -643,81 +629,23 @@ async fn post_request(
             "Không có lĩnh vực này / service_code not found",
         );
     };
-    let number = |k: &str| {
-        get1(&p, k)
-            .map(|v| v.parse::<f64>().map_err(|_| k.to_string()))
-            .transpose()
+    let d = match form.details {
+        Ok(d) => d,
+        Err(e) => return error(fmt, StatusCode::BAD_REQUEST, &e.message()),
     };
-    let (lat, lon) = match (number("lat"), number("long")) {
-        (Ok(a), Ok(b)) => (a, b),
-        (Err(k), _) | (_, Err(k)) => {
-            return error(
-                fmt,
-                StatusCode::BAD_REQUEST,
-                &format!("{k}: cần một số / {k} must be a number"),
-            );
-        }
-    };
-    let address = get1(&p, "address_string").map(String::from);
-    if (lat.is_none() || lon.is_none()) && address.is_none() {
-        return error(
-            fmt,
-            StatusCode::BAD_REQUEST,
-            "Cần lat và long, hoặc address_string / lat and long, or address_string, are required",
-        );
-    }
-    let description = get1(&p, "description")
-        .map(String::from)
-        .unwrap_or_else(|| field.name_vi.clone());
-    if description.chars().count() > 4000 {
-        return error(
-            fmt,
-            StatusCode::BAD_REQUEST,
-            "description dài quá 4000 ký tự / description is longer than 4,000 characters",
-        );
-    }
-    // attribute[code]=v and attribute[code][]=v1&attribute[code][]=v2
-    let mut attributes: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for (k, v) in &p {
-        if let Some(rest) = k.strip_prefix("attribute[") {
-            let Some(code) = rest.strip_suffix("][]").or_else(|| rest.strip_suffix(']')) else {
-                return error(
-                    fmt,
-                    StatusCode::BAD_REQUEST,
-                    &format!("Tham số không đúng dạng / malformed attribute parameter {k}"),
-                );
-            };
-            if code.is_empty() || code.contains(['[', ']']) {
-                return error(
-                    fmt,
-                    StatusCode::BAD_REQUEST,
-                    &format!("Tham số không đúng dạng / malformed attribute parameter {k}"),
-                );
-            }
-            attributes
-                .entry(code.to_string())
-                .or_default()
-                .push(v.clone());
-        }
-    }
-    let name = [get1(&p, "first_name"), get1(&p, "last_name")]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(" ");
     let request = IntakeRequest {
         field: field.code.clone(),
-        description,
-        lat: if lon.is_some() { lat } else { None },
-        lon: if lat.is_some() { lon } else { None },
-        address,
+        description: d.description.unwrap_or_else(|| field.name_vi.clone()),
+        lat: d.point.map(|p| p.0),
+        lon: d.point.map(|p| p.1),
+        address: d.address,
         ward: None,
-        name: (!name.is_empty()).then_some(name),
-        phone: get1(&p, "phone").map(String::from),
-        email: get1(&p, "email").map(String::from),
+        name: d.name,
+        phone: d.phone,
+        email: d.email,
         consent: true,
-        attributes,
-        media_url: get1(&p, "media_url").map(String::from),
+        attributes: d.attributes,
+        media_url: d.media_url,
         photos: Vec::new(),
     };
     let actor = Actor {
@@ -725,8 +653,10 @@ async fn post_request(
         id: Some(key.name.clone()),
         name: Some(key.name.clone()),
     };
-    let identity = get1(&p, "account_id")
-        .or_else(|| get1(&p, "device_id"))
+    let identity = form
+        .account_id
+        .as_deref()
+        .or(form.device_id.as_deref())
         .map(|v| format!("{}:{v}", key.name));
     // An extension: a retried POST with the same Idempotency-Key files nothing new.
     let idempotency_key = headers
@@ -751,7 +681,7 @@ async fn post_request(
                             receipt.code, receipt.code
                         )),
                     ),
-                    ("account_id", Node::opt(get1(&p, "account_id"))),
+                    ("account_id", Node::opt(form.account_id.as_deref())),
                 ])],
             };
             let status = if receipt.replayed {
