@@ -375,16 +375,7 @@ impl App {
     /// Queues the committee's report for the last complete period (once per period).
     pub async fn queue_committee_report(&self, period: Period) -> Result<(), AppError> {
         let (from, to, label) = period.last_complete(self.clock.now());
-        let mut job = phananh_storage::NewJob::new(
-            "committee.report",
-            serde_json::json!({ "from": from, "to": to, "label": label }),
-            self.clock.now(),
-        );
-        job.dedupe_key = Some(format!(
-            "committee.report:{}:{}",
-            from.timestamp(),
-            to.timestamp()
-        ));
+        let job = phananh_storage::NewJob::committee_report(from, to, &label, self.clock.now());
         self.store.enqueue(&[job]).await?;
         self.jobs_queued.notify_one();
         Ok(())

@@ -2,6 +2,7 @@
 //! report and deadline (the deadline is in the dedupe key), so each is sent once, and a
 //! moved deadline (information provided, reopened, transferred) gets its own.
 
+use phananh_domain::jobs::ReportRef;
 use phananh_storage::NewJob;
 
 use crate::{App, AppError};
@@ -22,23 +23,7 @@ impl App {
         let mut jobs = Vec::new();
         for r in &due {
             let Some(at) = r.due_at else { continue };
-            let (kind, tag) = if at <= now {
-                ("deadline.escalate", "escalate")
-            } else {
-                ("deadline.remind", "remind")
-            };
-            let mut job = NewJob::new(
-                kind,
-                serde_json::json!({ "code": r.code, "report_id": r.id, "unit": r.unit, "due_at": at }),
-                now,
-            );
-            job.dedupe_key = Some(format!(
-                "deadline.{tag}:{}:{}:{}",
-                r.id,
-                r.unit,
-                at.timestamp()
-            ));
-            job.report_id = Some(r.id);
+            let job = NewJob::deadline(&ReportRef::new(r.id, &r.code), &r.unit, at, at <= now, now);
             jobs.push(job);
         }
         if !jobs.is_empty() {

@@ -96,11 +96,6 @@ impl App {
             ));
         }
         let now = self.clock.now();
-        let job = phananh_storage::NewJob::new(
-            "follow.confirm",
-            serde_json::json!({ "code": report.code, "report_id": report.id }),
-            now,
-        );
         let outcome = self
             .store
             .follow(
@@ -110,7 +105,7 @@ impl App {
                 &crate::auth::random_token(),
                 now,
                 now - FOLLOW_CONFIRM_TTL,
-                job,
+                &report.code,
             )
             .await?;
         if matches!(outcome, FollowOutcome::ConfirmationSent { .. }) {
@@ -153,7 +148,8 @@ impl App {
 }
 
 /// The job that tells the citizen (and the followers) about event `seq` of a report, on
-/// the channel they used. The worker decides who hears what; one job per event.
+/// the channel they used. The worker decides who hears what; one job per event. The
+/// report is filled in by the caller ([`phananh_storage::NewJob::for_report`]).
 pub fn citizen_job(
     event: &phananh_domain::event::EventKind,
     seq: i64,
@@ -166,12 +162,7 @@ pub fn citizen_job(
         E::Commented { public, .. } => *public,
         other => other.is_public(),
     };
-    worth_telling.then(|| {
-        let mut job =
-            phananh_storage::NewJob::new("citizen.notify", serde_json::json!({ "seq": seq }), now);
-        job.dedupe_key = Some(format!("citizen.notify:{{report}}:{seq}"));
-        job
-    })
+    worth_telling.then(|| phananh_storage::NewJob::citizen_notify(seq, now))
 }
 
 #[cfg(test)]

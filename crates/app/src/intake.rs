@@ -536,7 +536,8 @@ impl App {
 
 /// What the worker must send to `unit` after `event` (number `seq`) on one of its reports:
 /// a signed webhook if it has one, and the report itself to its own Open311 system when
-/// the report has just come to it. `{report}` in dedupe keys is filled in by the caller.
+/// the report has just come to it. The report is filled in by the caller
+/// ([`NewJob::for_report`]).
 pub fn unit_jobs(
     catalog: &crate::Catalog,
     unit: &str,
@@ -550,35 +551,17 @@ pub fn unit_jobs(
     };
     let mut jobs = Vec::new();
     if u.webhook_url.is_some() {
-        let mut job = NewJob::new(
-            "unit.webhook",
-            serde_json::json!({ "unit": unit, "event": event.type_name(), "seq": seq }),
-            now,
-        );
-        job.dedupe_key = Some(format!("unit.webhook:{{report}}:{seq}:{unit}"));
-        jobs.push(job);
+        jobs.push(NewJob::unit_webhook(unit, event.type_name(), seq, now));
     }
     let arrived = match event {
         EventKind::Assigned { unit: to, .. } | EventKind::Transferred { to, .. } => to == unit,
         _ => false,
     };
     if arrived && u.forward_open311.is_some() {
-        let mut job = NewJob::new(
-            "unit.open311.forward",
-            serde_json::json!({ "unit": unit }),
-            now,
-        );
-        job.dedupe_key = Some(format!("unit.open311.forward:{{report}}:{unit}"));
-        jobs.push(job);
+        jobs.push(NewJob::unit_open311_forward(unit, now));
     }
     if arrived && u.forward_email.is_some() {
-        let mut job = NewJob::new(
-            "unit.email.forward",
-            serde_json::json!({ "unit": unit }),
-            now,
-        );
-        job.dedupe_key = Some(format!("unit.email.forward:{{report}}:{unit}:{seq}"));
-        jobs.push(job);
+        jobs.push(NewJob::unit_email_forward(unit, seq, now));
     }
     jobs
 }

@@ -11,12 +11,15 @@ pub mod deadlines;
 pub mod error;
 pub mod follow;
 pub mod hotline;
+pub mod inbox;
 pub mod intake;
+pub mod jobs;
 pub mod performance;
 pub mod photos;
 pub mod public;
 pub mod rating;
 pub mod reports;
+pub mod sms;
 
 use std::sync::Arc;
 

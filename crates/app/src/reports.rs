@@ -178,28 +178,15 @@ impl App {
                 _ => None,
             };
             for unit in target.iter().chain(std::iter::once(&report.unit)) {
-                for mut job in unit_jobs(&catalog, unit, &event, seq, now) {
-                    job.report_id = Some(report.id);
-                    job.dedupe_key = job
-                        .dedupe_key
-                        .map(|k| k.replace("{report}", &report.id.to_string()));
-                    if let Some(p) = job.payload.as_object_mut() {
-                        p.insert("report_id".into(), report.id.into());
-                        p.insert("code".into(), report.code.clone().into());
-                    }
+                for job in unit_jobs(&catalog, unit, &event, seq, now) {
+                    let job = job.for_report(report.id, &report.code);
                     if !jobs.iter().any(|j| j.dedupe_key == job.dedupe_key) {
                         jobs.push(job);
                     }
                 }
             }
-            if let Some(mut job) = crate::follow::citizen_job(&event, seq, now) {
-                job.report_id = Some(report.id);
-                job.dedupe_key = job
-                    .dedupe_key
-                    .map(|k| k.replace("{report}", &report.id.to_string()));
-                job.payload["report_id"] = report.id.into();
-                job.payload["code"] = report.code.clone().into();
-                jobs.push(job);
+            if let Some(job) = crate::follow::citizen_job(&event, seq, now) {
+                jobs.push(job.for_report(report.id, &report.code));
             }
             match self
                 .store

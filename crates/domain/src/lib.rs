@@ -8,10 +8,12 @@
 //! - [`routing`]: (field, ward) → responsible unit.
 //! - [`access`]: roles and unit scope.
 //! - [`profile`]: the city profile (units, fields, wards, rules, calendar) as data.
+//! - [`jobs`]: the outbox's jobs, typed, and their constructors.
 
 pub mod access;
 pub mod code;
 pub mod event;
+pub mod jobs;
 pub mod model;
 pub mod performance;
 pub mod procedure;

@@ -41,18 +41,13 @@ pub struct ChatUser {
 }
 
 impl Store {
-    /// Keeps the new events of a delivery and queues their processing; events already
-    /// kept (a retry, a replay, a concurrent duplicate) are skipped. Returns how many
+    /// Keeps the new deliveries of any inbox-fed channel (chats, SMS) and queues their
+    /// processing (`chat.inbound`, or `sms.inbound` for provider "sms"); deliveries kept
+    /// already (a retry, a replay, a concurrent duplicate) are skipped. Returns how many
     /// were new.
-    pub async fn chat_receive(&self, events: &[NewChatEvent], now: DateTime<Utc>) -> Result<usize> {
-        self.inbox_receive(events, "chat.inbound", now).await
-    }
-
-    /// [`Store::chat_receive`] for any inbox-fed channel (SMS uses "sms.inbound").
     pub async fn inbox_receive(
         &self,
         events: &[NewChatEvent],
-        job_kind: &str,
         now: DateTime<Utc>,
     ) -> Result<usize> {
         let mut tx = self.write.begin().await?;
@@ -73,12 +68,7 @@ impl Store {
             .await?;
             if let Some((id,)) = id {
                 new += 1;
-                let mut job = NewJob::new(
-                    job_kind,
-                    serde_json::json!({ "provider": e.provider, "user": e.user_id }),
-                    now,
-                );
-                job.dedupe_key = Some(format!("{job_kind}:{id}"));
+                let job = NewJob::inbox(&e.provider, &e.user_id, id, now);
                 insert_job(&mut tx, &job).await?;
             }
         }

@@ -3,6 +3,8 @@
 
 use chrono::{DateTime, Utc};
 
+use phananh_domain::jobs::ReportRef;
+
 use crate::jobs::{NewJob, insert_job};
 use crate::{Result, Store, from_ms, ms};
 
@@ -32,7 +34,7 @@ pub enum FollowOutcome {
 impl Store {
     /// Records a follower. Without an email the follower is only counted. With one, the
     /// subscription waits for the address to confirm (`confirm_token`, by the email that
-    /// `confirm_job` sends; its payload gets `follower_id`); an address that follows
+    /// a `follow.confirm` job sends); an address that follows
     /// already, or has an unexpired link waiting (created at or after `pending_since`),
     /// gets nothing more. A cancelled or expired subscription starts over.
     #[allow(clippy::too_many_arguments)]
@@ -44,7 +46,7 @@ impl Store {
         confirm_token: &str,
         at: DateTime<Utc>,
         pending_since: DateTime<Utc>,
-        confirm_job: NewJob,
+        code: &str,
     ) -> Result<FollowOutcome> {
         let mut tx = self.write.begin().await?;
         let Some(email) = email else {
@@ -101,10 +103,7 @@ impl Store {
                 id
             }
         };
-        let mut job = confirm_job;
-        job.report_id = Some(report_id);
-        job.payload["follower_id"] = id.into();
-        job.dedupe_key = Some(format!("follow.confirm:{id}:{}", ms(at)));
+        let job = NewJob::follow_confirm(&ReportRef::new(report_id, code), id, at);
         insert_job(&mut tx, &job).await?;
         tx.commit().await?;
         Ok(FollowOutcome::ConfirmationSent { follower_id: id })

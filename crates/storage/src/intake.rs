@@ -310,16 +310,7 @@ impl Store {
                 ]);
             }
             for job in &r.jobs {
-                let mut job = job.clone();
-                job.report_id = Some(*id);
-                if let Some(payload) = job.payload.as_object_mut() {
-                    payload.insert("report_id".into(), (*id).into());
-                    payload.insert("code".into(), code.clone().into());
-                }
-                if let Some(k) = &mut job.dedupe_key {
-                    *k = k.replace("{report}", &id.to_string());
-                }
-                jobs.push(job);
+                jobs.push(job.clone().for_report(*id, code));
             }
         }
         let _: Vec<(i64,)> = bulk_insert(

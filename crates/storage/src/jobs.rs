@@ -9,29 +9,8 @@ use sqlx::{Any, Row, Transaction};
 
 use crate::{Backend, Result, Store, StoreError, from_ms, ms, parse_json};
 
-#[derive(Debug, Clone, PartialEq)]
-pub struct NewJob {
-    pub kind: String,
-    pub payload: serde_json::Value,
-    /// Two jobs with one key are one job (`{report}` is replaced by the report id).
-    pub dedupe_key: Option<String>,
-    pub run_at: DateTime<Utc>,
-    pub max_attempts: i64,
-    pub report_id: Option<i64>,
-}
-
-impl NewJob {
-    pub fn new(kind: &str, payload: serde_json::Value, run_at: DateTime<Utc>) -> NewJob {
-        NewJob {
-            kind: kind.into(),
-            payload,
-            dedupe_key: None,
-            run_at,
-            max_attempts: 8,
-            report_id: None,
-        }
-    }
-}
+pub use phananh_domain::jobs::NewJob;
+use phananh_domain::jobs::{JobKind, JobKindError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JobStatus {
@@ -62,6 +41,13 @@ pub struct Job {
     pub last_error: Option<String>,
     pub report_id: Option<i64>,
     pub created_at: DateTime<Utc>,
+}
+
+impl Job {
+    /// The job's kind with its payload, read back.
+    pub fn typed(&self) -> std::result::Result<JobKind, JobKindError> {
+        JobKind::from_stored(&self.kind, &self.payload)
+    }
 }
 
 pub(crate) async fn insert_job(tx: &mut Transaction<'static, Any>, job: &NewJob) -> Result<()> {

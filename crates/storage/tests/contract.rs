@@ -780,7 +780,8 @@ async fn followers_confirm_once_renew_and_leave() {
         s.import_profile(&profile()).await.unwrap();
         let at = t(2026, 3, 2, 2);
         let day_before = at - chrono::Duration::hours(48);
-        let job = || NewJob::new("follow.confirm", serde_json::json!({}), at);
+        // The report's code, for the `follow.confirm` job.
+        let job = || "ABCD-2345";
         let id = s.submit(new_report("ROADS", at, None)).await.unwrap().id;
         let a = s
             .follow(

@@ -1,16 +1,18 @@
-//! Webhooks of the chat platforms. The raw body is verified before anything is parsed; a
-//! missing or wrong signature is a 403 and nothing is kept. Good deliveries are stored
-//! (deduplicated on the platform's message id) with their processing queued, in one
-//! transaction, before the 200 goes back; the worker runs the conversation afterwards.
+//! Webhooks of the chat platforms and SMS gateways. Each route verifies the raw body
+//! before anything is parsed (a missing or wrong signature is a 403 and nothing is kept),
+//! parses it with the channel's pure parser in `phananh_channels`, hands the delivery to
+//! `app::inbox::receive` (kept, deduplicated on the sender's message id, with its
+//! processing queued, in one transaction) and only then answers. The worker runs the
+//! conversation or filing step in the app afterwards.
 
 use crate::routes::{Routes, get};
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use phananh_app::inbox::{self, Delivery};
 use phananh_channels::conversation::Conversation;
 use phananh_channels::{Inbound, WebhookError, messenger, viber};
-use phananh_storage::NewChatEvent;
 use serde::Deserialize;
 
 use crate::AppState;
@@ -137,35 +139,19 @@ async fn viber_post(
     }
 }
 
-/// Stores the events; a 500 (the platform retries) if the store cannot take them.
+/// Keeps the events (`app::inbox::receive`); a 500 (the platform retries) if they could
+/// not be kept.
 async fn keep(state: &AppState, events: Vec<Inbound>, raw: &[u8]) -> Response {
-    let raw = String::from_utf8_lossy(raw).into_owned();
-    let rows: Vec<NewChatEvent> = events
-        .iter()
-        .map(|e| NewChatEvent {
-            provider: e.provider.as_str().into(),
-            message_id: e.message_id.clone(),
-            user_id: e.user.clone(),
-            at: e.at_ms,
-            event: serde_json::to_string(e).unwrap_or_default(),
-            raw: raw.clone(),
-        })
-        .collect();
-    if rows.is_empty() {
-        return answer(StatusCode::OK, "ok");
-    }
-    match state
-        .app
-        .store
-        .chat_receive(&rows, state.app.clock.now())
-        .await
+    match inbox::receive(
+        &state.app,
+        Delivery::Chat {
+            events: &events,
+            raw,
+        },
+    )
+    .await
     {
-        Ok(new) => {
-            if new > 0 {
-                state.app.jobs_queued.notify_one();
-            }
-            answer(StatusCode::OK, "ok")
-        }
+        Ok(_) => answer(StatusCode::OK, "ok"),
         Err(e) => {
             tracing::error!(error = %e, "could not keep a chat delivery; the platform will retry");
             answer(StatusCode::INTERNAL_SERVER_ERROR, "unavailable")
@@ -292,27 +278,15 @@ async fn keep_sms(
     text: &str,
     raw: &[u8],
 ) -> Response {
-    let event = serde_json::json!({ "from": from, "to": to, "text": text });
-    let row = NewChatEvent {
-        provider: "sms".into(),
-        message_id: id.to_string(),
-        user_id: from.trim().to_string(),
-        at: state.app.clock.now().timestamp_millis(),
-        event: event.to_string(),
+    let sms = Delivery::Sms {
+        id,
+        from,
+        to,
+        text,
         raw: String::from_utf8_lossy(raw).into_owned(),
     };
-    match state
-        .app
-        .store
-        .inbox_receive(&[row], "sms.inbound", state.app.clock.now())
-        .await
-    {
-        Ok(new) => {
-            if new > 0 {
-                state.app.jobs_queued.notify_one();
-            }
-            answer(StatusCode::OK, "ok")
-        }
+    match inbox::receive(&state.app, sms).await {
+        Ok(_) => answer(StatusCode::OK, "ok"),
         Err(e) => {
             tracing::error!(error = %e, "could not keep an SMS; the gateway will retry");
             answer(StatusCode::INTERNAL_SERVER_ERROR, "unavailable")

@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use phananh_app::App;
 use phananh_app::hotline::{CallEvent, HotlineConfig};
+use phananh_app::inbox::{self, Delivery};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
@@ -135,7 +136,11 @@ async fn listen(app: &App, cfg: &HotlineConfig) -> std::io::Result<()> {
             return Err(std::io::Error::other(format!("AMI refused: {why}")));
         }
         if let Some(e) = to_call_event(&m, &mut callers) {
-            if let Err(err) = app.call_event(&e, &cfg.extensions).await {
+            let call = Delivery::Call {
+                event: &e,
+                extensions: &cfg.extensions,
+            };
+            if let Err(err) = inbox::receive(&app, call).await {
                 tracing::warn!(error = %err.message(), call = %e.call_id, "AMI call event not recorded");
             }
         }

@@ -8,16 +8,18 @@
 
 use phananh_domain::calendar::to_local;
 use phananh_domain::event::{Event, EventKind};
+use phananh_domain::jobs::{ChatMessage, CitizenEmail, CitizenNotify, FollowConfirm, ReportRef};
 use phananh_domain::model::Report;
 use phananh_storage::{Job, NewJob};
 
 use crate::email::send_mail;
 use crate::{JobError, Worker, retry};
 
-pub(crate) async fn notify(w: &Worker, job: &Job) -> Result<(), JobError> {
-    let report = w.job_report(job).await?;
-    let seq = job.payload["seq"].as_i64().unwrap_or(0);
-    let store = &w.app.store;
+pub(crate) async fn notify(w: &Worker, job: &CitizenNotify) -> Result<(), JobError> {
+    let report = w.job_report(&job.report).await?;
+    let seq = job.seq;
+    let about = ReportRef::new(report.id, &report.code);
+    let store = &w.app;
     let mut jobs = Vec::new();
     let mut seen = Vec::new();
     let mut email_job = |to: String, address: String| {
@@ -25,22 +27,15 @@ pub(crate) async fn notify(w: &Worker, job: &Job) -> Result<(), JobError> {
             return;
         }
         seen.push(address);
-        let mut j = NewJob::new(
-            "citizen.email",
-            serde_json::json!({ "code": report.code, "report_id": report.id, "seq": seq, "to": to }),
-            w.app.clock.now(),
-        );
-        j.dedupe_key = Some(format!("citizen.email:{}:{seq}:{to}", report.id));
-        j.report_id = Some(report.id);
-        jobs.push(j);
+        jobs.push(NewJob::citizen_email(&about, seq, &to, w.app.clock.now()));
     };
-    let reporter = store.reporter(report.id).await.map_err(retry)?;
+    let reporter = store.reporter_of(report.id).await.map_err(retry)?;
     if let Some(email) = reporter.as_ref().and_then(|r| r.email.clone()) {
         email_job("reporter".into(), email);
     }
     // Followers joined after the report was filed: they hear of the steps, not the receipt.
     if seq > 1 {
-        for f in store.followers(report.id).await.map_err(retry)? {
+        for f in store.followers_of(report.id).await.map_err(retry)? {
             if let Some(email) = f.email {
                 email_job(format!("follower:{}", f.id), email);
             }
@@ -55,7 +50,7 @@ pub(crate) async fn notify(w: &Worker, job: &Job) -> Result<(), JobError> {
     if let Some((provider, user)) = chat
         && seq > 1
     {
-        let events = store.events(report.id).await.map_err(retry)?;
+        let events = store.report_events(report.id).await.map_err(retry)?;
         if let Some(event) = events.iter().find(|e| e.seq == seq) {
             let catalog = w.app.catalog().await;
             let mut text = format!(
@@ -68,20 +63,18 @@ pub(crate) async fn notify(w: &Worker, job: &Job) -> Result<(), JobError> {
             if let Some(link) = rating_link(w, &report, event).await? {
                 text.push_str(&format!("\nĐánh giá kết quả (1–5 sao): {link}"));
             }
-            let reply = phananh_channels::conversation::Reply {
+            let message = ChatMessage {
                 text,
                 choices: vec![],
             };
-            let mut j = crate::chat::send_job(
-                provider,
+            jobs.push(NewJob::chat_update(
+                provider.as_str(),
                 &user,
-                &[reply],
-                "update",
-                format!("citizen.chat:{}:{seq}", report.id),
+                vec![message],
+                report.id,
+                seq,
                 w.app.clock.now(),
-            );
-            j.report_id = Some(report.id);
-            jobs.push(j);
+            ));
         }
     }
     // By SMS: reports sent by SMS, and reporters who left a phone but no email (the
@@ -95,7 +88,7 @@ pub(crate) async fn notify(w: &Worker, job: &Job) -> Result<(), JobError> {
         && by_sms
         && w.config.sms.can_send()
     {
-        let events = store.events(report.id).await.map_err(retry)?;
+        let events = store.report_events(report.id).await.map_err(retry)?;
         if let Some(event) = events.iter().find(|e| e.seq == seq) {
             let catalog = w.app.catalog().await;
             let base = w.config.public_url.trim_end_matches('/');
@@ -118,31 +111,26 @@ pub(crate) async fn notify(w: &Worker, job: &Job) -> Result<(), JobError> {
                 )
             };
             let text = phananh_channels::sms::fit(&text, w.config.sms.max_segments);
-            let mut j = crate::sms::send_job(
+            jobs.push(NewJob::sms_update(
                 &phone,
                 &text,
-                format!("citizen.sms:{}:{seq}", report.id),
+                report.id,
+                seq,
                 w.app.clock.now(),
-            );
-            j.report_id = Some(report.id);
-            jobs.push(j);
+            ));
         }
     }
-    if !jobs.is_empty() {
-        store.enqueue(&jobs).await.map_err(retry)?;
-        w.app.jobs_queued.notify_one();
-    }
-    Ok(())
+    store.queue_jobs(&jobs).await.map_err(retry)
 }
 
-pub(crate) async fn email(w: &Worker, job: &Job) -> Result<(), JobError> {
-    let report = w.job_report(job).await?;
-    let seq = job.payload["seq"].as_i64().unwrap_or(0);
-    let to = job.payload["to"].as_str().unwrap_or_default();
-    let store = &w.app.store;
+pub(crate) async fn email(w: &Worker, job: &Job, p: &CitizenEmail) -> Result<(), JobError> {
+    let report = w.job_report(&p.report).await?;
+    let seq = p.seq;
+    let to = p.to.as_str();
+    let store = &w.app;
     let (address, unsubscribe) = if to == "reporter" {
         let email = store
-            .reporter(report.id)
+            .reporter_of(report.id)
             .await
             .map_err(retry)?
             .and_then(|r| r.email);
@@ -153,7 +141,7 @@ pub(crate) async fn email(w: &Worker, job: &Job) -> Result<(), JobError> {
     {
         // A follower who left since the job was queued hears nothing more.
         let f = store
-            .followers(report.id)
+            .followers_of(report.id)
             .await
             .map_err(retry)?
             .into_iter()
@@ -165,7 +153,7 @@ pub(crate) async fn email(w: &Worker, job: &Job) -> Result<(), JobError> {
     let Some(address) = address else {
         return Ok(());
     };
-    let events = store.events(report.id).await.map_err(retry)?;
+    let events = store.report_events(report.id).await.map_err(retry)?;
     let Some(event) = events.iter().find(|e| e.seq == seq) else {
         return Err(JobError::Permanent(format!(
             "report {} has no event {seq}",
@@ -186,19 +174,15 @@ pub(crate) async fn email(w: &Worker, job: &Job) -> Result<(), JobError> {
 /// `follow.confirm`: the link a new follower must open before they hear anything. The
 /// payload names the follower, not the address; a subscription confirmed or gone since
 /// the job was queued gets nothing.
-pub(crate) async fn confirm_follow(w: &Worker, job: &Job) -> Result<(), JobError> {
-    let id = job.payload["follower_id"]
-        .as_i64()
-        .ok_or_else(|| JobError::Permanent("follow.confirm without follower_id".into()))?;
-    let Some((report_id, address, token)) =
-        w.app.store.follower_to_confirm(id).await.map_err(retry)?
+pub(crate) async fn confirm_follow(w: &Worker, job: &FollowConfirm) -> Result<(), JobError> {
+    let id = job.follower_id;
+    let Some((report_id, address, token)) = w.app.follower_to_confirm(id).await.map_err(retry)?
     else {
         return Ok(());
     };
     let report = w
         .app
-        .store
-        .report(report_id)
+        .report_by_id(report_id)
         .await
         .map_err(retry)?
         .ok_or_else(|| JobError::Permanent(format!("no report {report_id}")))?;

@@ -3,36 +3,32 @@
 
 use phananh_domain::access::Role;
 use phananh_domain::calendar::to_local;
-use phananh_storage::Job;
+use phananh_domain::jobs::{CommitteeReport, Deadline};
 
 use crate::email::send_mail;
 use crate::{JobError, Worker, retry};
 
-pub(crate) async fn remind(w: &Worker, job: &Job) -> Result<(), JobError> {
+pub(crate) async fn remind(w: &Worker, job: &Deadline) -> Result<(), JobError> {
     send(w, job, false).await
 }
 
-pub(crate) async fn escalate(w: &Worker, job: &Job) -> Result<(), JobError> {
+pub(crate) async fn escalate(w: &Worker, job: &Deadline) -> Result<(), JobError> {
     send(w, job, true).await
 }
 
-async fn send(w: &Worker, job: &Job, escalate: bool) -> Result<(), JobError> {
-    let report = w.job_report(job).await?;
-    let unit = job.payload["unit"].as_str().unwrap_or_default().to_string();
+async fn send(w: &Worker, job: &Deadline, escalate: bool) -> Result<(), JobError> {
+    let report = w.job_report(&job.report).await?;
+    let unit = job.unit.clone();
     // Dealt with meanwhile (resolved, moved, paused, new deadline): nothing to say.
     let still = report.unit == unit
         && report.paused_at.is_none()
         && matches!(report.status.as_str(), "assigned" | "in_progress")
-        && report.due_at.map(|d| d.timestamp())
-            == job.payload["due_at"]
-                .as_str()
-                .and_then(|s| s.parse::<chrono::DateTime<chrono::Utc>>().ok())
-                .map(|d| d.timestamp());
+        && report.due_at.map(|d| d.timestamp()) == Some(job.due_at.timestamp());
     if !still {
         return Ok(());
     }
     let catalog = w.app.catalog().await;
-    let users = w.app.store.users().await.map_err(retry)?;
+    let users = w.app.staff_accounts().await.map_err(retry)?;
     let mut to: Vec<String> = Vec::new();
     if escalate {
         for u in users.iter().filter(|u| u.active) {
@@ -100,18 +96,9 @@ async fn send(w: &Worker, job: &Job, escalate: bool) -> Result<(), JobError> {
 }
 
 /// Builds the committee's workbook for the period in the job and emails it.
-pub(crate) async fn committee_report(w: &Worker, job: &Job) -> Result<(), JobError> {
-    let when = |k: &str| {
-        job.payload[k]
-            .as_str()
-            .and_then(|s| s.parse::<chrono::DateTime<chrono::Utc>>().ok())
-            .ok_or_else(|| JobError::Permanent(format!("no {k} in the job")))
-    };
-    let (from, to) = (when("from")?, when("to")?);
-    let label = job.payload["label"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+pub(crate) async fn committee_report(w: &Worker, job: &CommitteeReport) -> Result<(), JobError> {
+    let (from, to) = (job.from, job.to);
+    let label = job.label.clone();
     if w.config.committee_emails.is_empty() {
         return Err(JobError::Permanent(
             "no recipients for the committee's report ([reports] committee_emails)".into(),

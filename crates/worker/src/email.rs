@@ -5,19 +5,20 @@
 use lettre::message::{Mailbox, header::ContentType};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use phananh_domain::calendar::to_local;
+use phananh_domain::jobs::UnitForward;
 use phananh_storage::Job;
 
 use crate::{JobError, Worker};
 
-pub(crate) async fn send(w: &Worker, job: &Job) -> Result<(), JobError> {
-    let unit = job.payload["unit"].as_str().unwrap_or_default();
+pub(crate) async fn send(w: &Worker, job: &Job, p: &UnitForward) -> Result<(), JobError> {
+    let unit = p.unit.as_str();
     let catalog = w.app.catalog().await;
     let Some(to) = catalog.unit(unit).and_then(|u| u.forward_email.clone()) else {
         return Err(JobError::Permanent(format!(
             "unit {unit} has no forwarding mailbox"
         )));
     };
-    let report = w.job_report(job).await?;
+    let report = w.job_report(&p.report).await?;
     let field = catalog.field_name(&report.field);
     let ward = report
         .ward

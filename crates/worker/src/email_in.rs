@@ -5,6 +5,7 @@
 
 use mail_parser::{Message, MessageParser, MimeHeaders};
 use phananh_app::intake::IntakeRequest;
+use phananh_domain::jobs::EmailInbound;
 use phananh_domain::model::{Actor, Channel, Status};
 use phananh_domain::procedure::Command;
 use phananh_storage::{InboundEmail, Job, NewUnfiled, UNVERIFIED_SENDER};
@@ -12,10 +13,10 @@ use phananh_storage::{InboundEmail, Job, NewUnfiled, UNVERIFIED_SENDER};
 use crate::email_auth::{self, Status as AuthStatus};
 use crate::{JobError, Worker, retry};
 
-pub(crate) async fn inbound(w: &Worker, job: &Job) -> Result<(), JobError> {
-    let id = job.payload["id"].as_i64().unwrap_or_default();
-    let store = &w.app.store;
-    let Some(mail) = store.email_get(id).await.map_err(retry)? else {
+pub(crate) async fn inbound(w: &Worker, job: &Job, p: &EmailInbound) -> Result<(), JobError> {
+    let id = p.id;
+    let store = &w.app;
+    let Some(mail) = store.email(id).await.map_err(retry)? else {
         return Err(JobError::Permanent(format!("no email {id}")));
     };
     if mail.processed {
@@ -25,10 +26,7 @@ pub(crate) async fn inbound(w: &Worker, job: &Job) -> Result<(), JobError> {
     let last_try = job.attempts >= job.max_attempts;
     let outcome = process(w, &mail, last_try).await?;
     tracing::info!(id, message_id = %mail.message_id, %outcome, "email processed");
-    store
-        .email_done(id, &outcome, w.app.clock.now())
-        .await
-        .map_err(retry)
+    store.email_done(id, &outcome).await.map_err(retry)
 }
 
 /// How much of an email's subject and text is matched for a field and a place, in bytes.
@@ -257,12 +255,7 @@ async fn unfiled(
         raw,
         reason: reason.clone(),
     };
-    let id = w
-        .app
-        .store
-        .unfiled_add(&item, w.app.clock.now())
-        .await
-        .map_err(retry)?;
+    let id = w.app.unfiled_add(&item).await.map_err(retry)?;
     tracing::warn!(message_id = %mail.message_id, %reason, unfiled = id, "email queued for a person");
     Ok(format!("unfiled {id}: {reason}"))
 }
@@ -300,7 +293,6 @@ async fn process(w: &Worker, mail: &InboundEmail, last_try: bool) -> Result<Stri
     }
     let record = verdict.record(&sender);
     w.app
-        .store
         .email_auth_record(mail.id, &record)
         .await
         .map_err(retry)?;
@@ -342,7 +334,6 @@ async fn process(w: &Worker, mail: &InboundEmail, last_try: bool) -> Result<Stri
     let since = mail.received_at - chrono::Duration::hours(1);
     let (by_sender, by_domain) = w
         .app
-        .store
         .email_sender_counts(&record.sender, &record.sender_domain, since, mail.id)
         .await
         .map_err(retry)?;
@@ -358,7 +349,7 @@ async fn process(w: &Worker, mail: &InboundEmail, last_try: bool) -> Result<Stri
     // A reply to a report: the code in the subject, or our Message-ID in the thread.
     let code = reply_code(&m, subject.as_deref());
     if let Some(code) = code {
-        let report = w.app.store.report_by_code(&code).await.map_err(retry)?;
+        let report = w.app.report_by_code(&code).await.map_err(retry)?;
         if let Some(report) = report {
             return attach(w, mail, report, &sender, subject, &text).await;
         }
@@ -494,7 +485,7 @@ async fn attach(
         )
         .await;
     }
-    let reporter = w.app.store.reporter(report.id).await.map_err(retry)?;
+    let reporter = w.app.reporter_of(report.id).await.map_err(retry)?;
     let is_reporter = reporter
         .and_then(|r| r.email)
         .is_some_and(|e| e.eq_ignore_ascii_case(sender));

@@ -3,9 +3,9 @@
 //! procedure and the public history.
 
 use chrono::{DateTime, Utc};
+use phananh_domain::jobs::UnitForward;
 use phananh_domain::model::{Actor, ActorKind, Status};
 use phananh_domain::procedure::Command;
-use phananh_storage::Job;
 use serde_json::Value;
 
 use crate::guard::admin_url;
@@ -25,15 +25,15 @@ fn status_error(url: &str, status: reqwest::StatusCode) -> JobError {
 /// The request carries an `Idempotency-Key`, so a retry after a timeout (the unit's system
 /// got the report but the answer was lost) does not file it twice there, if that system
 /// honours the header as phananh does. No personal data is sent.
-pub(crate) async fn file(w: &Worker, job: &Job) -> Result<(), JobError> {
-    let unit = job.payload["unit"].as_str().unwrap_or_default();
+pub(crate) async fn file(w: &Worker, job: &UnitForward) -> Result<(), JobError> {
+    let unit = job.unit.as_str();
     let catalog = w.app.catalog().await;
     let Some(fwd) = catalog.unit(unit).and_then(|u| u.forward_open311.clone()) else {
         return Err(JobError::Permanent(format!(
             "unit {unit} has no Open311 system"
         )));
     };
-    let report = w.job_report(job).await?;
+    let report = w.job_report(&job.report).await?;
     let service_code = fwd
         .service_codes
         .get(&report.field)
@@ -97,7 +97,6 @@ pub(crate) async fn file(w: &Worker, job: &Job) -> Result<(), JobError> {
         .ok_or_else(|| JobError::Retry(format!("POST {shown}: no service_request_id in {body}")))?
         .to_string();
     w.app
-        .store
         .record_forward(report.id, unit, &external)
         .await
         .map_err(|e| JobError::Retry(e.to_string()))?;
@@ -137,7 +136,7 @@ impl Worker {
             return Ok(0);
         };
         let cursor_key = format!("forward_poll:{unit}");
-        let store = &self.app.store;
+        let store = &self.app;
         let since: DateTime<Utc> = store
             .setting(&cursor_key)
             .await
@@ -188,7 +187,7 @@ impl Worker {
             let Ok(Some(report_id)) = store.forwarded_report(unit, external).await else {
                 continue;
             };
-            let Ok(Some(report)) = store.report(report_id).await else {
+            let Ok(Some(report)) = store.report_by_id(report_id).await else {
                 continue;
             };
             if report.unit != unit {

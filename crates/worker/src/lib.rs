@@ -10,6 +10,7 @@ use std::time::Duration;
 use chrono::Utc;
 use hmac::{Hmac, Mac};
 use phananh_app::App;
+use phananh_domain::jobs::{JobKind, ReportRef, UnitWebhook};
 use phananh_storage::Job;
 use sha2::Sha256;
 use tokio::sync::watch;
@@ -291,11 +292,9 @@ impl Worker {
 
     /// Claims and runs the jobs due now; returns how many it ran.
     pub async fn run_once(&self) -> usize {
-        let now = self.app.clock.now();
         let jobs = match self
             .app
-            .store
-            .claim_jobs(&self.id, now, self.config.lease, CLAIM_BATCH)
+            .claim_jobs(&self.id, self.config.lease, CLAIM_BATCH)
             .await
         {
             Ok(j) => j,
@@ -314,7 +313,7 @@ impl Worker {
     async fn finish(&self, job: &Job, result: Result<(), JobError>) {
         use std::sync::atomic::Ordering::Relaxed;
         let m = &self.app.metrics;
-        let store = &self.app.store;
+        let store = &self.app;
         // What is logged and stored (and so shown on the outbox and report pages) never
         // carries a secret, whatever the failing call put in its message.
         let result = match result {
@@ -366,14 +365,13 @@ impl Worker {
         }
     }
 
-    /// The report a job is about (its payload carries the tracking code).
+    /// The report a job is about.
     pub(crate) async fn job_report(
         &self,
-        job: &Job,
+        report: &ReportRef,
     ) -> Result<phananh_domain::model::Report, JobError> {
-        let code = job.payload["code"].as_str().unwrap_or_default();
+        let code = &report.code;
         self.app
-            .store
             .report_by_code(code)
             .await
             .map_err(|e| JobError::Retry(e.to_string()))?
@@ -381,30 +379,30 @@ impl Worker {
     }
 
     async fn handle(&self, job: &Job) -> Result<(), JobError> {
-        match job.kind.as_str() {
-            "unit.webhook" => self.unit_webhook(job).await,
-            "unit.open311.forward" => forward::file(self, job).await,
-            "unit.email.forward" => email::send(self, job).await,
-            "citizen.notify" => citizen::notify(self, job).await,
-            "deadline.remind" => deadlines::remind(self, job).await,
-            "deadline.escalate" => deadlines::escalate(self, job).await,
-            "committee.report" => deadlines::committee_report(self, job).await,
-            "chat.inbound" => chat::inbound(self, job).await,
-            "chat.send" => chat::send(self, job).await,
-            "sms.inbound" => sms::inbound(self, job).await,
-            "sms.send" => sms::send(self, job).await,
-            "citizen.email" => citizen::email(self, job).await,
-            "follow.confirm" => citizen::confirm_follow(self, job).await,
-            "email.inbound" => email_in::inbound(self, job).await,
-            other => Err(JobError::Permanent(format!(
-                "no handler for job kind {other}"
-            ))),
+        let kind = job
+            .typed()
+            .map_err(|e| JobError::Permanent(e.to_string()))?;
+        match kind {
+            JobKind::UnitWebhook(p) => self.unit_webhook(job, &p).await,
+            JobKind::UnitOpen311Forward(p) => forward::file(self, &p).await,
+            JobKind::UnitEmailForward(p) => email::send(self, job, &p).await,
+            JobKind::CitizenNotify(p) => citizen::notify(self, &p).await,
+            JobKind::DeadlineRemind(p) => deadlines::remind(self, &p).await,
+            JobKind::DeadlineEscalate(p) => deadlines::escalate(self, &p).await,
+            JobKind::CommitteeReport(p) => deadlines::committee_report(self, &p).await,
+            JobKind::ChatInbound(p) => chat::inbound(self, &p).await,
+            JobKind::ChatSend(p) => chat::send(self, &p).await,
+            JobKind::SmsInbound(p) => sms::inbound(self, &p).await,
+            JobKind::SmsSend(p) => sms::send(self, job, &p).await,
+            JobKind::CitizenEmail(p) => citizen::email(self, job, &p).await,
+            JobKind::FollowConfirm(p) => citizen::confirm_follow(self, &p).await,
+            JobKind::EmailInbound(p) => email_in::inbound(self, job, &p).await,
         }
     }
 
     /// Sends a unit the public record and history of its report, signed.
-    async fn unit_webhook(&self, job: &Job) -> Result<(), JobError> {
-        let unit_code = job.payload["unit"].as_str().unwrap_or_default();
+    async fn unit_webhook(&self, job: &Job, p: &UnitWebhook) -> Result<(), JobError> {
+        let unit_code = p.unit.as_str();
         let catalog = self.app.catalog().await;
         let Some(url) = catalog.unit(unit_code).and_then(|u| u.webhook_url.clone()) else {
             return Err(JobError::Permanent(format!(
@@ -417,15 +415,15 @@ impl Worker {
                 "no webhook secret configured ([webhooks] secret / PHANANH_WEBHOOK_SECRET)".into(),
             ));
         }
-        let code = job.payload["code"].as_str().unwrap_or_default();
+        let code = p.report.code.as_str();
         let (report, events) = self
             .app
             .public_report(code)
             .await
             .map_err(|e| JobError::Permanent(format!("report {code}: {e}")))?;
         let body = serde_json::json!({
-            "delivery": format!("{}:{}", job.id, job.payload["seq"]),
-            "event": job.payload["event"],
+            "delivery": format!("{}:{}", job.id, p.seq),
+            "event": p.event,
             "unit": unit_code,
             "report": report,
             "history": events,
@@ -439,10 +437,7 @@ impl Worker {
             .http
             .post(&url)
             .header("content-type", "application/json")
-            .header(
-                "x-phananh-event",
-                job.payload["event"].as_str().unwrap_or_default(),
-            )
+            .header("x-phananh-event", p.event.as_str())
             .header("x-phananh-delivery", job.id.to_string())
             .header("x-phananh-timestamp", timestamp.to_string())
             .header(

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use phananh_app::App;
+use phananh_app::inbox::{self, Delivery};
 use phananh_storage::EmailEnvelope;
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
@@ -103,15 +104,18 @@ pub async fn receive(
     envelope: Option<&EmailEnvelope>,
 ) -> Result<bool, String> {
     let id = message_id_of(raw);
-    let new = app
-        .store
-        .email_receive(&id, source, size, raw, truncated, envelope, app.clock.now())
+    let email = Delivery::Email {
+        message_id: &id,
+        source,
+        size,
+        raw,
+        truncated,
+        envelope,
+    };
+    let received = inbox::receive(app, email)
         .await
         .map_err(|e| e.to_string())?;
-    if new.is_some() {
-        app.jobs_queued.notify_one();
-    }
-    Ok(new.is_some())
+    Ok(received.new > 0)
 }
 
 // ---------------------------------------------------------------------------------------

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use phananh_app::App;
+use phananh_app::inbox::{self, Delivery};
 use phananh_channels::sms::{SmsConfig, decode_short_message};
-use phananh_storage::NewChatEvent;
 use sha2::{Digest, Sha256};
 use smpp34::client::{BIND_TYPE, SMSC, SmppClient, SmppClientListener};
 use smpp34::{SmppConnectionInformation, SmppError, TlvTag, deliver_sm, deliver_sm_resp};
@@ -70,25 +70,15 @@ impl SmppClientListener for Listener {
         h.update(&bytes);
         h.update((now.timestamp() / 60).to_be_bytes());
         let id = format!("smpp:{}", hex::encode(&h.finalize()[..12]));
-        let event = serde_json::json!({ "from": req.source_addr, "to": req.destination_addr, "text": text });
-        let row = NewChatEvent {
-            provider: "sms".into(),
-            message_id: id,
-            user_id: req.source_addr.trim().to_string(),
-            at: now.timestamp_millis(),
-            event: event.to_string(),
+        let sms = Delivery::Sms {
+            id: &id,
+            from: &req.source_addr,
+            to: &req.destination_addr,
+            text: &text,
             raw: hex::encode(&bytes),
         };
-        match self
-            .app
-            .store
-            .inbox_receive(&[row], "sms.inbound", now)
-            .await
-        {
-            Ok(_) => {
-                self.app.jobs_queued.notify_one();
-                req.accept()
-            }
+        match inbox::receive(&self.app, sms).await {
+            Ok(_) => req.accept(),
             Err(e) => {
                 tracing::error!(error = %e, "could not keep an SMS from the SMSC; it will retry");
                 req.reject(SmppError::ESME_RX_T_APPN)

@@ -222,18 +222,17 @@ async fn no_secret_reaches_a_log_a_job_row_or_a_page() {
         .unwrap();
     let report = store.report_by_code(&receipt.code).await.unwrap().unwrap();
     // A staff answer in the chat about the report, and an SMS.
-    let mut chat_job = phananh_app::chat::send_job(
-        Provider::Messenger,
+    let mut chat_job = NewJob::chat_staff(
+        Provider::Messenger.as_str(),
         "PSID_S",
-        &[Reply {
+        phananh_app::chat::messages(&[Reply {
             text: "Cảm ơn bạn".into(),
             choices: vec![],
-        }],
-        "staff",
-        "outbound-test-chat".into(),
+        }]),
+        report.id,
+        "outbound-test-chat",
         t.clock.now(),
     );
-    chat_job.report_id = Some(report.id);
     chat_job.max_attempts = 1;
     let mut sms_job = NewJob::new(
         "sms.send",
