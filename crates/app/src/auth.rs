@@ -184,6 +184,14 @@ impl App {
         ))
     }
 
+    /// Remembers the language a signed-in person chose, for this session.
+    pub async fn set_session_lang(&self, session_token: &str, lang: &str) -> Result<(), AppError> {
+        Ok(self
+            .store
+            .set_session_lang(&crate::auth::token_hash(session_token), lang)
+            .await?)
+    }
+
     pub async fn session(&self, token: &str) -> Result<Option<Session>, AppError> {
         Ok(self
             .store
@@ -225,7 +233,7 @@ impl App {
         by: &Principal,
         user_id: i64,
     ) -> Result<String, AppError> {
-        if by.role != Role::Admin {
+        if !by.can_admin() {
             return Err(AppError::Forbidden);
         }
         let user = self.store.user(user_id).await?.ok_or(AppError::NotFound)?;

@@ -2,7 +2,9 @@
 //! instead of filing a second report. Followers hear of every public step by email.
 
 use phananh_domain::model::{Report, Status};
-use phananh_storage::{FollowOutcome, ReportFilter};
+use phananh_storage::FollowOutcome;
+
+use crate::query::ReportQuery;
 
 use crate::intake::valid_email;
 use crate::{App, AppError};
@@ -48,7 +50,7 @@ impl App {
         let radius = radius_m.clamp(10.0, 2_000.0);
         let dlat = radius / 111_320.0;
         let dlon = radius / (111_320.0 * lat.to_radians().cos().max(0.01));
-        let filter = ReportFilter {
+        let filter = ReportQuery {
             field: Some(field.to_string()),
             statuses: Status::ALL.into_iter().filter(|s| s.is_open()).collect(),
             bbox: Some([lon - dlon, lat - dlat, lon + dlon, lat + dlat]),

@@ -38,7 +38,7 @@ pub struct Caller {
 }
 
 fn operator_only(who: &Principal) -> Result<(), AppError> {
-    if who.can_take_calls() {
+    if who.can_use_hotline() {
         Ok(())
     } else {
         Err(AppError::Forbidden)

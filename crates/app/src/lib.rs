@@ -1,6 +1,7 @@
 //! The use cases of phananh. Web handlers, channel adapters and the CLI call these; these
 //! call the domain rules and the store. Nothing here knows HTTP.
 
+pub mod admin;
 pub mod apikeys;
 pub mod auth;
 pub mod catalog;
@@ -17,9 +18,11 @@ pub mod jobs;
 pub mod performance;
 pub mod photos;
 pub mod public;
+pub mod query;
 pub mod rating;
 pub mod reports;
 pub mod sms;
+pub mod stats;
 
 use std::sync::Arc;
 

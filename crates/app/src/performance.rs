@@ -1,7 +1,7 @@
 //! The supervisors' view of the units: figures folded from the report histories.
 
 use chrono::{DateTime, Utc};
-use phananh_domain::access::{Principal, Role};
+use phananh_domain::access::Principal;
 use phananh_domain::performance::{UnitFigures, accounts_with, figures};
 
 use crate::{App, AppError};
@@ -49,10 +49,9 @@ impl App {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<UnitFigures>, AppError> {
-        let only = match who.role {
-            Role::Supervisor | Role::Admin | Role::Oversight => None,
-            Role::UnitManager => Some(who.scope().unwrap_or_default().to_string()),
-            _ => return Err(AppError::Forbidden),
+        let only = match who.performance_scope() {
+            Some(only) => only.map(str::to_string),
+            None => return Err(AppError::Forbidden),
         };
         check_period("from", from, to)?;
         let ids = self.store.reports_with_unit_activity(from, to).await?;

@@ -6,6 +6,8 @@ use phananh_domain::event::Event;
 use phananh_domain::model::{ActorKind, Report, ReportExtra};
 use phananh_storage::{Page, ReportFilter};
 
+use crate::query::ReportQuery;
+
 use crate::{App, AppError};
 
 /// The record as the public may see it: never the typed address (it may name people) or
@@ -71,7 +73,8 @@ impl App {
 
     /// Published reports matching `filter`, projected: whatever the caller asked, reports
     /// that are not published are left out.
-    pub async fn public_list(&self, mut filter: ReportFilter) -> Result<Page<Report>, AppError> {
+    pub async fn public_list(&self, query: ReportQuery) -> Result<Page<Report>, AppError> {
+        let mut filter = ReportFilter::from(query);
         filter.hide_rejected = true;
         let asked = !filter.statuses.is_empty();
         filter.statuses.retain(|s| s.is_published());

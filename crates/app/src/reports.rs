@@ -7,6 +7,8 @@ use phananh_domain::model::{Actor, Report, Reporter};
 use phananh_domain::procedure::{Action, Command, Context, State, allowed_actions, decide};
 use phananh_storage::{NewJob, Page, ReportFilter};
 
+use crate::query::ReportQuery;
+
 use crate::intake::unit_jobs;
 use crate::{App, AppError};
 
@@ -67,8 +69,9 @@ impl App {
     pub async fn staff_list(
         &self,
         who: &Principal,
-        mut filter: ReportFilter,
+        query: ReportQuery,
     ) -> Result<Page<Report>, AppError> {
+        let mut filter = ReportFilter::from(query);
         if let Some(unit) = who.scope() {
             filter.unit = Some(unit.to_string());
         }

@@ -129,8 +129,40 @@ impl Principal {
     }
 
     /// Whether this person works the hotline screen and the unfiled queue.
-    pub fn can_take_calls(&self) -> bool {
+    pub fn can_use_hotline(&self) -> bool {
         matches!(self.role, Role::Triage | Role::Admin)
+    }
+
+    /// Whether this person administers the system: units, fields, routing rules, staff
+    /// accounts and their passwords, the calendar, API keys and the outbox.
+    pub fn can_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+
+    /// Whether this person works the triage desk (reports no routing rule placed).
+    pub fn can_use_triage_desk(&self) -> bool {
+        matches!(self.role, Role::Triage | Role::Admin | Role::Supervisor)
+    }
+
+    /// Whether this person sees the units' performance dashboard: all units for the city's
+    /// supervisors, administrators and the oversight body, their own for a unit manager.
+    pub fn can_see_performance(&self) -> bool {
+        self.performance_scope().is_some()
+    }
+
+    /// Whose performance figures this person sees: `Some(None)` for every unit,
+    /// `Some(Some(unit))` for one unit, `None` for none.
+    pub fn performance_scope(&self) -> Option<Option<&str>> {
+        match self.role {
+            Role::Supervisor | Role::Admin | Role::Oversight => Some(None),
+            Role::UnitManager => Some(Some(self.scope().unwrap_or_default())),
+            Role::Triage | Role::UnitStaff => None,
+        }
+    }
+
+    /// Whether this person may change anything at all (see [`Role::can_write`]).
+    pub fn can_write(&self) -> bool {
+        self.role.can_write()
     }
 
     /// Whether this person may upload photos (for a resolution, or a report they file).
@@ -208,11 +240,79 @@ mod tests {
         assert!(!p(Role::UnitStaff, None).can_view("SXD"));
     }
 
+    /// The whole table of named permissions, role by role: a change to who may do what
+    /// shows up here.
+    #[test]
+    fn permission_table() {
+        // role: admin, triage desk, hotline, performance, file reports, file for a channel,
+        // upload photos, write, personal data
+        let table = [
+            (
+                Role::Admin,
+                [true, true, true, true, true, true, true, true, true],
+            ),
+            (
+                Role::Triage,
+                [false, true, true, false, true, true, true, true, true],
+            ),
+            (
+                Role::UnitManager,
+                [false, false, false, true, true, false, true, true, true],
+            ),
+            (
+                Role::UnitStaff,
+                [false, false, false, false, true, false, true, true, true],
+            ),
+            (
+                Role::Supervisor,
+                [false, true, false, true, true, false, true, true, false],
+            ),
+            (
+                Role::Oversight,
+                [false, false, false, true, false, false, false, false, false],
+            ),
+        ];
+        assert_eq!(table.len(), Role::ALL.len());
+        for (role, expected) in table {
+            let who = p(role, role.needs_unit().then_some("SXD"));
+            let got = [
+                who.can_admin(),
+                who.can_use_triage_desk(),
+                who.can_use_hotline(),
+                who.can_see_performance(),
+                who.can_file_reports(),
+                who.can_file_for_channel(),
+                who.can_upload_photos(),
+                who.can_write(),
+                who.sees_personal_data(),
+            ];
+            assert_eq!(got, expected, "{role:?}");
+        }
+    }
+
+    #[test]
+    fn performance_is_scoped_like_reports() {
+        assert_eq!(p(Role::Supervisor, None).performance_scope(), Some(None));
+        assert_eq!(p(Role::Admin, None).performance_scope(), Some(None));
+        assert_eq!(p(Role::Oversight, None).performance_scope(), Some(None));
+        assert_eq!(
+            p(Role::UnitManager, Some("SXD")).performance_scope(),
+            Some(Some("SXD"))
+        );
+        // A manager with no unit sees an impossible unit, not every unit.
+        assert_eq!(
+            p(Role::UnitManager, None).performance_scope(),
+            Some(Some("\u{0}"))
+        );
+        assert_eq!(p(Role::UnitStaff, Some("SXD")).performance_scope(), None);
+        assert_eq!(p(Role::Triage, None).performance_scope(), None);
+    }
+
     #[test]
     fn oversight_sees_everything_and_does_nothing() {
         let o = p(Role::Oversight, None);
         assert!(!Role::Oversight.can_write());
-        assert!(!o.can_file_reports() && !o.can_file_for_channel() && !o.can_take_calls());
+        assert!(!o.can_file_reports() && !o.can_file_for_channel() && !o.can_use_hotline());
         assert!(!o.can_upload_photos());
         for role in Role::ALL.into_iter().filter(|r| *r != Role::Oversight) {
             assert!(role.can_write(), "{role:?}");

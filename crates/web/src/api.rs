@@ -6,17 +6,17 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
 use phananh_app::AppError;
 use phananh_app::intake::IntakeRequest;
-use phananh_domain::event::Event;
-use phananh_domain::model::{Actor, Channel, Report, Status};
-use phananh_domain::procedure::Command;
-use phananh_storage::ReportFilter;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use phananh_app::query::ReportQuery;
+use phananh_domain::event::{Event, EventKind};
+use phananh_domain::model::{Actor, ActorKind, Channel, Report, Reporter, Status};
+use phananh_domain::procedure::{Action, Command};
+use serde::{Deserialize, Serialize};
 
 use crate::AppState;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::session::{ClientIp, MaybeStaff, Staff};
 
 pub fn routes() -> Routes {
@@ -45,16 +45,35 @@ async fn openapi() -> Response {
 fn json_error(rejection: JsonRejection) -> ApiError {
     let status = rejection.status();
     let (code, vi) = if status == StatusCode::PAYLOAD_TOO_LARGE {
-        ("body_too_large", "Nội dung gửi lên quá lớn")
+        (ErrorCode::BodyTooLarge, "Nội dung gửi lên quá lớn")
     } else if status == StatusCode::UNSUPPORTED_MEDIA_TYPE {
         (
-            "unsupported_media_type",
+            ErrorCode::UnsupportedMediaType,
             "Cần gửi JSON (Content-Type: application/json)",
         )
     } else {
-        ("malformed_json", "Dữ liệu JSON không đúng định dạng")
+        (
+            ErrorCode::MalformedJson,
+            "Dữ liệu JSON không đúng định dạng",
+        )
     };
     ApiError::new(status, code, format!("{vi} / {}", rejection.body_text()))
+}
+
+/// The answer to a filing: the tracking code and where the report went.
+#[derive(Serialize)]
+struct Received {
+    code: String,
+    status: Status,
+    status_label: &'static str,
+    unit: String,
+    unit_name: String,
+    ward: Option<String>,
+    ward_name: Option<String>,
+    due_at: Option<DateTime<Utc>>,
+    replayed: bool,
+    url: String,
+    message: String,
 }
 
 /// Which channel a submission counts as: web and api by default; a staff session may file
@@ -85,7 +104,7 @@ async fn create_report(
         if !state.limits.staff_filing(s.principal.user_id) {
             return Err(ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
-                "staff_rate_limited",
+                ErrorCode::StaffRateLimited,
                 "Bạn đã tiếp nhận quá nhiều phản ánh trong thời gian ngắn, vui lòng thử lại sau ít phút / \
                  you filed too many reports in a short time; try again in a few minutes",
             ));
@@ -105,7 +124,7 @@ async fn create_report(
         .transpose()
         .map_err(|_| {
             ApiError::bad_request(
-                "invalid_idempotency_key",
+                ErrorCode::InvalidIdempotencyKey,
                 "Idempotency-Key không hợp lệ / invalid Idempotency-Key",
             )
         })?;
@@ -118,7 +137,7 @@ async fn create_report(
             _ => {
                 return Err(ApiError::new(
                     StatusCode::UNPROCESSABLE_ENTITY,
-                    "invalid_channel",
+                    ErrorCode::InvalidChannel,
                     "Kênh không hợp lệ cho yêu cầu này / channel not allowed for this request",
                 ));
             }
@@ -147,19 +166,22 @@ async fn create_report(
         StatusCode::CREATED
     };
     let catalog = state.app.catalog().await;
-    let body = json!({
-        "code": receipt.code,
-        "status": receipt.status,
-        "status_label": receipt.status.label_vi(),
-        "unit": receipt.unit,
-        "unit_name": catalog.unit_name(&receipt.unit),
-        "ward": receipt.ward,
-        "ward_name": receipt.ward.as_deref().map(|w| catalog.ward_name(w)),
-        "due_at": receipt.due_at,
-        "replayed": receipt.replayed,
-        "url": format!("/api/v1/reports/{}", receipt.code),
-        "message": format!("Đã tiếp nhận phản ánh. Mã hồ sơ của bạn: {} / Report received, tracking code {}", receipt.code, receipt.code),
-    });
+    let body = Received {
+        status: receipt.status,
+        status_label: receipt.status.label_vi(),
+        unit_name: catalog.unit_name(&receipt.unit),
+        unit: receipt.unit,
+        ward_name: receipt.ward.as_deref().map(|w| catalog.ward_name(w)),
+        ward: receipt.ward,
+        due_at: receipt.due_at,
+        replayed: receipt.replayed,
+        url: format!("/api/v1/reports/{}", receipt.code),
+        message: format!(
+            "Đã tiếp nhận phản ánh. Mã hồ sơ của bạn: {} / Report received, tracking code {}",
+            receipt.code, receipt.code
+        ),
+        code: receipt.code,
+    };
     let mut response = (status, Json(body)).into_response();
     if receipt.replayed {
         response.headers_mut().insert(
@@ -199,7 +221,7 @@ async fn upload_photo(
     let too_large = || {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "photo_too_large",
+            ErrorCode::PhotoTooLarge,
             "Ảnh lớn hơn 10 MB / the photo is larger than 10 MB",
         )
     };
@@ -214,14 +236,14 @@ async fn upload_photo(
         Ok(Some(f)) => f,
         Ok(None) => {
             return Err(ApiError::bad_request(
-                "photo_missing",
+                ErrorCode::PhotoMissing,
                 "Chưa có ảnh trong yêu cầu / the request has no photo",
             ));
         }
         Err(crate::spool::SpoolError::TooLarge) => return Err(too_large()),
         Err(crate::spool::SpoolError::Read) => {
             return Err(ApiError::bad_request(
-                "upload_failed",
+                ErrorCode::UploadFailed,
                 "Tải lên bị gián đoạn, vui lòng thử lại / the upload was cut off; try again",
             ));
         }
@@ -236,23 +258,34 @@ async fn upload_photo(
     let stored = state.app.store_photo_file(file).await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({
-            "photo": stored.key,
-            "thumb": stored.thumb,
-            "width": stored.width,
-            "height": stored.height,
-            "url": format!("/photos/{}", stored.key),
-            "thumb_url": format!("/photos/{}", stored.thumb),
-        })),
+        Json(Uploaded {
+            url: format!("/photos/{}", stored.key),
+            thumb_url: format!("/photos/{}", stored.thumb),
+            photo: stored.key,
+            thumb: stored.thumb,
+            width: stored.width,
+            height: stored.height,
+        }),
     )
         .into_response())
+}
+
+/// A kept upload: its key (for a report's `photos`) and where it is served.
+#[derive(Serialize)]
+struct Uploaded {
+    photo: String,
+    thumb: String,
+    width: u32,
+    height: u32,
+    url: String,
+    thumb_url: String,
 }
 
 /// The answer when an address used up its upload quota.
 pub(crate) fn upload_quota() -> ApiError {
     ApiError::new(
         StatusCode::TOO_MANY_REQUESTS,
-        "upload_quota_exceeded",
+        ErrorCode::UploadQuotaExceeded,
         "Bạn đã tải lên quá nhiều ảnh trong giờ qua, vui lòng thử lại sau / \
          too many photos uploaded from your address in the last hour; try again later",
     )
@@ -286,85 +319,152 @@ async fn photo(
         .into_response())
 }
 
-fn photo_urls(key: &str) -> Value {
-    json!({
-        "url": format!("/photos/{key}"),
-        "thumb_url": format!("/photos/{}", phananh_app::photos::thumb_key(key)),
-    })
+/// Where a photo and its thumbnail are served.
+#[derive(Serialize)]
+struct PhotoUrls {
+    url: String,
+    thumb_url: String,
+}
+
+fn photo_urls(key: &str) -> PhotoUrls {
+    PhotoUrls {
+        url: format!("/photos/{key}"),
+        thumb_url: format!("/photos/{}", phananh_app::photos::thumb_key(key)),
+    }
 }
 
 /// The public JSON of a report: no personal data, no staff names, no internal notes.
-pub fn public_json(
-    report: &Report,
+#[derive(Serialize)]
+pub struct PublicReport<'a> {
+    photos: Vec<PhotoUrls>,
+    code: &'a str,
+    field: &'a str,
+    field_name: String,
+    description: &'a str,
+    lat: Option<f64>,
+    lon: Option<f64>,
+    ward: Option<&'a str>,
+    ward_name: Option<String>,
+    channel: Channel,
+    status: Status,
+    status_label: &'static str,
+    unit: &'a str,
+    unit_name: String,
+    due_at: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    history: Vec<PublicStep>,
+}
+
+/// One step of a report's public history, in Vietnamese and English.
+#[derive(Serialize)]
+struct PublicStep {
+    at: DateTime<Utc>,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    by: ActorKind,
+    text: String,
+    text_en: String,
+    photo: Option<PhotoUrls>,
+}
+
+pub fn public_json<'a>(
+    report: &'a Report,
     events: &[Event],
     photos: &[String],
     catalog: &phananh_app::Catalog,
-) -> Value {
-    json!({
-        "photos": photos.iter().map(|k| photo_urls(k)).collect::<Vec<_>>(),
-        "code": report.code,
-        "field": report.field,
-        "field_name": catalog.field_name(&report.field),
-        "description": report.description,
-        "lat": report.lat,
-        "lon": report.lon,
-        "ward": report.ward,
-        "ward_name": report.ward.as_deref().map(|w| catalog.ward_name(w)),
-        "channel": report.channel,
-        "status": report.status,
-        "status_label": report.status.label_vi(),
-        "unit": report.unit,
-        "unit_name": catalog.unit_name(&report.unit),
-        "due_at": report.due_at,
-        "created_at": report.created_at,
-        "updated_at": report.updated_at,
-        "history": events.iter().map(|e| json!({
-            "at": e.at,
-            "type": e.kind.type_name(),
-            "by": e.actor.kind,
-            "text": catalog.describe(&e.kind, false, true),
-            "text_en": catalog.describe(&e.kind, true, true),
-            "photo": match &e.kind {
-                phananh_domain::event::EventKind::Resolved { photo: Some(k), .. } => photo_urls(k),
-                _ => Value::Null,
-            },
-        })).collect::<Vec<_>>(),
-    })
+) -> PublicReport<'a> {
+    PublicReport {
+        photos: photos.iter().map(|k| photo_urls(k)).collect(),
+        code: &report.code,
+        field: &report.field,
+        field_name: catalog.field_name(&report.field),
+        description: &report.description,
+        lat: report.lat,
+        lon: report.lon,
+        ward: report.ward.as_deref(),
+        ward_name: report.ward.as_deref().map(|w| catalog.ward_name(w)),
+        channel: report.channel,
+        status: report.status,
+        status_label: report.status.label_vi(),
+        unit: &report.unit,
+        unit_name: catalog.unit_name(&report.unit),
+        due_at: report.due_at,
+        created_at: report.created_at,
+        updated_at: report.updated_at,
+        history: events
+            .iter()
+            .map(|e| PublicStep {
+                at: e.at,
+                kind: e.kind.type_name(),
+                by: e.actor.kind,
+                text: catalog.describe(&e.kind, false, true),
+                text_en: catalog.describe(&e.kind, true, true),
+                photo: match &e.kind {
+                    EventKind::Resolved { photo: Some(k), .. } => Some(photo_urls(k)),
+                    _ => None,
+                },
+            })
+            .collect(),
+    }
 }
 
 async fn public_report(
     State(state): State<AppState>,
     Path(code): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let (report, events) = state.app.public_report(&code).await?;
     let photos = state.app.public_photos(&report).await?;
     let catalog = state.app.catalog().await;
-    Ok(Json(public_json(&report, &events, &photos, &catalog)))
+    Ok(Json(public_json(&report, &events, &photos, &catalog)).into_response())
 }
 
-async fn fields(State(state): State<AppState>) -> Json<Value> {
-    let c = state.app.catalog().await;
-    Json(json!(
-        c.fields
-            .iter()
-            .map(|f| json!({
-                "code": f.code, "name_vi": f.name_vi, "name_en": f.name_en, "icon": f.icon,
-                "resolve_days": f.resolve_days,
-            }))
-            .collect::<Vec<_>>()
-    ))
+/// A field as forms list it.
+#[derive(Serialize)]
+struct FieldInfo<'a> {
+    code: &'a str,
+    name_vi: &'a str,
+    name_en: &'a str,
+    icon: &'a str,
+    resolve_days: u32,
 }
 
-async fn wards(State(state): State<AppState>) -> Json<Value> {
+async fn fields(State(state): State<AppState>) -> Response {
     let c = state.app.catalog().await;
-    Json(json!(
-        c.wards
-            .iter()
-            .map(|w| json!({
-                "code": w.code, "name_vi": w.name_vi, "name_en": w.name_en,
-            }))
-            .collect::<Vec<_>>()
-    ))
+    let list: Vec<FieldInfo> = c
+        .fields
+        .iter()
+        .map(|f| FieldInfo {
+            code: &f.code,
+            name_vi: &f.name_vi,
+            name_en: &f.name_en,
+            icon: &f.icon,
+            resolve_days: f.resolve_days,
+        })
+        .collect();
+    Json(list).into_response()
+}
+
+/// A ward as forms list it.
+#[derive(Serialize)]
+struct WardInfo<'a> {
+    code: &'a str,
+    name_vi: &'a str,
+    name_en: &'a str,
+}
+
+async fn wards(State(state): State<AppState>) -> Response {
+    let c = state.app.catalog().await;
+    let list: Vec<WardInfo> = c
+        .wards
+        .iter()
+        .map(|w| WardInfo {
+            code: &w.code,
+            name_vi: &w.name_vi,
+            name_en: &w.name_en,
+        })
+        .collect();
+    Json(list).into_response()
 }
 
 fn require(staff: Option<Staff>) -> Result<Staff, ApiError> {
@@ -383,7 +483,7 @@ pub struct ListQuery {
 }
 
 impl ListQuery {
-    pub fn filter(&self, now: chrono::DateTime<chrono::Utc>) -> Result<ReportFilter, ApiError> {
+    pub fn filter(&self, now: chrono::DateTime<chrono::Utc>) -> Result<ReportQuery, ApiError> {
         let nonempty = |s: &Option<String>| {
             s.as_deref()
                 .map(str::trim)
@@ -395,7 +495,7 @@ impl ListQuery {
             for part in s.split(',') {
                 statuses.push(Status::parse(part.trim()).ok_or_else(|| {
                     ApiError::bad_request(
-                        "invalid_status",
+                        ErrorCode::InvalidStatus,
                         format!("Trạng thái không hợp lệ / unknown status: {part}"),
                     )
                 })?);
@@ -403,7 +503,7 @@ impl ListQuery {
         }
         let per_page = self.per_page.unwrap_or(50).clamp(1, 200);
         let page = self.page.unwrap_or(1).max(1);
-        Ok(ReportFilter {
+        Ok(ReportQuery {
             unit: nonempty(&self.unit),
             statuses,
             field: nonempty(&self.field),
@@ -411,63 +511,123 @@ impl ListQuery {
             overdue_at: matches!(self.overdue.as_deref(), Some("1" | "true" | "on")).then_some(now),
             limit: per_page,
             offset: (page - 1) * per_page,
-            ..ReportFilter::default()
+            ..ReportQuery::default()
         })
     }
 }
 
-fn staff_json(r: &Report, catalog: &phananh_app::Catalog) -> Value {
-    json!({
-        "code": r.code, "field": r.field, "field_name": catalog.field_name(&r.field),
-        "description": r.description, "lat": r.lat, "lon": r.lon, "address": r.address,
-        "ward": r.ward, "channel": r.channel, "status": r.status, "unit": r.unit,
-        "assignee": r.assignee, "due_at": r.due_at, "paused_at": r.paused_at,
-        "created_at": r.created_at, "updated_at": r.updated_at,
-    })
+/// A report as staff see it in lists and after an action.
+#[derive(Serialize)]
+struct StaffReport<'a> {
+    code: &'a str,
+    field: &'a str,
+    field_name: String,
+    description: &'a str,
+    lat: Option<f64>,
+    lon: Option<f64>,
+    address: Option<&'a str>,
+    ward: Option<&'a str>,
+    channel: Channel,
+    status: Status,
+    unit: &'a str,
+    assignee: Option<i64>,
+    due_at: Option<DateTime<Utc>>,
+    paused_at: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+fn staff_json<'a>(r: &'a Report, catalog: &phananh_app::Catalog) -> StaffReport<'a> {
+    StaffReport {
+        code: &r.code,
+        field: &r.field,
+        field_name: catalog.field_name(&r.field),
+        description: &r.description,
+        lat: r.lat,
+        lon: r.lon,
+        address: r.address.as_deref(),
+        ward: r.ward.as_deref(),
+        channel: r.channel,
+        status: r.status,
+        unit: &r.unit,
+        assignee: r.assignee,
+        due_at: r.due_at,
+        paused_at: r.paused_at,
+        created_at: r.created_at,
+        updated_at: r.updated_at,
+    }
+}
+
+/// A page of a staff list.
+#[derive(Serialize)]
+struct StaffPage<'a> {
+    items: Vec<StaffReport<'a>>,
+    has_more: bool,
+}
+
+/// One report with what this person may see and do.
+#[derive(Serialize)]
+struct StaffReportView<'a> {
+    #[serde(flatten)]
+    report: StaffReport<'a>,
+    overdue: bool,
+    reporter: Option<&'a Reporter>,
+    actions: &'a [Action],
+    photos: Vec<PhotoUrls>,
+    history: Vec<StaffStep<'a>>,
+}
+
+/// One step of a report's full history.
+#[derive(Serialize)]
+struct StaffStep<'a> {
+    seq: i64,
+    at: DateTime<Utc>,
+    actor: &'a Actor,
+    event: &'a EventKind,
 }
 
 async fn staff_list(
     State(state): State<AppState>,
     MaybeStaff(staff): MaybeStaff,
     Query(q): Query<ListQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let staff = require(staff)?;
     let filter = q.filter(state.app.clock.now())?;
     let page = state.app.staff_list(&staff.principal, filter).await?;
     let catalog = state.app.catalog().await;
-    Ok(Json(json!({
-        "items": page.items.iter().map(|r| staff_json(r, &catalog)).collect::<Vec<_>>(),
-        "has_more": page.has_more,
-    })))
+    Ok(Json(StaffPage {
+        items: page.items.iter().map(|r| staff_json(r, &catalog)).collect(),
+        has_more: page.has_more,
+    })
+    .into_response())
 }
 
 async fn staff_report(
     State(state): State<AppState>,
     MaybeStaff(staff): MaybeStaff,
     Path(code): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let staff = require(staff)?;
     let view = state.app.staff_report(&staff.principal, &code).await?;
     let catalog = state.app.catalog().await;
-    let mut body = staff_json(&view.report, &catalog);
-    body["overdue"] = json!(view.overdue);
-    body["reporter"] = json!(view.reporter);
-    body["actions"] = json!(view.actions);
-    body["photos"] = json!(
-        view.photos
+    Ok(Json(StaffReportView {
+        report: staff_json(&view.report, &catalog),
+        overdue: view.overdue,
+        reporter: view.reporter.as_ref(),
+        actions: &view.actions,
+        photos: view.photos.iter().map(|k| photo_urls(k)).collect(),
+        history: view
+            .events
             .iter()
-            .map(|k| photo_urls(k))
-            .collect::<Vec<_>>()
-    );
-    body["history"] = json!(
-        view.events
-            .iter()
-            .map(|e| json!({
-                "seq": e.seq, "at": e.at, "actor": e.actor, "event": e.kind,
-            }))
-            .collect::<Vec<_>>()
-    );
-    Ok(Json(body))
+            .map(|e| StaffStep {
+                seq: e.seq,
+                at: e.at,
+                actor: &e.actor,
+                event: &e.kind,
+            })
+            .collect(),
+    })
+    .into_response())
 }
 
 async fn staff_action(
@@ -476,7 +636,7 @@ async fn staff_action(
     Path(code): Path<String>,
     headers: HeaderMap,
     body: Result<Json<Command>, JsonRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let staff = require(staff)?;
     let token = headers
         .get("x-csrf-token")
@@ -488,5 +648,5 @@ async fn staff_action(
     let Json(command) = body.map_err(json_error)?;
     let report = state.app.act(&staff.principal, &code, command).await?;
     let catalog = state.app.catalog().await;
-    Ok(Json(staff_json(&report, &catalog)))
+    Ok(Json(staff_json(&report, &catalog)).into_response())
 }

@@ -4,19 +4,127 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use phananh_app::{AppError, FieldError};
-use serde_json::json;
+use phananh_domain::procedure::ProcedureError;
+use serde::Serialize;
+
+/// Every machine-readable error code the JSON API answers with (`error.code`). Clients
+/// branch on these; they never change meaning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    // From the use cases (`AppError`).
+    InvalidInput,
+    NotFound,
+    Forbidden,
+    TransitionNotAllowed,
+    ReasonRequired,
+    SameUnit,
+    TriageTarget,
+    AlreadyRated,
+    ScoreOutOfRange,
+    Conflict,
+    IdempotencyKeyReused,
+    BadCredentials,
+    NoProfile,
+    Internal,
+    // From the HTTP layer.
+    Unauthenticated,
+    /// A machine caller without the right bearer token.
+    Unauthorized,
+    CsrfFailed,
+    ReadOnlyRole,
+    RateLimited,
+    StaffRateLimited,
+    UploadQuotaExceeded,
+    BodyTooLarge,
+    UnsupportedMediaType,
+    MalformedJson,
+    InvalidJson,
+    InvalidQuery,
+    InvalidFilter,
+    InvalidStatus,
+    InvalidChannel,
+    InvalidIdempotencyKey,
+    PhotoMissing,
+    PhotoTooLarge,
+    UploadFailed,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        use ErrorCode::*;
+        match self {
+            InvalidInput => "invalid_input",
+            NotFound => "not_found",
+            Forbidden => "forbidden",
+            TransitionNotAllowed => "transition_not_allowed",
+            ReasonRequired => "reason_required",
+            SameUnit => "same_unit",
+            TriageTarget => "triage_target",
+            AlreadyRated => "already_rated",
+            ScoreOutOfRange => "score_out_of_range",
+            Conflict => "conflict",
+            IdempotencyKeyReused => "idempotency_key_reused",
+            BadCredentials => "bad_credentials",
+            NoProfile => "no_profile",
+            Internal => "internal",
+            Unauthenticated => "unauthenticated",
+            Unauthorized => "unauthorized",
+            CsrfFailed => "csrf_failed",
+            ReadOnlyRole => "read_only_role",
+            RateLimited => "rate_limited",
+            StaffRateLimited => "staff_rate_limited",
+            UploadQuotaExceeded => "upload_quota_exceeded",
+            BodyTooLarge => "body_too_large",
+            UnsupportedMediaType => "unsupported_media_type",
+            MalformedJson => "malformed_json",
+            InvalidJson => "invalid_json",
+            InvalidQuery => "invalid_query",
+            InvalidFilter => "invalid_filter",
+            InvalidStatus => "invalid_status",
+            InvalidChannel => "invalid_channel",
+            InvalidIdempotencyKey => "invalid_idempotency_key",
+            PhotoMissing => "photo_missing",
+            PhotoTooLarge => "photo_too_large",
+            UploadFailed => "upload_failed",
+        }
+    }
+}
+
+impl From<&AppError> for ErrorCode {
+    fn from(e: &AppError) -> ErrorCode {
+        match e {
+            AppError::Validation(_) => ErrorCode::InvalidInput,
+            AppError::NotFound => ErrorCode::NotFound,
+            AppError::Forbidden => ErrorCode::Forbidden,
+            AppError::Procedure(ProcedureError::NotAllowed { .. }) => {
+                ErrorCode::TransitionNotAllowed
+            }
+            AppError::Procedure(ProcedureError::TextRequired) => ErrorCode::ReasonRequired,
+            AppError::Procedure(ProcedureError::SameUnit) => ErrorCode::SameUnit,
+            AppError::Procedure(ProcedureError::TriageTarget) => ErrorCode::TriageTarget,
+            AppError::Procedure(ProcedureError::AlreadyRated) => ErrorCode::AlreadyRated,
+            AppError::Procedure(ProcedureError::BadScore) => ErrorCode::ScoreOutOfRange,
+            AppError::Conflict(_) => ErrorCode::Conflict,
+            AppError::IdempotencyMismatch => ErrorCode::IdempotencyKeyReused,
+            AppError::BadCredentials => ErrorCode::BadCredentials,
+            AppError::NoProfile => ErrorCode::NoProfile,
+            AppError::Store(_) | AppError::Internal(_) => ErrorCode::Internal,
+        }
+    }
+}
 
 /// An error of the JSON API.
 #[derive(Debug)]
 pub struct ApiError {
     pub status: StatusCode,
-    pub code: &'static str,
+    pub code: ErrorCode,
     pub message: String,
     pub fields: Vec<FieldError>,
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+    pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> ApiError {
         ApiError {
             status,
             code,
@@ -28,7 +136,7 @@ impl ApiError {
     pub fn unauthorized() -> ApiError {
         ApiError::new(
             StatusCode::UNAUTHORIZED,
-            "unauthenticated",
+            ErrorCode::Unauthenticated,
             "Vui lòng đăng nhập / Please log in",
         )
     }
@@ -36,7 +144,7 @@ impl ApiError {
     pub fn csrf() -> ApiError {
         ApiError::new(
             StatusCode::FORBIDDEN,
-            "csrf_failed",
+            ErrorCode::CsrfFailed,
             "Phiên làm việc không hợp lệ, vui lòng tải lại trang / Invalid CSRF token, reload the page",
         )
     }
@@ -44,12 +152,12 @@ impl ApiError {
     pub fn rate_limited() -> ApiError {
         ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
+            ErrorCode::RateLimited,
             "Bạn gửi quá nhiều yêu cầu, vui lòng thử lại sau ít phút / Too many requests, try again in a few minutes",
         )
     }
 
-    pub fn bad_request(code: &'static str, message: impl Into<String>) -> ApiError {
+    pub fn bad_request(code: ErrorCode, message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, code, message)
     }
 }
@@ -80,7 +188,7 @@ impl From<AppError> for ApiError {
         }
         ApiError {
             status,
-            code: e.code(),
+            code: ErrorCode::from(&e),
             message: e.message(),
             fields: match e {
                 AppError::Validation(f) => f,
@@ -90,15 +198,116 @@ impl From<AppError> for ApiError {
     }
 }
 
+/// The body of every API error: `{"error": {"code", "message", "fields"}}`.
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: ErrorDetail<'a>,
+}
+
+#[derive(Serialize)]
+struct ErrorDetail<'a> {
+    code: ErrorCode,
+    message: &'a str,
+    fields: &'a [FieldError],
+}
+
+/// A short error without fields, `{"error": {"code", "message"?}}`, for machine callers
+/// (the telephone exchange).
+pub fn bare_error(status: StatusCode, code: ErrorCode, message: Option<String>) -> Response {
+    #[derive(Serialize)]
+    struct Body {
+        error: Detail,
+    }
+    #[derive(Serialize)]
+    struct Detail {
+        code: ErrorCode,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        message: Option<String>,
+    }
+    (
+        status,
+        Json(Body {
+            error: Detail { code, message },
+        }),
+    )
+        .into_response()
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = json!({
-            "error": {
-                "code": self.code,
-                "message": self.message,
-                "fields": self.fields,
-            }
-        });
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code,
+                message: &self.message,
+                fields: &self.fields,
+            },
+        };
         (self.status, Json(body)).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_serialize_as_their_names() {
+        for code in [
+            ErrorCode::InvalidInput,
+            ErrorCode::TransitionNotAllowed,
+            ErrorCode::IdempotencyKeyReused,
+            ErrorCode::CsrfFailed,
+            ErrorCode::UploadQuotaExceeded,
+            ErrorCode::InvalidIdempotencyKey,
+        ] {
+            assert_eq!(
+                serde_json::to_value(code).unwrap(),
+                serde_json::Value::from(code.as_str())
+            );
+        }
+    }
+
+    /// The use cases name their errors too (`AppError::code`, for channels that are not
+    /// HTTP); the API's codes for them are the same words.
+    #[test]
+    fn use_case_errors_keep_their_codes() {
+        let errors = [
+            AppError::invalid("f", "c", "vi", "en"),
+            AppError::NotFound,
+            AppError::Forbidden,
+            AppError::Procedure(ProcedureError::NotAllowed {
+                action: phananh_domain::procedure::Action::Close,
+                status: phananh_domain::model::Status::New,
+            }),
+            AppError::Procedure(ProcedureError::TextRequired),
+            AppError::Procedure(ProcedureError::SameUnit),
+            AppError::Procedure(ProcedureError::TriageTarget),
+            AppError::Procedure(ProcedureError::AlreadyRated),
+            AppError::Procedure(ProcedureError::BadScore),
+            AppError::Conflict("x".into()),
+            AppError::IdempotencyMismatch,
+            AppError::BadCredentials,
+            AppError::NoProfile,
+            AppError::Internal("x".into()),
+        ];
+        for e in &errors {
+            assert_eq!(ErrorCode::from(e).as_str(), e.code(), "{e:?}");
+        }
+    }
+
+    #[test]
+    fn the_body_has_code_message_and_fields() {
+        let e = ApiError::from(AppError::invalid("email", "invalid_email", "Sai", "Wrong"));
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: e.code,
+                message: &e.message,
+                fields: &e.fields,
+            },
+        };
+        let v = serde_json::to_value(&body).unwrap();
+        assert_eq!(v["error"]["code"], "invalid_input");
+        assert_eq!(v["error"]["message"], "Sai / Wrong");
+        assert_eq!(v["error"]["fields"][0]["field"], "email");
     }
 }

@@ -46,7 +46,7 @@ pub async fn count_requests(State(state): State<AppState>, req: Request, next: N
 }
 
 async fn healthz(State(state): State<AppState>) -> Response {
-    match state.app.store.ping().await {
+    match state.app.health().await {
         Ok(()) => (StatusCode::OK, "ok\n").into_response(),
         Err(e) => {
             tracing::error!(error = %e, "health check failed");
@@ -80,7 +80,7 @@ async fn gauges(state: &AppState) -> String {
         return text.clone();
     }
     let mut out = String::new();
-    if let Ok(rows) = state.app.store.count_by_status().await {
+    if let Ok(rows) = state.app.reports_by_status().await {
         let _ = writeln!(
             out,
             "# HELP phananh_reports Reports by status.\n# TYPE phananh_reports gauge"
@@ -89,7 +89,7 @@ async fn gauges(state: &AppState) -> String {
             let _ = writeln!(out, "phananh_reports{{status=\"{status}\"}} {n}");
         }
     }
-    if let Ok(rows) = state.app.store.count_jobs_by_status().await {
+    if let Ok(rows) = state.app.jobs_by_status().await {
         let _ = writeln!(
             out,
             "# HELP phananh_jobs Jobs in the outbox by status.\n# TYPE phananh_jobs gauge"

@@ -120,6 +120,10 @@ impl FromRequestParts<AppState> for Staff {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
+        // Looked up once per request: later extractors (the CSRF check) reuse it.
+        if let Some(staff) = parts.extensions.get::<Staff>() {
+            return Ok(staff.clone());
+        }
         let token = cookie(&parts.headers, SESSION_COOKIE).ok_or(NotSignedIn)?;
         let session = state
             .app
@@ -128,12 +132,14 @@ impl FromRequestParts<AppState> for Staff {
             .ok()
             .flatten()
             .ok_or(NotSignedIn)?;
-        Ok(Staff {
+        let staff = Staff {
             principal: principal(&session.user),
             csrf: session.csrf,
             lang: Lang::parse(&session.lang),
             token,
-        })
+        };
+        parts.extensions.insert(staff.clone());
+        Ok(staff)
     }
 }
 
@@ -202,18 +208,18 @@ pub async fn read_only_roles(
     let api = path.starts_with("/api/") || path.starts_with("/open311/");
     let (mut parts, body) = req.into_parts();
     if let Ok(staff) = Staff::from_request_parts(&mut parts, &state).await
-        && !staff.principal.role.can_write()
+        && !staff.principal.can_write()
     {
         tracing::warn!(user = staff.principal.user_id, path = %parts.uri.path(), "write refused to a read-only role");
         return if api {
             crate::error::ApiError::new(
                 axum::http::StatusCode::FORBIDDEN,
-                "read_only_role",
+                crate::error::ErrorCode::ReadOnlyRole,
                 "Vai trò của bạn chỉ được xem, không được thay đổi dữ liệu / your role may read but not change anything",
             )
             .into_response()
         } else {
-            crate::console::error_page(&phananh_app::AppError::Forbidden, staff.lang, Some(&staff))
+            crate::layout::error_page(&phananh_app::AppError::Forbidden, staff.lang, Some(&staff))
         };
     }
     next.run(axum::extract::Request::from_parts(parts, body))

@@ -15,10 +15,14 @@ use maud::{Markup, html};
 use phananh_app::AppError;
 use phananh_app::hotline::CallEvent;
 use phananh_app::intake::IntakeRequest;
+use phananh_app::query::{UNVERIFIED_SENDER, Unfiled};
 use phananh_domain::model::Channel;
 
-use super::{csrf_failed, csrf_field, error_page, page, status_badge, when};
+use super::csrf_field;
 use crate::AppState;
+use crate::csrf::Csrf;
+use crate::error::{ErrorCode, bare_error, status_of};
+use crate::layout::{error_page, page, status_badge, when};
 use crate::session::Staff;
 
 /// The operators' event stream (incoming calls): long-lived, so outside the request
@@ -37,7 +41,7 @@ pub fn routes() -> Routes {
 }
 
 fn is_operator(staff: &Staff) -> bool {
-    staff.principal.can_take_calls()
+    staff.principal.can_use_hotline()
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -90,7 +94,7 @@ async fn render(
         match state.app.unfiled_item(&staff.principal, id).await {
             Ok(u) => {
                 item_channel = u.channel.clone();
-                if u.reason.starts_with(phananh_storage::UNVERIFIED_SENDER) {
+                if u.reason.starts_with(UNVERIFIED_SENDER) {
                     // A sender that could not be authenticated is not offered as the
                     // reporter: a receipt would go to whoever was impersonated.
                 } else if u.sender.contains('@') {
@@ -280,12 +284,9 @@ async fn events(
 async fn file(
     State(state): State<AppState>,
     staff: Staff,
-    Form(form): Form<HashMap<String, String>>,
+    Csrf(Form(form)): Csrf<Form<HashMap<String, String>>>,
 ) -> Response {
     let lang = staff.lang;
-    if !staff.csrf_ok(form.get("csrf").map(String::as_str).unwrap_or("")) {
-        return csrf_failed(lang, Some(&staff));
-    }
     if !staff.principal.can_file_reports() {
         return error_page(&AppError::Forbidden, lang, Some(&staff));
     }
@@ -389,7 +390,7 @@ async fn unfiled(
         Ok(i) => i,
         Err(e) => return error_page(&e, lang, Some(&staff)),
     };
-    let row = |u: &phananh_storage::Unfiled| -> Markup {
+    let row = |u: &Unfiled| -> Markup {
         html! {
             div class="card" {
                 p class="muted" { (when(u.received_at)) " · " strong { (u.channel) } " · " (u.sender) " · " (u.reason) }
@@ -428,16 +429,27 @@ async fn dismiss(
     State(state): State<AppState>,
     staff: Staff,
     Path(id): Path<i64>,
-    Form(form): Form<HashMap<String, String>>,
+    Csrf(Form(form)): Csrf<Form<HashMap<String, String>>>,
 ) -> Response {
-    if !staff.csrf_ok(form.get("csrf").map(String::as_str).unwrap_or("")) {
-        return csrf_failed(staff.lang, Some(&staff));
-    }
     let note = form.get("note").map(String::as_str).unwrap_or("");
     match state.app.dismiss_unfiled(&staff.principal, id, note).await {
         Ok(()) => Redirect::to("/console/unfiled").into_response(),
         Err(e) => error_page(&e, staff.lang, Some(&staff)),
     }
+}
+
+/// What the exchange hears back: `{"status": "ok", "shown_to": <operator id> | "all" | null}`.
+#[derive(serde::Serialize)]
+struct CallAnswer {
+    status: &'static str,
+    shown_to: Option<ShownTo>,
+}
+
+#[derive(serde::Serialize)]
+#[serde(untagged)]
+enum ShownTo {
+    Operator(i64),
+    All(&'static str),
 }
 
 /// `POST /api/v1/pbx/calls` with `Authorization: Bearer <[hotline] pbx_token>`: the
@@ -450,35 +462,24 @@ async fn pbx_call(
     body: Result<Json<CallEvent>, axum::extract::rejection::JsonRejection>,
 ) -> Response {
     if !crate::session::bearer_ok(&headers, &state.config.hotline.pbx_token) {
-        return (
-            StatusCode::UNAUTHORIZED,
-            Json(serde_json::json!({"error": {"code": "unauthorized"}})),
-        )
-            .into_response();
+        return bare_error(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, None);
     }
     let Ok(Json(event)) = body else {
-        return (
-            StatusCode::BAD_REQUEST,
-            Json(serde_json::json!({"error": {"code": "invalid_json"}})),
-        )
-            .into_response();
+        return bare_error(StatusCode::BAD_REQUEST, ErrorCode::InvalidJson, None);
     };
     match state
         .app
         .call_event(&event, &state.config.hotline.extensions)
         .await
     {
-        Ok(popup) => {
-            let shown_to = popup.as_ref().map(|p| match p.operator_id {
-                Some(id) => serde_json::json!(id),
-                None => serde_json::json!("all"),
-            });
-            Json(serde_json::json!({"status": "ok", "shown_to": shown_to})).into_response()
-        }
-        Err(e) => (
-            crate::error::status_of(&e),
-            Json(serde_json::json!({"error": {"code": e.code(), "message": e.message()}})),
-        )
-            .into_response(),
+        Ok(popup) => Json(CallAnswer {
+            status: "ok",
+            shown_to: popup.as_ref().map(|p| match p.operator_id {
+                Some(id) => ShownTo::Operator(id),
+                None => ShownTo::All("all"),
+            }),
+        })
+        .into_response(),
+        Err(e) => bare_error(status_of(&e), ErrorCode::from(&e), Some(e.message())),
     }
 }

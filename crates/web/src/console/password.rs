@@ -9,10 +9,12 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use phananh_app::AppError;
 use phananh_app::auth::{MIN_PASSWORD, RESET_HOURS};
-use phananh_domain::access::Role;
 use serde::Deserialize;
 
-use super::{csrf_failed, csrf_field, error_page, page};
+use super::Admin;
+use super::csrf_field;
+use crate::csrf::{Csrf, csrf_form};
+use crate::layout::{error_page, page};
 use crate::routes::{Routes, get, post};
 use crate::session::{Staff, lang_of};
 use crate::{AppState, Lang};
@@ -96,11 +98,8 @@ fn mismatch(l: Lang) -> &'static str {
 async fn change(
     State(state): State<AppState>,
     staff: Staff,
-    Form(f): Form<ChangeForm>,
+    Csrf(Form(f)): Csrf<Form<ChangeForm>>,
 ) -> Response {
-    if !staff.csrf_ok(&f.csrf) {
-        return csrf_failed(staff.lang, Some(&staff));
-    }
     let l = staff.lang;
     if f.new != f.repeat {
         return change_form(
@@ -134,30 +133,17 @@ async fn change(
     }
 }
 
-#[derive(Deserialize)]
-struct CsrfOnly {
-    #[serde(default)]
-    csrf: String,
-}
-
 /// An admin creates a reset link for a user; the page shows it once.
 async fn issue_reset(
     State(state): State<AppState>,
-    staff: Staff,
+    Admin(staff): Admin,
     Path(id): Path<i64>,
-    Form(f): Form<CsrfOnly>,
+    Csrf(Form(_)): Csrf<Form<super::CsrfForm>>,
 ) -> Response {
     let l = staff.lang;
-    if staff.principal.role != Role::Admin {
-        return error_page(&AppError::NotFound, l, Some(&staff));
-    }
-    if !staff.csrf_ok(&f.csrf) {
-        return csrf_failed(l, Some(&staff));
-    }
-    let user = match state.app.store.user(id).await {
-        Ok(Some(u)) => u,
-        Ok(None) => return error_page(&AppError::NotFound, l, Some(&staff)),
-        Err(e) => return error_page(&e.into(), l, Some(&staff)),
+    let user = match state.app.user(&staff.principal, id).await {
+        Ok(u) => u,
+        Err(e) => return error_page(&e, l, Some(&staff)),
     };
     let token = match state.app.issue_password_reset(&staff.principal, id).await {
         Ok(t) => t,
@@ -302,3 +288,5 @@ async fn reset(
         Err(e) => error_page(&e, l, None),
     }
 }
+
+csrf_form!(ChangeForm);

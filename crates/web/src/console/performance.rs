@@ -8,9 +8,8 @@ use axum::response::{IntoResponse, Response};
 use maud::html;
 use phananh_domain::performance::UnitFigures;
 
-use super::{error_page, page};
 use crate::AppState;
-use crate::public::local_day;
+use crate::layout::{error_page, local_day, page};
 use crate::session::Staff;
 
 pub fn routes() -> Routes {
@@ -61,7 +60,6 @@ async fn dashboard(
     };
     let weekly = state
         .app
-        .store
         .weekly_by_field(from, to)
         .await
         .unwrap_or_default();

@@ -4,12 +4,11 @@ use crate::routes::{Routes, get};
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use maud::html;
-use phananh_domain::access::Role;
 use phananh_domain::model::{Report, Status};
 use phananh_domain::routing::route;
 
-use super::{error_page, page, status_badge, when};
 use crate::api::ListQuery;
+use crate::layout::{error_page, page, status_badge, when};
 use crate::session::Staff;
 use crate::{AppState, Lang};
 
@@ -38,7 +37,7 @@ fn table(
                         td { a class="code" href={"/console/reports/" (r.code)} { (r.code) } }
                         td { (catalog.field(&r.field).map(|f| f.icon.as_str()).unwrap_or("")) " " (catalog.field_name(&r.field)) }
                         td { (r.ward.as_deref().map(|w| catalog.ward_name(w)).unwrap_or_else(|| "—".into())) }
-                        td title=(r.description) { (super::excerpt(&r.description, 90)) }
+                        td title=(r.description) { (crate::layout::excerpt(&r.description, 90)) }
                         td { (catalog.unit_name(&r.unit)) }
                         td {
                             (status_badge(r.status, lang))
@@ -95,7 +94,7 @@ async fn queue(
         Ok(f) => f,
         Err(e) => {
             return error_page(
-                &phananh_app::AppError::invalid("status", e.code, &e.message, &e.message),
+                &phananh_app::AppError::invalid("status", e.code.as_str(), &e.message, &e.message),
                 lang,
                 Some(&staff),
             );
@@ -155,14 +154,11 @@ async fn triage(
     Query(q): Query<ListQuery>,
 ) -> Response {
     let lang = staff.lang;
-    if !matches!(
-        staff.principal.role,
-        Role::Triage | Role::Admin | Role::Supervisor
-    ) {
+    if !staff.principal.can_use_triage_desk() {
         return error_page(&phananh_app::AppError::NotFound, lang, Some(&staff));
     }
     let catalog = state.app.catalog().await;
-    let filter = phananh_storage::ReportFilter {
+    let filter = phananh_app::query::ReportQuery {
         unit: Some(catalog.triage_unit.clone()),
         statuses: vec![Status::New],
         limit: 50,
@@ -190,7 +186,7 @@ async fn triage(
                         td { a class="code" href={"/console/reports/" (r.code)} { (r.code) } }
                         td { (catalog.field_name(&r.field)) }
                         td { (r.ward.as_deref().map(|w| catalog.ward_name(w)).unwrap_or_else(|| lang.t("Chưa xác định", "Unknown").into())) }
-                        td title=(r.description) { (super::excerpt(&r.description, 120)) }
+                        td title=(r.description) { (crate::layout::excerpt(&r.description, 120)) }
                         td { @if suggestion.rule.is_some() { (catalog.unit_name(&suggestion.unit)) } @else { span class="muted" { "—" } } }
                         td { (when(r.created_at)) }
                     }
@@ -201,7 +197,7 @@ async fn triage(
             }
         }
         (pager(&q, page_data.has_more, "/console/triage", lang))
-        p class="muted" { (lang.t("Giờ hiện tại:", "Now:")) " " (super::when(now)) }
+        p class="muted" { (lang.t("Giờ hiện tại:", "Now:")) " " (crate::layout::when(now)) }
     })
     .into_response()
 }

@@ -13,7 +13,9 @@ use phananh_domain::procedure::{Action, Command};
 use phananh_domain::profile::UnitKind;
 use serde::Deserialize;
 
-use super::{csrf_failed, csrf_field, error_page, page, status_badge, when};
+use super::csrf_field;
+use crate::csrf::{Csrf, csrf_form};
+use crate::layout::{error_page, page, status_badge, when};
 use crate::session::Staff;
 use crate::{AppState, Lang};
 
@@ -41,15 +43,7 @@ async fn render(
     let catalog = state.app.catalog().await;
     let r = &view.report;
     let staff_of_unit = if view.actions.contains(&Action::AssignStaff) {
-        state
-            .app
-            .store
-            .users()
-            .await
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|u| u.active && u.unit.as_deref() == Some(r.unit.as_str()))
-            .collect()
+        state.app.unit_staff(&r.unit).await.unwrap_or_default()
     } else {
         Vec::new()
     };
@@ -60,16 +54,11 @@ async fn render(
         .ok()
         .flatten();
     // The calls this report came from (personal data: the caller's number).
-    let calls = if view.reporter.is_some() || staff.principal.sees_personal_data() {
-        state
-            .app
-            .store
-            .calls_of_report(r.id)
-            .await
-            .unwrap_or_default()
-    } else {
-        Vec::new()
-    };
+    let calls = state
+        .app
+        .report_calls(&staff.principal, r.id)
+        .await
+        .unwrap_or_default();
     let assignable: Vec<_> = catalog
         .units
         .iter()
@@ -344,11 +333,8 @@ async fn act(
     State(state): State<AppState>,
     staff: Staff,
     Path(code): Path<String>,
-    Form(form): Form<ActionForm>,
+    Csrf(Form(form)): Csrf<Form<ActionForm>>,
 ) -> Response {
-    if !staff.csrf_ok(&form.csrf) {
-        return csrf_failed(staff.lang, Some(&staff));
-    }
     let result = match command(&form, staff.lang) {
         Ok(cmd) => state.app.act(&staff.principal, &code, cmd).await,
         Err(e) => Err(e),
@@ -384,11 +370,8 @@ async fn chat_reply(
     State(state): State<AppState>,
     staff: Staff,
     Path(code): Path<String>,
-    Form(form): Form<ChatForm>,
+    Csrf(Form(form)): Csrf<Form<ChatForm>>,
 ) -> Response {
-    if !staff.csrf_ok(&form.csrf) {
-        return csrf_failed(staff.lang, Some(&staff));
-    }
     match state
         .app
         .chat_reply(&staff.principal, &code, &form.text)
@@ -406,3 +389,5 @@ async fn chat_reply(
         },
     }
 }
+
+csrf_form!(ActionForm, ChatForm);

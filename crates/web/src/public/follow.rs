@@ -5,13 +5,17 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
+use chrono::{DateTime, Utc};
 use maud::html;
 use phananh_app::AppError;
-use serde::Deserialize;
+use phananh_app::query::FollowOutcome;
+use phananh_domain::model::Status;
+use serde::{Deserialize, Serialize};
 
-use crate::console::page;
+use crate::csrf::{Csrf, csrf_form};
 use crate::error::ApiError;
-use crate::session::{ClientIp, cookie, lang_of, same_token};
+use crate::layout::page;
+use crate::session::{ClientIp, lang_of};
 use crate::{AppState, Lang};
 
 #[derive(Deserialize)]
@@ -23,13 +27,34 @@ pub(super) struct NearbyQuery {
 
 /// `GET /api/v1/public/nearby?field=&lat=&lon=`: open reports of that field around the
 /// point, nearest first. Public data only.
+/// An open report near the point, for "is this the same problem?".
+#[derive(Serialize)]
+struct NearbyItem {
+    code: String,
+    field_name: String,
+    status: Status,
+    status_label: &'static str,
+    status_label_en: &'static str,
+    description: String,
+    distance_m: i64,
+    created_at: DateTime<Utc>,
+    followers: i64,
+    url: String,
+}
+
+#[derive(Serialize)]
+pub(super) struct NearbyAnswer {
+    radius_m: f64,
+    items: Vec<NearbyItem>,
+}
+
 pub(super) async fn nearby(
     State(state): State<AppState>,
     q: Result<Query<NearbyQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<axum::Json<serde_json::Value>, ApiError> {
+) -> Result<axum::Json<NearbyAnswer>, ApiError> {
     let Query(q) = q.map_err(|_| {
         ApiError::bad_request(
-            "invalid_query",
+            crate::error::ErrorCode::InvalidQuery,
             "Cần field, lat, lon / field, lat and lon are required",
         )
     })?;
@@ -41,23 +66,23 @@ pub(super) async fn nearby(
     let mut items = Vec::new();
     for n in found {
         let r = &n.report;
-        items.push(serde_json::json!({
-            "code": r.code,
-            "field_name": catalog.field_name(&r.field),
-            "status": r.status,
-            "status_label": r.status.label_vi(),
-            "status_label_en": r.status.label_en(),
-            "description": r.description.chars().take(160).collect::<String>(),
-            "distance_m": n.distance_m.round() as i64,
-            "created_at": r.created_at,
-            "followers": state.app.store.follower_count(r.id).await.unwrap_or(0),
-            "url": format!("/r/{}", r.code),
-        }));
+        items.push(NearbyItem {
+            code: r.code.clone(),
+            field_name: catalog.field_name(&r.field),
+            status: r.status,
+            status_label: r.status.label_vi(),
+            status_label_en: r.status.label_en(),
+            description: r.description.chars().take(160).collect(),
+            distance_m: n.distance_m.round() as i64,
+            created_at: r.created_at,
+            followers: state.app.follower_count(r.id).await.unwrap_or(0),
+            url: format!("/r/{}", r.code),
+        });
     }
-    Ok(axum::Json(serde_json::json!({
-        "radius_m": state.config.nearby_radius_m,
-        "items": items,
-    })))
+    Ok(axum::Json(NearbyAnswer {
+        radius_m: state.config.nearby_radius_m,
+        items,
+    }))
 }
 
 #[derive(Deserialize)]
@@ -70,6 +95,8 @@ pub(super) struct FollowForm {
 
 pub(super) const FOLLOW_COOKIE: &str = "phananh_follow";
 
+csrf_form!(FollowForm, cookie = FOLLOW_COOKIE);
+
 /// `POST /r/{code}/follow`: "the same problem" — count me, and email me each step if I
 /// leave an address.
 pub(super) async fn follow(
@@ -77,13 +104,9 @@ pub(super) async fn follow(
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
     Path(code): Path<String>,
-    Form(form): Form<FollowForm>,
+    Csrf(Form(form)): Csrf<Form<FollowForm>>,
 ) -> Response {
     let lang = lang_of(&headers);
-    let expected = cookie(&headers, FOLLOW_COOKIE).unwrap_or_default();
-    if !same_token(&expected, &form.csrf) {
-        return crate::console::csrf_failed(lang, None);
-    }
     if !state.limits.intake(ip) {
         return message(
             lang,
@@ -97,7 +120,7 @@ pub(super) async fn follow(
     }
     let email = Some(form.email.as_str()).filter(|e| !e.trim().is_empty());
     match state.app.follow(&code, email).await {
-        Ok(phananh_storage::FollowOutcome::Counted) => {
+        Ok(FollowOutcome::Counted) => {
             Redirect::to(&format!("/r/{code}?followed=1")).into_response()
         }
         // The same answer whether a link was sent now or earlier: the page does not tell
@@ -111,7 +134,7 @@ pub(super) async fn follow(
                 .join(". ");
             message(lang, StatusCode::UNPROCESSABLE_ENTITY, &text, &code)
         }
-        Err(e) => crate::console::error_page(&e, lang, None),
+        Err(e) => crate::layout::error_page(&e, lang, None),
     }
 }
 
@@ -161,7 +184,7 @@ pub(super) async fn unfollow(
             div class="error" role="alert" { (lang.t("Liên kết không đúng hoặc đã hết hiệu lực.", "That link is not valid.")) }
         }))
         .into_response(),
-        Err(e) => crate::console::error_page(&e, lang, None),
+        Err(e) => crate::layout::error_page(&e, lang, None),
     }
 }
 
@@ -192,6 +215,6 @@ pub(super) async fn confirm(
             div class="error" role="alert" { (lang.t("Liên kết không đúng, đã được dùng hoặc đã hết hạn.", "That link is not valid, was used already or has expired.")) }
         }))
         .into_response(),
-        Err(e) => crate::console::error_page(&e, lang, None),
+        Err(e) => crate::layout::error_page(&e, lang, None),
     }
 }

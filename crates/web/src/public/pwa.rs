@@ -8,14 +8,11 @@ use std::sync::LazyLock;
 use crate::routes::{Routes, get};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
-use maud::{Markup, html};
+use maud::html;
 use phananh_domain::model::Status;
 
-use crate::console::page;
+use crate::layout::page;
 use crate::session::lang_of;
-
-/// The brand colour of `app.css` (`--brand`), used as the browser's theme colour.
-const THEME_COLOR: &str = "#b3261e";
 
 const SW_JS: &str = include_str!("../../assets/sw.js");
 
@@ -36,18 +33,6 @@ static SW_VERSION: LazyLock<String> = LazyLock::new(|| {
 
 static SW_BODY: LazyLock<String> = LazyLock::new(|| SW_JS.replace("__VERSION__", &SW_VERSION));
 
-/// What every page's `<head>` carries for the installable app: theme colour, manifest,
-/// icons, and `pwa.js` (service worker, "my reports", the offline queue).
-pub fn head() -> Markup {
-    html! {
-        meta name="theme-color" content=(THEME_COLOR);
-        link rel="manifest" href="/manifest.webmanifest";
-        link rel="icon" type="image/png" href="/static/icons/icon-192.png";
-        link rel="apple-touch-icon" href="/static/icons/icon-192.png";
-        script src="/static/pwa.js" defer {}
-    }
-}
-
 pub fn routes() -> Routes {
     Routes::new()
         .route("/manifest.webmanifest", get(manifest))
@@ -67,7 +52,7 @@ async fn manifest() -> Response {
         "scope": "/",
         "display": "standalone",
         "background_color": "#f6f8fa",
-        "theme_color": THEME_COLOR,
+        "theme_color": crate::layout::THEME_COLOR,
         "icons": [
             {"src": "/static/icons/icon-192.png", "sizes": "192x192", "type": "image/png", "purpose": "any"},
             {"src": "/static/icons/icon-512.png", "sizes": "512x512", "type": "image/png", "purpose": "any"},

@@ -10,9 +10,10 @@ use maud::html;
 use phananh_app::AppError;
 use serde::Deserialize;
 
-use crate::console::page;
+use crate::csrf::{Csrf, csrf_form};
 use crate::error::ApiError;
-use crate::session::{add_cookie, cookie, lang_of, same_token};
+use crate::layout::page;
+use crate::session::{add_cookie, lang_of};
 use crate::{AppState, Lang};
 
 const RATE_COOKIE: &str = "phananh_rate";
@@ -93,12 +94,9 @@ pub(super) async fn rate_post(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(code): Path<String>,
-    Form(f): Form<RateForm>,
+    Csrf(Form(f)): Csrf<Form<RateForm>>,
 ) -> Response {
     let lang = lang_of(&headers);
-    if !same_token(&cookie(&headers, RATE_COOKIE).unwrap_or_default(), &f.csrf) {
-        return crate::console::csrf_failed(lang, None);
-    }
     let score: u8 = f.score.trim().parse().unwrap_or(0);
     let comment = Some(f.comment.clone()).filter(|c| !c.trim().is_empty());
     match state
@@ -107,7 +105,7 @@ pub(super) async fn rate_post(
         .await
     {
         Ok(()) => Redirect::to(&format!("/r/{code}?rated=1")).into_response(),
-        Err(AppError::NotFound) => crate::console::error_page(&AppError::NotFound, lang, None),
+        Err(AppError::NotFound) => crate::layout::error_page(&AppError::NotFound, lang, None),
         Err(e) => {
             let status = crate::error::status_of(&e);
             let msg = match &e {
@@ -150,20 +148,24 @@ pub(super) struct RatingBody {
     comment: Option<String>,
 }
 
+#[derive(serde::Serialize)]
+struct Rated {
+    status: &'static str,
+}
+
 /// `POST /api/v1/reports/{code}/rating` — `{"token", "score": 1..5, "fixed", "comment"}`.
 pub(super) async fn rate_api(
     State(state): State<AppState>,
     Path(code): Path<String>,
     body: Result<Json<RatingBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let Json(b) = body.map_err(|e| ApiError::bad_request("invalid_json", e.body_text()))?;
+    let Json(b) = body
+        .map_err(|e| ApiError::bad_request(crate::error::ErrorCode::InvalidJson, e.body_text()))?;
     state
         .app
         .rate(&code, &b.token, b.score, b.fixed, b.comment)
         .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(serde_json::json!({"status": "rated"})),
-    )
-        .into_response())
+    Ok((StatusCode::CREATED, Json(Rated { status: "rated" })).into_response())
 }
+
+csrf_form!(RateForm, cookie = RATE_COOKIE);

@@ -1,0 +1,46 @@
+//! Counts: the public statistics, the supervisors' weekly figures, and the gauges and
+//! health check of operations.
+
+use chrono::{DateTime, Utc};
+
+use crate::performance::check_period;
+use crate::query::Stats;
+use crate::{App, AppError};
+
+impl App {
+    /// The public statistics of reports filed in `[from, to)` (whole local days), from the
+    /// counts kept with every change. The period is capped like every period a person gives.
+    pub async fn public_stats(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Stats, AppError> {
+        check_period("from", from, to)?;
+        Ok(self.store.stats(from, to).await?)
+    }
+
+    /// Reports filed per week and field in `[from, to)` (whole local days): (week start as
+    /// unix ms, field, count), rejected ones left out.
+    pub async fn weekly_by_field(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<(i64, String, i64)>, AppError> {
+        Ok(self.store.weekly_by_field(from, to).await?)
+    }
+
+    /// Whether the database answers.
+    pub async fn health(&self) -> Result<(), AppError> {
+        Ok(self.store.ping().await?)
+    }
+
+    /// Reports by status, for the operations gauges: (status, count).
+    pub async fn reports_by_status(&self) -> Result<Vec<(String, i64)>, AppError> {
+        Ok(self.store.count_by_status().await?)
+    }
+
+    /// Jobs in the outbox by status, for the operations gauges: (status, count).
+    pub async fn jobs_by_status(&self) -> Result<Vec<(String, i64)>, AppError> {
+        Ok(self.store.count_jobs_by_status().await?)
+    }
+}

@@ -1,0 +1,85 @@
+//! Fields (categories): the list, and adding or changing one by its code.
+
+use axum::Form;
+use axum::extract::State;
+use axum::response::Response;
+use maud::html;
+use phananh_app::admin::FieldInput;
+use serde::Deserialize;
+
+use super::{admin_page, done};
+use crate::AppState;
+use crate::console::{Admin, csrf_field};
+use crate::csrf::{Csrf, csrf_form};
+
+pub(super) async fn page(State(state): State<AppState>, Admin(staff): Admin) -> Response {
+    let l = staff.lang;
+    let c = state.app.catalog().await;
+    admin_page(
+        &staff,
+        l.t("Lĩnh vực", "Fields"),
+        None,
+        html! {
+            div class="card" {
+                h2 class="mt0" { (l.t("Thêm hoặc sửa lĩnh vực (theo mã)", "Add or edit a field (by code)")) }
+                form method="post" action="/console/admin/fields" class="filters" {
+                    (csrf_field(&staff))
+                    div { label for="f-code" { (l.t("Mã", "Code")) } input id="f-code" name="code" required maxlength="64"; }
+                    div { label for="f-vi" { (l.t("Tên tiếng Việt", "Vietnamese name")) } input id="f-vi" name="name_vi" required; }
+                    div { label for="f-en" { (l.t("Tên tiếng Anh", "English name")) } input id="f-en" name="name_en"; }
+                    div { label for="f-icon" { (l.t("Biểu tượng", "Icon")) } input id="f-icon" name="icon" size="3" value="📌"; }
+                    div { label for="f-ack" { (l.t("Giờ làm việc để tiếp nhận", "Working hours to acknowledge")) } input id="f-ack" name="ack_hours" type="number" min="0" max="720" value="8"; }
+                    div { label for="f-days" { (l.t("Ngày làm việc để xử lý", "Working days to resolve")) } input id="f-days" name="resolve_days" type="number" min="0" max="365" value="5"; }
+                    div { label for="f-kw" { (l.t("Từ khóa (cách nhau bởi dấu phẩy)", "Keywords (comma-separated)")) } input id="f-kw" name="keywords"; }
+                    div { button type="submit" { (l.t("Lưu", "Save")) } }
+                }
+            }
+            table {
+                thead { tr { th { (l.t("Mã", "Code")) } th { (l.t("Tên", "Name")) } th { (l.t("Tiếp nhận (giờ)", "Ack (hours)")) } th { (l.t("Xử lý (ngày)", "Resolve (days)")) } th { (l.t("Từ khóa", "Keywords")) } } }
+                tbody { @for f in &c.fields { tr {
+                    td { code { (f.code) } } td { (f.icon) " " (f.name_vi) " / " (f.name_en) } td { (f.ack_hours) } td { (f.resolve_days) } td { (f.keywords.join(", ")) }
+                } } }
+            }
+        },
+    )
+}
+
+#[derive(Deserialize)]
+pub(super) struct FieldForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    name_vi: String,
+    #[serde(default)]
+    name_en: String,
+    #[serde(default)]
+    icon: String,
+    #[serde(default)]
+    ack_hours: String,
+    #[serde(default)]
+    resolve_days: String,
+    #[serde(default)]
+    keywords: String,
+}
+
+pub(super) async fn save(
+    State(state): State<AppState>,
+    Admin(staff): Admin,
+    Csrf(Form(f)): Csrf<Form<FieldForm>>,
+) -> Response {
+    let input = FieldInput {
+        code: f.code,
+        name_vi: f.name_vi,
+        name_en: f.name_en,
+        icon: f.icon,
+        ack_hours: f.ack_hours,
+        resolve_days: f.resolve_days,
+        keywords: f.keywords,
+    };
+    let result = state.app.save_field(&staff.principal, input).await;
+    done(&state, &staff, "/console/admin/fields", result).await
+}
+
+csrf_form!(FieldForm);
