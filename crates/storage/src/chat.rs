@@ -79,7 +79,7 @@ impl Store {
                     now,
                 );
                 job.dedupe_key = Some(format!("{job_kind}:{id}"));
-                insert_job(&mut tx, &job).await?;
+                insert_job(&mut tx, &job, self.now()).await?;
             }
         }
         tx.commit().await?;
@@ -195,7 +195,7 @@ impl Store {
             .await?;
         }
         for job in jobs {
-            insert_job(&mut tx, job).await?;
+            insert_job(&mut tx, job, self.now()).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -270,7 +270,7 @@ impl Store {
             return Ok(false);
         }
         for job in jobs {
-            insert_job(&mut tx, job).await?;
+            insert_job(&mut tx, job, self.now()).await?;
         }
         tx.commit().await?;
         Ok(true)

@@ -109,7 +109,7 @@ impl Store {
         if let Some((id,)) = id {
             let mut job = NewJob::new("email.inbound", serde_json::json!({ "id": id }), now);
             job.dedupe_key = Some(format!("email.inbound:{id}"));
-            insert_job(&mut tx, &job).await?;
+            insert_job(&mut tx, &job, self.now()).await?;
         }
         tx.commit().await?;
         Ok(id.map(|(id,)| id))

@@ -105,7 +105,7 @@ impl Store {
         job.report_id = Some(report_id);
         job.payload["follower_id"] = id.into();
         job.dedupe_key = Some(format!("follow.confirm:{id}:{}", ms(at)));
-        insert_job(&mut tx, &job).await?;
+        insert_job(&mut tx, &job, self.now()).await?;
         tx.commit().await?;
         Ok(FollowOutcome::ConfirmationSent { follower_id: id })
     }
