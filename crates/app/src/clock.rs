@@ -3,18 +3,7 @@
 use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
-
-pub trait Clock: Send + Sync {
-    fn now(&self) -> DateTime<Utc>;
-}
-
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> DateTime<Utc> {
-        Utc::now()
-    }
-}
+pub use phananh_domain::clock::{Clock, SystemClock};
 
 /// A clock that stands still until told to move (tests).
 pub struct ManualClock(Mutex<DateTime<Utc>>);

@@ -211,7 +211,7 @@ impl App {
 }
 
 /// The telephone exchange's access (`[hotline]`).
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct HotlineConfig {
     /// Bearer token the exchange presents on `POST /api/v1/pbx/calls`.

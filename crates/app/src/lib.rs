@@ -71,6 +71,8 @@ impl App {
         clock: Arc<dyn Clock>,
         photos: Arc<dyn phananh_photos::PhotoStore>,
     ) -> Result<App, AppError> {
+        // Every time the store writes comes from this clock too.
+        store.use_clock(clock.clone());
         let catalog = Catalog::load(&store).await?;
         Ok(App {
             store,

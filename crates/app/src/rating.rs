@@ -4,10 +4,9 @@
 //! secret kept in the database, so no table of tokens is needed and any past report's link
 //! can be recomputed.
 
-use hmac::{Hmac, Mac};
+use phananh_channels::mac::hmac_sha256;
 use phananh_domain::model::Actor;
 use phananh_domain::procedure::Command;
-use sha2::Sha256;
 
 use crate::{App, AppError};
 
@@ -29,9 +28,8 @@ impl App {
     /// The token in the reporter's rating link for report `code`.
     pub async fn rating_token(&self, code: &str) -> Result<String, AppError> {
         let secret = self.rating_secret().await?;
-        let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key");
-        mac.update(code.as_bytes());
-        Ok(hex::encode(&mac.finalize().into_bytes()[..12]))
+        let tag = hmac_sha256(secret.as_bytes(), &[code.as_bytes()]);
+        Ok(hex::encode(&tag[..12]))
     }
 
     /// The rating link for a report (absolute, for messages).

@@ -3,6 +3,7 @@
 //! verifies and stores deliveries, the worker runs the conversation and sends the replies.
 
 pub mod conversation;
+pub mod mac;
 pub mod messenger;
 pub mod open311;
 pub mod sms;
@@ -89,24 +90,13 @@ pub enum WebhookError {
 
 /// HMAC-SHA256 of `body` under `key`, checked in constant time against `hex_sig`.
 pub(crate) fn hmac_sha256_matches(key: &[u8], body: &[u8], hex_sig: &str) -> bool {
-    use hmac::{Hmac, Mac};
     let Ok(expected) = hex::decode(hex_sig.trim()) else {
         return false;
     };
-    let Ok(mut mac) = Hmac::<sha2::Sha256>::new_from_slice(key) else {
-        return false;
-    };
-    mac.update(body);
-    mac.verify_slice(&expected).is_ok()
+    mac::verify_hmac_sha256(key, &[body], &expected)
 }
 
-/// Hex HMAC-SHA256, as the platforms sign (and as the tests' fake platforms sign).
-pub fn hmac_sha256_hex(key: &[u8], body: &[u8]) -> String {
-    use hmac::{Hmac, Mac};
-    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key).expect("any key length");
-    mac.update(body);
-    hex::encode(mac.finalize().into_bytes())
-}
+pub use mac::hmac_sha256_hex;
 
 /// How phananh reaches the platforms. Secrets come from the config file or the
 /// environment, never from the repository; base URLs point at the real APIs by default

@@ -286,7 +286,6 @@ pub fn help_text(fields: &[FieldChoice]) -> String {
 /// parameter name and value, sorted by name (and by value for repeated names).
 pub fn twilio_signature(auth_token: &str, url: &str, params: &[(String, String)]) -> String {
     use base64::Engine;
-    use hmac::{Hmac, Mac};
     let mut sorted: Vec<&(String, String)> = params.iter().collect();
     sorted.sort();
     let mut msg = url.to_string();
@@ -294,9 +293,8 @@ pub fn twilio_signature(auth_token: &str, url: &str, params: &[(String, String)]
         msg.push_str(k);
         msg.push_str(v);
     }
-    let mut mac = Hmac::<sha1::Sha1>::new_from_slice(auth_token.as_bytes()).expect("any key");
-    mac.update(msg.as_bytes());
-    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+    let tag = crate::mac::hmac_sha1(auth_token.as_bytes(), msg.as_bytes());
+    base64::engine::general_purpose::STANDARD.encode(tag)
 }
 
 /// Checks a Twilio signature against the URL as configured, with and without the

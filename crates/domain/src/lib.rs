@@ -7,10 +7,12 @@
 //! - [`procedure`]: the common procedure every unit follows (which command is allowed when).
 //! - [`routing`]: (field, ward) → responsible unit.
 //! - [`access`]: roles and unit scope.
+//! - [`clock`]: time as a dependency.
 //! - [`profile`]: the city profile (units, fields, wards, rules, calendar) as data.
 //! - [`jobs`]: the outbox's jobs, typed, and their constructors.
 
 pub mod access;
+pub mod clock;
 pub mod code;
 pub mod event;
 pub mod jobs;

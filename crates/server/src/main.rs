@@ -65,6 +65,9 @@ enum Command {
     /// A consistent copy of the SQLite database in FILE, taken while the server runs
     /// (refuses an existing FILE). For PostgreSQL, use pg_dump (docs/RELIABILITY.md).
     Backup { file: PathBuf },
+    /// Print the effective configuration (file, environment, command line), with every
+    /// setting's environment variables; secrets are masked.
+    Config,
     /// Connect the chat platforms (settings in [chat] or PHANANH_MESSENGER_* / PHANANH_VIBER_*).
     Chat {
         #[command(subcommand)]
@@ -173,6 +176,7 @@ async fn main() -> anyhow::Result<()> {
             tracing::info!("shutting down: finishing requests in flight");
             running.stop().await;
         }
+        Command::Config => print!("{}", config.render()),
         Command::Migrate => {
             open_app(&config, clock).await?;
             println!("ok");

@@ -48,7 +48,7 @@ impl Store {
         .bind(key_hash)
         .bind(prefix)
         .bind(rate_per_minute as i64)
-        .bind(ms(Utc::now()))
+        .bind(ms(self.now()))
         .fetch_one(&self.write)
         .await?)
     }
@@ -73,7 +73,7 @@ impl Store {
         let r = sqlx::query(
             "UPDATE api_keys SET active = 0, revoked_at = $1 WHERE id = $2 AND active = 1",
         )
-        .bind(ms(Utc::now()))
+        .bind(ms(self.now()))
         .bind(id)
         .execute(&self.write)
         .await?;

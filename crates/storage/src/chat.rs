@@ -69,7 +69,7 @@ impl Store {
             if let Some((id,)) = id {
                 new += 1;
                 let job = NewJob::inbox(&e.provider, &e.user_id, id, now);
-                insert_job(&mut tx, &job).await?;
+                insert_job(&mut tx, &job, self.now()).await?;
             }
         }
         tx.commit().await?;
@@ -185,7 +185,7 @@ impl Store {
             .await?;
         }
         for job in jobs {
-            insert_job(&mut tx, job).await?;
+            insert_job(&mut tx, job, self.now()).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -260,7 +260,7 @@ impl Store {
             return Ok(false);
         }
         for job in jobs {
-            insert_job(&mut tx, job).await?;
+            insert_job(&mut tx, job, self.now()).await?;
         }
         tx.commit().await?;
         Ok(true)

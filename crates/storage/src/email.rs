@@ -107,7 +107,7 @@ impl Store {
         .fetch_optional(&mut *tx)
         .await?;
         if let Some((id,)) = id {
-            insert_job(&mut tx, &NewJob::email_inbound(id, now)).await?;
+            insert_job(&mut tx, &NewJob::email_inbound(id, now), self.now()).await?;
         }
         tx.commit().await?;
         Ok(id.map(|(id,)| id))

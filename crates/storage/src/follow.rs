@@ -104,7 +104,7 @@ impl Store {
             }
         };
         let job = NewJob::follow_confirm(&ReportRef::new(report_id, code), id, at);
-        insert_job(&mut tx, &job).await?;
+        insert_job(&mut tx, &job, self.now()).await?;
         tx.commit().await?;
         Ok(FollowOutcome::ConfirmationSent { follower_id: id })
     }

@@ -14,10 +14,10 @@ use chrono::{DateTime, Utc};
 use phananh_domain::code::TrackingCode;
 use phananh_domain::event::EventKind;
 use phananh_domain::model::{Actor, Channel, Reporter, Status};
-use sqlx::{Any, Transaction};
 use tokio::sync::{Mutex, mpsc, oneshot};
 
 use crate::jobs::{NewJob, insert_job};
+use crate::sql::{Args, MAX_PARAMS, Val, bulk_insert};
 use crate::stats::{CountKey, add_counts};
 use crate::{Backend, Result, Store, StoreError, ms};
 
@@ -147,27 +147,19 @@ impl Store {
         let mut tx = self.write.begin().await?;
 
         // 1. Idempotency keys already used, by earlier batches or earlier in this one.
-        let keys: Vec<Val> = reports
+        let keys: Vec<&str> = reports
             .iter()
-            .filter_map(|r| r.idempotency.as_ref().map(|(k, _)| Val::S(Some(k.clone()))))
+            .filter_map(|r| r.idempotency.as_ref().map(|(k, _)| k.as_str()))
             .collect();
         let mut known: HashMap<String, (i64, String, String)> = HashMap::new();
         for chunk in keys.chunks(MAX_PARAMS) {
-            let mut marks = String::new();
-            for i in 1..=chunk.len() {
-                if i > 1 {
-                    marks.push_str(", ");
-                }
-                placeholder(&mut marks, self.backend, i);
-            }
-            let sql = format!(
-                "SELECT i.key, i.report_id, i.request_hash, r.code FROM idempotency i \
-                 JOIN reports r ON r.id = i.report_id WHERE i.key IN ({marks})",
-            );
-            let mut q = sqlx::query_as::<_, (String, i64, String, String)>(&sql);
-            for v in chunk {
-                q = v.bind_as(q);
-            }
+            let mut args = Args::new(self.backend);
+            let mut sql = "SELECT i.key, i.report_id, i.request_hash, r.code FROM idempotency i \
+                 JOIN reports r ON r.id = i.report_id WHERE i.key IN ("
+                .to_string();
+            args.push_list(&mut sql, chunk.iter().copied());
+            sql.push(')');
+            let q = args.query_as::<(String, i64, String, String)>(&sql);
             for (key, id, hash, code) in q.fetch_all(&mut *tx).await? {
                 known.insert(key, (id, hash, code));
             }
@@ -346,7 +338,7 @@ impl Store {
         )
         .await?;
         for job in &jobs {
-            insert_job(&mut tx, job).await?;
+            insert_job(&mut tx, job, self.now()).await?;
         }
         if self.backend == Backend::Sqlite {
             let positions: Vec<Vec<Val>> = to_insert
@@ -420,88 +412,4 @@ impl Store {
             })
             .collect())
     }
-}
-
-/// Anonymous `?` on SQLite: with thousands of numbered parameters in one statement, looking
-/// up each parameter's name is quadratic there. Numbered `$n` on PostgreSQL.
-fn placeholder(sql: &mut String, backend: Backend, n: usize) {
-    match backend {
-        Backend::Sqlite => sql.push('?'),
-        Backend::Postgres => {
-            sql.push('$');
-            sql.push_str(&n.to_string());
-        }
-    }
-}
-
-/// Bound parameters stay well under SQLite's limit (32,766) and PostgreSQL's (65,535).
-const MAX_PARAMS: usize = 30_000;
-
-/// A value for a multi-row statement.
-pub(crate) enum Val {
-    I(Option<i64>),
-    F(Option<f64>),
-    S(Option<String>),
-}
-
-type AnyQueryAs<'q, O> = sqlx::query::QueryAs<'q, Any, O, sqlx::any::AnyArguments<'q>>;
-
-impl Val {
-    fn bind_as<'q, O>(&self, q: AnyQueryAs<'q, O>) -> AnyQueryAs<'q, O> {
-        match self {
-            Val::I(v) => q.bind(*v),
-            Val::F(v) => q.bind(*v),
-            Val::S(v) => q.bind(v.clone()),
-        }
-    }
-}
-
-/// `INSERT INTO {table} VALUES (...), (...) {suffix}` in as few statements as the parameter
-/// limits allow, returning what `suffix` returns (if anything).
-pub(crate) async fn bulk_insert<O>(
-    backend: Backend,
-    tx: &mut Transaction<'static, Any>,
-    table: &str,
-    rows: Vec<Vec<Val>>,
-    suffix: &str,
-) -> Result<Vec<O>>
-where
-    O: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
-{
-    let mut out = Vec::new();
-    let Some(width) = rows.first().map(Vec::len) else {
-        return Ok(out);
-    };
-    for chunk in rows.chunks((MAX_PARAMS / width).max(1)) {
-        let mut sql = format!("INSERT INTO {table} VALUES ");
-        let mut n = 0;
-        for (r, _) in chunk.iter().enumerate() {
-            if r > 0 {
-                sql.push_str(", ");
-            }
-            sql.push('(');
-            for c in 0..width {
-                n += 1;
-                if c > 0 {
-                    sql.push_str(", ");
-                }
-                placeholder(&mut sql, backend, n);
-            }
-            sql.push(')');
-        }
-        sql.push(' ');
-        sql.push_str(suffix);
-        let mut q = sqlx::query_as::<_, O>(&sql);
-        for row in chunk {
-            for v in row {
-                q = v.bind_as(q);
-            }
-        }
-        if suffix.contains("RETURNING") {
-            out.extend(q.fetch_all(&mut **tx).await?);
-        } else {
-            q.fetch_all(&mut **tx).await?;
-        }
-    }
-    Ok(out)
 }

@@ -50,8 +50,12 @@ impl Job {
     }
 }
 
-pub(crate) async fn insert_job(tx: &mut Transaction<'static, Any>, job: &NewJob) -> Result<()> {
-    let now = ms(Utc::now());
+pub(crate) async fn insert_job(
+    tx: &mut Transaction<'static, Any>,
+    job: &NewJob,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let now = ms(now);
     sqlx::query(
         "INSERT INTO jobs (kind, payload, dedupe_key, status, run_at, attempts, max_attempts, report_id, \
          created_at, updated_at) VALUES ($1, $2, $3, 'pending', $4, 0, $5, $6, $7, $7) \
@@ -93,7 +97,7 @@ impl Store {
     pub async fn enqueue(&self, jobs: &[NewJob]) -> Result<()> {
         let mut tx = self.write.begin().await?;
         for j in jobs {
-            insert_job(&mut tx, j).await?;
+            insert_job(&mut tx, j, self.now()).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -145,7 +149,7 @@ impl Store {
             "UPDATE jobs SET status = 'done', locked_by = NULL, locked_until = NULL, last_error = NULL, \
              updated_at = $1 WHERE id = $2 AND locked_by = $3",
         )
-        .bind(ms(Utc::now()))
+        .bind(ms(self.now()))
         .bind(id)
         .bind(worker)
         .execute(&self.write)
@@ -173,7 +177,7 @@ impl Store {
         .bind(status)
         .bind(run_at)
         .bind(error)
-        .bind(ms(Utc::now()))
+        .bind(ms(self.now()))
         .bind(id)
         .bind(worker)
         .execute(&self.write)

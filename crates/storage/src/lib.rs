@@ -18,14 +18,17 @@ mod intake;
 mod jobs;
 mod profile;
 mod reports;
+mod sql;
 mod stats;
 mod unfiled;
 mod uploads;
 mod users;
 
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
+use phananh_domain::clock::{Clock, SystemClock};
 use sqlx::AnyPool;
 use sqlx::Executor;
 use sqlx::any::AnyPoolOptions;
@@ -76,6 +79,10 @@ pub struct Store {
     write: AnyPool,
     backend: Backend,
     intake: intake::Writer,
+    /// Where the times the store writes itself (`created_at`, `updated_at`, …) come from:
+    /// the system's clock until `App` hands over its own ([`Store::use_clock`]). Shared by
+    /// every clone, the intake writer's included.
+    clock: Arc<RwLock<Arc<dyn Clock>>>,
 }
 
 const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
@@ -184,10 +191,21 @@ impl Store {
             write: write.clone(),
             backend,
             intake: intake::Writer::closed(),
+            clock: Arc::new(RwLock::new(Arc::new(SystemClock))),
         };
         store.migrate().await?;
         store.intake = intake::Writer::start(store.clone());
         Ok(store)
+    }
+
+    /// From now on, this store and all its clones take the time from `clock`.
+    pub fn use_clock(&self, clock: Arc<dyn Clock>) {
+        *self.clock.write().unwrap_or_else(|e| e.into_inner()) = clock;
+    }
+
+    /// The time now, by the store's clock.
+    pub(crate) fn now(&self) -> DateTime<Utc> {
+        self.clock.read().unwrap_or_else(|e| e.into_inner()).now()
     }
 
     pub fn backend(&self) -> Backend {
@@ -250,7 +268,7 @@ impl Store {
                     }
                     sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)")
                         .bind(*version)
-                        .bind(ms(Utc::now()))
+                        .bind(ms(self.now()))
                         .execute(&mut *conn)
                         .await?;
                     Ok::<_, sqlx::Error>(())

@@ -237,7 +237,7 @@ impl Store {
         .bind(report_id)
         .bind(unit)
         .bind(external_id)
-        .bind(crate::ms(chrono::Utc::now()))
+        .bind(crate::ms(self.now()))
         .execute(&self.write)
         .await?;
         Ok(())

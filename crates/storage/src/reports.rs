@@ -10,6 +10,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 use crate::jobs::{NewJob, insert_job};
+use crate::sql::{Args, Val};
 use crate::stats::{CountKey, add_counts};
 use crate::{Backend, Result, Store, StoreError, from_ms, json, ms, parse_json};
 
@@ -57,12 +58,6 @@ pub struct Page<T> {
 pub struct StoredEvent {
     pub report_id: i64,
     pub event: Event,
-}
-
-enum Arg {
-    I(i64),
-    F(f64),
-    S(String),
 }
 
 fn report_from_row(row: &AnyRow) -> Result<Report> {
@@ -174,17 +169,14 @@ impl Store {
             format!(" AND {kind} IN ({})", list.join(", "))
         };
         for chunk in report_ids.chunks(500) {
-            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let mut args = Args::new(self.backend);
+            let mut marks = String::new();
+            args.push_list(&mut marks, chunk.iter().copied());
             let sql = format!(
                 "SELECT report_id, seq, at, actor_kind, actor_id, actor_name, payload FROM events \
-                 WHERE report_id IN ({}){only} ORDER BY report_id, seq",
-                marks.join(", ")
+                 WHERE report_id IN ({marks}){only} ORDER BY report_id, seq"
             );
-            let mut q = sqlx::query(&sql);
-            for id in chunk {
-                q = q.bind(*id);
-            }
-            let rows = q.fetch_all(&self.read).await?;
+            let rows = args.query(&sql).fetch_all(&self.read).await?;
             let mut by_id: std::collections::HashMap<i64, Vec<Event>> =
                 std::collections::HashMap::new();
             for row in &rows {
@@ -250,85 +242,86 @@ impl Store {
 
     /// Reports, newest first.
     pub async fn list_reports(&self, f: &ReportFilter) -> Result<Page<Report>> {
+        // Values are bound in the order their placeholders appear in the text: the FROM
+        // clause first, then the conditions in the order they are joined.
+        let mut args = Args::new(self.backend);
+        // A small box (about a square kilometre) is looked up through the spatial index
+        // (SQLite: the R*Tree, PostgreSQL: GiST on point(lon, lat)). A bigger one holds so
+        // many reports that walking them newest first finds a page sooner, so there the
+        // position only filters ("+lat" keeps SQLite's planner off the (lat, lon) index).
+        let small_box = f
+            .bbox
+            .filter(|[w, s, e, n]| (e - w).abs() * (n - s).abs() < SMALL_BOX_DEG2);
+        let mut from = "reports".to_string();
+        if let (Some([w, s, e, n]), Backend::Sqlite) = (small_box, self.backend) {
+            // The R*Tree drives (CROSS JOIN fixes the order of the loops): left to itself,
+            // SQLite's planner walks an index of another filter (status, field) and probes
+            // each report against the box.
+            from = format!(
+                "(SELECT id AS pos_id FROM reports_pos WHERE max_lon >= {} AND max_lat >= {} \
+                 AND min_lon <= {} AND min_lat <= {}) AS p CROSS JOIN reports ON reports.id = p.pos_id",
+                args.mark(w),
+                args.mark(s),
+                args.mark(e),
+                args.mark(n)
+            );
+        }
         let mut conds: Vec<String> = Vec::new();
-        let mut args: Vec<Arg> = Vec::new();
-        fn push(conds: &mut Vec<String>, args: &mut Vec<Arg>, cond: &str, arg: Arg) {
-            args.push(arg);
-            conds.push(cond.replace('?', &format!("${}", args.len())));
+        fn push(conds: &mut Vec<String>, args: &mut Args, cond: &str, arg: impl Into<Val>) {
+            conds.push(cond.replace('?', &args.mark(arg)));
         }
         if let Some(u) = &f.unit {
-            push(&mut conds, &mut args, "unit = ?", Arg::S(u.clone()));
+            push(&mut conds, &mut args, "unit = ?", u.as_str());
         }
         if let Some(v) = &f.field {
-            push(&mut conds, &mut args, "field = ?", Arg::S(v.clone()));
+            push(&mut conds, &mut args, "field = ?", v.as_str());
         }
         if let Some(v) = &f.ward {
-            push(&mut conds, &mut args, "ward = ?", Arg::S(v.clone()));
+            push(&mut conds, &mut args, "ward = ?", v.as_str());
         }
         if let Some(t) = f.overdue_at {
-            push(&mut conds, &mut args, "due_at < ?", Arg::I(ms(t)));
+            push(&mut conds, &mut args, "due_at < ?", ms(t));
             conds.push("paused_at IS NULL AND status IN ('assigned', 'in_progress')".into());
         }
         if let Some(t) = f.created_from {
-            push(&mut conds, &mut args, "created_at >= ?", Arg::I(ms(t)));
+            push(&mut conds, &mut args, "created_at >= ?", ms(t));
         }
         if let Some(t) = f.created_to {
-            push(&mut conds, &mut args, "created_at < ?", Arg::I(ms(t)));
+            push(&mut conds, &mut args, "created_at < ?", ms(t));
         }
         if let Some(t) = f.updated_from {
-            push(&mut conds, &mut args, "updated_at >= ?", Arg::I(ms(t)));
+            push(&mut conds, &mut args, "updated_at >= ?", ms(t));
         }
         if let Some(t) = f.updated_to {
-            push(&mut conds, &mut args, "updated_at <= ?", Arg::I(ms(t)));
+            push(&mut conds, &mut args, "updated_at <= ?", ms(t));
         }
         for (column, values) in [("code", &f.codes), ("field", &f.fields)] {
             if values.is_empty() {
                 continue;
             }
-            let mut marks = Vec::new();
-            for v in values.iter().take(200) {
-                args.push(Arg::S(v.clone()));
-                marks.push(format!("${}", args.len()));
-            }
-            conds.push(format!("{column} IN ({})", marks.join(", ")));
+            let mut marks = String::new();
+            args.push_list(&mut marks, values.iter().take(200).map(String::as_str));
+            conds.push(format!("{column} IN ({marks})"));
         }
-        // A small box (about a square kilometre) is looked up through the spatial index
-        // (SQLite: the R*Tree, PostgreSQL: GiST on point(lon, lat)). A bigger one holds so
-        // many reports that walking them newest first finds a page sooner, so there the
-        // position only filters ("+lat" keeps SQLite's planner off the (lat, lon) index).
-        let mut from = "reports".to_string();
         if let Some([w, s, e, n]) = f.bbox {
-            let small = (e - w).abs() * (n - s).abs() < SMALL_BOX_DEG2;
-            if small {
-                let first = args.len() + 1;
-                for v in [w, s, e, n] {
-                    args.push(Arg::F(v));
-                }
-                let [w, s, e, n] = [first, first + 1, first + 2, first + 3];
-                match self.backend {
-                    // The R*Tree drives (CROSS JOIN fixes the order of the loops): left to
-                    // itself, SQLite's planner walks an index of another filter (status,
-                    // field) and probes each report against the box.
-                    Backend::Sqlite => {
-                        from = format!(
-                            "(SELECT id AS pos_id FROM reports_pos WHERE max_lon >= ${w} AND max_lat >= ${s} \
-                             AND min_lon <= ${e} AND min_lat <= ${n}) AS p CROSS JOIN reports ON reports.id = p.pos_id"
-                        )
-                    }
-                    Backend::Postgres => conds.push(format!(
-                        "point(lon, lat) <@ box(point(${w}, ${s}), point(${e}, ${n}))"
-                    )),
-                }
+            if let (Some(_), Backend::Postgres) = (small_box, self.backend) {
+                conds.push(format!(
+                    "point(lon, lat) <@ box(point({}, {}), point({}, {}))",
+                    args.mark(w),
+                    args.mark(s),
+                    args.mark(e),
+                    args.mark(n)
+                ));
             }
             // The exact test (the R*Tree keeps 32-bit coordinates, rounded outwards).
             let (lat, lon) = match self.backend {
                 Backend::Sqlite => ("+lat", "+lon"),
                 Backend::Postgres => ("lat", "lon"),
             };
-            push(&mut conds, &mut args, &format!("{lon} >= ?"), Arg::F(w));
-            push(&mut conds, &mut args, &format!("{lat} >= ?"), Arg::F(s));
-            push(&mut conds, &mut args, &format!("{lon} <= ?"), Arg::F(e));
-            push(&mut conds, &mut args, &format!("{lat} <= ?"), Arg::F(n));
+            push(&mut conds, &mut args, &format!("{lon} >= ?"), w);
+            push(&mut conds, &mut args, &format!("{lat} >= ?"), s);
+            push(&mut conds, &mut args, &format!("{lon} <= ?"), e);
+            push(&mut conds, &mut args, &format!("{lat} <= ?"), n);
         }
         if f.hide_rejected {
             // The domain's one definition of what the public may see.
@@ -355,15 +348,7 @@ impl Store {
             limit + 1,
             f.offset.max(0)
         ));
-        let mut q = sqlx::query(&sql);
-        for a in args {
-            q = match a {
-                Arg::I(v) => q.bind(v),
-                Arg::F(v) => q.bind(v),
-                Arg::S(v) => q.bind(v),
-            };
-        }
-        let rows = q.fetch_all(&self.read).await?;
+        let rows = args.query(&sql).fetch_all(&self.read).await?;
         let mut items = rows
             .iter()
             .map(report_from_row)
@@ -449,7 +434,7 @@ impl Store {
             .await?;
         }
         for job in jobs {
-            insert_job(&mut tx, job).await?;
+            insert_job(&mut tx, job, self.now()).await?;
         }
         // Move the report from its old place in the statistics to its new one.
         let ward = ward.as_deref();

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use sqlx::{Any, Transaction};
 
-use crate::intake::{Val, bulk_insert};
+use crate::sql::{Val, bulk_insert};
 use crate::{Backend, Result, Store, ms};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -60,7 +60,7 @@ impl Store {
         .bind(role.as_str())
         .bind(unit)
         .bind(password_hash)
-        .bind(ms(Utc::now()))
+        .bind(ms(self.now()))
         .fetch_optional(&self.write)
         .await?;
         id.ok_or_else(|| StoreError::Conflict(format!("email {email} is taken")))
@@ -278,7 +278,7 @@ impl Store {
         .bind(user_id)
         .bind(csrf)
         .bind(lang)
-        .bind(ms(Utc::now()))
+        .bind(ms(self.now()))
         .bind(ms(expires_at))
         .execute(&self.write)
         .await?;

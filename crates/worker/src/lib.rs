@@ -8,11 +8,9 @@
 use std::time::Duration;
 
 use chrono::Utc;
-use hmac::{Hmac, Mac};
 use phananh_app::App;
 use phananh_domain::jobs::{JobKind, ReportRef, UnitWebhook};
 use phananh_storage::Job;
-use sha2::Sha256;
 use tokio::sync::watch;
 
 pub mod ami;
@@ -157,10 +155,10 @@ pub struct Worker {
 
 /// HMAC-SHA256 of a body, as `sha256=<hex>`.
 pub fn sign(secret: &str, body: &[u8]) -> String {
-    let mut mac =
-        Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
-    mac.update(body);
-    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+    format!(
+        "sha256={}",
+        phananh_channels::mac::hmac_sha256_hex(secret.as_bytes(), body)
+    )
 }
 
 /// The `X-Phananh-Signature` of a webhook sent at `timestamp` (Unix seconds, the
@@ -191,11 +189,11 @@ pub fn verify_webhook(
     if secret.is_empty() || (now - ts).abs() > tolerance_secs {
         return false;
     }
-    let mut mac =
-        Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
-    mac.update(format!("{ts}.").as_bytes());
-    mac.update(body);
-    mac.verify_slice(&sig).is_ok()
+    phananh_channels::mac::verify_hmac_sha256(
+        secret.as_bytes(),
+        &[format!("{ts}.").as_bytes(), body],
+        &sig,
+    )
 }
 
 impl Worker {
