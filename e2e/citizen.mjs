@@ -1,5 +1,5 @@
 // Browser scenarios for the citizen pages, in headless Chromium on a 360-px phone.
-// Started by crates/server/tests/browser.rs, which runs the server and checks the database
+// Started by crates/server/tests/it/browser.rs, which runs the server and checks the database
 // afterwards. Environment:
 //   PHANANH_BASE_URL     the server, e.g. http://127.0.0.1:40123
 //   PHANANH_PHOTO        a phone JPEG with EXIF GPS

@@ -1,7 +1,7 @@
 //! Route declarations that remember what they declare.
 //!
 //! axum's `Router` cannot list its routes, but the security suite must know exactly what the
-//! binary serves (the role × route matrix in crates/server/tests/security/matrix.rs fails
+//! binary serves (the role × route matrix in crates/server/tests/it/security/matrix.rs fails
 //! when a route has no row). Every module therefore declares its routes through [`Routes`]
 //! and the [`get`]/[`post`]/… functions of this module, which mirror axum's and record each
 //! (method, path) as they add it to the router. [`crate::route_table`] returns the list.

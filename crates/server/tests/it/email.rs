@@ -2,18 +2,15 @@
 //! (dovecot) become reports, answers to reports, or items in the operators' queue; the
 //! citizen hears back once, by the receipt; automatic mail is never answered.
 
-#[allow(dead_code)]
-mod support;
-
 use std::sync::{Arc, Mutex};
 
+use crate::support::mail::{MailDomains, reply, send_to, sink};
+use crate::support::{Options, TestApp, drain, spawn};
 use phananh_domain::access::Role;
 use phananh_domain::model::Status;
 use phananh_worker::{Worker, WorkerConfig};
 use reqwest::StatusCode;
 use serde_json::json;
-use support::mail::{MailDomains, reply, send_to, sink};
-use support::{Options, TestApp, drain, spawn};
 use tokio::io::{AsyncWriteExt, BufReader};
 
 const ADDRESS: &str = "1022@phananh.test";
@@ -86,7 +83,7 @@ async fn apps() -> Vec<TestApp> {
 }
 
 fn b64(bytes: &[u8]) -> String {
-    support::mail::base64(bytes, true)
+    crate::support::mail::base64(bytes, true)
 }
 
 fn new_report_email(id: &str, from: &str) -> Vec<u8> {

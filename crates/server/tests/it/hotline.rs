@@ -1,18 +1,15 @@
 //! The switchboard: filing during a call, the caller's history, the caller popping up on
 //! the screen of the operator who answered, and the queue of unfiled messages.
 
-#[allow(dead_code)]
-mod support;
-
 use std::collections::HashMap;
 
+use crate::support::*;
 use phananh_app::Clock;
 use phananh_app::hotline::HotlineConfig;
 use phananh_domain::access::Role;
 use phananh_storage::NewUnfiled;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use support::*;
 
 async fn setup() -> TestApp {
     spawn(Options {

@@ -9,15 +9,11 @@
 //! Without them the test says why and passes, unless `PHANANH_E2E=1` (CI), where it fails.
 //! Screenshots go to `PHANANH_SCREENSHOTS` (default `target/screenshots`).
 
-// Shared with it.rs; this test uses only part of it.
-#[allow(dead_code)]
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::support::*;
 use serde_json::Value;
-use support::*;
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")

@@ -2,11 +2,9 @@
 //! when the report is resolved, "not fixed" reopens it to the same unit and counts against
 //! that unit, and the figures agree with the histories.
 
-#[allow(dead_code)]
-mod support;
-
 use std::sync::{Arc, Mutex};
 
+use crate::support::*;
 use axum::extract::State;
 use axum::routing::post;
 use chrono::Duration;
@@ -16,7 +14,6 @@ use phananh_domain::access::Role;
 use phananh_worker::{Worker, WorkerConfig};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use support::*;
 
 type Sent = Arc<Mutex<Vec<(String, String)>>>;
 
@@ -44,7 +41,7 @@ async fn rate(t: &TestApp, link: &str, fields: &[(&str, &str)]) -> reqwest::Resp
     assert_eq!(page.status(), StatusCode::OK);
     let cookie = format!(
         "phananh_rate={}",
-        support::set_cookie_value(&page, "phananh_rate").unwrap()
+        crate::support::set_cookie_value(&page, "phananh_rate").unwrap()
     );
     let html = page.text().await.unwrap();
     let csrf = hidden_csrf(&html);

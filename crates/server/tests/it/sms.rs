@@ -2,11 +2,9 @@
 //! from the syntax, answers without accents through a local fake gateway, and the
 //! operators' queue for texts that cannot be read.
 
-#[allow(dead_code)]
-mod support;
-
 use std::sync::{Arc, Mutex};
 
+use crate::support::*;
 use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode as AxStatus};
@@ -16,7 +14,6 @@ use phananh_domain::access::Role;
 use phananh_worker::{Worker, WorkerConfig};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use support::*;
 
 /// (to, text) of every SMS the fake gateway was asked to send.
 type Sent = Arc<Mutex<Vec<(String, String)>>>;

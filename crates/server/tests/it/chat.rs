@@ -2,11 +2,9 @@
 //! the conversation and answers through local fakes of the Graph and Viber APIs that
 //! speak their wire format.
 
-#[allow(dead_code)]
-mod support;
-
 use std::sync::{Arc, Mutex};
 
+use crate::support::*;
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode as AxStatus};
@@ -18,7 +16,6 @@ use phananh_domain::access::Role;
 use phananh_worker::{Worker, WorkerConfig};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use support::*;
 
 const APP_SECRET: &str = "test_app_secret";
 const PAGE_TOKEN: &str = "EAAB_TEST";

@@ -9,8 +9,11 @@ use phananh_domain::access::Role;
 use reqwest::{Client, Response, StatusCode};
 use serde_json::Value;
 
+/// Bến Thành market, in ward Bến Thành of Ho Chi Minh City.
+pub const BEN_THANH_MARKET: (f64, f64) = (10.7725, 106.6980);
+pub const BEN_THANH: &str = "26743";
+
 /// Email: the SMTP sink, a client of the inbound listener, DKIM-signed test mail.
-#[allow(dead_code)]
 pub mod mail;
 
 pub struct Options {

@@ -5,7 +5,7 @@
 //! delivery may have filed a second report or drawn a second answer.
 //!
 //! `PHANANH_REPLAY_N` sets the number of deliveries (400 by default; the full storm is
-//! `PHANANH_REPLAY_N=10000 cargo test --release -p phananh --test it sec_replay -- --nocapture`),
+//! `PHANANH_REPLAY_N=10000 cargo test --release -p phananh --test it security::replay -- --nocapture`),
 //! `PHANANH_REPLAY_SEED` the shuffle.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};

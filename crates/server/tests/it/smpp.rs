@@ -1,14 +1,12 @@
 //! SMS over SMPP 3.4: phananh binds to a local SMSC simulator (smpp34's server) as a
 //! transceiver; citizens' texts arrive as deliver_sm and answers leave as submit_sm.
 
-#[allow(dead_code)]
-mod support;
-
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::support::*;
 use async_trait::async_trait;
 use phananh_channels::sms::SmsConfig;
 use phananh_worker::{Worker, WorkerConfig};
@@ -17,7 +15,6 @@ use smpp34::{
     SmppConnectionInformation, SmppError, SmppServer, SmppServerListener, bind_transceiver,
     bind_transceiver_resp, submit_sm, submit_sm_resp,
 };
-use support::*;
 use tokio::sync::Mutex;
 
 /// The SMSC: accepts one ESME, keeps what it submits, and can push texts to it.

@@ -4,7 +4,7 @@
 //! [`TABLE`] fails this test, and so does a row whose route is gone.
 //!
 //! Adding a route: add one line to [`TABLE`] with what each role must get (see "Cells").
-//! `PHANANH_MATRIX_PRINT=1 cargo test -p phananh --test it matrix -- --nocapture` prints
+//! `PHANANH_MATRIX_PRINT=1 cargo test -p phananh --test it security::matrix -- --nocapture` prints
 //! what every case gets today, as table lines, to start from (then judge each cell!).
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -1,0 +1,26 @@
+//! Integration tests: the real server on a random port, driven over HTTP (and SMTP, IMAP,
+//! SMPP, the PBX's AMI and the command line). SQLite always; PostgreSQL too when
+//! `PHANANH_TEST_POSTGRES_URL` is set.
+//!
+//! One binary, one module per area, because each test binary links the whole server:
+//! `cargo test -p phananh --test it chat::` runs one area.
+
+mod support;
+
+mod browser;
+mod chat;
+mod citizens;
+mod cli;
+mod console;
+mod crash;
+mod email;
+mod forwarding;
+mod hotline;
+mod open311;
+mod photos;
+mod rate_limits;
+mod reports;
+mod satisfaction;
+mod security;
+mod smpp;
+mod sms;
