@@ -1,7 +1,6 @@
 //! Citizens on the public pages: the web form, following a report, the public map, list
 //! and statistics, and codes and progress by email.
 
-use chrono::{Duration, TimeZone, Utc};
 use phananh_domain::access::Role;
 use reqwest::StatusCode;
 use serde_json::{Value, json};

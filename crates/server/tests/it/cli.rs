@@ -1,11 +1,6 @@
 //! The command line an operator uses.
 
-use chrono::{Duration, TimeZone, Utc};
-use phananh_domain::access::Role;
-use reqwest::StatusCode;
 use serde_json::{Value, json};
-
-use crate::support::{self, *};
 
 /// The command line an operator uses: users, API keys, profile export and import.
 #[tokio::test]

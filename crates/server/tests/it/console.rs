@@ -1,11 +1,10 @@
 //! The staff console's pages, in Vietnamese and English.
 
-use chrono::{Duration, TimeZone, Utc};
 use phananh_domain::access::Role;
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::support::{self, *};
+use crate::support::*;
 
 #[tokio::test]
 async fn console_pages_render_in_vietnamese_and_english() {

@@ -1,11 +1,7 @@
 //! Kill -9 of the real binary while it takes reports.
 
-use chrono::{Duration, TimeZone, Utc};
-use phananh_domain::access::Role;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-
-use crate::support::{self, *};
 
 /// Kill -9 the real binary while it takes reports: every acknowledged report is there after.
 #[tokio::test]

@@ -1,12 +1,12 @@
 //! What goes out to the units: signed webhooks, forwarding to a unit's own Open311
 //! system (and its status back), and forwarding by email to a unit's mailbox.
 
-use chrono::{Duration, TimeZone, Utc};
+use chrono::Duration;
 use phananh_domain::access::Role;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::support::{self, *};
+use crate::support::*;
 
 #[tokio::test]
 async fn webhooks_to_units_are_signed_retried_and_delivered_once() {

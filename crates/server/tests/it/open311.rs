@@ -1,12 +1,11 @@
 //! Open311 GeoReport v2: discovery, service definitions, posting and reading requests,
 //! and API keys with their own rate limits, created and revoked in the console.
 
-use chrono::{Duration, TimeZone, Utc};
 use phananh_domain::access::Role;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::support::{self, *};
+use crate::support::*;
 
 fn xml_text<'a>(node: roxmltree::Node<'a, 'a>, path: &[&str]) -> Option<&'a str> {
     let mut n = node;

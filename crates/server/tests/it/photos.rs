@@ -1,11 +1,10 @@
 //! Photos: metadata stripped, and travelling with the report.
 
-use chrono::{Duration, TimeZone, Utc};
 use phananh_domain::access::Role;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::support::{self, *};
+use crate::support::*;
 
 #[tokio::test]
 async fn photos_lose_their_metadata_and_travel_with_the_report() {

@@ -1,11 +1,9 @@
 //! Rate limits on anonymous intake, on reports per phone or email, and on logins.
 
-use chrono::{Duration, TimeZone, Utc};
-use phananh_domain::access::Role;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::support::{self, *};
+use crate::support::*;
 
 #[tokio::test]
 async fn reports_per_phone_or_email_are_limited_whatever_the_address() {

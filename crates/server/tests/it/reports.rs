@@ -6,7 +6,7 @@ use phananh_domain::access::Role;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::support::{self, *};
+use crate::support::*;
 
 #[tokio::test]
 async fn health_metrics_and_openapi() {
