@@ -85,6 +85,11 @@ pub fn principal(user: &User) -> Principal {
 }
 
 impl App {
+    /// Forgets the sessions whose time is up (the server's upkeep calls this).
+    pub async fn delete_expired_sessions(&self) -> Result<u64, AppError> {
+        Ok(self.store.delete_expired_sessions(self.clock.now()).await?)
+    }
+
     /// Creates a staff account after checking role, unit and password length.
     pub async fn add_user(
         &self,

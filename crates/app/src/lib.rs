@@ -36,7 +36,8 @@ pub use error::{AppError, FieldError};
 /// Everything the use cases share. Cheap to clone.
 #[derive(Clone)]
 pub struct App {
-    pub store: Store,
+    /// Private: every reader and writer goes through a use case (docs/ARCHITECTURE.md).
+    store: Store,
     pub clock: Arc<dyn Clock>,
     catalog: Arc<RwLock<Arc<Catalog>>>,
     /// Woken when jobs are queued, so the worker does not wait for its next poll.

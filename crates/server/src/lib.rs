@@ -24,6 +24,12 @@ pub const HCMC_PROFILE: &str = include_str!("../../../profiles/hcmc.json");
 
 /// Opens the database and, on first start, loads the Ho Chi Minh City profile.
 pub async fn open_app(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<App> {
+    Ok(open(config, clock).await?.0)
+}
+
+/// [`open_app`], with the store itself for start-up wiring and the operator's commands
+/// (everything else reaches the data through `App`).
+pub async fn open(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<(App, Store)> {
     let database_url = config.database_url.as_str();
     let store = Store::open(database_url)
         .await
@@ -40,13 +46,16 @@ pub async fn open_app(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<
     }
     let photos = phananh_photos::FsPhotoStore::new(&config.photos_dir)
         .with_context(|| format!("photo directory {}", config.photos_dir))?;
-    Ok(App::new(store, clock, Arc::new(photos)).await?)
+    let app = App::new(store.clone(), clock, Arc::new(photos)).await?;
+    Ok((app, store))
 }
 
 /// A running server (HTTP and worker).
 pub struct Running {
     pub addr: SocketAddr,
     pub app: App,
+    /// The store under `app`, for start-up wiring and tests' set-up and checks.
+    pub store: Store,
     stop: watch::Sender<bool>,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
     worker: Option<tokio::task::JoinHandle<()>>,
@@ -58,7 +67,7 @@ pub struct Running {
 
 /// Starts the server: binds `config.listen` (port 0 for a random one), runs the worker.
 pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Running> {
-    let app = open_app(config, clock).await?;
+    let (app, store) = open(config, clock).await?;
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
         .with_context(|| format!("listening on {}", config.listen))?;
@@ -110,7 +119,7 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Run
              ([webhooks] secret or PHANANH_WEBHOOK_SECRET): webhooks to units will not be sent"
         );
     }
-    if app.store.count_users().await? == 0 {
+    if store.count_users().await? == 0 {
         tracing::warn!(
             "Chưa có tài khoản quản trị. Tạo tài khoản đầu tiên / No admin yet. Create the first one: \
              echo 'a-long-password' | phananh user add --role admin --email you@example.org --name 'Your Name'"
@@ -120,6 +129,7 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Run
     Ok(Running {
         addr,
         app,
+        store,
         stop,
         server,
         worker,
@@ -208,7 +218,7 @@ async fn upkeep(
             }
         }
         if n % 60 == 0 {
-            let _ = app.store.delete_expired_sessions(app.clock.now()).await;
+            let _ = app.delete_expired_sessions().await;
             state.upkeep();
         }
     }
@@ -230,7 +240,7 @@ impl Running {
         if let Some(w) = self.worker {
             let _ = tokio::time::timeout(std::time::Duration::from_secs(10), w).await;
         }
-        self.app.store.close().await;
+        self.store.close().await;
     }
 
     pub fn url(&self, path: &str) -> String {

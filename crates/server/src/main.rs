@@ -182,7 +182,7 @@ async fn main() -> anyhow::Result<()> {
             println!("ok");
         }
         Command::User { command } => {
-            let app = open_app(&config, clock).await?;
+            let (app, store) = phananh::open(&config, clock).await?;
             match command {
                 UserCommand::Add {
                     role,
@@ -210,7 +210,7 @@ async fn main() -> anyhow::Result<()> {
                     println!("created user {id} ({email}, {})", role.as_str());
                 }
                 UserCommand::List => {
-                    for u in app.store.users().await? {
+                    for u in store.users().await? {
                         println!(
                             "{}\t{}\t{}\t{}\t{}",
                             u.id,
@@ -224,7 +224,7 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         Command::Apikey { command } => {
-            let app = open_app(&config, clock).await?;
+            let (app, store) = phananh::open(&config, clock).await?;
             match command {
                 ApikeyCommand::Add { name, rate } => {
                     let (id, key) = app
@@ -235,7 +235,7 @@ async fn main() -> anyhow::Result<()> {
                     println!("{key}");
                 }
                 ApikeyCommand::List => {
-                    for k in app.store.api_keys().await? {
+                    for k in store.api_keys().await? {
                         println!(
                             "{}\t{}\t{}…\t{}/min\t{}",
                             k.id,
@@ -247,7 +247,7 @@ async fn main() -> anyhow::Result<()> {
                     }
                 }
                 ApikeyCommand::Revoke { id } => {
-                    app.store.revoke_api_key(id).await?;
+                    store.revoke_api_key(id).await?;
                     eprintln!("API key {id} revoked");
                 }
             }
@@ -310,14 +310,10 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         Command::Profile { command } => {
-            let app = open_app(&config, clock).await?;
+            let (_app, store) = phananh::open(&config, clock).await?;
             match command {
                 ProfileCommand::Export { file } => {
-                    let profile = app
-                        .store
-                        .export_profile()
-                        .await?
-                        .context("no profile loaded")?;
+                    let profile = store.export_profile().await?.context("no profile loaded")?;
                     let text = serde_json::to_string_pretty(&profile)?;
                     if file.as_os_str() == "-" {
                         println!("{text}");
@@ -336,7 +332,7 @@ async fn main() -> anyhow::Result<()> {
                     if !problems.is_empty() {
                         anyhow::bail!("the profile has problems:\n- {}", problems.join("\n- "));
                     }
-                    app.store.import_profile(&profile).await?;
+                    store.import_profile(&profile).await?;
                     eprintln!(
                         "profile imported: {} wards, {} units, {} fields, {} rules",
                         profile.wards.len(),

@@ -110,8 +110,7 @@ async fn citizen_pages_in_a_phone_browser() {
     // What the browser left on the server.
     let r: Value = serde_json::from_slice(&std::fs::read(&result).unwrap()).unwrap();
     let all = t
-        .app()
-        .store
+        .store()
         .list_reports(&phananh_storage::ReportFilter {
             limit: 1000,
             ..Default::default()
@@ -137,7 +136,7 @@ async fn citizen_pages_in_a_phone_browser() {
         .unwrap();
     assert_eq!(Some(offline.code.as_str()), r["offline_code"].as_str());
     assert_eq!(
-        t.app().store.photo_keys(offline.id).await.unwrap().len(),
+        t.store().photo_keys(offline.id).await.unwrap().len(),
         1,
         "the queued photo came along"
     );

@@ -260,8 +260,7 @@ async fn a_whole_report_through_messenger() {
         StatusCode::FORBIDDEN
     );
     assert!(
-        t.app()
-            .store
+        t.store()
             .chat_pending("messenger", "INTRUDER")
             .await
             .unwrap()
@@ -413,12 +412,12 @@ async fn a_whole_report_through_messenger() {
         receipts[0]
     );
     let code = receipts[0].split("Mã hồ sơ của bạn: ").nth(1).unwrap()[..9].to_string();
-    let report = t.app().store.report_by_code(&code).await.unwrap().unwrap();
+    let report = t.store().report_by_code(&code).await.unwrap().unwrap();
     assert_eq!(report.channel.as_str(), "messenger");
     assert_eq!(report.ward.as_deref(), Some("26740"));
     assert_eq!(report.field, "traffic");
-    assert_eq!(t.app().store.photo_keys(report.id).await.unwrap().len(), 1);
-    let reporter = t.app().store.reporter(report.id).await.unwrap().unwrap();
+    assert_eq!(t.store().photo_keys(report.id).await.unwrap().len(), 1);
+    let reporter = t.store().reporter(report.id).await.unwrap().unwrap();
     assert_eq!(
         reporter.channel_identity.as_deref(),
         Some("messenger:PSID_1")
@@ -477,7 +476,7 @@ async fn a_whole_report_through_messenger() {
             .iter()
             .any(|m| m.contains("Đã chuyển thông tin bổ sung"))
     );
-    let history = t.app().store.events(report.id).await.unwrap();
+    let history = t.store().events(report.id).await.unwrap();
     assert!(
         history.iter().any(|e| matches!(&e.kind,
             phananh_domain::event::EventKind::InfoProvided { answer, .. } if answer == "Làn xe máy bên phải, sát lề")),
@@ -554,7 +553,7 @@ async fn a_whole_report_through_messenger() {
         before,
         "no message outside the window"
     );
-    let jobs = t.app().store.jobs_for_report(report.id).await.unwrap();
+    let jobs = t.store().jobs_for_report(report.id).await.unwrap();
     let dead: Vec<_> = jobs
         .iter()
         .filter(|j| j.kind == "chat.send" && j.status == "dead")
@@ -671,7 +670,7 @@ async fn a_whole_report_through_viber_and_an_unsubscribe() {
         .to_string();
     assert!(receipt.contains("Mã hồ sơ của bạn"), "{to_user:?}");
     let code = receipt.split("Mã hồ sơ của bạn: ").nth(1).unwrap()[..9].to_string();
-    let report = t.app().store.report_by_code(&code).await.unwrap().unwrap();
+    let report = t.store().report_by_code(&code).await.unwrap().unwrap();
     assert_eq!(report.channel.as_str(), "viber");
     assert_eq!(report.field, "trees");
     assert!(report.lat.is_some());
@@ -699,7 +698,7 @@ async fn a_whole_report_through_viber_and_an_unsubscribe() {
         before,
         "nothing to an unsubscribed user"
     );
-    let jobs = t.app().store.jobs_for_report(report.id).await.unwrap();
+    let jobs = t.store().jobs_for_report(report.id).await.unwrap();
     assert!(
         jobs.iter().any(|j| j.kind == "chat.send"
             && j.status == "dead"

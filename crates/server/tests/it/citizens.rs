@@ -134,8 +134,7 @@ async fn citizens_report_through_the_web_form_and_follow_it() {
     );
     assert!(status.contains(".thumb.jpg"), "the photo is shown");
     let reports = t
-        .app()
-        .store
+        .store()
         .list_reports(&phananh_storage::ReportFilter {
             limit: 10,
             ..Default::default()
@@ -154,8 +153,7 @@ async fn citizens_report_through_the_web_form_and_follow_it() {
     let r = send(bot, None, cookie.clone()).await.unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(
-        t.app()
-            .store
+        t.store()
             .list_reports(&phananh_storage::ReportFilter {
                 limit: 10,
                 ..Default::default()

@@ -116,7 +116,7 @@ async fn emails_to_the_listener_file_reports_answer_and_queue_the_rest() {
         let (port, got) = sink().await;
         let d = domains();
         let w = worker(&t, port, &d);
-        let store = &t.app().store;
+        let store = &t.store();
         let raw = new_report_email("new-1@mail.test", "dan@example.vn");
         assert_eq!(send(&t, &d, "dan@example.vn", &raw).await, 250);
         // The same message again (a client retrying): kept once, filed once.
@@ -416,7 +416,7 @@ async fn the_mailbox_is_read_over_imap_kept_before_it_is_marked_seen() {
         let (port, got) = sink().await;
         let d = domains();
         let w = worker(&t, port, &d);
-        let store = &t.app().store;
+        let store = &t.store();
         let id = format!("imap-{tag}@mail.test");
         dovecot.deliver(
             &format!("a-{tag}"),

@@ -52,7 +52,7 @@ async fn webhooks_to_units_are_signed_retried_and_delivered_once() {
 
     for t in apps().await {
         seen.lock().unwrap().clear();
-        let store = &t.app().store;
+        let store = &t.store();
         let mut unit = t.app().catalog().await.unit("UBND-26740").unwrap().clone();
         unit.webhook_url = Some(hook.clone());
         store.save_unit(&unit).await.unwrap();
@@ -234,7 +234,7 @@ async fn forwarding_to_a_units_own_open311_system_and_status_back() {
         jurisdiction_id: None,
         service_codes: Default::default(),
     });
-    city.app().store.save_unit(&unit).await.unwrap();
+    city.store().save_unit(&unit).await.unwrap();
     city.app().refresh_catalog().await.unwrap();
 
     let r = city.file(json!({"field": "water", "description": "Vỡ ống nước", "lat": 10.7725, "lon": 106.6980, "phone": "0912345678"})).await;
@@ -262,8 +262,7 @@ async fn forwarding_to_a_units_own_open311_system_and_status_back() {
 
     // The unit's system has it once, without the citizen's phone.
     let theirs = unit_system
-        .app()
-        .store
+        .store()
         .list_reports(&phananh_storage::ReportFilter {
             limit: 10,
             ..Default::default()
@@ -280,8 +279,7 @@ async fn forwarding_to_a_units_own_open311_system_and_status_back() {
     assert!(theirs[0].description.contains(&code));
     assert!(
         unit_system
-            .app()
-            .store
+            .store()
             .reporter(theirs[0].id)
             .await
             .unwrap()
@@ -348,7 +346,7 @@ async fn forwarding_by_email_to_a_units_mailbox() {
             .unwrap()
             .clone();
         unit.forward_email = Some("chieusang@example.invalid".into());
-        t.app().store.save_unit(&unit).await.unwrap();
+        t.store().save_unit(&unit).await.unwrap();
         t.app().refresh_catalog().await.unwrap();
         let r = t.file(json!({"field": "lighting", "description": "Đèn đường tắt cả dãy", "ward": "26740", "phone": "0912345678"})).await;
         assert_eq!(r["unit"], "CT-CHIEUSANG");

@@ -60,8 +60,7 @@ async fn an_operator_files_a_report_during_a_call() {
     let t = setup().await;
     let operator = t.staff(Role::Triage, None).await;
     let op_email = t
-        .app()
-        .store
+        .store()
         .user(operator.user_id)
         .await
         .unwrap()
@@ -107,13 +106,7 @@ async fn an_operator_files_a_report_during_a_call() {
         .nth(1)
         .unwrap()
         .to_string();
-    let pinned = t
-        .app()
-        .store
-        .report_by_code(&pinned)
-        .await
-        .unwrap()
-        .unwrap();
+    let pinned = t.store().report_by_code(&pinned).await.unwrap().unwrap();
     assert!(pinned.ward.is_some() && pinned.lat.is_some(), "{pinned:?}");
 
     // The caller reported before: the number brings it up, with the name they gave.
@@ -249,10 +242,10 @@ async fn an_operator_files_a_report_during_a_call() {
     assert_eq!(again.headers()["location"].to_str().unwrap(), location);
     let shown = operator.page(&t, &location).await.text().await.unwrap();
     assert!(shown.contains(&code) && shown.contains("Đọc mã hồ sơ"));
-    let report = t.app().store.report_by_code(&code).await.unwrap().unwrap();
+    let report = t.store().report_by_code(&code).await.unwrap().unwrap();
     assert_eq!(report.channel.as_str(), "hotline");
     assert_eq!(report.ward.as_deref(), Some("26740"));
-    let calls = t.app().store.calls_of_report(report.id).await.unwrap();
+    let calls = t.store().calls_of_report(report.id).await.unwrap();
     assert_eq!(calls.len(), 1);
     assert_eq!(calls[0].operator_id, Some(operator.user_id));
     assert_eq!(calls[0].state, "answered");
@@ -284,7 +277,7 @@ async fn an_operator_files_a_report_during_a_call() {
 async fn operators_file_or_set_aside_what_could_not_be_filed() {
     for t in apps().await {
         let operator = t.staff(Role::Triage, None).await;
-        let store = &t.app().store;
+        let store = &t.store();
         let now = t.clock.now();
         let item = |body: &str| NewUnfiled {
             channel: "sms".into(),
@@ -461,8 +454,7 @@ async fn asterisk_calls_pop_up_on_the_operator_who_answered() {
     .await;
     let operator = t.staff(Role::Triage, None).await;
     assert_eq!(
-        t.app()
-            .store
+        t.store()
             .user(operator.user_id)
             .await
             .unwrap()
@@ -492,8 +484,7 @@ async fn asterisk_calls_pop_up_on_the_operator_who_answered() {
     assert_eq!(popup["operator_id"], operator.user_id);
     // The hangup is recorded too.
     for _ in 0..50 {
-        if t.app()
-            .store
+        if t.store()
             .call("1700000099.7")
             .await
             .unwrap()
@@ -503,7 +494,7 @@ async fn asterisk_calls_pop_up_on_the_operator_who_answered() {
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    let call = t.app().store.call("1700000099.7").await.unwrap().unwrap();
+    let call = t.store().call("1700000099.7").await.unwrap().unwrap();
     assert_eq!(
         (call.state.as_str(), call.operator_id),
         ("ended", Some(operator.user_id))

@@ -25,7 +25,7 @@ async fn open311_key(t: &TestApp, rate: u32) -> String {
 
 async fn add_field_with_attributes(t: &TestApp) {
     use phananh_domain::profile::{Attribute, AttributeValue, Field};
-    let store = &t.app().store;
+    let store = &t.store();
     store
         .save_field(&Field {
             code: "pothole".into(),
@@ -396,8 +396,7 @@ async fn open311_post_and_get_requests() {
             Some("403")
         );
         let none = t
-            .app()
-            .store
+            .store()
             .list_reports(&phananh_storage::ReportFilter {
                 limit: 10,
                 ..Default::default()
@@ -681,8 +680,8 @@ async fn open311_keys_have_their_own_rate_limits_and_can_be_revoked() {
         StatusCode::CREATED,
         "another key is not slowed down"
     );
-    let id = t.app().store.api_keys().await.unwrap().last().unwrap().id;
-    t.app().store.revoke_api_key(id).await.unwrap();
+    let id = t.store().api_keys().await.unwrap().last().unwrap().id;
+    t.store().revoke_api_key(id).await.unwrap();
     let r = t
         .client
         .post(t.url("/open311/v2/requests.json"))
@@ -736,7 +735,7 @@ async fn admins_create_and_revoke_api_keys_in_the_console() {
         list.contains("Ứng dụng Y tế") && !list.contains(&key),
         "the list shows the prefix only"
     );
-    let id = t.app().store.api_keys().await.unwrap()[0].id;
+    let id = t.store().api_keys().await.unwrap()[0].id;
     let r = admin
         .form(&t, &format!("/console/admin/apikeys/{id}/revoke"), &[])
         .await;

@@ -362,8 +362,7 @@ async fn deadlines_skip_weekends_and_tet() {
             .await;
         assert_eq!(r["due_at"], "2026-02-26T10:00:00Z", "Tết week is skipped");
         // An admin adds a day off: the next report's deadline moves.
-        t.app()
-            .store
+        t.store()
             .set_calendar_day(
                 chrono::NaiveDate::from_ymd_opt(2026, 3, 10).unwrap(),
                 Some("off"),
@@ -631,8 +630,7 @@ async fn bad_input_gets_a_clear_4xx_and_nothing_is_half_written() {
             StatusCode::NOT_FOUND
         );
         let count = t
-            .app()
-            .store
+            .store()
             .list_reports(&phananh_storage::ReportFilter {
                 limit: 10,
                 ..Default::default()

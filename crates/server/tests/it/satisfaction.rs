@@ -163,7 +163,7 @@ async fn ratings_reopen_count_against_the_unit_and_show_on_the_dashboard() {
     )
     .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let report = t.app().store.report_by_code(&code).await.unwrap().unwrap();
+    let report = t.store().report_by_code(&code).await.unwrap().unwrap();
     assert_eq!(
         (report.status.as_str(), report.unit.as_str()),
         ("assigned", unit.as_str())
@@ -363,7 +363,7 @@ async fn deadlines_remind_the_unit_once_then_escalate() {
         let manager = t.staff(Role::UnitManager, Some(&unit)).await;
         let supervisor = t.staff(Role::Supervisor, None).await;
         let email_of = |id: i64| {
-            let store = t.app().store.clone();
+            let store = t.store().clone();
             async move { store.user(id).await.unwrap().unwrap().email }
         };
         let (staff_email, manager_email, supervisor_email) = (
@@ -372,8 +372,7 @@ async fn deadlines_remind_the_unit_once_then_escalate() {
             email_of(supervisor.user_id).await,
         );
         let due = t
-            .app()
-            .store
+            .store()
             .report_by_code(&code)
             .await
             .unwrap()

@@ -143,8 +143,7 @@ async fn texts_in_and_answers_out_over_smpp() {
         worker.run_once().await;
     }
     let mine = t
-        .app()
-        .store
+        .store()
         .reports_by_contact(Some("0903111222"), None, 10)
         .await
         .unwrap();
@@ -211,8 +210,7 @@ async fn a_refused_bind_sends_nothing_and_retries_later() {
     worker.run_once().await;
     worker.run_once().await;
     let pending = t
-        .app()
-        .store
+        .store()
         .jobs(Some(phananh_storage::JobStatus::Pending), 10)
         .await
         .unwrap();

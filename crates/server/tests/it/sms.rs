@@ -113,8 +113,7 @@ async fn a_report_by_sms_and_everything_after_it() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert!(
-        t.app()
-            .store
+        t.store()
             .chat_pending("sms", phone)
             .await
             .unwrap()
@@ -134,8 +133,7 @@ async fn a_report_by_sms_and_everything_after_it() {
     drain(&worker).await;
     drain(&worker).await;
     let mine = t
-        .app()
-        .store
+        .store()
         .reports_by_contact(Some("0912345678"), None, 10)
         .await
         .unwrap();
@@ -180,7 +178,7 @@ async fn a_report_by_sms_and_everything_after_it() {
     text_in(&t, "sms-3", phone, "Khoảng 1 mét, sâu 20 cm").await;
     drain(&worker).await;
     drain(&worker).await;
-    let history = t.app().store.events(report.id).await.unwrap();
+    let history = t.store().events(report.id).await.unwrap();
     assert!(history.iter().any(|e| matches!(&e.kind,
         phananh_domain::event::EventKind::InfoProvided { answer, .. } if answer == "Khoảng 1 mét, sâu 20 cm")));
 
@@ -208,7 +206,7 @@ async fn a_report_by_sms_and_everything_after_it() {
     let help = to(&sent, "0987654321");
     assert_eq!(help.len(), 1);
     assert!(help[0].contains("TAI") && help[0].is_ascii(), "{}", help[0]);
-    let queue = t.app().store.unfiled_list(true, 10).await.unwrap();
+    let queue = t.store().unfiled_list(true, 10).await.unwrap();
     assert_eq!(queue.len(), 2, "{queue:?}");
     assert!(
         queue
@@ -268,8 +266,7 @@ async fn twilio_deliveries_are_signed() {
     drain(&worker).await;
     drain(&worker).await;
     let mine = t
-        .app()
-        .store
+        .store()
         .reports_by_contact(Some("0903000111"), None, 10)
         .await
         .unwrap();

@@ -76,7 +76,7 @@ async fn forged_senders_file_nothing_and_get_no_receipt() {
         // example.vn publishes DMARC p=reject and a DKIM key; attacker.test has its own.
         let d = MailDomains::new(&["example.vn", "attacker.test"]);
         let w = worker(&t, port, &d, 0);
-        let store = &t.app().store;
+        let store = &t.store();
 
         // 1. Unsigned, From: a stranger at example.vn (the old code filed it and mailed
         //    the stranger a receipt).
@@ -169,7 +169,7 @@ async fn replies_add_to_a_report_only_from_its_reporter_or_unit() {
         let (port, got) = sink().await;
         let d = MailDomains::new(&["example.vn", "mail.test", "unit.example.vn"]);
         let w = worker(&t, port, &d, 0);
-        let store = &t.app().store;
+        let store = &t.store();
         let good = d.signed(&report_email("r-1@example.vn", "dan@example.vn"));
         assert_eq!(send(&t, "dan@example.vn", &good).await, 250);
         drain(&w).await;
@@ -215,7 +215,7 @@ async fn replies_add_to_a_report_only_from_its_reporter_or_unit() {
         // The unit's forwarding address is heard.
         let mut unit = t.app().catalog().await.unit(&report.unit).unwrap().clone();
         unit.forward_email = Some("doi@unit.example.vn".into());
-        t.app().store.save_unit(&unit).await.unwrap();
+        t.store().save_unit(&unit).await.unwrap();
         t.app().refresh_catalog().await.unwrap();
         let raw = reply_from("unit-1@unit.example.vn", "doi@unit.example.vn");
         assert_eq!(send(&t, "doi@unit.example.vn", &raw).await, 250);
@@ -239,7 +239,7 @@ async fn each_sender_is_rate_limited() {
         let (port, got) = sink().await;
         let d = MailDomains::new(&["example.vn"]);
         let w = worker(&t, port, &d, 2);
-        let store = &t.app().store;
+        let store = &t.store();
         // Forged mail in Dan's name does not use up Dan's allowance...
         for i in 0..2 {
             let forged = report_email(&format!("rl-forged-{i}@example.vn"), "dan@example.vn");

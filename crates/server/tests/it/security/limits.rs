@@ -486,7 +486,7 @@ fn email_with_photos(id: &str, body: &str, n: usize) -> Vec<u8> {
 #[tokio::test]
 async fn a_megabyte_email_is_handled_at_once_and_extra_images_are_not_decoded() {
     let t = spawn(Options::default()).await;
-    let store = &t.app().store;
+    let store = &t.store();
     let now = t.app().clock.now();
     // The mail is authenticated (DKIM), so what is measured is the matching and decoding.
     let d = crate::support::mail::MailDomains::new(&["example.vn"]);

@@ -328,7 +328,7 @@ async fn fixtures(t: &TestApp) -> Fixtures {
         .unwrap()
         .trim_start_matches("/photos/")
         .to_string();
-    let store = &t.app().store;
+    let store = &t.store();
     // Email links (unfollow, confirm a follow, reset a password) carry their own proof; a
     // token nobody was given must open nothing, for every role alike.
     let unfollow_token = "khong-co-token".to_string();

@@ -146,7 +146,7 @@ async fn no_secret_reaches_a_log_a_job_row_or_a_page() {
         ..Options::default()
     })
     .await;
-    let store = &t.app().store;
+    let store = &t.store();
 
     // A unit with a webhook, its own Open311 system (with a key) and a forwarding address.
     let mut unit = t.app().catalog().await.unit("UBND-26740").unwrap().clone();
@@ -550,9 +550,9 @@ async fn chat_photos_from_elsewhere_are_not_fetched_and_the_report_is_still_file
         "{receipt}"
     );
     let code = receipt.split("Mã hồ sơ của bạn: ").nth(1).unwrap()[..9].to_string();
-    let report = t.app().store.report_by_code(&code).await.unwrap().unwrap();
+    let report = t.store().report_by_code(&code).await.unwrap().unwrap();
     assert_eq!(
-        t.app().store.photo_keys(report.id).await.unwrap().len(),
+        t.store().photo_keys(report.id).await.unwrap().len(),
         1,
         "the photo on the allowed host came through its same-host redirect"
     );

@@ -361,7 +361,7 @@ async fn pages(t: &TestApp) -> Vec<(String, reqwest::Response)> {
     ] {
         out.push((p.clone(), admin.page(t, &p).await));
     }
-    let id = t.app().store.users().await.unwrap()[0].id;
+    let id = t.store().users().await.unwrap()[0].id;
     let r = admin
         .form(t, &format!("/console/admin/users/{id}/reset"), &[])
         .await;
@@ -496,7 +496,7 @@ async fn every_page_has_the_security_headers_and_no_inline_code() {
 async fn changing_the_password_ends_other_sessions() {
     for t in apps().await {
         let me = t.staff(Role::Triage, None).await;
-        let email = t.app().store.user(me.user_id).await.unwrap().unwrap().email;
+        let email = t.store().user(me.user_id).await.unwrap().unwrap().email;
         // The same person on a second device.
         let (s, other) = login_from(&t, "127.0.0.1", &email, PASSWORD).await;
         assert_eq!(s, StatusCode::SEE_OTHER);
@@ -593,14 +593,7 @@ async fn a_reset_link_works_once_and_expires() {
     for t in apps().await {
         let admin = t.staff(Role::Admin, None).await;
         let user = t.staff(Role::UnitStaff, Some("UBND-26743")).await;
-        let email = t
-            .app()
-            .store
-            .user(user.user_id)
-            .await
-            .unwrap()
-            .unwrap()
-            .email;
+        let email = t.store().user(user.user_id).await.unwrap().unwrap().email;
         let path = format!("/console/admin/users/{}/reset", user.user_id);
 
         // Only an admin, with the form token.
@@ -707,8 +700,7 @@ async fn a_reset_link_works_once_and_expires() {
 
 /// The token hashes of the live reset links.
 async fn sqlx_tokens(t: &TestApp) -> Vec<String> {
-    t.app()
-        .store
+    t.store()
         .live_password_reset_hashes(t.clock.now())
         .await
         .unwrap()

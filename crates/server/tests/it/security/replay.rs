@@ -389,7 +389,7 @@ async fn replay_storm_files_and_answers_once() {
     let elapsed = started.elapsed();
 
     // Reports: exactly one per SMS, per email, per conversation.
-    let store = &t.app().store;
+    let store = &t.store();
     let mut reports = Vec::new();
     let mut offset = 0;
     loop {

@@ -195,6 +195,11 @@ impl TestApp {
         &self.running.app
     }
 
+    /// The store under the app, for set-up and checks that no use case offers.
+    pub fn store(&self) -> &phananh_storage::Store {
+        &self.running.store
+    }
+
     pub async fn stop(self) {
         self.running.stop().await;
     }
@@ -280,7 +285,7 @@ impl TestApp {
 
     /// Adds a field with a city-wide rule to the Sài Gòn ward committee.
     pub async fn add_field_with_rule(&self, code: &str, resolve_days: u32) {
-        let store = &self.app().store;
+        let store = &self.store();
         store
             .save_field(&phananh_domain::profile::Field {
                 code: code.into(),
