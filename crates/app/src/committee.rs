@@ -348,6 +348,27 @@ fn build_pdf(
         .save(&PdfSaveOptions::default(), &mut Vec::new()))
 }
 
+impl App {
+    /// Queues the committee's report for the last complete period (once per period).
+    pub async fn queue_committee_report(&self, period: Period) -> Result<(), AppError> {
+        let (from, to, label) = period.last_complete(self.clock.now());
+        let job = phananh_storage::NewJob::committee_report(from, to, &label, self.clock.now());
+        self.store.enqueue(&[job]).await?;
+        self.jobs_queued.notify_one();
+        Ok(())
+    }
+}
+
+/// Who the scheduled report is made as: it covers every unit.
+pub fn committee_principal() -> Principal {
+    Principal {
+        user_id: 0,
+        name: "phananh".into(),
+        role: phananh_domain::access::Role::Supervisor,
+        unit: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -368,26 +389,5 @@ mod tests {
         assert_eq!(to_local(from).format("%Y-%m-%d").to_string(), "2026-02-01");
         assert_eq!(to_local(to).format("%Y-%m-%d").to_string(), "2026-03-01");
         assert_eq!(label, "Tháng 02/2026");
-    }
-}
-
-impl App {
-    /// Queues the committee's report for the last complete period (once per period).
-    pub async fn queue_committee_report(&self, period: Period) -> Result<(), AppError> {
-        let (from, to, label) = period.last_complete(self.clock.now());
-        let job = phananh_storage::NewJob::committee_report(from, to, &label, self.clock.now());
-        self.store.enqueue(&[job]).await?;
-        self.jobs_queued.notify_one();
-        Ok(())
-    }
-}
-
-/// Who the scheduled report is made as: it covers every unit.
-pub fn committee_principal() -> Principal {
-    Principal {
-        user_id: 0,
-        name: "phananh".into(),
-        role: phananh_domain::access::Role::Supervisor,
-        unit: None,
     }
 }

@@ -39,7 +39,7 @@ impl App {
         lon: f64,
         radius_m: f64,
     ) -> Result<Vec<Nearby>, AppError> {
-        if !(lat.is_finite() && lon.is_finite()) || !(-90.0..=90.0).contains(&lat) {
+        if !(lat.is_finite() && lon.is_finite() && (-90.0..=90.0).contains(&lat)) {
             return Err(AppError::invalid(
                 "location",
                 "invalid_position",

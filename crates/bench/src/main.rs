@@ -114,7 +114,7 @@ struct SeedClock(std::sync::Mutex<chrono::DateTime<chrono::Utc>>);
 
 impl phananh_app::Clock for SeedClock {
     fn now(&self) -> chrono::DateTime<chrono::Utc> {
-        *self.0.lock().unwrap()
+        *self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -138,7 +138,7 @@ async fn seed(database_url: &str, count: usize) {
     let chunk = 2000;
     let mut n = 0;
     while n < count {
-        *clock.0.lock().unwrap() = start + step * n as i32;
+        *clock.0.lock().unwrap_or_else(|e| e.into_inner()) = start + step * n as i32;
         let mut tasks = Vec::with_capacity(chunk);
         for i in n..(n + chunk).min(count) {
             let app = app.clone();

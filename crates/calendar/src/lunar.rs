@@ -366,7 +366,7 @@ fn jde_to_year(jd: f64) -> f64 {
 /// ΔT = TT − UT in days, after the polynomial fits of Espenak and Meeus.
 fn delta_t_days(year: f64) -> f64 {
     let y = year;
-    let seconds = if y < 1800.0 || y >= 2150.0 {
+    let seconds = if !(1800.0..2150.0).contains(&y) {
         let u = (y - 1820.0) / 100.0;
         -20.0 + 32.0 * u * u
     } else if y < 1860.0 {

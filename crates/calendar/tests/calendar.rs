@@ -1,5 +1,7 @@
 //! Holidays, working days and deadline arithmetic through the public API.
 
+#![allow(clippy::unwrap_used)]
+
 use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, TimeZone, Utc};
 use phananh_calendar::{CITY_OFFSET_SECS, Calendar, city_tz, statutory_holidays, to_local};
 

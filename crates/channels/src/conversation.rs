@@ -124,7 +124,7 @@ pub fn tracking_code_in(text: &str) -> Option<String> {
 
 /// Whether a text looks English rather than Vietnamese (no diacritics, English words).
 fn looks_english(text: &str) -> bool {
-    if text.chars().any(|c| !c.is_ascii()) {
+    if !text.is_ascii() {
         return false;
     }
     let words = fold_words(text);

@@ -156,6 +156,16 @@ fn keyboard(choices: &[(String, String)]) -> Value {
     })
 }
 
+/// The `set_webhook` body: the events phananh uses, with names and photos of senders off.
+pub fn set_webhook_body(url: &str) -> Value {
+    json!({
+        "url": url,
+        "event_types": ["delivered", "seen", "failed", "subscribed", "unsubscribed", "conversation_started"],
+        "send_name": false,
+        "send_photo": false,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -249,14 +259,4 @@ mod tests {
         assert!(w.get("receiver").is_none());
         assert_eq!(w["type"], "text");
     }
-}
-
-/// The `set_webhook` body: the events phananh uses, with names and photos of senders off.
-pub fn set_webhook_body(url: &str) -> Value {
-    json!({
-        "url": url,
-        "event_types": ["delivered", "seen", "failed", "subscribed", "unsubscribed", "conversation_started"],
-        "send_name": false,
-        "send_photo": false,
-    })
 }

@@ -2,6 +2,8 @@
 //! syntax, the Messenger and Viber event parsers and the Open311 form take any input without panicking, and
 //! take a 1 MB input (timings are measured in release by bench/fuzz.sh, not here).
 
+#![allow(clippy::unwrap_used)]
+
 use phananh_channels::conversation::FieldChoice;
 use phananh_channels::{messenger, open311, sms, viber};
 use proptest::prelude::*;

@@ -305,10 +305,7 @@ impl WardNames {
             q.clear();
         }
         // With accents in the query, a name with other accents is not quite exact.
-        let query_accented = query
-            .chars()
-            .any(|c| !c.is_ascii())
-            .then(|| accent_form(query));
+        let query_accented = (!query.is_ascii()).then(|| accent_form(query));
         if !q.is_empty() {
             let qj = q.join(" ");
             let padded_q = format!(" {qj}");

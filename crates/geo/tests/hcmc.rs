@@ -1,5 +1,7 @@
 //! Checks against the real Ho Chi Minh City profile (profiles/hcmc.json).
 
+#![allow(clippy::unwrap_used)]
+
 use std::sync::OnceLock;
 use std::time::Instant;
 

@@ -1,3 +1,5 @@
+#![allow(clippy::unwrap_used)]
+
 use std::io::Cursor;
 
 use image::{DynamicImage, ImageFormat, RgbImage, Rgba, RgbaImage};

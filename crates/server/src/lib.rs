@@ -197,7 +197,7 @@ async fn upkeep(
         }
         n += 1;
         // Deadlines are looked at every minute (each reminder is queued once).
-        if n % 12 == 0
+        if n.is_multiple_of(12)
             && let Err(e) = app.scan_deadlines().await
         {
             tracing::warn!(error = %e, "deadline scan failed");
@@ -217,7 +217,7 @@ async fn upkeep(
                 tracing::warn!(error = %e, "purging unconfirmed followers failed");
             }
         }
-        if n % 60 == 0 {
+        if n.is_multiple_of(60) {
             let _ = app.delete_expired_sessions().await;
             state.upkeep();
         }

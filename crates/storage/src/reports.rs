@@ -361,6 +361,8 @@ impl Store {
     /// Appends one event to a report whose history has `expected_seq` events, updates the
     /// report's current state to `state`, and queues `jobs`, in one transaction. If someone
     /// else appended first, nothing is written and `Conflict` is returned.
+    // Every argument is one part of the one transaction; a struct would only rename them.
+    #[allow(clippy::too_many_arguments)]
     pub async fn append_event(
         &self,
         report_id: i64,

@@ -1,6 +1,8 @@
 //! The storage contract, one suite for every backend: SQLite always, PostgreSQL when
 //! `PHANANH_TEST_POSTGRES_URL` is set (each test gets a schema of its own there).
 
+#![allow(clippy::unwrap_used)]
+
 use std::collections::{BTreeSet, HashSet};
 
 use chrono::{DateTime, Duration, TimeZone, Utc};

@@ -140,7 +140,7 @@ async fn listen(app: &App, cfg: &HotlineConfig) -> std::io::Result<()> {
                 event: &e,
                 extensions: &cfg.extensions,
             };
-            if let Err(err) = inbox::receive(&app, call).await {
+            if let Err(err) = inbox::receive(app, call).await {
                 tracing::warn!(error = %err.message(), call = %e.call_id, "AMI call event not recorded");
             }
         }

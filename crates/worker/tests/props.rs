@@ -2,6 +2,8 @@
 //! for CI: email → report (parsing and the filing decision) takes any bytes and any
 //! message shape without panicking, and a 1 MB message.
 
+#![allow(clippy::unwrap_used)]
+
 use phananh_worker::{MailDecision, read_mail};
 use proptest::prelude::*;
 

@@ -5,6 +5,8 @@
 //! One binary, one module per area, because each test binary links the whole server:
 //! `cargo test -p phananh --test it chat::` runs one area.
 
+#![allow(clippy::unwrap_used)]
+
 mod support;
 
 mod browser;

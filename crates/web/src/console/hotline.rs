@@ -339,7 +339,7 @@ async fn file(
         name: opt("name"),
         phone: opt("phone"),
         email: opt("email"),
-        consent: form.get("consent").is_some(),
+        consent: form.contains_key("consent"),
         ..IntakeRequest::default()
     };
     let unfiled = opt("unfiled").and_then(|v| v.parse().ok());

@@ -79,7 +79,6 @@ pub async fn postgres_url() -> Option<String> {
             .to_lowercase()
             .replace(['-', '_'], "")
             .get(..16)?
-            .to_string()
     );
     sqlx_schema(&url, &schema).await;
     let sep = if url.contains('?') { '&' } else { '?' };
