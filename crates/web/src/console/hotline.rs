@@ -233,16 +233,56 @@ async fn caller(
     }
     let catalog = state.app.catalog().await;
     match state.app.caller(&staff.principal, &q.phone).await {
-        Ok(c) => Json(serde_json::json!({
-            "phone": c.phone, "name": c.name, "email": c.email,
-            "reports": c.reports.iter().map(|r| serde_json::json!({
-                "code": r.code, "status_label": if staff.lang == crate::Lang::En { r.status.label_en() } else { r.status.label_vi() },
-                "field_name": catalog.field_name(&r.field), "created_at": when(r.created_at),
-            })).collect::<Vec<_>>(),
-        }))
+        Ok(c) => Json(CallerAnswer {
+            reports: c
+                .reports
+                .iter()
+                .map(|r| CallerReport {
+                    code: &r.code,
+                    status_label: if staff.lang == crate::Lang::En {
+                        r.status.label_en()
+                    } else {
+                        r.status.label_vi()
+                    },
+                    field_name: catalog.field_name(&r.field),
+                    created_at: when(r.created_at),
+                })
+                .collect(),
+            phone: c.phone,
+            name: c.name,
+            email: c.email,
+        })
         .into_response(),
-        Err(e) => (crate::error::status_of(&e), Json(serde_json::json!({"error": e.code()}))).into_response(),
+        Err(e) => (
+            status_of(&e),
+            Json(CallerError {
+                error: ErrorCode::from(&e),
+            }),
+        )
+            .into_response(),
     }
+}
+
+/// What the operator's screen gets for a caller.
+#[derive(serde::Serialize)]
+struct CallerAnswer<'a> {
+    phone: String,
+    name: Option<String>,
+    email: Option<String>,
+    reports: Vec<CallerReport<'a>>,
+}
+
+#[derive(serde::Serialize)]
+struct CallerReport<'a> {
+    code: &'a str,
+    status_label: &'static str,
+    field_name: String,
+    created_at: String,
+}
+
+#[derive(serde::Serialize)]
+struct CallerError {
+    error: ErrorCode,
 }
 
 /// Calls answered by this operator (or by nobody we know) pop up on the screen.
@@ -467,14 +507,14 @@ async fn pbx_call(
     let Ok(Json(event)) = body else {
         return bare_error(StatusCode::BAD_REQUEST, ErrorCode::InvalidJson, None);
     };
-    match state
-        .app
-        .call_event(&event, &state.config.hotline.extensions)
-        .await
-    {
-        Ok(popup) => Json(CallAnswer {
+    let delivery = phananh_app::inbox::Delivery::Call {
+        event: &event,
+        extensions: &state.config.hotline.extensions,
+    };
+    match phananh_app::inbox::receive(&state.app, delivery).await {
+        Ok(received) => Json(CallAnswer {
             status: "ok",
-            shown_to: popup.as_ref().map(|p| match p.operator_id {
+            shown_to: received.popup.as_ref().map(|p| match p.operator_id {
                 Some(id) => ShownTo::Operator(id),
                 None => ShownTo::All("all"),
             }),

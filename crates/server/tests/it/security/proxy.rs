@@ -765,11 +765,18 @@ async fn curl(source: &str, url: &str, spoof: Option<&str>, body: Option<&Path>)
         .trim_end()
         .rsplit_once('\n')
         .unwrap_or(("", text.trim()));
-    (
-        code.trim().parse().unwrap_or(0),
-        headers.to_ascii_lowercase(),
-    )
+    let code = match code.trim().parse().unwrap_or(0) {
+        // No answer: curl's exit code says why. 55/56 (sending or receiving failed): the
+        // proxy closed the connection under the upload, a refusal; anything else (28 is a
+        // timeout) stays 0, which no check accepts.
+        0 if matches!(out.status.code(), Some(55 | 56)) => CLOSED,
+        c => c,
+    };
+    (code, headers.to_ascii_lowercase())
 }
+
+/// Not an HTTP status: the proxy closed the connection while the body was being sent.
+const CLOSED: u16 = 1;
 
 /// The checks through a proxy at `url`: the client address phananh sees is the client's,
 /// not the proxy's, and a spoofed `X-Forwarded-For` does not reset the limit.
@@ -1016,7 +1023,8 @@ async fn the_shipped_caddyfile() {
             .unwrap(),
     );
     wait_for_port(port).await;
-    // Caddy 2.6 answers 502 when `request_body` cuts a body short while proxying it.
-    check_through_proxy(&format!("http://127.0.0.1:{port}"), &[413, 502]).await;
+    // Caddy 2.6 answers 502 when `request_body` cuts a body short while proxying it, and
+    // on a loaded machine it may close the connection before curl has sent it all.
+    check_through_proxy(&format!("http://127.0.0.1:{port}"), &[413, 502, CLOSED]).await;
     t.stop().await;
 }
