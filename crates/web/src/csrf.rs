@@ -52,6 +52,27 @@ macro_rules! csrf_form {
 }
 pub(crate) use csrf_form;
 
+/// The header a script sends its staff session's token in (the console's `fetch` calls and
+/// the JSON API used from a signed-in browser).
+pub const HEADER: &str = "x-csrf-token";
+
+/// Whether a JSON request from a signed-in browser carries its session's token in
+/// [`HEADER`]. Requests with an API key have no session and need no token.
+pub fn header_ok(staff: &Staff, headers: &axum::http::HeaderMap) -> bool {
+    let token = headers
+        .get(HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    staff.csrf_ok(token)
+}
+
+/// Whether a form streamed by hand (the citizens' multipart form, whose photos are spooled
+/// as they arrive and so cannot go through [`Csrf`]) carries the token of its double-submit
+/// cookie `name`. A missing cookie matches nothing.
+pub fn cookie_ok(headers: &axum::http::HeaderMap, name: &str, submitted: &str) -> bool {
+    same_token(&cookie(headers, name).unwrap_or_default(), submitted)
+}
+
 /// A request body whose CSRF token was checked.
 pub struct Csrf<T>(pub T);
 
@@ -155,5 +176,32 @@ mod tests {
         // No cookie at all: nothing matches, not even an empty token.
         let missing = Expected::Cookie(String::new());
         assert!(verdict(&missing, "", Lang::Vi).is_err());
+    }
+
+    #[test]
+    fn a_json_request_needs_its_session_token_in_the_header() {
+        use axum::http::{HeaderMap, HeaderValue};
+        let s = staff(Lang::Vi);
+        let mut h = HeaderMap::new();
+        assert!(!header_ok(&s, &h), "no header");
+        h.insert(HEADER, HeaderValue::from_static("session-toke"));
+        assert!(!header_ok(&s, &h));
+        h.insert(HEADER, HeaderValue::from_static("session-token"));
+        assert!(header_ok(&s, &h));
+    }
+
+    #[test]
+    fn a_streamed_form_must_match_its_cookie() {
+        use axum::http::{HeaderMap, HeaderValue, header};
+        let mut h = HeaderMap::new();
+        assert!(!cookie_ok(&h, "pa_form", ""), "no cookie, empty token");
+        assert!(!cookie_ok(&h, "pa_form", "x"));
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; pa_form=tok42"),
+        );
+        assert!(cookie_ok(&h, "pa_form", "tok42"));
+        assert!(!cookie_ok(&h, "pa_form", "tok4"));
+        assert!(!cookie_ok(&h, "other", "tok42"));
     }
 }

@@ -32,8 +32,14 @@ pub fn routes() -> Routes {
         .layer(DefaultBodyLimit::max(MAX_BODY))
 }
 
+/// What a webhook answers: `{"status": "ok"}` or the reason it refused.
+#[derive(serde::Serialize)]
+struct Answer<'a> {
+    status: &'a str,
+}
+
 fn answer(status: StatusCode, code: &str) -> Response {
-    (status, axum::Json(serde_json::json!({ "status": code }))).into_response()
+    (status, axum::Json(Answer { status: code })).into_response()
 }
 
 #[derive(Deserialize)]

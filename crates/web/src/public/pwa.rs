@@ -40,35 +40,91 @@ pub fn routes() -> Routes {
         .route("/mine", get(mine_page))
 }
 
+/// The web app manifest (W3C "Web Application Manifest"): what the browser needs to
+/// install the citizen pages as an app.
+#[derive(serde::Serialize)]
+struct Manifest {
+    id: &'static str,
+    name: &'static str,
+    short_name: &'static str,
+    description: &'static str,
+    lang: &'static str,
+    dir: &'static str,
+    start_url: &'static str,
+    scope: &'static str,
+    display: &'static str,
+    background_color: &'static str,
+    theme_color: &'static str,
+    icons: [Icon; 3],
+    shortcuts: [Shortcut; 2],
+}
+
+#[derive(serde::Serialize)]
+struct Icon {
+    src: &'static str,
+    sizes: &'static str,
+    #[serde(rename = "type")]
+    mime: &'static str,
+    purpose: &'static str,
+}
+
+#[derive(serde::Serialize)]
+struct Shortcut {
+    name: &'static str,
+    url: &'static str,
+}
+
+const MANIFEST: Manifest = Manifest {
+    id: "/",
+    name: "Phản ánh đô thị",
+    short_name: "Phản ánh",
+    description: "Gửi phản ánh về hạ tầng, môi trường, trật tự đô thị và theo dõi kết quả xử lý / Report problems in the city and follow what happens",
+    lang: "vi",
+    dir: "ltr",
+    start_url: "/",
+    scope: "/",
+    display: "standalone",
+    background_color: "#f6f8fa",
+    theme_color: crate::layout::THEME_COLOR,
+    icons: [
+        Icon {
+            src: "/static/icons/icon-192.png",
+            sizes: "192x192",
+            mime: "image/png",
+            purpose: "any",
+        },
+        Icon {
+            src: "/static/icons/icon-512.png",
+            sizes: "512x512",
+            mime: "image/png",
+            purpose: "any",
+        },
+        Icon {
+            src: "/static/icons/icon-maskable-512.png",
+            sizes: "512x512",
+            mime: "image/png",
+            purpose: "maskable",
+        },
+    ],
+    shortcuts: [
+        Shortcut {
+            name: "Gửi phản ánh",
+            url: "/new",
+        },
+        Shortcut {
+            name: "Phản ánh của tôi",
+            url: "/mine",
+        },
+    ],
+};
+
 async fn manifest() -> Response {
-    let body = serde_json::json!({
-        "id": "/",
-        "name": "Phản ánh đô thị",
-        "short_name": "Phản ánh",
-        "description": "Gửi phản ánh về hạ tầng, môi trường, trật tự đô thị và theo dõi kết quả xử lý / Report problems in the city and follow what happens",
-        "lang": "vi",
-        "dir": "ltr",
-        "start_url": "/",
-        "scope": "/",
-        "display": "standalone",
-        "background_color": "#f6f8fa",
-        "theme_color": crate::layout::THEME_COLOR,
-        "icons": [
-            {"src": "/static/icons/icon-192.png", "sizes": "192x192", "type": "image/png", "purpose": "any"},
-            {"src": "/static/icons/icon-512.png", "sizes": "512x512", "type": "image/png", "purpose": "any"},
-            {"src": "/static/icons/icon-maskable-512.png", "sizes": "512x512", "type": "image/png", "purpose": "maskable"},
-        ],
-        "shortcuts": [
-            {"name": "Gửi phản ánh", "url": "/new"},
-            {"name": "Phản ánh của tôi", "url": "/mine"},
-        ],
-    });
     (
         [
             (header::CONTENT_TYPE, "application/manifest+json"),
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
-        body.to_string(),
+        axum::Json(MANIFEST),
     )
         .into_response()
 }
