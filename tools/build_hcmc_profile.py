@@ -548,6 +548,89 @@ CITY_RULES = [
 ]
 
 # Fields that the ward committee handles, one rule per ward.
+# Extra questions asked when filing in a field (Open311 service attributes), by field.
+QUESTIONS = {
+    "lighting": [
+        {
+            "code": "pole_number",
+            "datatype": "string",
+            "required": False,
+            "order": 1,
+            "description_vi": "Số hiệu ghi trên cột đèn (nếu thấy)",
+            "description_en": "The number printed on the pole (if you can see it)",
+            "values": []
+        }
+    ],
+    "water": [
+        {
+            "code": "customer_code",
+            "datatype": "string",
+            "required": False,
+            "order": 1,
+            "description_vi": "Mã khách hàng (danh bạ) trên hóa đơn tiền nước",
+            "description_en": "The customer code on the water bill",
+            "values": [],
+            "private": True
+        }
+    ],
+    "trees": [
+        {
+            "code": "tree_state",
+            "datatype": "singlevaluelist",
+            "required": False,
+            "order": 1,
+            "description_vi": "Tình trạng cây",
+            "description_en": "What is wrong with the tree",
+            "values": [
+                {
+                    "key": "fallen",
+                    "name": "Cây đã ngã, đổ / Fallen"
+                },
+                {
+                    "key": "leaning",
+                    "name": "Cây nghiêng, có nguy cơ ngã / Leaning, may fall"
+                },
+                {
+                    "key": "blocking",
+                    "name": "Cành cây chắn đường, che đèn, biển báo / Branches block the road, a light or a sign"
+                },
+                {
+                    "key": "other",
+                    "name": "Khác / Something else"
+                }
+            ]
+        }
+    ],
+    "traffic": [
+        {
+            "code": "lanes_blocked",
+            "datatype": "singlevaluelist",
+            "required": False,
+            "order": 1,
+            "description_vi": "Số làn xe bị chắn",
+            "description_en": "Lanes blocked",
+            "values": [
+                {
+                    "key": "none",
+                    "name": "Không chắn làn nào / None"
+                },
+                {
+                    "key": "one",
+                    "name": "Một làn / One lane"
+                },
+                {
+                    "key": "several",
+                    "name": "Nhiều làn / Several lanes"
+                },
+                {
+                    "key": "all",
+                    "name": "Chắn hết đường / The whole road"
+                }
+            ]
+        }
+    ]
+}
+
 WARD_FIELDS = ["sidewalk", "public_order", "noise", "sanitation"]
 
 
@@ -686,6 +769,7 @@ def main():
             "ack_hours": ack,
             "resolve_days": days,
             "keywords": kw,
+            **({"attributes": QUESTIONS[code]} if code in QUESTIONS else {}),
         }
         for code, name_vi, name_en, icon, ack, days, kw in FIELDS
     ]

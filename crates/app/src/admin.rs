@@ -193,6 +193,30 @@ impl App {
         Ok(self.store.save_field(&field).await?)
     }
 
+    /// Replaces a field's extra questions with those in `text`
+    /// (`phananh_domain::questions::parse`'s format); an empty text removes them.
+    pub async fn save_field_questions(
+        &self,
+        who: &Principal,
+        code: &str,
+        text: &str,
+    ) -> Result<(), AppError> {
+        admin_only(who)?;
+        let Some(mut field) = self.catalog().await.field(code.trim()).cloned() else {
+            return Err(AppError::invalid(
+                "code",
+                "unknown_field",
+                "Không có lĩnh vực này",
+                "No such field",
+            ));
+        };
+        field.attributes = phananh_domain::questions::parse(text).map_err(|e| {
+            let (vi, en) = e.split_once(" / ").unwrap_or((&e, &e));
+            AppError::invalid("questions", "invalid_questions", vi, en)
+        })?;
+        Ok(self.store.save_field(&field).await?)
+    }
+
     /// Adds a routing rule between a known field, ward (or the whole city) and unit.
     pub async fn add_rule(&self, who: &Principal, f: RuleInput) -> Result<(), AppError> {
         admin_only(who)?;

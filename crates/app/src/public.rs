@@ -9,14 +9,24 @@ use phananh_storage::{Page, ReportFilter};
 use crate::query::ReportQuery;
 
 use crate::{App, AppError};
+use phananh_domain::profile::Field;
 
-/// The record as the public may see it: never the typed address (it may name people) or
-/// who in the unit works on it; for a report that is not published, only that it exists,
-/// where it stands and its dates (its reporter looks it up by code to learn why it was
-/// rejected), not its content or place.
-pub fn project(mut r: Report) -> Report {
+/// The record as the public may see it: never the typed address (it may name people), the
+/// answers to questions of its `field` marked private (`Attribute::private`) or who in the
+/// unit works on it; for a report that is not published, only that it exists, where it
+/// stands and its dates (its reporter looks it up by code to learn why it was rejected), not
+/// its content or place.
+pub fn project(mut r: Report, field: Option<&Field>) -> Report {
     r.address = None;
     r.assignee = None;
+    if let Some(field) = field {
+        r.extra.attributes.retain(|code, _| {
+            !field
+                .attributes
+                .iter()
+                .any(|a| &a.code == code && a.private)
+        });
+    }
     if !r.status.is_published() {
         r.description = String::new();
         r.lat = None;
@@ -49,7 +59,9 @@ impl App {
     pub async fn public_report(&self, code: &str) -> Result<(Report, Vec<Event>), AppError> {
         let report = self.find(code).await?;
         let events = public_events(self.store.events(report.id).await?);
-        Ok((project(report), events))
+        let catalog = self.catalog().await;
+        let field = catalog.field(&report.field);
+        Ok((project(report, field), events))
     }
 
     /// The photos the public may see with a report (none for one that is not published).
@@ -58,6 +70,23 @@ impl App {
             return Ok(Vec::new());
         }
         Ok(self.store.photo_keys(report.id).await?)
+    }
+
+    /// The first photo the public may see of each report that has one (none for reports
+    /// that are not published), by report id, in one query.
+    pub async fn public_first_photos(
+        &self,
+        reports: &[Report],
+    ) -> Result<std::collections::HashMap<i64, String>, AppError> {
+        let ids: Vec<i64> = reports
+            .iter()
+            .filter(|r| r.status.is_published())
+            .map(|r| r.id)
+            .collect();
+        if ids.is_empty() {
+            return Ok(std::collections::HashMap::new());
+        }
+        Ok(self.store.first_photo_keys(&ids).await?)
     }
 
     /// The public histories of several reports (one query), in their order.
@@ -85,7 +114,15 @@ impl App {
             });
         }
         let mut page = self.store.list_reports(&filter).await?;
-        page.items = page.items.into_iter().map(project).collect();
+        let catalog = self.catalog().await;
+        page.items = page
+            .items
+            .into_iter()
+            .map(|r| {
+                let field = catalog.field(&r.field);
+                project(r, field)
+            })
+            .collect();
         Ok(page)
     }
 }
@@ -118,14 +155,52 @@ mod tests {
             last_seq: 2,
             extra: ReportExtra::default(),
         };
-        let p = project(r.clone());
+        let p = project(r.clone(), None);
         assert!(p.description.is_empty() && p.lat.is_none() && p.ward.is_none());
         assert!(p.address.is_none() && p.assignee.is_none());
-        let open = project(Report {
+        let mut extra = ReportExtra::default();
+        extra
+            .attributes
+            .insert("meter".into(), vec!["PB0123456".into()]);
+        extra.attributes.insert("pole".into(), vec!["HL-12".into()]);
+        let open = Report {
             status: Status::New,
+            extra,
             ..r
-        });
-        assert_eq!(open.description, "Nhà ông A số 5 ...");
-        assert!(open.address.is_none(), "the typed address is never public");
+        };
+        let question = |code: &str, private: bool| phananh_domain::profile::Attribute {
+            code: code.into(),
+            datatype: "string".into(),
+            required: false,
+            description_vi: code.into(),
+            description_en: code.into(),
+            order: 0,
+            values: vec![],
+            private,
+        };
+        let field = Field {
+            code: "roads".into(),
+            name_vi: "Đường".into(),
+            name_en: "Roads".into(),
+            icon: String::new(),
+            ack_hours: 8,
+            resolve_days: 5,
+            keywords: vec![],
+            attributes: vec![question("meter", true), question("pole", false)],
+        };
+        let p = project(open.clone(), Some(&field));
+        assert_eq!(p.description, "Nhà ông A số 5 ...");
+        assert!(p.address.is_none(), "the typed address is never public");
+        assert!(
+            !p.extra.attributes.contains_key("meter"),
+            "a private answer"
+        );
+        assert_eq!(p.extra.attributes["pole"], vec!["HL-12"]);
+        let p = project(open, None);
+        assert_eq!(
+            p.extra.attributes.len(),
+            2,
+            "no field: nothing known private"
+        );
     }
 }

@@ -20,6 +20,7 @@ pub mod model;
 pub mod performance;
 pub mod procedure;
 pub mod profile;
+pub mod questions;
 pub mod routing;
 
 pub use phananh_calendar as calendar;

@@ -162,6 +162,14 @@ pub struct Attribute {
     /// The allowed answers of a list question.
     #[serde(default)]
     pub values: Vec<AttributeValue>,
+    /// The answer is personal data (a customer code on a bill, a licence plate): staff see
+    /// it, the public pages, Open311 and the open data never do.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub private: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

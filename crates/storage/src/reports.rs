@@ -220,6 +220,29 @@ impl Store {
         .await?)
     }
 
+    /// The first photo of each of `report_ids` that has one (any channel: web, chat,
+    /// email, hotline), by report id.
+    pub async fn first_photo_keys(
+        &self,
+        report_ids: &[i64],
+    ) -> Result<std::collections::HashMap<i64, String>> {
+        let mut out = std::collections::HashMap::new();
+        for chunk in report_ids.chunks(500) {
+            let mut args = Args::new(self.backend);
+            let mut marks = String::new();
+            args.push_list(&mut marks, chunk.iter().copied());
+            let sql = format!(
+                "SELECT p.report_id, p.storage_key FROM photos p \
+                 JOIN (SELECT report_id, MIN(id) AS id FROM photos \
+                       WHERE role = 'report' AND report_id IN ({marks}) GROUP BY report_id) f \
+                 ON p.id = f.id"
+            );
+            let rows: Vec<(i64, String)> = args.query_as(&sql).fetch_all(&self.read).await?;
+            out.extend(rows);
+        }
+        Ok(out)
+    }
+
     /// The personal data of a report's reporter (never for public views).
     pub async fn reporter(&self, report_id: i64) -> Result<Option<Reporter>> {
         let row: Option<(Option<String>, Option<String>, Option<String>, Option<String>, i64)> =

@@ -34,7 +34,7 @@
   form.parentNode.insertBefore(queue, form);
   var spots = { field: ".fields", description: "#description", photos: "#photo", location: "#loc-status",
     ward: "#loc-status", address: "#loc-status", lat: "#loc-status", lon: "#loc-status",
-    name: 'label[for="name"]', phone: 'label[for="phone"]', email: 'label[for="email"]' };
+    attributes: ".questions:not([hidden])", name: 'label[for="name"]', phone: 'label[for="phone"]', email: 'label[for="email"]' };
   function clearErrors() {
     Array.prototype.forEach.call(form.parentNode.querySelectorAll(".error"), function (e) { e.remove(); });
   }
@@ -70,7 +70,8 @@
     var rec = P.record({
       field: field ? field.value : "", description: els.description.value,
       lat: num("lat"), lon: num("lon"), address: val("address"), ward: val("ward"),
-      name: val("name"), phone: val("phone"), email: val("email"), consent: !!(val("phone") || val("email"))
+      name: val("name"), phone: val("phone"), email: val("email"), consent: !!(val("phone") || val("email")),
+      attributes: window.phananhAnswers ? window.phananhAnswers(form) : {}
     }, files);
     var button = form.querySelector('button[type="submit"]');
     button.disabled = true;

@@ -143,14 +143,10 @@ async fn create_report(
             }
         },
     };
-    if let Some(s) = &staff {
-        let token = headers
-            .get("x-csrf-token")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        if !s.csrf_ok(token) {
-            return Err(ApiError::csrf());
-        }
+    if let Some(s) = &staff
+        && !crate::csrf::header_ok(s, &headers)
+    {
+        return Err(ApiError::csrf());
     }
     let actor = match &staff {
         Some(s) => Actor::staff(s.principal.user_id, &s.principal.name),
@@ -535,6 +531,8 @@ struct StaffReport<'a> {
     paused_at: Option<DateTime<Utc>>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    /// Answers to the field's extra questions, by question code.
+    attributes: &'a std::collections::BTreeMap<String, Vec<String>>,
 }
 
 fn staff_json<'a>(r: &'a Report, catalog: &phananh_app::Catalog) -> StaffReport<'a> {
@@ -555,6 +553,7 @@ fn staff_json<'a>(r: &'a Report, catalog: &phananh_app::Catalog) -> StaffReport<
         paused_at: r.paused_at,
         created_at: r.created_at,
         updated_at: r.updated_at,
+        attributes: &r.extra.attributes,
     }
 }
 
@@ -638,11 +637,7 @@ async fn staff_action(
     body: Result<Json<Command>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let staff = require(staff)?;
-    let token = headers
-        .get("x-csrf-token")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if !staff.csrf_ok(token) {
+    if !crate::csrf::header_ok(&staff, &headers) {
         return Err(ApiError::csrf());
     }
     let Json(command) = body.map_err(json_error)?;

@@ -19,6 +19,7 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
     ("hotline.js", JS, include_bytes!("../assets/hotline.js")),
     ("mine.js", JS, include_bytes!("../assets/mine.js")),
     ("confirm.js", JS, include_bytes!("../assets/confirm.js")),
+    ("questions.js", JS, include_bytes!("../assets/questions.js")),
     (
         "icons/icon-192.png",
         PNG,

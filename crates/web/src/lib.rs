@@ -21,6 +21,7 @@ mod layout;
 mod open311;
 mod ops;
 mod public;
+mod questions;
 mod ratelimit;
 pub mod routes;
 mod session;
@@ -190,8 +191,14 @@ pub fn router(state: AppState) -> Router {
             header::REFERRER_POLICY,
             HeaderValue::from_static("same-origin"),
         ))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)
+}
+
+/// The span of a request names its method and path only: never the query string, which
+/// may carry an integrator's `api_key` (some Open311 clients put it there) or a token.
+fn request_span(req: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    tracing::debug_span!("request", method = %req.method(), path = %req.uri().path())
 }
 
 /// Every route the binary serves, declared through [`routes::Routes`].

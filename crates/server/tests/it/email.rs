@@ -141,6 +141,18 @@ async fn emails_to_the_listener_file_reports_answer_and_queue_the_rest() {
         assert_eq!(photos.len(), 1, "the photo is attached");
         let jpeg = t.app().photo_bytes(&photos[0], None).await.unwrap().bytes;
         assert!(!jpeg.windows(4).any(|w| w == b"Exif"), "EXIF stripped");
+        // Open311 shows the emailed photo as the request's media_url.
+        let o311: serde_json::Value = t
+            .get(&format!("/open311/v2/requests/{code}.json"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let media = o311[0]["media_url"].as_str().expect("media_url");
+        assert!(
+            media.starts_with("http") && media.ends_with(&format!("/photos/{}", photos[0])),
+            "{media}"
+        );
         let sent = receipts(&got, "dan@example.vn");
         assert_eq!(sent.len(), 1, "one receipt: {sent:?}");
         assert!(sent[0].contains(&code) && sent[0].contains(&format!("Reply-To: {ADDRESS}")));

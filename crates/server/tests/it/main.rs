@@ -20,6 +20,7 @@ mod forwarding;
 mod hotline;
 mod open311;
 mod photos;
+mod questions;
 mod rate_limits;
 mod reports;
 mod satisfaction;

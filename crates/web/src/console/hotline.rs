@@ -191,6 +191,7 @@ async fn render(
                     option value="" { (lang.t("— Chọn —", "— Choose —")) }
                     @for f in &catalog.fields { option value=(f.code) selected[v("field") == f.code] { (f.icon) " " (lang.t(&f.name_vi, &f.name_en)) } }
                 }
+                (crate::questions::inputs(&catalog.fields, lang, |n| v(n), None))
                 label for="description" { (lang.t("Nội dung", "Description")) " " kbd { "Alt+3" } }
                 textarea id="description" name="description" required rows="4" maxlength="5000" accesskey="3" { (v("description")) }
                 label for="address" { (lang.t("Địa chỉ", "Address")) " " kbd { "Alt+4" } }
@@ -208,6 +209,7 @@ async fn render(
         }
         link rel="stylesheet" href="/static/leaflet/leaflet.css";
         script src="/static/leaflet/leaflet.js" {}
+        script src="/static/questions.js" {}
         script src="/static/hotline.js" {}
     };
     (
@@ -380,6 +382,10 @@ async fn file(
         phone: opt("phone"),
         email: opt("email"),
         consent: form.contains_key("consent"),
+        attributes: crate::questions::answers(
+            opt("field").and_then(|f| catalog.field(&f)),
+            form.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        ),
         ..IntakeRequest::default()
     };
     let unfiled = opt("unfiled").and_then(|v| v.parse().ok());

@@ -131,6 +131,9 @@ async fn render(
                             dt { (lang.t("Hạn xử lý", "Due")) } dd { (r.due_at.map(when).unwrap_or_else(|| "—".into()))
                                 @if r.paused_at.is_some() { " " span class="muted" { (lang.t("(tạm dừng, chờ bổ sung)", "(paused, waiting for information)")) } } }
                             dt { (lang.t("Tiếp nhận", "Received")) } dd { (when(r.created_at)) }
+                            @for (q, a) in crate::questions::answered(catalog.field(&r.field), &r.extra.attributes, lang) {
+                                dt { (q) } dd { (a) }
+                            }
                         }
                         @if !view.photos.is_empty() {
                             div class="photos" {

@@ -1,7 +1,7 @@
 //! Filing a request (`POST requests.json|xml`) with an integrator's API key.
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use phananh_app::AppError;
@@ -15,6 +15,7 @@ use crate::AppState;
 pub(super) async fn post_request(
     State(state): State<AppState>,
     Path(file): Path<String>,
+    RawQuery(query): RawQuery,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -34,7 +35,11 @@ pub(super) async fn post_request(
     }
     let form = phananh_channels::open311::parse_post(&body);
     let catalog = state.app.catalog().await;
-    let Some(key) = form.api_key.as_deref() else {
+    // Some client libraries put `api_key` in the query string of the POST rather than in
+    // the form; both are accepted (the form wins when both are given).
+    let query = phananh_channels::open311::pairs(query.as_deref().unwrap_or("").as_bytes());
+    let from_query = phananh_channels::open311::get1(&query, "api_key");
+    let Some(key) = form.api_key.as_deref().or(from_query) else {
         return error(
             fmt,
             StatusCode::FORBIDDEN,
@@ -126,8 +131,9 @@ pub(super) async fn post_request(
             let node = Node::List {
                 item: "request",
                 items: vec![Node::Obj(vec![
+                    // Filed synchronously, so the id is known: the standard then
+                    // returns the id and no token (a token is for ids not known yet).
                     ("service_request_id", Node::str(&receipt.code)),
-                    ("token", Node::str(&receipt.code)),
                     (
                         "service_notice",
                         Node::str(format!(

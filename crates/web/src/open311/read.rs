@@ -19,13 +19,19 @@ use crate::AppState;
 
 /// One request as Open311 shows it.
 /// `events` (the public history) fill `status_notes`; `extensions` adds the extended
-/// attributes and the notes.
+/// attributes and the notes. `media_url` is the report's first photo, whatever channel it
+/// came by (an absolute URL under `public_url`), else the first link an integrator gave.
 pub(super) fn request_node(
     r: &Report,
     events: Option<&[Event]>,
     extensions: bool,
     catalog: &Catalog,
+    photo: Option<&str>,
+    public_url: &str,
 ) -> Node {
+    let media_url = photo
+        .map(|k| format!("{}/photos/{k}", public_url.trim_end_matches('/')))
+        .or_else(|| r.extra.media_urls.first().cloned());
     // The last words addressed to the public (a resolution, a reason), else the status.
     let last_note = events.and_then(|e| e.iter().rev().find_map(|e| e.kind.public_note()));
     let mut fields = vec![
@@ -59,7 +65,7 @@ pub(super) fn request_node(
         ("zipcode", Node::Null),
         ("lat", r.lat.map(Node::Num).unwrap_or(Node::Null)),
         ("long", r.lon.map(Node::Num).unwrap_or(Node::Null)),
-        ("media_url", Node::opt(r.extra.media_urls.first().cloned())),
+        ("media_url", Node::opt(media_url)),
     ];
     if let (true, Some(events)) = (extensions, events) {
         fields.push((
@@ -238,10 +244,31 @@ pub(super) async fn list_requests(
     } else {
         vec![None; reports.len()]
     };
+    let photos = match state.app.public_first_photos(&reports).await {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::error!(error = %e, "open311 photos failed");
+            return error(
+                fmt,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Lỗi hệ thống / internal error",
+            );
+        }
+    };
     let items: Vec<Node> = reports
         .iter()
         .zip(histories)
-        .map(|(r, events)| request_node(r, events.as_deref(), extensions, catalog))
+        .map(|(r, events)| {
+            let photo = photos.get(&r.id).map(String::as_str);
+            request_node(
+                r,
+                events.as_deref(),
+                extensions,
+                catalog,
+                photo,
+                &state.config.public_url,
+            )
+        })
         .collect();
     render(
         fmt,
@@ -270,9 +297,32 @@ pub(super) async fn one_request(
     match state.app.public_report(code).await {
         Ok((report, events)) => {
             let extensions = get1(&p, "extensions") == Some("true");
+            let photos = match state
+                .app
+                .public_first_photos(std::slice::from_ref(&report))
+                .await
+            {
+                Ok(p) => p,
+                Err(e) => {
+                    tracing::error!(error = %e, "open311 photo failed");
+                    return error(
+                        fmt,
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "Lỗi hệ thống / internal error",
+                    );
+                }
+            };
+            let photo = photos.get(&report.id).map(String::as_str);
             let node = Node::List {
                 item: "request",
-                items: vec![request_node(&report, Some(&events), extensions, &catalog)],
+                items: vec![request_node(
+                    &report,
+                    Some(&events),
+                    extensions,
+                    &catalog,
+                    photo,
+                    &state.config.public_url,
+                )],
             };
             render(fmt, StatusCode::OK, "service_requests", &node)
         }

@@ -11,7 +11,7 @@ use phananh_app::{AppError, FieldError};
 use phananh_domain::model::{Actor, Channel};
 
 use crate::layout::page;
-use crate::session::{ClientIp, add_cookie, cookie, lang_of, same_token};
+use crate::session::{ClientIp, add_cookie, lang_of};
 use crate::{AppState, Lang};
 
 const FORM_COOKIE: &str = "phananh_form";
@@ -91,6 +91,7 @@ async fn render_form(state: &AppState, lang: Lang, typed: &Typed, status: Status
                     }
                 }
             }
+            (crate::questions::inputs(&catalog.fields, lang, |n| typed.get(n).to_string(), typed.error("attributes", lang)))
             label for="description" { (lang.t("2. Mô tả", "2. Describe it")) }
             (error_line(typed.error("description", lang), "description-error"))
             textarea id="description" name="description" required maxlength="5000" rows="4"
@@ -136,6 +137,7 @@ async fn render_form(state: &AppState, lang: Lang, typed: &Typed, status: Status
         }
         link rel="stylesheet" href="/static/leaflet/leaflet.css";
         script src="/static/leaflet/leaflet.js" {}
+        script src="/static/questions.js" {}
         script src="/static/report.js" {}
         script src="/static/nearby.js" {}
     };
@@ -268,8 +270,7 @@ pub(super) async fn submit(
             }
         }
     }
-    let expected = cookie(&headers, FORM_COOKIE).unwrap_or_default();
-    if !same_token(&expected, typed.get("csrf")) {
+    if !crate::csrf::cookie_ok(&headers, FORM_COOKIE, typed.get("csrf")) {
         return crate::layout::csrf_failed(lang, None);
     }
     if !typed.get("website").is_empty() {
@@ -324,7 +325,15 @@ pub(super) async fn submit(
     }
     let opt = |k: &str| Some(typed.get(k).trim().to_string()).filter(|s| !s.is_empty());
     let number = |k: &str| opt(k).and_then(|v| v.parse::<f64>().ok());
+    let attributes = {
+        let catalog = state.app.catalog().await;
+        crate::questions::answers(
+            catalog.field(typed.get("field")),
+            typed.values.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        )
+    };
     let request = IntakeRequest {
+        attributes,
         field: typed.get("field").to_string(),
         description: typed.get("description").to_string(),
         lat: number("lat"),

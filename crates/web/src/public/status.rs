@@ -65,6 +65,10 @@ pub(super) async fn status_page(
                 @if report.status.is_published() {
                     dt { (lang.t("Nội dung", "Description")) } dd { (report.description) }
                     dt { (lang.t("Phường, xã", "Ward")) } dd { (report.ward.as_deref().map(|w| catalog.ward_name(w)).unwrap_or_else(|| "—".into())) }
+                    // The projection has already dropped answers that are personal data.
+                    @for (q, a) in crate::questions::answered(catalog.field(&report.field), &report.extra.attributes, lang) {
+                        dt { (q) } dd { (a) }
+                    }
                 }
                 dt { (lang.t("Đơn vị xử lý", "Handled by")) } dd { (catalog.unit_name(&report.unit)) }
                 dt { (lang.t("Hạn xử lý", "Due")) } dd { (report.due_at.map(when).unwrap_or_else(|| "—".into())) }

@@ -126,6 +126,7 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("POST", "/console/admin/units",                 "login ok 404 404 404 404 404"),
     ("GET",  "/console/admin/fields",                "login ok 404 404 404 404 404"),
     ("POST", "/console/admin/fields",                "login ok 404 404 404 404 404"),
+    ("POST", "/console/admin/fields/questions",      "login ok 404 404 404 404 404"),
     ("GET",  "/console/admin/rules",                 "login ok 404 404 404 404 404"),
     ("POST", "/console/admin/rules",                 "login ok 404 404 404 404 404"),
     ("POST", "/console/admin/rules/{id}/delete",     "login ok 404 404 404 404 404"),

@@ -282,6 +282,76 @@ impl TestApp {
         }
     }
 
+    /// Adds the field "pothole" (to the construction department, SXD) with two extra
+    /// questions: `size` (one of small, large; required) and `lanes` (any of left, right).
+    pub async fn add_pothole_field(&self) {
+        use phananh_domain::profile::{Attribute, AttributeValue, Field};
+        let store = &self.store();
+        store
+            .save_field(&Field {
+                code: "pothole".into(),
+                name_vi: "Ổ gà".into(),
+                name_en: "Pothole".into(),
+                icon: "🕳".into(),
+                ack_hours: 8,
+                resolve_days: 3,
+                keywords: vec!["o ga".into(), "pothole".into()],
+                attributes: vec![
+                    Attribute {
+                        code: "size".into(),
+                        datatype: "singlevaluelist".into(),
+                        required: true,
+                        description_vi: "Kích thước ổ gà".into(),
+                        description_en: "Size of the pothole".into(),
+                        order: 1,
+                        private: false,
+                        values: vec![
+                            AttributeValue {
+                                key: "small".into(),
+                                name: "Nhỏ".into(),
+                            },
+                            AttributeValue {
+                                key: "large".into(),
+                                name: "Lớn".into(),
+                            },
+                        ],
+                    },
+                    Attribute {
+                        code: "lanes".into(),
+                        datatype: "multivaluelist".into(),
+                        required: false,
+                        description_vi: "Làn đường bị ảnh hưởng".into(),
+                        description_en: "Lanes affected".into(),
+                        order: 2,
+                        private: false,
+                        values: vec![
+                            AttributeValue {
+                                key: "left".into(),
+                                name: "Trái".into(),
+                            },
+                            AttributeValue {
+                                key: "right".into(),
+                                name: "Phải".into(),
+                            },
+                        ],
+                    },
+                ],
+            })
+            .await
+            .unwrap();
+        store
+            .add_rule(&phananh_domain::routing::Rule {
+                id: 0,
+                field: "pothole".into(),
+                ward: None,
+                unit: "SXD".into(),
+                priority: 0,
+            })
+            .await
+            .unwrap();
+        self.app().refresh_catalog().await.unwrap();
+    }
+
     /// Adds a field with a city-wide rule to the Sài Gòn ward committee.
     pub async fn add_field_with_rule(&self, code: &str, resolve_days: u32) {
         let store = &self.store();

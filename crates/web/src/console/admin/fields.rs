@@ -40,6 +40,28 @@ pub(super) async fn page(State(state): State<AppState>, Admin(staff): Admin) -> 
                     td { code { (f.code) } } td { (f.icon) " " (f.name_vi) " / " (f.name_en) } td { (f.ack_hours) } td { (f.resolve_days) } td { (f.keywords.join(", ")) }
                 } } }
             }
+            div class="card" {
+                h2 class="mt0" { (l.t("Câu hỏi thêm của từng lĩnh vực", "Each field's extra questions")) }
+                p class="muted" {
+                    (l.t("Mỗi dòng một câu hỏi, được hỏi trên trang web, tổng đài, các kênh chat và Open311:",
+                        "One question per line, asked on the web form, the hotline, the chats and Open311:"))
+                    br; code { "mã | kiểu | required,private | Câu hỏi | Question | khóa=Tên; khóa=Tên" }
+                    br; (l.t("Kiểu: ", "Types: ")) (phananh_domain::profile::ATTRIBUTE_TYPES.join(", "))
+                    br; (l.t("«private»: câu trả lời là dữ liệu cá nhân, không bao giờ công khai.", "«private»: the answer is personal data, never published."))
+                }
+                @for f in &c.fields {
+                    details open[!f.attributes.is_empty()] {
+                        summary { (f.icon) " " (l.t(&f.name_vi, &f.name_en)) " (" (f.attributes.len()) ")" }
+                        form method="post" action="/console/admin/fields/questions" {
+                            (csrf_field(&staff))
+                            input type="hidden" name="code" value=(f.code);
+                            label for={"q-" (f.code)} { (l.t("Câu hỏi", "Questions")) }
+                            textarea id={"q-" (f.code)} name="questions" rows=(f.attributes.len() + 2) class="wide" maxlength="20000" { (phananh_domain::questions::format(&f.attributes)) }
+                            p { button type="submit" { (l.t("Lưu câu hỏi", "Save the questions")) } }
+                        }
+                    }
+                }
+            }
         },
     )
 }
@@ -82,4 +104,26 @@ pub(super) async fn save(
     done(&state, &staff, "/console/admin/fields", result).await
 }
 
-csrf_form!(FieldForm);
+#[derive(Deserialize)]
+pub(super) struct QuestionsForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    questions: String,
+}
+
+pub(super) async fn save_questions(
+    State(state): State<AppState>,
+    Admin(staff): Admin,
+    Csrf(Form(f)): Csrf<Form<QuestionsForm>>,
+) -> Response {
+    let result = state
+        .app
+        .save_field_questions(&staff.principal, &f.code, &f.questions)
+        .await;
+    done(&state, &staff, "/console/admin/fields", result).await
+}
+
+csrf_form!(FieldForm, QuestionsForm);

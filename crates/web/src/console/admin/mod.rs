@@ -28,6 +28,10 @@ pub fn routes() -> Routes {
             "/console/admin/fields",
             get(fields::page).post(fields::save),
         )
+        .route(
+            "/console/admin/fields/questions",
+            post(fields::save_questions),
+        )
         .route("/console/admin/rules", get(rules::page).post(rules::add))
         .route("/console/admin/rules/{id}/delete", post(rules::delete))
         .route("/console/admin/users", get(users::page).post(users::add))
