@@ -631,6 +631,10 @@ QUESTIONS = {
     ]
 }
 
+# Fields whose reports' text and photos are published only after a moderator's review:
+# they often name neighbours or show faces and number plates.
+REVIEW_FIELDS = ["public_order", "noise", "other"]
+
 WARD_FIELDS = ["sidewalk", "public_order", "noise", "sanitation"]
 
 
@@ -770,6 +774,7 @@ def main():
             "resolve_days": days,
             "keywords": kw,
             **({"attributes": QUESTIONS[code]} if code in QUESTIONS else {}),
+            **({"review": True} if code in REVIEW_FIELDS else {}),
         }
         for code, name_vi, name_en, icon, ack, days, kw in FIELDS
     ]

@@ -41,6 +41,8 @@ pub struct FieldInput {
     pub resolve_days: String,
     /// Comma-separated.
     pub keywords: String,
+    /// Reports wait for a moderator before their words and photos are public.
+    pub review: bool,
 }
 
 /// A routing rule as an administrator types it (an empty ward: city-wide).
@@ -189,6 +191,7 @@ impl App {
                 .field(f.code.trim())
                 .map(|f| f.attributes.clone())
                 .unwrap_or_default(),
+            review: f.review,
         };
         Ok(self.store.save_field(&field).await?)
     }

@@ -285,6 +285,26 @@ impl Catalog {
                 }
                 s
             }
+            E::Published => t(
+                "Nội dung, ảnh được công khai sau kiểm duyệt".into(),
+                "Text and photos published after review".into(),
+            ),
+            E::PublicTextEdited { text } => t(
+                format!("Sửa nội dung công khai: {text}"),
+                format!("Public text edited: {text}"),
+            ),
+            E::PhotoHidden { .. } => t(
+                "Ẩn một ảnh khỏi trang công khai".into(),
+                "A photo hidden from the public".into(),
+            ),
+            E::PhotoRedacted { boxes, .. } => t(
+                format!("Che {} vùng trên một ảnh công khai", boxes.len()),
+                format!("{} areas of a public photo covered", boxes.len()),
+            ),
+            E::HiddenFromPublic { reason } => t(
+                format!("Không công khai phản ánh: {reason}"),
+                format!("Hidden from the public: {reason}"),
+            ),
         }
     }
 

@@ -415,6 +415,7 @@ impl App {
                 channel,
                 ward: ward.clone(),
                 unit: catalog.triage_unit.clone(),
+                review: field.review,
             },
         )];
         let (status, due_at) = if routed.rule.is_some() {
@@ -477,6 +478,11 @@ impl App {
                 jobs: jobs.clone(),
                 idempotency,
                 photos: req.photos.clone(),
+                publication: if field.review {
+                    phananh_domain::model::Publication::Review
+                } else {
+                    phananh_domain::model::Publication::Published
+                },
                 extra: phananh_domain::model::ReportExtra {
                     attributes: req
                         .attributes

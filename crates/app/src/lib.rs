@@ -15,6 +15,7 @@ pub mod hotline;
 pub mod inbox;
 pub mod intake;
 pub mod jobs;
+pub mod moderation;
 pub mod performance;
 pub mod photos;
 pub mod public;

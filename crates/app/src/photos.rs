@@ -105,6 +105,14 @@ impl App {
         })
         .await
         .map_err(|e| AppError::Internal(e.to_string()))??;
+        self.keep_photo(processed).await
+    }
+
+    /// Keeps a processed photo and its thumbnail under a fresh key.
+    async fn keep_photo(
+        &self,
+        processed: phananh_photos::Processed,
+    ) -> Result<StoredPhoto, AppError> {
         let now = crate::clock::Clock::now(&*self.clock);
         let key = format!(
             "p/{:04}/{:02}/{}.jpg",
@@ -129,6 +137,43 @@ impl App {
             width: processed.width,
             height: processed.height,
         })
+    }
+
+    /// The width and height of a kept photo.
+    pub(crate) async fn photo_size(&self, key: &str) -> Result<Option<(u32, u32)>, AppError> {
+        let store = self.photos.clone();
+        let key = key.to_string();
+        let bytes = tokio::task::spawn_blocking(move || store.get(&key))
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))?
+            .map_err(|_| AppError::NotFound)?;
+        Ok(phananh_photos::dimensions(&bytes))
+    }
+
+    /// Keeps a copy of photo `key` with `boxes` painted over (see [`phananh_photos::redact`]).
+    pub(crate) async fn redacted_copy(
+        &self,
+        key: &str,
+        boxes: &[phananh_domain::event::Rect],
+    ) -> Result<StoredPhoto, AppError> {
+        let store = self.photos.clone();
+        let limits = self.photo_limits;
+        let key = key.to_string();
+        let boxes: Vec<(u32, u32, u32, u32)> = boxes.iter().map(|r| (r.x, r.y, r.w, r.h)).collect();
+        let permit = self
+            .decoding
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        let processed = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            let bytes = store.get(&key).map_err(|_| AppError::NotFound)?;
+            phananh_photos::redact(&bytes, &boxes, &limits).map_err(photo_error)
+        })
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))??;
+        self.keep_photo(processed).await
     }
 
     /// Checks that photo keys given with a report or a resolution are ours and kept.
@@ -185,7 +230,16 @@ impl App {
             let Some(report) = self.store.report(owner.report_id).await? else {
                 continue;
             };
-            if report.status.is_published() {
+            // Public: the report is published and its photos reviewed, and this photo was
+            // neither hidden nor replaced by a redacted copy (the original stays for staff).
+            let shown = match owner.role.as_str() {
+                "report" => !owner.hidden && owner.public_key.is_none(),
+                _ => true,
+            };
+            if shown
+                && report.status.is_published()
+                && report.publication == phananh_domain::model::Publication::Published
+            {
                 public = true;
                 break;
             }

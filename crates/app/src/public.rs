@@ -27,6 +27,15 @@ pub fn project(mut r: Report, field: Option<&Field>) -> Report {
                 .any(|a| &a.code == code && a.private)
         });
     }
+    // Waiting for review, or hidden by a moderator: the field, ward, status, dates and map
+    // point stay public (the citizen follows the report), its words do not.
+    if r.publication != phananh_domain::model::Publication::Published {
+        r.description = String::new();
+        r.extra = ReportExtra::default();
+    } else if let Some(text) = r.public_text.take() {
+        r.description = text;
+    }
+    r.public_text = None;
     if !r.status.is_published() {
         r.description = String::new();
         r.lat = None;
@@ -66,10 +75,12 @@ impl App {
 
     /// The photos the public may see with a report (none for one that is not published).
     pub async fn public_photos(&self, report: &Report) -> Result<Vec<String>, AppError> {
-        if !report.status.is_published() {
+        if !report.status.is_published()
+            || report.publication != phananh_domain::model::Publication::Published
+        {
             return Ok(Vec::new());
         }
-        Ok(self.store.photo_keys(report.id).await?)
+        Ok(self.store.public_photo_keys(report.id).await?)
     }
 
     /// The first photo the public may see of each report that has one (none for reports
@@ -80,7 +91,10 @@ impl App {
     ) -> Result<std::collections::HashMap<i64, String>, AppError> {
         let ids: Vec<i64> = reports
             .iter()
-            .filter(|r| r.status.is_published())
+            .filter(|r| {
+                r.status.is_published()
+                    && r.publication == phananh_domain::model::Publication::Published
+            })
             .map(|r| r.id)
             .collect();
         if ids.is_empty() {
@@ -130,7 +144,7 @@ impl App {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use phananh_domain::model::Status;
+    use phananh_domain::model::{Publication, Status};
 
     #[test]
     fn rejected_reports_keep_only_their_status() {
@@ -154,6 +168,8 @@ mod tests {
             updated_at: chrono::Utc::now(),
             last_seq: 2,
             extra: ReportExtra::default(),
+            publication: Publication::Published,
+            public_text: None,
         };
         let p = project(r.clone(), None);
         assert!(p.description.is_empty() && p.lat.is_none() && p.ward.is_none());
@@ -187,6 +203,7 @@ mod tests {
             resolve_days: 5,
             keywords: vec![],
             attributes: vec![question("meter", true), question("pole", false)],
+            review: false,
         };
         let p = project(open.clone(), Some(&field));
         assert_eq!(p.description, "Nhà ông A số 5 ...");

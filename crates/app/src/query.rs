@@ -55,6 +55,7 @@ impl From<ReportQuery> for ReportFilter {
             codes: q.codes,
             fields: q.fields,
             hide_rejected: q.hide_rejected,
+            publication: None,
             limit: q.limit,
             offset: q.offset,
         }

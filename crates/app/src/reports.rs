@@ -79,7 +79,11 @@ impl App {
     }
 
     /// The stored state must be the fold of the history; if not, the history wins.
-    fn checked_state(&self, report: &Report, events: &[Event]) -> Result<State, AppError> {
+    pub(crate) fn checked_state(
+        &self,
+        report: &Report,
+        events: &[Event],
+    ) -> Result<State, AppError> {
         let state = State::fold(events).ok_or_else(|| {
             AppError::Internal(format!("report {} has no creation event", report.code))
         })?;
@@ -127,7 +131,7 @@ impl App {
         let catalog = self.catalog().await;
         for attempt in 0..3 {
             let events = self.store.events(report.id).await?;
-            let mut state = self.checked_state(&report, &events)?;
+            let state = self.checked_state(&report, &events)?;
             if let Command::Assign { unit, .. } | Command::Transfer { to: unit, .. } = &command
                 && catalog.unit(unit).is_none()
             {
@@ -171,62 +175,85 @@ impl App {
                 triage_unit: &catalog.triage_unit,
             };
             let event = decide(&state, &command, &ctx)?;
-            state.apply(&event, now);
-            let seq = report.last_seq + 1;
-            let mut jobs: Vec<NewJob> = Vec::new();
-            let target = match &event {
-                EventKind::Assigned { unit, .. } | EventKind::Transferred { to: unit, .. } => {
-                    Some(unit.clone())
-                }
-                _ => None,
-            };
-            for unit in target.iter().chain(std::iter::once(&report.unit)) {
-                for job in unit_jobs(&catalog, unit, &event, seq, now) {
-                    let job = job.for_report(report.id, &report.code);
-                    if !jobs.iter().any(|j| j.dedupe_key == job.dedupe_key) {
-                        jobs.push(job);
-                    }
-                }
-            }
-            if let Some(job) = crate::follow::citizen_job(&event, seq, now) {
-                jobs.push(job.for_report(report.id, &report.code));
-            }
             match self
-                .store
-                .append_event(
-                    report.id,
-                    report.last_seq,
-                    now,
-                    &actor,
-                    &event,
-                    &state,
-                    &jobs,
-                )
-                .await
+                .append(&report, &actor, event, state, now, &catalog)
+                .await?
             {
-                Ok(_) => {
-                    self.metrics
-                        .transitions
-                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    if !jobs.is_empty() {
-                        self.jobs_queued.notify_one();
-                    }
-                    return self
-                        .store
-                        .report(report.id)
-                        .await?
-                        .ok_or(AppError::NotFound);
-                }
-                Err(phananh_storage::StoreError::Conflict(_)) if attempt < 2 => {
+                Some(done) => return Ok(done),
+                None if attempt < 2 => {
                     report = self
                         .store
                         .report(report.id)
                         .await?
                         .ok_or(AppError::NotFound)?;
                 }
-                Err(e) => return Err(e.into()),
+                None => break,
             }
         }
         Err(AppError::Conflict("too many concurrent changes".into()))
+    }
+
+    /// Appends `event` (already decided against `state`, the fold of `report`'s history)
+    /// with the jobs it calls for: the units' notices and the citizen's. `None` when
+    /// someone else changed the report meanwhile (the caller decides again and retries).
+    pub(crate) async fn append(
+        &self,
+        report: &Report,
+        actor: &Actor,
+        event: EventKind,
+        mut state: State,
+        now: chrono::DateTime<chrono::Utc>,
+        catalog: &crate::Catalog,
+    ) -> Result<Option<Report>, AppError> {
+        state.apply(&event, now);
+        let seq = report.last_seq + 1;
+        let mut jobs: Vec<NewJob> = Vec::new();
+        let target = match &event {
+            EventKind::Assigned { unit, .. } | EventKind::Transferred { to: unit, .. } => {
+                Some(unit.clone())
+            }
+            _ => None,
+        };
+        for unit in target.iter().chain(std::iter::once(&report.unit)) {
+            for job in unit_jobs(catalog, unit, &event, seq, now) {
+                let job = job.for_report(report.id, &report.code);
+                if !jobs.iter().any(|j| j.dedupe_key == job.dedupe_key) {
+                    jobs.push(job);
+                }
+            }
+        }
+        if let Some(job) = crate::follow::citizen_job(&event, seq, now) {
+            jobs.push(job.for_report(report.id, &report.code));
+        }
+        match self
+            .store
+            .append_event(
+                report.id,
+                report.last_seq,
+                now,
+                actor,
+                &event,
+                &state,
+                &jobs,
+            )
+            .await
+        {
+            Ok(_) => {
+                self.metrics
+                    .transitions
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if !jobs.is_empty() {
+                    self.jobs_queued.notify_one();
+                }
+                Ok(Some(
+                    self.store
+                        .report(report.id)
+                        .await?
+                        .ok_or(AppError::NotFound)?,
+                ))
+            }
+            Err(phananh_storage::StoreError::Conflict(_)) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
     }
 }

@@ -139,6 +139,25 @@ impl Principal {
         self.role == Role::Admin
     }
 
+    /// Whether this person may moderate what the public sees of a report that is with
+    /// `report_unit`: the triage desk and administrators for every report, a unit's
+    /// managers and staff for their own unit's.
+    pub fn can_moderate(&self, report_unit: &str) -> bool {
+        match self.role {
+            Role::Admin | Role::Triage => true,
+            Role::UnitManager | Role::UnitStaff => self.can_view(report_unit),
+            Role::Supervisor | Role::Oversight => false,
+        }
+    }
+
+    /// Whether this person sees the moderation queue (for every unit, or their own).
+    pub fn can_use_moderation_queue(&self) -> bool {
+        matches!(
+            self.role,
+            Role::Admin | Role::Triage | Role::UnitManager | Role::UnitStaff
+        )
+    }
+
     /// Whether this person works the triage desk (reports no routing rule placed).
     pub fn can_use_triage_desk(&self) -> bool {
         matches!(self.role, Role::Triage | Role::Admin | Role::Supervisor)

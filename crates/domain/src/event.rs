@@ -16,6 +16,10 @@ pub enum EventKind {
         channel: Channel,
         ward: Option<String>,
         unit: String,
+        /// The field publishes only after review: the words and photos wait for a
+        /// moderator.
+        #[serde(default, skip_serializing_if = "is_false")]
+        review: bool,
     },
     /// A unit took charge (by a routing rule or by the triage desk); its clock starts.
     Assigned {
@@ -85,6 +89,41 @@ pub enum EventKind {
         #[serde(default)]
         due_at: Option<DateTime<Utc>>,
     },
+    /// A moderator published the report's words and photos (after review, or again after
+    /// hiding it).
+    Published,
+    /// A moderator changed the text the public sees; the citizen's own stays for staff.
+    PublicTextEdited {
+        text: String,
+    },
+    /// A moderator hid one photo from the public.
+    PhotoHidden {
+        photo: String,
+    },
+    /// A moderator blurred parts of a photo: the public sees `copy` (rendered by the
+    /// server from the original and `boxes`); the original stays for staff.
+    PhotoRedacted {
+        photo: String,
+        copy: String,
+        boxes: Vec<Rect>,
+    },
+    /// A moderator hid the report from the public; the reporter is told why.
+    HiddenFromPublic {
+        reason: String,
+    },
+}
+
+/// A rectangle on a photo, in the photo's own pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rect {
+    pub x: u32,
+    pub y: u32,
+    pub w: u32,
+    pub h: u32,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 impl EventKind {
@@ -104,6 +143,11 @@ impl EventKind {
             EventKind::Reopened { .. } => "reopened",
             EventKind::Commented { .. } => "commented",
             EventKind::Rated { .. } => "rated",
+            EventKind::Published => "published",
+            EventKind::PublicTextEdited { .. } => "public_text_edited",
+            EventKind::PhotoHidden { .. } => "photo_hidden",
+            EventKind::PhotoRedacted { .. } => "photo_redacted",
+            EventKind::HiddenFromPublic { .. } => "hidden_from_public",
         }
     }
 
@@ -117,6 +161,7 @@ impl EventKind {
                 EventKind::Rejected { reason } => Some(reason),
                 EventKind::Reopened { reason, .. } => Some(reason),
                 EventKind::Commented { text, .. } => Some(text),
+                EventKind::HiddenFromPublic { reason } => Some(reason),
                 _ => None,
             },
             _ => None,
@@ -150,6 +195,14 @@ impl EventKind {
             EventKind::Commented { public: false, .. } => Internal,
             // The score is public; the citizen's comment stays with staff.
             EventKind::Rated { .. } => Public { text: false },
+            // Moderation is staff work: the public sees its result, not its steps (an
+            // edited text would otherwise show what it replaced)...
+            EventKind::Published
+            | EventKind::PublicTextEdited { .. }
+            | EventKind::PhotoHidden { .. }
+            | EventKind::PhotoRedacted { .. } => Internal,
+            // ...except that a report was hidden, and why: that is owed to the citizen.
+            EventKind::HiddenFromPublic { .. } => Public { text: true },
         }
     }
 
@@ -272,6 +325,17 @@ mod tests {
             EventKind::Commented {
                 text: secret.into(),
                 public: false,
+            },
+            EventKind::PublicTextEdited {
+                text: secret.into(),
+            },
+            EventKind::PhotoHidden {
+                photo: secret.into(),
+            },
+            EventKind::PhotoRedacted {
+                photo: secret.into(),
+                copy: secret.into(),
+                boxes: vec![],
             },
         ];
         for e in internal {

@@ -17,6 +17,7 @@ pub mod code;
 pub mod event;
 pub mod jobs;
 pub mod model;
+pub mod moderation;
 pub mod performance;
 pub mod procedure;
 pub mod profile;

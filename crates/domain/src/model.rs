@@ -163,6 +163,55 @@ impl Status {
     }
 }
 
+/// Whether a report's words and photos are public yet. A field that needs review (public
+/// order, noise: reports that name neighbours, photos with faces and plates) files its
+/// reports as `Review`; the public then sees the field, ward, status, dates and map point,
+/// but no text and no photo, until a moderator publishes them (or hides the report).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Publication {
+    #[default]
+    Published,
+    Review,
+    Hidden,
+}
+
+impl Publication {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Publication::Published => "published",
+            Publication::Review => "review",
+            Publication::Hidden => "hidden",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Publication> {
+        [
+            Publication::Published,
+            Publication::Review,
+            Publication::Hidden,
+        ]
+        .into_iter()
+        .find(|p| p.as_str() == s)
+    }
+
+    pub fn label_vi(self) -> &'static str {
+        match self {
+            Publication::Published => "Đã công khai",
+            Publication::Review => "Chờ kiểm duyệt",
+            Publication::Hidden => "Không công khai",
+        }
+    }
+
+    pub fn label_en(self) -> &'static str {
+        match self {
+            Publication::Published => "Published",
+            Publication::Review => "Waiting for review",
+            Publication::Hidden => "Hidden from the public",
+        }
+    }
+}
+
 /// Who did something.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -265,6 +314,13 @@ pub struct Report {
     pub updated_at: DateTime<Utc>,
     /// Number of events in the history (the last sequence number).
     pub last_seq: i64,
+    /// Whether the words and photos are public yet (moderation).
+    #[serde(default)]
+    pub publication: Publication,
+    /// The text the public sees instead of the citizen's own, when a moderator edited it
+    /// (the original stays for staff).
+    #[serde(default)]
+    pub public_text: Option<String>,
     /// Answers to the field's extra questions, and media links given at intake.
     #[serde(default)]
     pub extra: ReportExtra,

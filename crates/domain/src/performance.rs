@@ -183,7 +183,13 @@ fn accounts_inner(history: &[Event]) -> Vec<Account> {
             | EventKind::StaffAssigned { .. }
             | EventKind::Started
             | EventKind::Closed { .. }
-            | EventKind::Commented { .. } => {}
+            | EventKind::Commented { .. }
+            // Moderation changes what the public sees, not the unit's account.
+            | EventKind::Published
+            | EventKind::PublicTextEdited { .. }
+            | EventKind::PhotoHidden { .. }
+            | EventKind::PhotoRedacted { .. }
+            | EventKind::HiddenFromPublic { .. } => {}
         }
     }
     // A clock paused at the end: the account is not overdue while it waits.
@@ -323,6 +329,7 @@ mod tests {
                     channel: Channel::Web,
                     ward: None,
                     unit: "TRIAGE".into(),
+                    review: false,
                 },
             ),
             ev(
@@ -547,6 +554,7 @@ mod tests {
                     channel: Channel::Web,
                     ward: None,
                     unit: "T".into(),
+                    review: false,
                 },
             ),
             ev(

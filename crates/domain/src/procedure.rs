@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::calendar::Calendar;
 use crate::event::{Event, EventKind};
-use crate::model::Status;
+use crate::model::{Publication, Status};
 
 /// The current state of a report, as a fold of its history.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -35,6 +35,12 @@ pub struct State {
     /// The citizen rated the latest resolution (a new resolution may be rated again).
     #[serde(default)]
     pub rated: bool,
+    /// Whether the words and photos are public yet (see `crate::moderation`).
+    #[serde(default)]
+    pub publication: Publication,
+    /// The text the public sees, when a moderator edited it.
+    #[serde(default)]
+    pub public_text: Option<String>,
 }
 
 impl State {
@@ -42,7 +48,13 @@ impl State {
     pub fn fold(events: &[Event]) -> Option<State> {
         let mut iter = events.iter();
         let first = iter.next()?;
-        let EventKind::Created { field, unit, .. } = &first.kind else {
+        let EventKind::Created {
+            field,
+            unit,
+            review,
+            ..
+        } = &first.kind
+        else {
             return None;
         };
         let mut state = State {
@@ -54,6 +66,12 @@ impl State {
             resume_status: None,
             field: field.clone(),
             rated: false,
+            publication: if *review {
+                Publication::Review
+            } else {
+                Publication::Published
+            },
+            public_text: None,
         };
         for e in iter {
             state.apply(&e.kind, e.at);
@@ -65,10 +83,18 @@ impl State {
     /// were appended, so this does not check again.
     pub fn apply(&mut self, event: &EventKind, at: DateTime<Utc>) {
         match event {
-            EventKind::Created { field, unit, .. } => {
+            EventKind::Created {
+                field,
+                unit,
+                review,
+                ..
+            } => {
                 self.field = field.clone();
                 self.unit = unit.clone();
                 self.status = Status::New;
+                if *review {
+                    self.publication = Publication::Review;
+                }
             }
             EventKind::Assigned {
                 unit,
@@ -123,7 +149,12 @@ impl State {
                 self.status = Status::Assigned;
                 self.due_at = *due_at;
             }
-            EventKind::Commented { .. } => {}
+            EventKind::Commented { .. }
+            | EventKind::PhotoHidden { .. }
+            | EventKind::PhotoRedacted { .. } => {}
+            EventKind::Published => self.publication = Publication::Published,
+            EventKind::PublicTextEdited { text } => self.public_text = Some(text.clone()),
+            EventKind::HiddenFromPublic { .. } => self.publication = Publication::Hidden,
             EventKind::Rated { fixed, due_at, .. } => {
                 self.rated = true;
                 if !fixed {
@@ -539,6 +570,7 @@ mod tests {
                 channel: Channel::Web,
                 ward: Some("26743".into()),
                 unit: TRIAGE.into(),
+                review: false,
             },
         }])
         .unwrap()

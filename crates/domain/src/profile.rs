@@ -144,6 +144,10 @@ pub struct Field {
     /// Extra questions asked when filing in this field (Open311 service attributes).
     #[serde(default)]
     pub attributes: Vec<Attribute>,
+    /// Reports' text and photos are published only after a moderator reviewed them
+    /// (public order, noise: they often name neighbours or show faces); otherwise at once.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub review: bool,
 }
 
 /// One extra question of a field (an Open311 service definition attribute).

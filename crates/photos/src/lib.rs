@@ -147,6 +147,53 @@ pub fn process(bytes: &[u8], limits: &PhotoLimits) -> Result<Processed, PhotoErr
     })
 }
 
+/// The width and height of a photo we keep (a JPEG written by [`process`]).
+pub fn dimensions(jpeg: &[u8]) -> Option<(u32, u32)> {
+    ImageReader::with_format(Cursor::new(jpeg), ImageFormat::Jpeg)
+        .into_dimensions()
+        .ok()
+}
+
+/// A copy of a kept photo with the rectangles `(x, y, width, height)` painted over in
+/// solid black: a blur can sometimes be undone, a fill cannot. Rectangles are clipped to
+/// the photo. The copy is re-encoded like any kept photo, with its thumbnail.
+pub fn redact(
+    jpeg: &[u8],
+    boxes: &[(u32, u32, u32, u32)],
+    limits: &PhotoLimits,
+) -> Result<Processed, PhotoError> {
+    if jpeg.len() > limits.max_bytes {
+        return Err(PhotoError::TooLarge(limits.max_bytes / (1024 * 1024)));
+    }
+    let mut reader = ImageReader::with_format(Cursor::new(jpeg), ImageFormat::Jpeg);
+    let mut decoder_limits = Limits::default();
+    decoder_limits.max_alloc = Some(limits.max_alloc);
+    reader.limits(decoder_limits);
+    let img = reader
+        .decode()
+        .map_err(|e| PhotoError::Broken(e.to_string()))?;
+    let mut rgb = img.to_rgb8();
+    let (w, h) = rgb.dimensions();
+    for &(x, y, bw, bh) in boxes {
+        let (x1, y1) = (x.saturating_add(bw).min(w), y.saturating_add(bh).min(h));
+        for py in y.min(h)..y1 {
+            for px in x.min(w)..x1 {
+                rgb.put_pixel(px, py, image::Rgb([0, 0, 0]));
+            }
+        }
+    }
+    let rgb = DynamicImage::ImageRgb8(rgb);
+    let jpeg = encode(&rgb, 85)?;
+    let thumb = rgb.thumbnail(limits.thumb_side, limits.thumb_side);
+    Ok(Processed {
+        jpeg,
+        width: w,
+        height: h,
+        thumb_jpeg: encode(&thumb, 80)?,
+        source_format: "jpeg",
+    })
+}
+
 fn flatten(img: &DynamicImage) -> image::RgbImage {
     if !img.color().has_alpha() {
         return img.to_rgb8();

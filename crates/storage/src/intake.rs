@@ -48,6 +48,8 @@ pub struct NewReport {
     pub extra: phananh_domain::model::ReportExtra,
     /// Keys of the report's photos in the photo store.
     pub photos: Vec<String>,
+    /// Published at once, or waiting for review (the field's policy).
+    pub publication: phananh_domain::model::Publication,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -229,13 +231,14 @@ impl Store {
                     Val::I(Some(ms(r.created_at))),
                     Val::I(Some(r.events.len() as i64)),
                     Val::S(Some(crate::json(&r.extra))),
+                    Val::S(Some(r.publication.as_str().into())),
                 ]);
             }
             let returned: Vec<(i64, String)> = bulk_insert(
                 self.backend,
                 &mut tx,
                 "reports (code, field, description, lat, lon, address, ward, channel, status, unit, due_at, \
-                 created_at, updated_at, last_seq, extra)",
+                 created_at, updated_at, last_seq, extra, publication)",
                 rows,
                 "ON CONFLICT (code) DO NOTHING RETURNING id, code",
             )

@@ -104,6 +104,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../migrations/sqlite/0011_password_resets.sql"),
     ),
     (12, include_str!("../migrations/sqlite/0012_email_auth.sql")),
+    (13, include_str!("../migrations/sqlite/0013_moderation.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -129,6 +130,10 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (
         12,
         include_str!("../migrations/postgres/0012_email_auth.sql"),
+    ),
+    (
+        13,
+        include_str!("../migrations/postgres/0013_moderation.sql"),
     ),
 ];
 

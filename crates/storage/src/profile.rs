@@ -54,6 +54,7 @@ fn field_from_row(row: &sqlx::any::AnyRow) -> Result<Field> {
         resolve_days: row.try_get::<i64, _>("resolve_days")?.max(0) as u32,
         keywords: parse_json(&keywords)?,
         attributes: parse_json(&attributes)?,
+        review: row.try_get::<i64, _>("review")? != 0,
     })
 }
 
@@ -86,11 +87,11 @@ async fn put_unit(tx: &mut Transaction<'static, Any>, u: &Unit) -> Result<()> {
 
 async fn put_field(tx: &mut Transaction<'static, Any>, f: &Field, position: i64) -> Result<()> {
     sqlx::query(
-        "INSERT INTO fields (code, name_vi, name_en, icon, ack_hours, resolve_days, keywords, position, active, attributes) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9) ON CONFLICT (code) DO UPDATE SET \
+        "INSERT INTO fields (code, name_vi, name_en, icon, ack_hours, resolve_days, keywords, position, active, attributes, review) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $10) ON CONFLICT (code) DO UPDATE SET \
          name_vi = excluded.name_vi, name_en = excluded.name_en, icon = excluded.icon, \
          ack_hours = excluded.ack_hours, resolve_days = excluded.resolve_days, keywords = excluded.keywords, \
-         attributes = excluded.attributes",
+         attributes = excluded.attributes, review = excluded.review",
     )
     .bind(&f.code)
     .bind(&f.name_vi)
@@ -101,6 +102,7 @@ async fn put_field(tx: &mut Transaction<'static, Any>, f: &Field, position: i64)
     .bind(json(&f.keywords))
     .bind(position)
     .bind(json(&f.attributes))
+    .bind(i64::from(f.review))
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -306,7 +308,7 @@ impl Store {
 
     pub async fn fields(&self) -> Result<Vec<Field>> {
         let rows = sqlx::query(
-            "SELECT code, name_vi, name_en, icon, ack_hours, resolve_days, keywords, attributes FROM fields \
+            "SELECT code, name_vi, name_en, icon, ack_hours, resolve_days, keywords, attributes, review FROM fields \
              WHERE active = 1 ORDER BY position, code",
         )
         .fetch_all(&self.read)

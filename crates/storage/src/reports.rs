@@ -19,7 +19,8 @@ use crate::{Backend, Result, Store, StoreError, from_ms, json, ms, parse_json};
 const SMALL_BOX_DEG2: f64 = 0.0001;
 
 const REPORT_COLUMNS: &str = "id, code, field, description, lat, lon, address, ward, channel, status, \
-     unit, assignee, due_at, paused_at, duplicate_of, created_at, updated_at, last_seq, extra";
+     unit, assignee, due_at, paused_at, duplicate_of, created_at, updated_at, last_seq, extra, \
+     publication, public_text";
 
 /// Filters for report lists. Every field narrows the list; `unit` is also how a unit's
 /// staff are scoped to their own reports.
@@ -43,6 +44,8 @@ pub struct ReportFilter {
     pub fields: Vec<String>,
     /// Leave out reports that are not published (public lists; see `Status::is_published`).
     pub hide_rejected: bool,
+    /// Only reports in this state of moderation (the moderation queue: `Review`).
+    pub publication: Option<phananh_domain::model::Publication>,
     pub limit: i64,
     pub offset: i64,
 }
@@ -85,6 +88,12 @@ fn report_from_row(row: &AnyRow) -> Result<Report> {
         updated_at: from_ms(row.try_get("updated_at")?),
         last_seq: row.try_get("last_seq")?,
         extra: parse_json(&row.try_get::<String, _>("extra")?)?,
+        publication: {
+            let p: String = row.try_get("publication")?;
+            phananh_domain::model::Publication::parse(&p)
+                .ok_or_else(|| StoreError::Corrupt(format!("publication {p}")))?
+        },
+        public_text: row.try_get("public_text")?,
     })
 }
 
@@ -232,15 +241,43 @@ impl Store {
             let mut marks = String::new();
             args.push_list(&mut marks, chunk.iter().copied());
             let sql = format!(
-                "SELECT p.report_id, p.storage_key FROM photos p \
+                "SELECT p.report_id, COALESCE(p.public_key, p.storage_key) FROM photos p \
                  JOIN (SELECT report_id, MIN(id) AS id FROM photos \
-                       WHERE role = 'report' AND report_id IN ({marks}) GROUP BY report_id) f \
+                       WHERE role = 'report' AND hidden = 0 AND report_id IN ({marks}) \
+                       GROUP BY report_id) f \
                  ON p.id = f.id"
             );
             let rows: Vec<(i64, String)> = args.query_as(&sql).fetch_all(&self.read).await?;
             out.extend(rows);
         }
         Ok(out)
+    }
+
+    /// The photos of a report the public may see, in order: not hidden, and the redacted
+    /// copy in place of any photo a moderator redacted.
+    pub async fn public_photo_keys(&self, report_id: i64) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT COALESCE(public_key, storage_key) FROM photos \
+             WHERE report_id = $1 AND role = 'report' AND hidden = 0 ORDER BY id",
+        )
+        .bind(report_id)
+        .fetch_all(&self.read)
+        .await?)
+    }
+
+    /// A report's photos for moderators: (key, hidden, key of the public copy).
+    pub async fn photos_for_moderation(
+        &self,
+        report_id: i64,
+    ) -> Result<Vec<(String, bool, Option<String>)>> {
+        let rows: Vec<(String, i64, Option<String>)> = sqlx::query_as(
+            "SELECT storage_key, hidden, public_key FROM photos \
+             WHERE report_id = $1 AND role = 'report' ORDER BY id",
+        )
+        .bind(report_id)
+        .fetch_all(&self.read)
+        .await?;
+        Ok(rows.into_iter().map(|(k, h, p)| (k, h != 0, p)).collect())
     }
 
     /// The personal data of a report's reporter (never for public views).
@@ -352,6 +389,10 @@ impl Store {
                 conds.push(format!("status <> '{}'", s.as_str()));
             }
         }
+        if let Some(p) = f.publication {
+            // Our own constant, never user input.
+            conds.push(format!("publication = '{}'", p.as_str()));
+        }
         if !f.statuses.is_empty() {
             let list: Vec<String> = f
                 .statuses
@@ -423,7 +464,8 @@ impl Store {
         };
         let updated = sqlx::query(
             "UPDATE reports SET status = $1, unit = $2, assignee = $3, due_at = $4, paused_at = $5, \
-             updated_at = $6, last_seq = $7 WHERE id = $8 AND last_seq = $9",
+             updated_at = $6, last_seq = $7, publication = $8, public_text = $9 \
+             WHERE id = $10 AND last_seq = $11",
         )
         .bind(state.status.as_str())
         .bind(&state.unit)
@@ -432,6 +474,8 @@ impl Store {
         .bind(state.paused_at.map(ms))
         .bind(ms(at))
         .bind(seq)
+        .bind(state.publication.as_str())
+        .bind(state.public_text.as_deref())
         .bind(report_id)
         .bind(expected_seq)
         .execute(&mut *tx)
@@ -457,6 +501,38 @@ impl Store {
             .bind(ms(at))
             .execute(&mut *tx)
             .await?;
+        }
+        match kind {
+            EventKind::PhotoHidden { photo } => {
+                sqlx::query(
+                    "UPDATE photos SET hidden = 1 WHERE report_id = $1 AND storage_key = $2",
+                )
+                .bind(report_id)
+                .bind(photo)
+                .execute(&mut *tx)
+                .await?;
+            }
+            EventKind::PhotoRedacted { photo, copy, .. } => {
+                sqlx::query(
+                    "UPDATE photos SET public_key = $1 WHERE report_id = $2 AND storage_key = $3",
+                )
+                .bind(copy)
+                .bind(report_id)
+                .bind(photo)
+                .execute(&mut *tx)
+                .await?;
+                // The copy is the report's too (served as its public photo).
+                sqlx::query(
+                    "INSERT INTO photos (report_id, role, storage_key, content_type, created_at) \
+                     VALUES ($1, 'redacted', $2, 'image/jpeg', $3)",
+                )
+                .bind(report_id)
+                .bind(copy)
+                .bind(ms(at))
+                .execute(&mut *tx)
+                .await?;
+            }
+            _ => {}
         }
         for job in jobs {
             insert_job(&mut tx, job, self.now()).await?;

@@ -10,6 +10,10 @@ use crate::{Result, Store, ms};
 pub struct PhotoOwner {
     pub report_id: i64,
     pub role: String,
+    /// A moderator hid it from the public.
+    pub hidden: bool,
+    /// A moderator redacted it: the public sees this copy instead.
+    pub public_key: Option<String>,
 }
 
 impl Store {
@@ -37,14 +41,20 @@ impl Store {
 
     /// The reports that use photo `key` (the photo itself, or the photo its thumbnail is of).
     pub async fn photo_owners(&self, key: &str) -> Result<Vec<PhotoOwner>> {
-        let rows: Vec<(i64, String)> =
-            sqlx::query_as("SELECT report_id, role FROM photos WHERE storage_key = $1 ORDER BY id")
-                .bind(key)
-                .fetch_all(&self.read)
-                .await?;
+        let rows: Vec<(i64, String, i64, Option<String>)> = sqlx::query_as(
+            "SELECT report_id, role, hidden, public_key FROM photos WHERE storage_key = $1 ORDER BY id",
+        )
+        .bind(key)
+        .fetch_all(&self.read)
+        .await?;
         Ok(rows
             .into_iter()
-            .map(|(report_id, role)| PhotoOwner { report_id, role })
+            .map(|(report_id, role, hidden, public_key)| PhotoOwner {
+                report_id,
+                role,
+                hidden: hidden != 0,
+                public_key,
+            })
             .collect())
     }
 

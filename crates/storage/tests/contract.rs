@@ -139,6 +139,7 @@ fn profile() -> Profile {
             resolve_days: 5,
             keywords: vec!["o ga".into()],
             attributes: vec![],
+            review: false,
         }],
         rules: vec![Rule {
             id: 0,
@@ -167,6 +168,7 @@ fn new_report(unit: &str, at: DateTime<Utc>, key: Option<&str>) -> NewReport {
         unit: unit.into(),
         due_at: Some(at + Duration::days(7)),
         created_at: at,
+        publication: Default::default(),
         events: vec![
             (
                 Actor::citizen(),
@@ -175,6 +177,7 @@ fn new_report(unit: &str, at: DateTime<Utc>, key: Option<&str>) -> NewReport {
                     channel: Channel::Web,
                     ward: Some("00001".into()),
                     unit: "TRIAGE".into(),
+                    review: false,
                 },
             ),
             (

@@ -31,6 +31,10 @@ pub fn routes() -> Routes {
         .route("/api/v1/staff/reports", get(staff_list))
         .route("/api/v1/staff/reports/{code}", get(staff_report))
         .route("/api/v1/staff/reports/{code}/actions", post(staff_action))
+        .route(
+            "/api/v1/staff/reports/{code}/moderation",
+            post(staff_moderation),
+        )
 }
 
 async fn openapi() -> Response {
@@ -533,6 +537,9 @@ struct StaffReport<'a> {
     updated_at: DateTime<Utc>,
     /// Answers to the field's extra questions, by question code.
     attributes: &'a std::collections::BTreeMap<String, Vec<String>>,
+    /// Whether the words and photos are public yet, and the text the public sees.
+    publication: phananh_domain::model::Publication,
+    public_text: Option<&'a str>,
 }
 
 fn staff_json<'a>(r: &'a Report, catalog: &phananh_app::Catalog) -> StaffReport<'a> {
@@ -554,6 +561,8 @@ fn staff_json<'a>(r: &'a Report, catalog: &phananh_app::Catalog) -> StaffReport<
         created_at: r.created_at,
         updated_at: r.updated_at,
         attributes: &r.extra.attributes,
+        publication: r.publication,
+        public_text: r.public_text.as_deref(),
     }
 }
 
@@ -627,6 +636,25 @@ async fn staff_report(
             .collect(),
     })
     .into_response())
+}
+
+/// A moderation step (`{"step": "publish" | "edit_text" | "hide_photo" | "redact_photo" |
+/// "hide", ...}`), as the console's forms take it.
+async fn staff_moderation(
+    State(state): State<AppState>,
+    MaybeStaff(staff): MaybeStaff,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+    body: Result<Json<phananh_domain::moderation::Step>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let staff = require(staff)?;
+    if !crate::csrf::header_ok(&staff, &headers) {
+        return Err(ApiError::csrf());
+    }
+    let Json(step) = body.map_err(json_error)?;
+    let report = state.app.moderate(&staff.principal, &code, step).await?;
+    let catalog = state.app.catalog().await;
+    Ok(Json(staff_json(&report, &catalog)).into_response())
 }
 
 async fn staff_action(

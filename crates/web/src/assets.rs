@@ -20,6 +20,7 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
     ("mine.js", JS, include_bytes!("../assets/mine.js")),
     ("confirm.js", JS, include_bytes!("../assets/confirm.js")),
     ("questions.js", JS, include_bytes!("../assets/questions.js")),
+    ("redact.js", JS, include_bytes!("../assets/redact.js")),
     (
         "icons/icon-192.png",
         PNG,

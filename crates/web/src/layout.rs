@@ -81,6 +81,9 @@ pub fn page(title: &str, lang: Lang, staff: Option<&Staff>, body: Markup) -> Htm
                             @if s.principal.can_see_performance() {
                                 a href="/console/performance" { (lang.t("Tiến độ đơn vị", "Units")) }
                             }
+                            @if s.principal.can_use_moderation_queue() {
+                                a href="/console/moderation" { (lang.t("Kiểm duyệt", "Review")) }
+                            }
                             @if s.principal.can_use_hotline() {
                                 a href="/console/hotline" { (lang.t("Tổng đài", "Hotline")) }
                                 a href="/console/unfiled" { (lang.t("Tin chờ xử lý", "Messages")) }

@@ -239,6 +239,7 @@ mod tests {
                     values: vec![],
                 },
             ],
+            review: false,
         }
     }
 

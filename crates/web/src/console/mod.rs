@@ -2,6 +2,7 @@
 
 mod admin;
 mod hotline;
+mod moderation;
 mod password;
 mod performance;
 mod queue;
@@ -34,6 +35,7 @@ pub fn routes() -> Routes {
         .route("/lang/{code}", get(set_lang_public))
         .merge(queue::routes())
         .merge(report::routes())
+        .merge(moderation::routes())
         .merge(admin::routes())
         .merge(hotline::routes())
         .merge(performance::routes())

@@ -59,6 +59,7 @@ async fn render(
         .report_calls(&staff.principal, r.id)
         .await
         .unwrap_or_default();
+    let moderation = super::moderation::card(state, staff, r).await;
     let assignable: Vec<_> = catalog
         .units
         .iter()
@@ -166,6 +167,7 @@ async fn render(
                             }
                         }
                     }
+                    (moderation)
                     div class="card actions" {
                         h2 class="mt0" { (lang.t("Thao tác", "Actions")) }
                         @if view.actions.is_empty() { p class="muted" { (lang.t("Bạn chỉ có quyền xem hồ sơ này.", "You can only view this report.")) } }

@@ -59,6 +59,15 @@ pub(super) async fn status_page(
             }
         }
         h1 { (lang.t("Phản ánh", "Report")) " " span class="code" { (report.code) } " " (status_badge(report.status, lang)) }
+        @match report.publication {
+            phananh_domain::model::Publication::Review => p class="notice" role="status" { (lang.t(
+                "Nội dung và ảnh của phản ánh đang chờ kiểm duyệt trước khi công khai. Hồ sơ vẫn được xử lý bình thường.",
+                "The text and photos of this report wait for review before they are published. The report is handled as usual.")) },
+            phananh_domain::model::Publication::Hidden => p class="notice" role="status" { (lang.t(
+                "Nội dung và ảnh của phản ánh này không được công khai. Hồ sơ vẫn được xử lý bình thường.",
+                "The text and photos of this report are not public. The report is handled as usual.")) },
+            phananh_domain::model::Publication::Published => {}
+        }
         div class="card" {
             dl class="facts" {
                 dt { (lang.t("Lĩnh vực", "Field")) } dd { (catalog.field_name(&report.field)) }

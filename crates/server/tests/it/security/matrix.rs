@@ -106,12 +106,15 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("GET",  "/api/v1/staff/reports",                "401 ok ok ok ok ok ok"),
     ("GET",  "/api/v1/staff/reports/{code}",         "401 ok ok ok|404 ok|404 ok ok"),
     ("POST", "/api/v1/staff/reports/{code}/actions", "401 ok ok ok|404 ok|404 ok 403"),
+    ("POST", "/api/v1/staff/reports/{code}/moderation", "401 ok ok ok|404 ok|404 403 403"),
     // The console.
     ("GET",  "/console",                             "login ok ok ok ok ok ok"),
     ("GET", "/console/triage", "login ok ok 404 404 ok 404"),
     ("GET",  "/console/reports/{code}",              "login ok ok ok|404 ok|404 ok ok"),
     ("POST", "/console/reports/{code}/actions",      "login ok ok ok|404 ok|404 ok 403"),
     ("POST", "/console/reports/{code}/chat",         "login ok ok ok|404 ok|404 ok 403"),
+    ("POST", "/console/reports/{code}/moderation",   "login ok ok ok|404 ok|404 403 403"),
+    ("GET",  "/console/moderation",                  "login ok ok ok ok 403 403"),
     ("GET",  "/console/hotline",                     "login ok ok 404 404 404 404"),
     ("POST", "/console/hotline",                     "login ok ok 404 404 404 404"),
     ("GET",  "/console/hotline/caller",              "login ok ok 404 404 404 404"),
@@ -419,7 +422,12 @@ async fn ask(
     }
     if method != Method::GET {
         let csrf = who.map_or("", |s| s.csrf.as_str());
-        req = if path.starts_with("/api/v1/staff/") {
+        req = if path.starts_with("/api/v1/staff/") && path.ends_with("/moderation") {
+            // A valid step, so that the unit scope and the role are what decide.
+            req.json(&json!({"step": "edit_text", "text": "ma trận"}))
+        } else if path.starts_with("/console/reports/") && path.ends_with("/moderation") {
+            req.form(&[("csrf", csrf), ("step", "edit_text"), ("text", "ma trận")])
+        } else if path.starts_with("/api/v1/staff/") {
             // A valid command, so that the unit scope is what decides.
             req.json(&json!({"action": "comment", "text": "ma trận"}))
         } else if path.starts_with("/api/v1/") {

@@ -336,6 +336,7 @@ impl TestApp {
                         ],
                     },
                 ],
+                review: false,
             })
             .await
             .unwrap();
@@ -365,6 +366,7 @@ impl TestApp {
                 resolve_days,
                 keywords: vec![],
                 attributes: vec![],
+                review: false,
             })
             .await
             .unwrap();
@@ -399,6 +401,18 @@ impl StaffClient {
     pub async fn act(&self, t: &TestApp, code: &str, body: Value) -> Response {
         t.client
             .post(t.url(&format!("/api/v1/staff/reports/{code}/actions")))
+            .header("cookie", &self.cookie)
+            .header("x-csrf-token", &self.csrf)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A moderation step through the staff API (`{"step": ...}`).
+    pub async fn moderate(&self, t: &TestApp, code: &str, body: Value) -> Response {
+        t.client
+            .post(t.url(&format!("/api/v1/staff/reports/{code}/moderation")))
             .header("cookie", &self.cookie)
             .header("x-csrf-token", &self.csrf)
             .json(&body)

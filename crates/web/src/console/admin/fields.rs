@@ -31,13 +31,15 @@ pub(super) async fn page(State(state): State<AppState>, Admin(staff): Admin) -> 
                     div { label for="f-ack" { (l.t("Giờ làm việc để tiếp nhận", "Working hours to acknowledge")) } input id="f-ack" name="ack_hours" type="number" min="0" max="720" value="8"; }
                     div { label for="f-days" { (l.t("Ngày làm việc để xử lý", "Working days to resolve")) } input id="f-days" name="resolve_days" type="number" min="0" max="365" value="5"; }
                     div { label for="f-kw" { (l.t("Từ khóa (cách nhau bởi dấu phẩy)", "Keywords (comma-separated)")) } input id="f-kw" name="keywords"; }
+                    div { label { input type="checkbox" name="review" value="1"; " " (l.t("Kiểm duyệt trước khi công khai nội dung, ảnh", "Review text and photos before publishing")) } }
                     div { button type="submit" { (l.t("Lưu", "Save")) } }
                 }
             }
             table {
-                thead { tr { th { (l.t("Mã", "Code")) } th { (l.t("Tên", "Name")) } th { (l.t("Tiếp nhận (giờ)", "Ack (hours)")) } th { (l.t("Xử lý (ngày)", "Resolve (days)")) } th { (l.t("Từ khóa", "Keywords")) } } }
+                thead { tr { th { (l.t("Mã", "Code")) } th { (l.t("Tên", "Name")) } th { (l.t("Tiếp nhận (giờ)", "Ack (hours)")) } th { (l.t("Xử lý (ngày)", "Resolve (days)")) } th { (l.t("Từ khóa", "Keywords")) } th { (l.t("Công khai", "Publishing")) } } }
                 tbody { @for f in &c.fields { tr {
                     td { code { (f.code) } } td { (f.icon) " " (f.name_vi) " / " (f.name_en) } td { (f.ack_hours) } td { (f.resolve_days) } td { (f.keywords.join(", ")) }
+                    td { @if f.review { (l.t("Sau kiểm duyệt", "After review")) } @else { (l.t("Ngay", "At once")) } }
                 } } }
             }
             div class="card" {
@@ -84,6 +86,8 @@ pub(super) struct FieldForm {
     resolve_days: String,
     #[serde(default)]
     keywords: String,
+    #[serde(default)]
+    review: Option<String>,
 }
 
 pub(super) async fn save(
@@ -99,6 +103,7 @@ pub(super) async fn save(
         ack_hours: f.ack_hours,
         resolve_days: f.resolve_days,
         keywords: f.keywords,
+        review: f.review.is_some(),
     };
     let result = state.app.save_field(&staff.principal, input).await;
     done(&state, &staff, "/console/admin/fields", result).await
