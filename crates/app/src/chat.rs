@@ -194,7 +194,9 @@ fn log_text(c: &Content) -> String {
         Content::Location { lat, lon } => format!("[vị trí / location {lat:.5}, {lon:.5}]"),
         Content::Contact { phone, name } => format!(
             "[liên hệ / contact {}{phone}]",
-            name.as_deref().map(|n| format!("{n}, ")).unwrap_or_default()
+            name.as_deref()
+                .map(|n| format!("{n}, "))
+                .unwrap_or_default()
         ),
         Content::Started { .. } => "[mở cuộc trò chuyện / opened the chat]".into(),
         Content::Subscribed => "[đăng ký / subscribed]".into(),

@@ -435,11 +435,8 @@ impl Conversation {
                     if let Some(n) = name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
                         self.draft.name = Some(n.chars().take(MAX_NAME).collect());
                     }
-                    l.t(
-                        "Đã nhận số điện thoại liên hệ.",
-                        "Contact number received.",
-                    )
-                    .to_string()
+                    l.t("Đã nhận số điện thoại liên hệ.", "Contact number received.")
+                        .to_string()
                 }
                 None => l
                     .t(
@@ -453,11 +450,8 @@ impl Conversation {
                 if let Some(p) = phone_in(text) {
                     self.draft.phone = Some(p);
                     return Some(
-                        l.t(
-                            "Đã nhận số điện thoại liên hệ.",
-                            "Contact number received.",
-                        )
-                        .to_string(),
+                        l.t("Đã nhận số điện thoại liên hệ.", "Contact number received.")
+                            .to_string(),
                     );
                 }
                 if text.chars().count() < MIN_DESCRIPTION {
@@ -469,7 +463,10 @@ impl Conversation {
                     if d.field.is_none() {
                         d.field = guess_field(text, ctx);
                     }
-                    return Some(l.t("Đã ghi nhận nội dung.", "Description noted.").to_string());
+                    return Some(
+                        l.t("Đã ghi nhận nội dung.", "Description noted.")
+                            .to_string(),
+                    );
                 }
                 if !self.has_place()
                     && let Some((code, _)) = (ctx.find_ward)(text)
@@ -482,11 +479,8 @@ impl Conversation {
                 let more = format!("{}\n{text}", d.description);
                 d.description = more.chars().take(MAX_TEXT).collect();
                 Some(
-                    l.t(
-                        "Đã ghi thêm vào nội dung.",
-                        "Added to the description.",
-                    )
-                    .to_string(),
+                    l.t("Đã ghi thêm vào nội dung.", "Added to the description.")
+                        .to_string(),
                 )
             }
             _ => None,
@@ -682,7 +676,11 @@ fn field_exact(text: &str, ctx: &Context, numbers: bool) -> Option<String> {
 /// in the form reports keep: digits, +84/84 turned into a leading 0, 8 to 12 digits.
 pub fn phone_in(text: &str) -> Option<String> {
     let t = text.trim();
-    if t.is_empty() || !t.chars().all(|c| c.is_ascii_digit() || " +.-()".contains(c)) {
+    if t.is_empty()
+        || !t
+            .chars()
+            .all(|c| c.is_ascii_digit() || " +.-()".contains(c))
+    {
         return None;
     }
     let digits: String = t.chars().filter(char::is_ascii_digit).collect();
@@ -1016,7 +1014,9 @@ mod tests {
         assert_eq!(c.step, Step::Confirm);
         assert!(
             r[0].text.starts_with("Đã ghi thêm vào nội dung.")
-                && r[0].text.contains("Ổ gà sâu giữa làn xe máy\nĐã có người ngã xe tối qua"),
+                && r[0]
+                    .text
+                    .contains("Ổ gà sâu giữa làn xe máy\nĐã có người ngã xe tối qua"),
             "{r:?}"
         );
     }

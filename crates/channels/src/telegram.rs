@@ -268,7 +268,8 @@ pub fn file_path(result: &Value) -> Option<&str> {
     let ok = !p.is_empty()
         && p.len() <= 512
         && !p.starts_with('/')
-        && p.split('/').all(|seg| !seg.is_empty() && seg != "." && seg != "..")
+        && p.split('/')
+            .all(|seg| !seg.is_empty() && seg != "." && seg != "..")
         && p.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"/._-".contains(&b));
     ok.then_some(p)
@@ -318,7 +319,10 @@ mod tests {
         assert!(verify_secret_token(SECRET, Some(SECRET)));
         assert!(!verify_secret_token(SECRET, None));
         assert!(!verify_secret_token(SECRET, Some("")));
-        assert!(!verify_secret_token(SECRET, Some(&SECRET[..SECRET.len() - 1])));
+        assert!(!verify_secret_token(
+            SECRET,
+            Some(&SECRET[..SECRET.len() - 1])
+        ));
         assert!(!verify_secret_token(SECRET, Some(&format!("{SECRET}x"))));
         assert!(!verify_secret_token(SECRET, Some(&SECRET.to_uppercase())));
         assert!(!verify_secret_token("", Some("")), "no secret, no trust");
@@ -398,7 +402,9 @@ mod tests {
                 "chat": {"id": 5, "type": "private"}, "date": 1, "text": t}});
             update(&body.to_string()).remove(0).content
         };
-        assert!(matches!(cmd("/start"), Content::Choice { payload, .. } if payload == "GET_STARTED"));
+        assert!(
+            matches!(cmd("/start"), Content::Choice { payload, .. } if payload == "GET_STARTED")
+        );
         assert!(
             matches!(cmd("/start@PhanAnhBot abc"), Content::Choice { payload, .. } if payload == "GET_STARTED")
         );
@@ -505,7 +511,18 @@ mod tests {
         )
         .unwrap_err();
         assert!(flood.retry);
-        assert!(api_result(502, b"<html>bad gateway</html>").unwrap_err().retry);
-        assert!(!api_result(200, br#"{"ok":false,"error_code":400,"description":"Bad Request"}"#).unwrap_err().retry);
+        assert!(
+            api_result(502, b"<html>bad gateway</html>")
+                .unwrap_err()
+                .retry
+        );
+        assert!(
+            !api_result(
+                200,
+                br#"{"ok":false,"error_code":400,"description":"Bad Request"}"#
+            )
+            .unwrap_err()
+            .retry
+        );
     }
 }

@@ -173,7 +173,10 @@ fn one_megabyte_inputs() {
     assert!(telegram::parse(deep.as_bytes()).is_err());
     let body = serde_json::json!({"update_id": 1, "message": {"message_id": 1, "date": 1,
         "from": {"id": 1, "is_bot": false}, "chat": {"id": 1, "type": "private"}, "text": long}});
-    assert_eq!(telegram::parse(body.to_string().as_bytes()).unwrap().len(), 1);
+    assert_eq!(
+        telegram::parse(body.to_string().as_bytes()).unwrap().len(),
+        1
+    );
     let body = serde_json::json!({"event": "message", "timestamp": 1, "message_token": 5,
         "sender": {"id": "u", "name": "n"}, "message": {"type": "text", "text": long}});
     let _ = viber::parse(body.to_string().as_bytes());

@@ -26,15 +26,16 @@ const SECRET: &str = "phananh-test_secret-token-1022";
 type Sent = Arc<Mutex<Vec<(String, Value)>>>;
 
 fn ok(result: Value) -> (AxStatus, axum::Json<Value>) {
-    (AxStatus::OK, axum::Json(json!({"ok": true, "result": result})))
+    (
+        AxStatus::OK,
+        axum::Json(json!({"ok": true, "result": result})),
+    )
 }
 
 fn fail(status: AxStatus, description: &str) -> (AxStatus, axum::Json<Value>) {
     (
         status,
-        axum::Json(
-            json!({"ok": false, "error_code": status.as_u16(), "description": description}),
-        ),
+        axum::Json(json!({"ok": false, "error_code": status.as_u16(), "description": description})),
     )
 }
 
@@ -76,7 +77,10 @@ async fn fake_bot_api() -> (String, Sent) {
                     return fail(AxStatus::BAD_REQUEST, "Bad Request: message text is empty");
                 }
                 if body["chat_id"] == 4040404 {
-                    return fail(AxStatus::FORBIDDEN, "Forbidden: bot was blocked by the user");
+                    return fail(
+                        AxStatus::FORBIDDEN,
+                        "Forbidden: bot was blocked by the user",
+                    );
                 }
                 sent.lock()
                     .unwrap()
@@ -299,7 +303,12 @@ async fn replayed_and_reordered_updates() {
     send(&t, skip).await;
     send(&t, describe).await;
     drain(&worker).await;
-    let c = t.app().chat_user("telegram", "3333").await.unwrap().unwrap();
+    let c = t
+        .app()
+        .chat_user("telegram", "3333")
+        .await
+        .unwrap()
+        .unwrap();
     let state: Value = serde_json::from_str(&c.state).unwrap();
     assert_eq!(state["step"], "location", "{state}");
     assert!(
@@ -399,7 +408,8 @@ async fn a_whole_conversation_in_vietnamese_and_the_units_follow_up() {
     drain(&worker).await;
     let all = texts(&sent, user);
     assert!(
-        all.iter().any(|m| m.contains("chưa dùng được loại tin này")),
+        all.iter()
+            .any(|m| m.contains("chưa dùng được loại tin này")),
         "{all:?}"
     );
     let summary = all.last().unwrap();

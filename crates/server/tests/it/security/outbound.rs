@@ -336,9 +336,13 @@ async fn no_secret_reaches_a_log_a_job_row_or_a_page() {
         jobs.iter().any(|j| j.kind == "chat.send"
             && format!("{}", j.payload).contains("telegram")
             && j.status == "dead"
-            && j.last_error.as_deref().is_some_and(|e| e.contains("Telegram 400") && e.contains("[redacted]"))),
+            && j.last_error
+                .as_deref()
+                .is_some_and(|e| e.contains("Telegram 400") && e.contains("[redacted]"))),
         "the Telegram answer: {:?}",
-        jobs.iter().map(|j| (&j.kind, &j.last_error)).collect::<Vec<_>>()
+        jobs.iter()
+            .map(|j| (&j.kind, &j.last_error))
+            .collect::<Vec<_>>()
     );
     let log = logs.text();
     for expected in [
