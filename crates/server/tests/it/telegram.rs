@@ -696,3 +696,58 @@ async fn operators_register_the_webhook_without_showing_the_token() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("1–256 characters"));
 }
+
+#[tokio::test]
+async fn photos_come_only_from_the_bot_api_host() {
+    // The Bot API answers getFile, but its files are not on an allowed host (the default,
+    // api.telegram.org, while the fake is on 127.0.0.1): the guard refuses the download,
+    // the report is filed without it and the citizen is told.
+    let (base, sent) = fake_bot_api().await;
+    let chat = ChatConfig {
+        telegram_media_hosts: ChatConfig::default().telegram_media_hosts,
+        ..chat_config(&base)
+    };
+    let t = spawn(Options {
+        chat: chat.clone(),
+        ..Options::default()
+    })
+    .await;
+    let worker = Worker::new(
+        t.app().clone(),
+        WorkerConfig {
+            chat,
+            ..WorkerConfig::default()
+        },
+    );
+    let now = t.clock.now().timestamp();
+    let user = 7777;
+    let photo = json!({"photo": [{"file_id": "AgAD-photo", "file_unique_id": "l", "width": 1280, "height": 960}],
+        "caption": "Ổ gà sâu giữa làn xe máy"});
+    send(&t, update(500, user, now, photo)).await;
+    for (i, text) in ["Hạ tầng giao thông", "12 Le Loi, phuong Sai Gon", "Gửi"]
+        .into_iter()
+        .enumerate()
+    {
+        send(
+            &t,
+            update(
+                501 + i as i64,
+                user,
+                now + 1 + i as i64,
+                json!({ "text": text }),
+            ),
+        )
+        .await;
+    }
+    drain(&worker).await;
+    let receipt = last_text(&sent, user);
+    assert!(
+        receipt.contains("Mã hồ sơ của bạn") && receipt.contains("không thuộc máy chủ"),
+        "{:?}",
+        texts(&sent, user)
+    );
+    let code = receipt.split("Mã hồ sơ của bạn: ").nth(1).unwrap()[..9].to_string();
+    let report = t.store().report_by_code(&code).await.unwrap().unwrap();
+    assert!(t.store().photo_keys(report.id).await.unwrap().is_empty());
+    t.stop().await;
+}
