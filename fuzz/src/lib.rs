@@ -75,6 +75,10 @@ pub fn viber(data: &[u8]) {
     let _ = phananh_channels::viber::parse(data);
 }
 
+pub fn telegram(data: &[u8]) {
+    let _ = phananh_channels::telegram::parse(data);
+}
+
 pub fn email(data: &[u8]) {
     let r = phananh_worker::read_mail(data, Some("1022@example.org"), &city().keywords);
     // The ward is looked for in the address line, or in the whole text.

@@ -124,8 +124,8 @@ impl App {
             return Err(AppError::invalid(
                 "text",
                 "not_a_chat",
-                "Phản ánh này không đến từ Messenger hay Viber",
-                "This report did not come from Messenger or Viber",
+                "Phản ánh này không đến từ một kênh trò chuyện (Messenger, Viber, Telegram...)",
+                "This report did not come from a chat (Messenger, Viber, Telegram...)",
             ));
         };
         let reply = Reply {
@@ -180,6 +180,7 @@ fn channel_of(p: Provider) -> Channel {
     match p {
         Provider::Messenger => Channel::Messenger,
         Provider::Viber => Channel::Viber,
+        Provider::Telegram => Channel::Telegram,
     }
 }
 
@@ -191,6 +192,12 @@ fn log_text(c: &Content) -> String {
         Content::Choice { payload, .. } => format!("[{payload}]"),
         Content::Image { .. } => "[ảnh / photo]".into(),
         Content::Location { lat, lon } => format!("[vị trí / location {lat:.5}, {lon:.5}]"),
+        Content::Contact { phone, name } => format!(
+            "[liên hệ / contact {}{phone}]",
+            name.as_deref()
+                .map(|n| format!("{n}, "))
+                .unwrap_or_default()
+        ),
         Content::Started { .. } => "[mở cuộc trò chuyện / opened the chat]".into(),
         Content::Subscribed => "[đăng ký / subscribed]".into(),
         Content::Unsubscribed => "[hủy đăng ký / unsubscribed]".into(),
@@ -376,6 +383,8 @@ impl App {
             lon: draft.lon,
             address: draft.address.clone(),
             ward: draft.ward.clone(),
+            name: draft.name.clone(),
+            phone: draft.phone.clone(),
             consent: true,
             photos,
             ..IntakeRequest::default()

@@ -17,7 +17,7 @@ use crate::{App, AppError};
 
 /// What a channel received, verified and parsed.
 pub enum Delivery<'a> {
-    /// The events of one chat platform delivery (Messenger, Viber) and its raw body.
+    /// The events of one chat platform delivery (Messenger, Viber, Telegram) and its raw body.
     Chat {
         events: &'a [Inbound],
         raw: &'a [u8],

@@ -11,6 +11,8 @@ use crate::Content;
 
 pub const MAX_PHOTOS: usize = 5;
 const MIN_DESCRIPTION: usize = 10;
+/// The longest contact name kept (the report's cap).
+const MAX_NAME: usize = 200;
 /// The longest chat message read, in characters (the description's cap at intake).
 pub const MAX_TEXT: usize = 5000;
 
@@ -54,6 +56,14 @@ pub struct Draft {
     pub lon: Option<f64>,
     pub address: Option<String>,
     pub ward: Option<String>,
+    /// How to reach the citizen, when they shared a contact or typed a phone number.
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// The photo question was answered («Xong», «Bỏ qua»): not asked again.
+    #[serde(default)]
+    pub photos_done: bool,
 }
 
 /// Where a citizen is in the conversation (kept per platform and person).
@@ -149,6 +159,10 @@ fn command(text: &str) -> Option<&'static str> {
 
 impl Conversation {
     /// Takes one thing the citizen did; returns the replies and what to do.
+    ///
+    /// Whatever a message carries is kept at any step: a photo (up to five), a location,
+    /// a contact, a description, an address. Questions already answered are skipped, and
+    /// the conversation ends with a summary of all of it to confirm.
     pub fn handle(&mut self, input: &Content, ctx: &Context) -> (Vec<Reply>, Option<Effect>) {
         if let Content::Text { text } = input
             && (text.len() > 4 * MAX_TEXT || text.chars().count() > MAX_TEXT)
@@ -221,7 +235,12 @@ impl Conversation {
                         step: Step::Field,
                         ..Default::default()
                     };
-                    return (vec![self.ask_field(ctx, true)], None);
+                    let r = if payload == "GET_STARTED" {
+                        self.welcome(ctx)
+                    } else {
+                        self.ask_field(ctx, true)
+                    };
+                    return (vec![r], None);
                 }
                 _ => {}
             }
@@ -232,8 +251,8 @@ impl Conversation {
             Content::Unsupported { .. } => {
                 let l = self.lang;
                 let msg = l.t(
-                    "Xin lỗi, tổng đài chưa dùng được loại tin này. Bạn có thể gửi chữ, ảnh hoặc vị trí.",
-                    "Sorry, we cannot use that kind of message. You can send text, photos or a location.",
+                    "Xin lỗi, tổng đài chưa dùng được loại tin này. Bạn có thể gửi chữ, ảnh, vị trí hoặc số điện thoại.",
+                    "Sorry, we cannot use that kind of message. You can send text, photos, a location or a phone number.",
                 );
                 let mut replies = vec![Reply::text(msg)];
                 if self.step != Step::Idle {
@@ -244,60 +263,61 @@ impl Conversation {
             _ => {}
         }
         let l = self.lang;
+        // A field button (or its title typed) chooses the field at any step.
+        let field_chosen = match input {
+            Content::Choice { payload, .. } => payload
+                .strip_prefix("FIELD:")
+                .filter(|c| ctx.fields.iter().any(|f| &f.code == c))
+                .map(String::from),
+            // A number is a field only when the list was asked for.
+            Content::Text { text } => field_exact(text, ctx, self.step == Step::Field),
+            _ => None,
+        };
+        if self.step != Step::Idle
+            && let Some(code) = field_chosen.clone()
+        {
+            self.draft.field = Some(code);
+            return self.advance(ctx, None);
+        }
         match self.step {
             Step::Idle => {
-                // Free text starts a report; a long enough text is its description.
+                // Anything else starts a report, and what it carries is kept.
                 self.draft = Draft::default();
-                if let Content::Choice { payload, .. } = input
-                    && let Some(code) = payload.strip_prefix("FIELD:")
-                    && ctx.fields.iter().any(|f| f.code == code)
-                {
-                    // A button of the welcome message.
-                    self.draft.field = Some(code.to_string());
-                    return self.advance(ctx);
-                }
-                if let Content::Text { text } = input
-                    && text.trim().chars().count() >= MIN_DESCRIPTION
-                {
-                    self.draft.description = text.trim().to_string();
-                    if let Some(f) = guess_field(text, ctx) {
-                        self.draft.field = Some(f);
-                    }
-                }
-                if let Content::Image { url } = input {
-                    self.draft.photos.push(url.clone());
-                }
-                if let Content::Location { lat, lon } = input {
-                    self.draft.lat = Some(*lat);
-                    self.draft.lon = Some(*lon);
-                }
                 self.step = Step::Field;
-                (vec![self.ask_field(ctx, true)], None)
+                if let Some(code) = field_chosen {
+                    self.draft.field = Some(code);
+                    return self.advance(ctx, None);
+                }
+                let noted = self.keep(input, ctx);
+                let mut r = self.ask_field(ctx, true);
+                if let Some(n) = noted {
+                    r.text = format!("{n}\n{}", r.text);
+                }
+                (vec![r], None)
             }
             Step::Field => {
-                let chosen = match input {
-                    Content::Choice { payload, .. } => payload.strip_prefix("FIELD:").map(String::from),
-                    Content::Text { text } => field_named(text, ctx),
+                let noted = self.keep(input, ctx);
+                // A reply that names a field by one of its keywords chooses it.
+                let guessed = match input {
+                    Content::Text { text } => guess_field(text, ctx),
                     _ => None,
                 };
-                match chosen.filter(|c| ctx.fields.iter().any(|f| &f.code == c)) {
-                    Some(code) => {
-                        self.draft.field = Some(code);
-                        self.advance(ctx)
-                    }
-                    None => (vec![self.ask_field(ctx, false)], None),
+                if let Some(code) = guessed {
+                    self.draft.field = Some(code);
+                    return self.advance(ctx, noted);
                 }
+                let mut r = self.ask_field(ctx, noted.is_some());
+                if let Some(n) = noted {
+                    r.text = format!("{n}\n{}", r.text);
+                }
+                (vec![r], None)
             }
-            Step::Describe => match input {
-                Content::Text { text } if text.trim().chars().count() >= MIN_DESCRIPTION => {
-                    self.draft.description = text.trim().to_string();
-                    self.advance(ctx)
+            Step::Describe => match self.keep(input, ctx) {
+                Some(n) if self.draft.description.chars().count() >= MIN_DESCRIPTION => {
+                    self.advance(ctx, Some(n))
                 }
-                Content::Image { url } => {
-                    self.add_photo(url);
-                    (vec![self.prompt(ctx)], None)
-                }
-                _ => (
+                Some(n) => (vec![self.noted(n, ctx)], None),
+                None => (
                     vec![Reply::text(l.t(
                         "Vui lòng mô tả rõ hơn (ít nhất 10 ký tự): vấn đề gì, ở đâu, từ khi nào.",
                         "Please describe it a little more (at least 10 characters): what, where, since when.",
@@ -308,6 +328,11 @@ impl Conversation {
             Step::Photos => match input {
                 Content::Image { url } => {
                     let added = self.add_photo(url);
+                    if self.draft.photos.len() >= MAX_PHOTOS {
+                        self.draft.photos_done = true;
+                        let n = l.t("Đã đủ 5 ảnh.", "That is 5 photos.").to_string();
+                        return self.advance(ctx, Some(n));
+                    }
                     let text = if added {
                         format!(
                             "{} {}/{MAX_PHOTOS}. {}",
@@ -320,45 +345,35 @@ impl Conversation {
                     };
                     let mut r = Reply::text(text);
                     r.choices = vec![("PHOTOS_DONE".into(), l.t("Xong", "Done").into())];
-                    if self.draft.photos.len() >= MAX_PHOTOS {
-                        self.step = Step::Location;
-                        return (vec![r, self.prompt(ctx)], None);
-                    }
                     (vec![r], None)
                 }
-                Content::Location { lat, lon } => {
-                    self.draft.lat = Some(*lat);
-                    self.draft.lon = Some(*lon);
-                    self.step = Step::Confirm;
-                    (vec![self.summary(ctx)], None)
-                }
                 Content::Choice { payload, .. } if payload == "PHOTOS_DONE" || payload == "SKIP" => {
-                    self.step = Step::Location;
-                    (vec![self.prompt(ctx)], None)
+                    self.draft.photos_done = true;
+                    self.advance(ctx, None)
                 }
-                Content::Text { text } if ["xong", "bo qua", "khong", "done", "skip", "no"].contains(&fold_words(text).as_str()) => {
-                    self.step = Step::Location;
-                    (vec![self.prompt(ctx)], None)
+                Content::Text { text } if ["xong", "bo qua", "khong", "khong co", "done", "skip", "no"].contains(&fold_words(text).as_str()) => {
+                    self.draft.photos_done = true;
+                    self.advance(ctx, None)
                 }
-                _ => (vec![self.prompt(ctx)], None),
+                _ => match self.keep(input, ctx) {
+                    // A place given here answers the next question too.
+                    Some(n) if self.has_place() => self.advance(ctx, Some(n)),
+                    Some(n) => (vec![self.noted(n, ctx)], None),
+                    None => (vec![self.prompt(ctx)], None),
+                },
             },
             Step::Location => match input {
-                Content::Location { lat, lon } => {
-                    self.draft.lat = Some(*lat);
-                    self.draft.lon = Some(*lon);
-                    self.step = Step::Confirm;
-                    (vec![self.summary(ctx)], None)
-                }
-                Content::Text { text } => match (ctx.find_ward)(text) {
+                Content::Text { text } if phone_in(text).is_none() => match (ctx.find_ward)(text) {
                     Some((code, _)) => {
                         self.draft.address = Some(text.trim().to_string());
                         self.draft.ward = Some(code);
-                        self.step = Step::Confirm;
-                        (vec![self.summary(ctx)], None)
+                        self.advance(ctx, None)
                     }
                     None => (
                         vec![Reply::text(format!(
-                            "{} {}",
+                            "{}{} {}",
+                            // Not an address we can place, but kept: it may help the unit.
+                            self.keep(input, ctx).map(|n| format!("{n}\n")).unwrap_or_default(),
                             l.t(
                                 "Chưa xác định được phường, xã từ địa chỉ này. Vui lòng ghi rõ số nhà, tên đường và phường (ví dụ: 12 Lê Lợi, phường Sài Gòn), hoặc gửi vị trí, hoặc dùng biểu mẫu có bản đồ:",
                                 "We could not tell the ward from that address. Please give the number, street and ward (e.g. 12 Le Loi, Sai Gon ward), send a location, or use the form with a map:",
@@ -368,11 +383,11 @@ impl Conversation {
                         None,
                     ),
                 },
-                Content::Image { url } => {
-                    self.add_photo(url);
-                    (vec![self.prompt(ctx)], None)
-                }
-                _ => (vec![self.prompt(ctx)], None),
+                _ => match self.keep(input, ctx) {
+                    Some(n) if self.has_place() => self.advance(ctx, Some(n)),
+                    Some(n) => (vec![self.noted(n, ctx)], None),
+                    None => (vec![self.prompt(ctx)], None),
+                },
             },
             Step::Confirm => {
                 let yes = match input {
@@ -385,10 +400,102 @@ impl Conversation {
                     self.step = Step::Idle;
                     (vec![], Some(Effect::File(draft)))
                 } else {
-                    (vec![self.summary(ctx)], None)
+                    // Something more before confirming: kept, and the summary shown again.
+                    let noted = self.keep(input, ctx);
+                    self.advance(ctx, noted)
                 }
             }
         }
+    }
+
+    /// Keeps what a message carries, whatever was asked: a photo, a location, a contact
+    /// (a shared card or a phone number typed alone), a description, then an address
+    /// naming a ward, then more description. Returns what to tell the citizen, or `None`
+    /// when there was nothing to keep.
+    fn keep(&mut self, input: &Content, ctx: &Context) -> Option<String> {
+        let l = self.lang;
+        match input {
+            Content::Image { url } => Some(if self.add_photo(url) {
+                format!(
+                    "{} {}/{MAX_PHOTOS}.",
+                    l.t("Đã nhận ảnh", "Photo received"),
+                    self.draft.photos.len()
+                )
+            } else {
+                l.t("Đã đủ 5 ảnh.", "That is 5 photos already.").to_string()
+            }),
+            Content::Location { lat, lon } => {
+                self.draft.lat = Some(*lat);
+                self.draft.lon = Some(*lon);
+                Some(l.t("Đã nhận vị trí.", "Location received.").to_string())
+            }
+            Content::Contact { phone, name } => Some(match phone_in(phone) {
+                Some(p) => {
+                    self.draft.phone = Some(p);
+                    if let Some(n) = name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+                        self.draft.name = Some(n.chars().take(MAX_NAME).collect());
+                    }
+                    l.t("Đã nhận số điện thoại liên hệ.", "Contact number received.")
+                        .to_string()
+                }
+                None => l
+                    .t(
+                        "Số điện thoại này không hợp lệ nên chưa được lưu.",
+                        "That phone number is not valid; it was not kept.",
+                    )
+                    .to_string(),
+            }),
+            Content::Text { text } => {
+                let text = text.trim();
+                if let Some(p) = phone_in(text) {
+                    self.draft.phone = Some(p);
+                    return Some(
+                        l.t("Đã nhận số điện thoại liên hệ.", "Contact number received.")
+                            .to_string(),
+                    );
+                }
+                if text.chars().count() < MIN_DESCRIPTION {
+                    return None;
+                }
+                let d = &mut self.draft;
+                if d.description.chars().count() < MIN_DESCRIPTION {
+                    d.description = text.to_string();
+                    if d.field.is_none() {
+                        d.field = guess_field(text, ctx);
+                    }
+                    return Some(
+                        l.t("Đã ghi nhận nội dung.", "Description noted.")
+                            .to_string(),
+                    );
+                }
+                if !self.has_place()
+                    && let Some((code, _)) = (ctx.find_ward)(text)
+                {
+                    self.draft.address = Some(text.to_string());
+                    self.draft.ward = Some(code);
+                    return Some(l.t("Đã nhận địa chỉ.", "Address received.").to_string());
+                }
+                let d = &mut self.draft;
+                let more = format!("{}\n{text}", d.description);
+                d.description = more.chars().take(MAX_TEXT).collect();
+                Some(
+                    l.t("Đã ghi thêm vào nội dung.", "Added to the description.")
+                        .to_string(),
+                )
+            }
+            _ => None,
+        }
+    }
+
+    fn has_place(&self) -> bool {
+        self.draft.lat.is_some() || self.draft.ward.is_some()
+    }
+
+    /// What was kept, then the current question again.
+    fn noted(&self, noted: String, ctx: &Context) -> Reply {
+        let mut r = self.prompt(ctx);
+        r.text = format!("{noted}\n{}", r.text);
+        r
     }
 
     fn add_photo(&mut self, url: &str) -> bool {
@@ -400,19 +507,25 @@ impl Conversation {
         }
     }
 
-    /// After the field: the next thing that is missing.
-    fn advance(&mut self, ctx: &Context) -> (Vec<Reply>, Option<Effect>) {
-        self.step = if self.draft.description.chars().count() < MIN_DESCRIPTION {
+    /// The first question not answered yet (the summary when all are), after `noted`.
+    fn advance(&mut self, ctx: &Context, noted: Option<String>) -> (Vec<Reply>, Option<Effect>) {
+        let d = &self.draft;
+        self.step = if d.field.is_none() {
+            Step::Field
+        } else if d.description.chars().count() < MIN_DESCRIPTION {
             Step::Describe
-        } else if self.draft.lat.is_some() || self.draft.ward.is_some() {
-            Step::Confirm
-        } else {
+        } else if !self.has_place() && d.photos.is_empty() && !d.photos_done {
             Step::Photos
+        } else if !self.has_place() {
+            Step::Location
+        } else {
+            Step::Confirm
         };
-        if self.step == Step::Confirm {
-            return (vec![self.summary(ctx)], None);
-        }
-        (vec![self.prompt(ctx)], None)
+        let r = match noted {
+            Some(n) => self.noted(n, ctx),
+            None => self.prompt(ctx),
+        };
+        (vec![r], None)
     }
 
     /// What to ask at the current step.
@@ -509,13 +622,19 @@ impl Conversation {
             .map(|f| l.t(&f.name_vi, &f.name_en).to_string())
             .unwrap_or_default();
         let place = match (d.lat, d.lon, &d.address) {
-            (Some(la), Some(lo), _) => format!("{la:.5}, {lo:.5}"),
+            (Some(la), Some(lo), Some(a)) => format!("{a} ({la:.5}, {lo:.5})"),
+            (Some(la), Some(lo), None) => format!("{la:.5}, {lo:.5}"),
             (_, _, Some(a)) => a.clone(),
             _ => "—".into(),
         };
+        let contact = match (&d.name, &d.phone) {
+            (Some(n), Some(p)) => format!("\n• {}: {n}, {p}", l.t("Liên hệ", "Contact")),
+            (None, Some(p)) => format!("\n• {}: {p}", l.t("Liên hệ", "Contact")),
+            _ => String::new(),
+        };
         Reply {
             text: format!(
-                "{}\n• {}: {field}\n• {}: {}\n• {}: {}\n• {}: {place}\n{}",
+                "{}\n• {}: {field}\n• {}: {}\n• {}: {}\n• {}: {place}{contact}\n{}",
                 l.t("Kiểm tra lại phản ánh:", "Please check your report:"),
                 l.t("Lĩnh vực", "Field"),
                 l.t("Nội dung", "Description"),
@@ -533,17 +652,47 @@ impl Conversation {
     }
 }
 
-/// A field named in a reply ("giao thong", "2", a keyword).
-fn field_named(text: &str, ctx: &Context) -> Option<String> {
+/// A field named exactly in a reply: its name in either language (what a keyboard
+/// button sends back), its code, or with `numbers` its place in the list ("2").
+fn field_exact(text: &str, ctx: &Context, numbers: bool) -> Option<String> {
     let w = fold_words(text);
+    if w.is_empty() {
+        return None;
+    }
     if let Ok(n) = w.parse::<usize>() {
-        return ctx.fields.get(n.checked_sub(1)?).map(|f| f.code.clone());
+        return if numbers {
+            ctx.fields.get(n.checked_sub(1)?).map(|f| f.code.clone())
+        } else {
+            None
+        };
     }
     ctx.fields
         .iter()
         .find(|f| fold_words(&f.name_vi) == w || fold_words(&f.name_en) == w || f.code == w)
         .map(|f| f.code.clone())
-        .or_else(|| guess_field(text, ctx))
+}
+
+/// A phone number, when the text is one and nothing else (digits, spaces, `+ . - ( )`),
+/// in the form reports keep: digits, +84/84 turned into a leading 0, 8 to 12 digits.
+pub fn phone_in(text: &str) -> Option<String> {
+    let t = text.trim();
+    if t.is_empty()
+        || !t
+            .chars()
+            .all(|c| c.is_ascii_digit() || " +.-()".contains(c))
+    {
+        return None;
+    }
+    let digits: String = t.chars().filter(char::is_ascii_digit).collect();
+    let local = if t.starts_with('+') || (digits.starts_with("84") && digits.len() == 11) {
+        digits
+            .strip_prefix("84")
+            .map(|d| format!("0{d}"))
+            .unwrap_or(digits)
+    } else {
+        digits
+    };
+    (8..=12).contains(&local.len()).then_some(local)
 }
 
 /// The field whose keyword appears in a free text, if exactly one does.
@@ -766,6 +915,195 @@ mod tests {
         assert_eq!(c.step, Step::Location);
     }
 
+    fn image(u: &str) -> Content {
+        Content::Image { url: u.into() }
+    }
+
+    fn field(code: &str) -> Content {
+        Content::Choice {
+            payload: format!("FIELD:{code}"),
+            text: String::new(),
+        }
+    }
+
+    const HERE: Content = Content::Location {
+        lat: 10.7769,
+        lon: 106.7009,
+    };
+
+    #[test]
+    fn photo_location_and_text_before_the_field_are_all_kept() {
+        let mut c = Conversation::default();
+        let (r, _) = say(&mut c, image("https://cdn/1.jpg"));
+        assert_eq!(c.step, Step::Field);
+        assert!(
+            r[0].text.starts_with("Đã nhận ảnh 1/5.") && r[0].choices[0].0 == "FIELD:traffic",
+            "{r:?}"
+        );
+        let (r, _) = say(&mut c, HERE);
+        assert_eq!(c.step, Step::Field, "the field is still asked");
+        assert!(r[0].text.starts_with("Đã nhận vị trí."), "{r:?}");
+        let (r, _) = say(&mut c, text("Cây đổ chắn ngang lối đi sau cơn mưa"));
+        assert_eq!(c.step, Step::Field);
+        assert!(r[0].text.starts_with("Đã ghi nhận nội dung."), "{r:?}");
+        // The field was the only question left: straight to the summary of everything.
+        let (r, _) = say(&mut c, field("traffic"));
+        assert_eq!(c.step, Step::Confirm);
+        let summary = &r[0].text;
+        assert!(
+            summary.contains("Cây đổ chắn ngang")
+                && summary.contains("Ảnh: 1")
+                && summary.contains("10.77690, 106.70090"),
+            "{summary}"
+        );
+        let (_, e) = say(&mut c, text("Đồng ý"));
+        let Some(Effect::File(d)) = e else {
+            panic!("{e:?}")
+        };
+        assert_eq!(d.photos, vec!["https://cdn/1.jpg".to_string()]);
+        assert_eq!((d.lat, d.lon), (Some(10.7769), Some(106.7009)));
+        assert_eq!(d.description, "Cây đổ chắn ngang lối đi sau cơn mưa");
+        assert_eq!(d.field.as_deref(), Some("traffic"));
+    }
+
+    #[test]
+    fn questions_already_answered_are_skipped() {
+        // Photos first: after the field and the description, the place is asked, not photos.
+        let mut c = Conversation::default();
+        say(&mut c, image("p1"));
+        say(&mut c, image("p2"));
+        say(&mut c, field("lighting"));
+        assert_eq!(c.step, Step::Describe);
+        let (r, _) = say(&mut c, text("Đèn đường tắt cả dãy phố"));
+        assert_eq!(c.step, Step::Location, "{r:?}");
+        // A photo while the place is asked is kept, and the place asked again.
+        let (r, _) = say(&mut c, image("p3"));
+        assert_eq!(c.step, Step::Location);
+        assert!(r[0].text.starts_with("Đã nhận ảnh 3/5."), "{r:?}");
+        let (r, _) = say(&mut c, text("12 Le Loi, phuong Sai Gon"));
+        assert_eq!(c.step, Step::Confirm);
+        assert!(r[0].text.contains("Ảnh: 3"), "{r:?}");
+
+        // An address after the description, before the field: the place is known.
+        let mut c = Conversation::default();
+        say(&mut c, text("Ổ gà sâu giữa làn xe máy"));
+        say(&mut c, text("trước số 12 Lê Lợi, phường Sài Gòn"));
+        assert_eq!(c.draft.ward.as_deref(), Some("26740"));
+        let (r, _) = say(&mut c, field("traffic"));
+        assert_eq!(c.step, Step::Confirm, "{r:?}");
+
+        // A location while photos are asked answers the place too.
+        let mut c = Conversation::default();
+        say(&mut c, field("traffic"));
+        say(&mut c, text("Ổ gà sâu giữa làn xe máy"));
+        assert_eq!(c.step, Step::Photos);
+        say(&mut c, HERE);
+        assert_eq!(c.step, Step::Confirm);
+
+        // A description sent while the description is asked, then more text: added to it.
+        let mut c = Conversation::default();
+        say(&mut c, field("traffic"));
+        say(&mut c, image("p1"));
+        assert_eq!(c.step, Step::Describe, "a photo does not describe");
+        say(&mut c, text("Ổ gà sâu giữa làn xe máy"));
+        assert_eq!(c.step, Step::Location);
+        let (r, _) = say(&mut c, HERE);
+        assert_eq!(c.step, Step::Confirm);
+        assert!(r[0].text.contains("Ảnh: 1"));
+        let (r, _) = say(&mut c, text("Đã có người ngã xe tối qua"));
+        assert_eq!(c.step, Step::Confirm);
+        assert!(
+            r[0].text.starts_with("Đã ghi thêm vào nội dung.")
+                && r[0]
+                    .text
+                    .contains("Ổ gà sâu giữa làn xe máy\nĐã có người ngã xe tối qua"),
+            "{r:?}"
+        );
+    }
+
+    #[test]
+    fn contacts_are_kept_and_shown() {
+        let mut c = Conversation::default();
+        say(
+            &mut c,
+            Content::Contact {
+                phone: "+84 912 345 678".into(),
+                name: Some("Nguyễn Thị Lan".into()),
+            },
+        );
+        assert_eq!(c.draft.phone.as_deref(), Some("0912345678"));
+        assert_eq!(c.draft.name.as_deref(), Some("Nguyễn Thị Lan"));
+        say(&mut c, field("lighting"));
+        say(&mut c, text("Cây đổ chắn ngang đường Lê Lợi"));
+        // A number typed alone is a contact, not a description nor an address.
+        let (r, _) = say(&mut c, text("0987 654 321"));
+        assert_eq!(c.step, Step::Photos);
+        assert!(r[0].text.starts_with("Đã nhận số điện thoại"), "{r:?}");
+        assert_eq!(c.draft.phone.as_deref(), Some("0987654321"));
+        let (r, _) = say(&mut c, HERE);
+        assert!(
+            r[0].text.contains("Liên hệ: Nguyễn Thị Lan, 0987654321"),
+            "{r:?}"
+        );
+        // A card without a usable number is said so, and not kept.
+        let mut c = Conversation::default();
+        let (r, _) = say(
+            &mut c,
+            Content::Contact {
+                phone: "12".into(),
+                name: None,
+            },
+        );
+        assert!(r[0].text.contains("không hợp lệ"), "{r:?}");
+        assert_eq!(c.draft.phone, None);
+        assert_eq!(phone_in("84912345678").as_deref(), Some("0912345678"));
+        assert_eq!(phone_in("028 3823 4567").as_deref(), Some("02838234567"));
+        assert_eq!(phone_in("12/5/2024"), None);
+        assert_eq!(phone_in("call 0912345678"), None);
+    }
+
+    #[test]
+    fn keyboard_titles_are_the_choices_they_stand_for() {
+        // Reply keyboards (Telegram) send the button's title back as text.
+        let mut c = Conversation::default();
+        let (r, _) = say(
+            &mut c,
+            Content::Choice {
+                payload: "GET_STARTED".into(),
+                text: "/start".into(),
+            },
+        );
+        assert!(r[0].text.starts_with("Xin chào"), "the welcome: {r:?}");
+        let (_, _) = say(&mut c, text("Giao thông"));
+        assert_eq!(
+            (c.step, c.draft.field.as_deref()),
+            (Step::Describe, Some("traffic"))
+        );
+        say(&mut c, text("Ổ gà sâu giữa làn xe máy"));
+        say(&mut c, text("Bỏ qua"));
+        assert_eq!(c.step, Step::Location);
+        say(&mut c, HERE);
+        let (_, e) = say(&mut c, text("Gửi"));
+        assert!(matches!(e, Some(Effect::File(_))));
+        // At the start a field's name chooses it, a number does not.
+        let mut c = Conversation::default();
+        say(&mut c, text("Chiếu sáng"));
+        assert_eq!(c.draft.field.as_deref(), Some("lighting"));
+        let mut c = Conversation::default();
+        say(&mut c, text("2"));
+        assert_eq!((c.step, c.draft.field.as_deref()), (Step::Field, None));
+        say(&mut c, text("2"));
+        assert_eq!(c.draft.field.as_deref(), Some("lighting"));
+    }
+
+    #[test]
+    fn drafts_saved_before_these_rules_still_read() {
+        let old = r#"{"step":"photos","draft":{"field":"traffic","description":"Ổ gà sâu giữa làn xe","photos":[],"lat":null,"lon":null,"address":null,"ward":null},"lang":"vi"}"#;
+        let c: Conversation = serde_json::from_str(old).unwrap();
+        assert_eq!(c.step, Step::Photos);
+        assert!(!c.draft.photos_done && c.draft.phone.is_none());
+    }
+
     #[test]
     fn tracking_codes_in_messages() {
         assert_eq!(
@@ -815,6 +1153,54 @@ mod tests {
                     prop_assert!(c.draft.photos.len() <= MAX_PHOTOS);
                     prop_assert!(c.draft.description.chars().count() <= MAX_TEXT);
                 }
+            }
+
+            /// Photos, a location, a contact and a description sent in any order before the
+            /// field are all on the report filed after it, whatever else is asked.
+            #[test]
+            fn everything_sent_first_is_filed(first in prop::collection::vec(
+                prop_oneof![
+                    (0u8..20).prop_map(|i| Content::Image { url: format!("https://cdn.example/{i}.jpg") }),
+                    (10.0f64..11.0, 106.0f64..107.0).prop_map(|(lat, lon)| Content::Location { lat, lon }),
+                    "09[0-9]{8}".prop_map(|p| Content::Contact { phone: p, name: None }),
+                    "(Ổ gà|Cây đổ|Nước ngập) [a-zà-ỹ ]{10,40}".prop_map(|t| Content::Text { text: t }),
+                ],
+                1..10,
+            ), choice in prop_oneof![Just("FIELD:traffic"), Just("FIELD:lighting")]) {
+                let mut c = Conversation::default();
+                for m in &first {
+                    say(&mut c, m.clone());
+                }
+                say(&mut c, Content::Choice { payload: choice.into(), text: String::new() });
+                let mut filed = None;
+                for _ in 0..6 {
+                    let answer = match c.step {
+                        Step::Describe => text("Mô tả thêm về sự việc ở đây"),
+                        Step::Photos => Content::Choice { payload: "PHOTOS_DONE".into(), text: String::new() },
+                        Step::Location => Content::Location { lat: 10.5, lon: 106.5 },
+                        _ => Content::Choice { payload: "CONFIRM".into(), text: String::new() },
+                    };
+                    if let (_, Some(Effect::File(d))) = say(&mut c, answer) {
+                        filed = Some(d);
+                        break;
+                    }
+                }
+                let d = filed.expect("filed");
+                let photos: Vec<String> = first.iter().filter_map(|m| match m {
+                    Content::Image { url } => Some(url.clone()),
+                    _ => None,
+                }).take(MAX_PHOTOS).collect();
+                prop_assert_eq!(&d.photos, &photos);
+                if let Some(Content::Location { lat, lon }) = first.iter().rev().find(|m| matches!(m, Content::Location { .. })) {
+                    prop_assert_eq!((d.lat, d.lon), (Some(*lat), Some(*lon)));
+                }
+                if let Some(Content::Contact { phone, .. }) = first.iter().rev().find(|m| matches!(m, Content::Contact { .. })) {
+                    prop_assert_eq!(d.phone.as_ref(), Some(phone));
+                }
+                if let Some(Content::Text { text }) = first.iter().find(|m| matches!(m, Content::Text { .. })) {
+                    prop_assert!(d.description.starts_with(text.trim()), "{:?}", d);
+                }
+                prop_assert_eq!(d.field.as_deref(), Some(&choice[6..]));
             }
         }
     }

@@ -1,4 +1,4 @@
-//! Chat channels: what Messenger and Viber send us and what we send them, and the
+//! Chat channels: what Messenger, Viber and Telegram send us and what we send them, and the
 //! conversation that turns a chat into a report. Nothing here does I/O: the web crate
 //! verifies and stores deliveries, the worker runs the conversation and sends the replies.
 
@@ -7,6 +7,7 @@ pub mod mac;
 pub mod messenger;
 pub mod open311;
 pub mod sms;
+pub mod telegram;
 pub mod viber;
 
 use serde::{Deserialize, Serialize};
@@ -17,6 +18,7 @@ use serde::{Deserialize, Serialize};
 pub enum Provider {
     Messenger,
     Viber,
+    Telegram,
 }
 
 impl Provider {
@@ -24,6 +26,16 @@ impl Provider {
         match self {
             Provider::Messenger => "messenger",
             Provider::Viber => "viber",
+            Provider::Telegram => "telegram",
+        }
+    }
+
+    /// The platform's name as people read it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Provider::Messenger => "Messenger",
+            Provider::Viber => "Viber",
+            Provider::Telegram => "Telegram",
         }
     }
 
@@ -31,6 +43,7 @@ impl Provider {
         match s {
             "messenger" => Some(Provider::Messenger),
             "viber" => Some(Provider::Viber),
+            "telegram" => Some(Provider::Telegram),
             _ => None,
         }
     }
@@ -40,9 +53,9 @@ impl Provider {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Inbound {
     pub provider: Provider,
-    /// The platform's id of the person (Messenger PSID, Viber user id).
+    /// The platform's id of the person (Messenger PSID, Viber user id, Telegram chat id).
     pub user: String,
-    /// The platform's id of this delivery (`mid`, `message_token`): the dedupe key.
+    /// The platform's id of this delivery (`mid`, `message_token`, `update_id`): the dedupe key.
     pub message_id: String,
     /// When the platform says it happened (unix ms), to put events back in order.
     pub at_ms: i64,
@@ -60,12 +73,20 @@ pub enum Content {
         payload: String,
         text: String,
     },
+    /// A photo: the platform's link to it, or for Telegram `telegram-file:<file_id>`
+    /// (resolved with `getFile` when the report is filed).
     Image {
         url: String,
     },
     Location {
         lat: f64,
         lon: f64,
+    },
+    /// A shared contact card (Telegram, Viber): how to reach the citizen.
+    Contact {
+        phone: String,
+        #[serde(default)]
+        name: Option<String>,
     },
     /// Viber: the person opened the chat (may not be subscribed yet).
     Started {
@@ -125,6 +146,17 @@ pub struct ChatConfig {
     pub messenger_media_hosts: Vec<String>,
     /// Hosts Viber pictures may be downloaded from, as `messenger_media_hosts`.
     pub viber_media_hosts: Vec<String>,
+    /// Telegram: the bot's token from @BotFather. The Bot API takes it in the URL path
+    /// (`/bot<token>/method`), so no URL of a Bot API call is ever logged or shown.
+    pub telegram_bot_token: String,
+    /// Telegram: the `secret_token` given to `setWebhook`, which Telegram presents in
+    /// `X-Telegram-Bot-Api-Secret-Token` (1–256 of `A-Z a-z 0-9 _ -`).
+    pub telegram_secret_token: String,
+    /// The Bot API base (methods at `<base>/bot<token>/<method>`, files at
+    /// `<base>/file/bot<token>/<path>`).
+    pub telegram_api_url: String,
+    /// Hosts Telegram files may be downloaded from, as `messenger_media_hosts`.
+    pub telegram_media_hosts: Vec<String>,
     /// For tests with local fakes only: also allow `http` and loopback addresses for the
     /// hosts listed above. Never set this in production.
     pub media_allow_loopback: bool,
@@ -147,6 +179,11 @@ impl Default for ChatConfig {
             messenger_media_hosts: vec![".fbcdn.net".into(), ".fbsbx.com".into()],
             // Where Viber serves pictures (dl-media.viber.com, media-direct.cdn.viber.com).
             viber_media_hosts: vec![".viber.com".into()],
+            telegram_bot_token: String::new(),
+            telegram_secret_token: String::new(),
+            telegram_api_url: "https://api.telegram.org".into(),
+            // Telegram serves files from the Bot API host itself.
+            telegram_media_hosts: vec!["api.telegram.org".into()],
             media_allow_loopback: false,
         }
     }
@@ -158,5 +195,8 @@ impl ChatConfig {
     }
     pub fn viber_enabled(&self) -> bool {
         !self.viber_auth_token.is_empty()
+    }
+    pub fn telegram_enabled(&self) -> bool {
+        !self.telegram_bot_token.is_empty() && !self.telegram_secret_token.is_empty()
     }
 }

@@ -85,6 +85,18 @@ pub fn parse(body: &[u8]) -> Result<Callback, WebhookError> {
                         },
                     }
                 }
+                "contact" => match m["contact"]["phone_number"].as_str() {
+                    Some(phone) if !phone.trim().is_empty() => Content::Contact {
+                        phone: phone.to_string(),
+                        name: m["contact"]["name"]
+                            .as_str()
+                            .filter(|n| !n.trim().is_empty())
+                            .map(String::from),
+                    },
+                    _ => Content::Unsupported {
+                        what: "contact".into(),
+                    },
+                },
                 other => Content::Unsupported { what: other.into() },
             };
             inbound(user, token, content)
@@ -229,6 +241,17 @@ mod tests {
             Content::Choice {
                 payload: "FIELD:traffic".into(),
                 text: "#FIELD:traffic".into()
+            }
+        );
+        let contact = br#"{"event":"message","timestamp":2,"message_token":11,"sender":{"id":"U="},"message":{"type":"contact","contact":{"name":"Lan","phone_number":"+84912345678"}}}"#;
+        let Callback::Inbound(i) = parse(contact).unwrap() else {
+            panic!()
+        };
+        assert_eq!(
+            i.content,
+            Content::Contact {
+                phone: "+84912345678".into(),
+                name: Some("Lan".into())
             }
         );
         let sticker = br#"{"event":"message","timestamp":2,"message_token":10,"sender":{"id":"U="},"message":{"type":"sticker","sticker_id":1}}"#;

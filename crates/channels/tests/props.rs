@@ -1,11 +1,11 @@
 //! Properties the fuzz targets (fuzz/) check at length, on a fixed budget for CI: the SMS
-//! syntax, the Messenger and Viber event parsers and the Open311 form take any input without panicking, and
+//! syntax, the Messenger, Viber and Telegram event parsers and the Open311 form take any input without panicking, and
 //! take a 1 MB input (timings are measured in release by bench/fuzz.sh, not here).
 
 #![allow(clippy::unwrap_used)]
 
 use phananh_channels::conversation::FieldChoice;
-use phananh_channels::{messenger, open311, sms, viber};
+use phananh_channels::{Content, messenger, open311, sms, telegram, viber};
 use proptest::prelude::*;
 
 fn fields() -> Vec<FieldChoice> {
@@ -82,6 +82,58 @@ proptest! {
     }
 
     #[test]
+    fn telegram_parse_never_panics(body in proptest::collection::vec(any::<u8>(), 0..400)) {
+        let _ = telegram::parse(&body);
+    }
+
+    #[test]
+    fn telegram_parse_takes_any_json_shape(kind in "(message|my_chat_member|edited_message|\\PC{0,8})", chat in "(private|group|\\PC{0,6})",
+            text in "\\PC{0,100}", n in any::<i64>(), f in any::<f64>()) {
+        let inner = serde_json::json!({"message_id": n, "date": n,
+            "from": {"id": n, "is_bot": text.is_empty()}, "chat": {"id": n, "type": chat},
+            "text": text, "caption": text, "photo": [{"file_id": text}, {"file_id": n}],
+            "location": {"latitude": f, "longitude": text}, "contact": {"phone_number": text, "first_name": n},
+            "new_chat_member": {"status": text}});
+        let mut body = serde_json::json!({"update_id": n});
+        body[kind.as_str()] = inner;
+        let _ = telegram::parse(body.to_string().as_bytes());
+    }
+
+    /// Every update kept is keyed by its update_id, and a private chat's user is its chat id.
+    #[test]
+    fn telegram_updates_are_keyed_by_update_id(id in any::<i64>(), user in any::<i64>(), date in 0i64..4_000_000_000,
+            text in "\\PC{1,60}", caption in proptest::option::of("[a-z ]{1,20}")) {
+        let mut m = serde_json::json!({"message_id": 1, "date": date, "from": {"id": user, "is_bot": false},
+            "chat": {"id": user, "type": "private"}, "photo": [{"file_id": text}]});
+        if let Some(c) = &caption {
+            m["caption"] = c.clone().into();
+        }
+        let events = telegram::parse(serde_json::json!({"update_id": id, "message": m}).to_string().as_bytes()).unwrap();
+        prop_assert_eq!(events[0].message_id.clone(), id.to_string());
+        prop_assert_eq!(events[0].user.clone(), user.to_string());
+        prop_assert_eq!(events[0].at_ms, date * 1000);
+        prop_assert_eq!(&events[0].content, &Content::Image { url: format!("telegram-file:{text}") });
+        prop_assert_eq!(events.len(), 1 + usize::from(caption.is_some_and(|c| !c.trim().is_empty())));
+    }
+
+    /// Only the configured secret token passes, whatever is presented.
+    #[test]
+    fn telegram_secret_token_only_matches_itself(secret in "[A-Za-z0-9_-]{1,64}", given in "\\PC{0,70}") {
+        prop_assert!(telegram::verify_secret_token(&secret, Some(&secret)));
+        prop_assert_eq!(telegram::verify_secret_token(&secret, Some(&given)), given == secret);
+        prop_assert!(!telegram::verify_secret_token(&secret, None));
+    }
+
+    #[test]
+    fn telegram_send_bodies_fit_the_bot_api(text in "\\PC{0,5000}", titles in proptest::collection::vec("\\PC{0,80}", 0..14)) {
+        let choices: Vec<(String, String)> = titles.iter().map(|t| ("P".to_string(), t.clone())).collect();
+        let b = telegram::send_body("42", &text, &choices);
+        prop_assert!(b["text"].as_str().unwrap().chars().count() <= 4096);
+        let buttons: usize = b["reply_markup"]["keyboard"].as_array().map_or(0, |rows| rows.iter().map(|r| r.as_array().unwrap().len()).sum());
+        prop_assert_eq!(buttons, choices.len());
+    }
+
+    #[test]
     fn open311_form_never_panics(body in proptest::collection::vec(any::<u8>(), 0..400)) {
         let _ = open311::parse_post(&body);
     }
@@ -118,6 +170,13 @@ fn one_megabyte_inputs() {
     let deep = format!("{}{}", "[".repeat(500_000), "]".repeat(500_000));
     assert!(messenger::parse(deep.as_bytes()).is_err());
     assert!(viber::parse(deep.as_bytes()).is_err());
+    assert!(telegram::parse(deep.as_bytes()).is_err());
+    let body = serde_json::json!({"update_id": 1, "message": {"message_id": 1, "date": 1,
+        "from": {"id": 1, "is_bot": false}, "chat": {"id": 1, "type": "private"}, "text": long}});
+    assert_eq!(
+        telegram::parse(body.to_string().as_bytes()).unwrap().len(),
+        1
+    );
     let body = serde_json::json!({"event": "message", "timestamp": 1, "message_token": 5,
         "sender": {"id": "u", "name": "n"}, "message": {"type": "text", "text": long}});
     let _ = viber::parse(body.to_string().as_bytes());

@@ -407,12 +407,21 @@ settings! {
     chat.viber_api_url = env("PHANANH_VIBER_API_URL");
     /// The name shown with the bot's messages on Viber (≤ 28 characters).
     chat.viber_sender_name;
+    /// The Telegram bot's token from @BotFather (it goes in the Bot API's URL path, so no
+    /// Bot API URL is ever logged).
+    chat.telegram_bot_token = env("PHANANH_TELEGRAM_BOT_TOKEN"), secret;
+    /// Telegram presents it on /webhooks/telegram (1–256 of A-Z a-z 0-9 _ -); given to
+    /// setWebhook by `phananh chat telegram-webhook URL`.
+    chat.telegram_secret_token = env("PHANANH_TELEGRAM_SECRET_TOKEN"), secret;
+    /// The Bot API base (a local telegram-bot-api server, or a test fake).
+    chat.telegram_api_url = env("PHANANH_TELEGRAM_API_URL");
     /// Largest photo downloaded from the platforms, in bytes.
     chat.max_photo_bytes;
     /// Hosts attachments are downloaded from (https only; ".example.com" = it and its
     /// subdomains); anything else a platform hands us is not fetched (see "Outbound calls").
     chat.messenger_media_hosts;
     chat.viber_media_hosts;
+    chat.telegram_media_hosts;
     /// Tests only: allow http and loopback addresses for those hosts.
     chat.media_allow_loopback;
 
@@ -490,7 +499,7 @@ settings! {
 const SECTION_DOCS: &[(&str, &str)] = &[
     (
         "chat",
-        "Messenger and Viber; secrets: prefer the environment variables",
+        "Messenger, Viber and Telegram; secrets: prefer the environment variables",
     ),
     ("sms", "SMS gateways"),
     ("hotline", "the telephone exchange"),

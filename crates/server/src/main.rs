@@ -68,7 +68,8 @@ enum Command {
     /// Print the effective configuration (file, environment, command line), with every
     /// setting's environment variables; secrets are masked.
     Config,
-    /// Connect the chat platforms (settings in [chat] or PHANANH_MESSENGER_* / PHANANH_VIBER_*).
+    /// Connect the chat platforms (settings in [chat] or PHANANH_MESSENGER_* / PHANANH_VIBER_* /
+    /// PHANANH_TELEGRAM_*).
     Chat {
         #[command(subcommand)]
         command: ChatCommand,
@@ -81,6 +82,9 @@ enum ChatCommand {
     ViberWebhook { url: String },
     /// Check the Messenger settings and that the Page token works.
     MessengerCheck,
+    /// Register this server's Telegram webhook (the public HTTPS URL of /webhooks/telegram)
+    /// with the configured secret token.
+    TelegramWebhook { url: String },
 }
 
 #[derive(Subcommand)]
@@ -302,6 +306,9 @@ async fn main() -> anyhow::Result<()> {
                 }
                 ChatCommand::MessengerCheck => {
                     phananh_worker::setup::messenger_check(&config.chat).await
+                }
+                ChatCommand::TelegramWebhook { url } => {
+                    phananh_worker::setup::telegram_set_webhook(&config.chat, &url).await
                 }
             };
             match result {

@@ -12,7 +12,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use phananh_app::inbox::{self, Delivery};
 use phananh_channels::conversation::Conversation;
-use phananh_channels::{Inbound, WebhookError, messenger, viber};
+use phananh_channels::{Inbound, WebhookError, messenger, telegram, viber};
 use serde::Deserialize;
 
 use crate::AppState;
@@ -27,6 +27,7 @@ pub fn routes() -> Routes {
             get(messenger_handshake).post(messenger_post),
         )
         .route("/webhooks/viber", crate::routes::post(viber_post))
+        .route("/webhooks/telegram", crate::routes::post(telegram_post))
         .route("/webhooks/sms", crate::routes::post(sms_post))
         .route("/webhooks/twilio/sms", crate::routes::post(twilio_post))
         .layer(DefaultBodyLimit::max(MAX_BODY))
@@ -142,6 +143,26 @@ async fn viber_post(
             answer(StatusCode::BAD_REQUEST, "malformed")
         }
         Err(WebhookError::BadSignature) => answer(StatusCode::FORBIDDEN, "bad_signature"),
+    }
+}
+
+/// `POST /webhooks/telegram`: Bot API updates, with the `secret_token` given to
+/// `setWebhook` in `X-Telegram-Bot-Api-Secret-Token` (checked before anything is read).
+async fn telegram_post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let token = headers
+        .get(telegram::SECRET_HEADER)
+        .and_then(|v| v.to_str().ok());
+    if !telegram::verify_secret_token(&state.config.chat.telegram_secret_token, token) {
+        tracing::warn!("telegram webhook: missing or wrong secret token");
+        return answer(StatusCode::FORBIDDEN, "bad_token");
+    }
+    match telegram::parse(&body) {
+        Ok(events) => keep(&state, events, &body).await,
+        Err(WebhookError::Malformed(why)) => {
+            tracing::warn!(%why, "telegram webhook: malformed update");
+            answer(StatusCode::BAD_REQUEST, "malformed")
+        }
+        Err(WebhookError::BadSignature) => answer(StatusCode::FORBIDDEN, "bad_token"),
     }
 }
 

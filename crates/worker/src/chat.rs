@@ -2,12 +2,13 @@
 //! stored events, and sends the answers.
 //!
 //! `chat.send` respects each platform's rules: Messenger's 24-hour window (7 days for a
-//! person's reply, with the HUMAN_AGENT tag), Viber only to subscribed users.
+//! person's reply, with the HUMAN_AGENT tag), Viber only to subscribed users, Telegram
+//! not to people who blocked the bot.
 
 use chrono::Duration;
 use phananh_app::AppError;
 use phananh_app::chat::{PhotoFetcher, PhotoRefused};
-use phananh_channels::{Provider, messenger, viber};
+use phananh_channels::{ChatConfig, Provider, messenger, telegram, viber};
 use phananh_domain::jobs::{ChatMessage, ChatSend, ChatSendKind, InboxPending};
 use phananh_storage::ChatUser;
 
@@ -21,6 +22,13 @@ struct GuardedPhotos<'a>(&'a Worker);
 impl PhotoFetcher for GuardedPhotos<'_> {
     async fn fetch(&self, provider: Provider, url: &str) -> Result<Vec<u8>, PhotoRefused> {
         let cfg = &self.0.config;
+        if provider == Provider::Telegram {
+            return telegram_photo(self.0, url).await.map_err(|e| PhotoRefused {
+                // The token is in the download's path; no message may carry it.
+                why: crate::redact(&e.why, std::slice::from_ref(&cfg.chat.telegram_bot_token)),
+                ..e
+            });
+        }
         MediaPolicy::for_provider(&cfg.chat, provider)
             .fetch(url, cfg.chat.max_photo_bytes, cfg.http_timeout)
             .await
@@ -29,6 +37,52 @@ impl PhotoFetcher for GuardedPhotos<'_> {
                 why: why.to_string(),
             })
     }
+}
+
+/// A Telegram photo (`telegram-file:<file_id>`): `getFile` gives its path and size, and the
+/// file is downloaded through the same guard and limits as the other platforms' photos.
+async fn telegram_photo(w: &Worker, reference: &str) -> Result<Vec<u8>, PhotoRefused> {
+    let cfg = &w.config.chat;
+    let refused = |by_policy: bool, why: String| PhotoRefused { by_policy, why };
+    let file_id = reference
+        .strip_prefix(telegram::FILE_PREFIX)
+        .ok_or_else(|| refused(true, "not a Telegram file reference".into()))?;
+    let resp = w
+        .http
+        .post(crate::setup::telegram_method(cfg, "getFile"))
+        .json(&telegram::get_file_body(file_id))
+        .send()
+        .await
+        .map_err(|e| refused(false, format!("Telegram getFile: {}", http_error(e))))?;
+    let status = resp.status().as_u16();
+    let body = resp
+        .bytes()
+        .await
+        .map_err(|e| refused(false, format!("Telegram getFile: {}", http_error(e))))?;
+    let file = telegram::api_result(status, &body)
+        .map_err(|e| refused(false, format!("getFile: {}", e.message)))?;
+    if file["file_size"]
+        .as_u64()
+        .is_some_and(|n| n > cfg.max_photo_bytes as u64)
+    {
+        return Err(refused(false, "larger than the limit".into()));
+    }
+    let path = telegram::file_path(&file)
+        .ok_or_else(|| refused(true, "getFile gave no usable file_path".into()))?;
+    let url = telegram_file_url(cfg, path);
+    MediaPolicy::for_provider(cfg, Provider::Telegram)
+        .fetch(&url, cfg.max_photo_bytes, w.config.http_timeout)
+        .await
+        .map_err(|why| refused(why.is_policy(), why.to_string()))
+}
+
+/// Where the Bot API serves a file. It holds the bot token: never log or show it.
+fn telegram_file_url(cfg: &ChatConfig, path: &str) -> String {
+    format!(
+        "{}/file/bot{}/{path}",
+        cfg.telegram_api_url.trim_end_matches('/'),
+        cfg.telegram_bot_token
+    )
 }
 
 /// `chat.inbound`: the conversation step, in the app, over the person's stored messages.
@@ -62,6 +116,7 @@ pub(crate) async fn send(w: &Worker, job: &ChatSend) -> Result<(), JobError> {
         match provider {
             Provider::Messenger => send_messenger(w, user, m, kind, &chat_user).await?,
             Provider::Viber => send_viber(w, user, m, &chat_user).await?,
+            Provider::Telegram => send_telegram(w, user, m, &chat_user).await?,
         }
         let _ = w
             .app
@@ -160,5 +215,38 @@ async fn send_viber(
         // tooManyRequests, messageRateExceeded: back off and try again.
         Some(12) | Some(18) => Err(JobError::Retry(format!("Viber: {answer}"))),
         _ => Err(JobError::Permanent(format!("Viber: {answer}"))),
+    }
+}
+
+async fn send_telegram(
+    w: &Worker,
+    chat: &str,
+    m: &ChatMessage,
+    chat_user: &ChatUser,
+) -> Result<(), JobError> {
+    if !chat_user.subscribed {
+        return Err(JobError::Permanent(
+            "người dùng đã chặn bot Telegram / the Telegram user blocked the bot: not sent".into(),
+        ));
+    }
+    let cfg = &w.config.chat;
+    // The token is in the URL's path (the Bot API's wire format): errors are reported
+    // without the URL, and the job's error text is scrubbed of secrets besides.
+    let resp = w
+        .http
+        .post(crate::setup::telegram_method(cfg, "sendMessage"))
+        .json(&telegram::send_body(chat, &m.text, &m.choices))
+        .send()
+        .await
+        .map_err(|e| JobError::Retry(format!("Telegram: {}", http_error(e))))?;
+    let status = resp.status().as_u16();
+    let body = resp
+        .bytes()
+        .await
+        .map_err(|e| JobError::Retry(format!("Telegram: {}", http_error(e))))?;
+    match telegram::api_result(status, &body) {
+        Ok(_) => Ok(()),
+        Err(e) if e.retry => Err(JobError::Retry(e.message)),
+        Err(e) => Err(JobError::Permanent(e.message)),
     }
 }

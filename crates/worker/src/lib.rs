@@ -46,7 +46,7 @@ pub struct WorkerConfig {
     pub smtp_from: String,
     /// Where staff open the console, for links in emails.
     pub public_url: String,
-    /// Messenger and Viber: tokens and API base URLs.
+    /// Messenger, Viber and Telegram: tokens and API base URLs.
     pub chat: phananh_channels::ChatConfig,
     /// The SMS gateway for answers and notices.
     pub sms: phananh_channels::sms::SmsConfig,
@@ -221,6 +221,8 @@ impl Worker {
             c.chat.messenger_page_token.clone(),
             c.chat.messenger_verify_token.clone(),
             c.chat.viber_auth_token.clone(),
+            c.chat.telegram_bot_token.clone(),
+            c.chat.telegram_secret_token.clone(),
             c.sms.gateway_token.clone(),
             c.sms.twilio_auth_token.clone(),
             c.sms.inbound_token.clone(),

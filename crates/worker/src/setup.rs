@@ -1,6 +1,6 @@
 //! One-off calls an operator makes when connecting the chat platforms (`phananh chat …`).
 
-use phananh_channels::{ChatConfig, messenger, viber};
+use phananh_channels::{ChatConfig, messenger, telegram, viber};
 
 fn client() -> reqwest::Client {
     reqwest::Client::builder()
@@ -87,4 +87,49 @@ pub async fn messenger_check(cfg: &ChatConfig) -> Result<String, String> {
         answer["id"].as_str().unwrap_or(""),
         answer["name"].as_str().unwrap_or("")
     ))
+}
+
+/// Registers `url` as the Telegram bot's webhook, with the secret token Telegram will
+/// present on every update. The token is in the call's URL path: no error here shows it.
+pub async fn telegram_set_webhook(cfg: &ChatConfig, url: &str) -> Result<String, String> {
+    if cfg.telegram_bot_token.is_empty() {
+        return Err(
+            "no Telegram bot token ([chat] telegram_bot_token / PHANANH_TELEGRAM_BOT_TOKEN)".into(),
+        );
+    }
+    if !telegram::valid_secret_token(&cfg.telegram_secret_token) {
+        return Err("[chat] telegram_secret_token / PHANANH_TELEGRAM_SECRET_TOKEN must be 1–256 characters of A-Z a-z 0-9 _ -".into());
+    }
+    if !url.starts_with("https://") {
+        return Err("Telegram sends updates to https:// URLs only".into());
+    }
+    let resp = client()
+        .post(telegram_method(cfg, "setWebhook"))
+        .json(&telegram::set_webhook_body(url, &cfg.telegram_secret_token))
+        .send()
+        .await
+        .map_err(|e| format!("Telegram: {}", crate::http_error(e)))?;
+    let status = resp.status().as_u16();
+    let body = resp
+        .bytes()
+        .await
+        .map_err(|e| format!("Telegram: {}", crate::http_error(e)))?;
+    match telegram::api_result(status, &body) {
+        Ok(_) => Ok(format!(
+            "Telegram webhook set to {url} (updates carry the secret token)"
+        )),
+        Err(e) => Err(crate::redact(
+            &format!("Telegram refused: {}", e.message),
+            std::slice::from_ref(&cfg.telegram_bot_token),
+        )),
+    }
+}
+
+/// A Bot API method's URL. It holds the bot token: never log or show it.
+pub(crate) fn telegram_method(cfg: &ChatConfig, method: &str) -> String {
+    format!(
+        "{}/bot{}/{method}",
+        cfg.telegram_api_url.trim_end_matches('/'),
+        cfg.telegram_bot_token
+    )
 }

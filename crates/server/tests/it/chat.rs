@@ -770,3 +770,154 @@ async fn operators_connect_the_platforms_from_the_command_line() {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("Invalid OAuth access token"));
 }
+
+/// One thing a citizen does in a chat, for [`files_what_came_before_the_field`]; each
+/// platform's test turns it into that platform's delivery.
+pub(crate) enum Act {
+    /// A photo the platform's fake serves (and the worker can download).
+    Photo,
+    Location(f64, f64),
+    Text(&'static str),
+    /// The field's button: (code, title as the keyboard shows it).
+    Field(&'static str, &'static str),
+    /// The summary's «Gửi» button.
+    Confirm,
+}
+
+/// Issue 13.3, the same on every platform: a photo, a location and a description sent
+/// before the field is chosen are all kept, the field is the only question asked, and all
+/// three are on the report filed. `say` delivers one act (with the platform's signature,
+/// its timestamp `at` in unix ms) and checks the webhook answered 200; `replies` returns
+/// the texts the platform's fake received for this person so far. Returns the report.
+///
+/// A new platform adds one test that calls this with its own `say` and `replies`
+/// (see `any_order_on_messenger`, `any_order_on_viber`, `telegram::any_order_on_telegram`).
+pub(crate) async fn files_what_came_before_the_field<S, F>(
+    t: &TestApp,
+    worker: &Worker,
+    channel: &str,
+    mut say: S,
+    replies: impl Fn() -> Vec<String>,
+) -> phananh_domain::model::Report
+where
+    S: FnMut(Act, i64) -> F,
+    F: std::future::Future<Output = ()>,
+{
+    let now = t.clock.now().timestamp_millis();
+    let description = "Có vật cản lớn nằm chắn giữa lối đi từ chiều hôm qua";
+    let last = || replies().last().cloned().unwrap_or_default();
+    say(Act::Photo, now + 1000).await;
+    drain(worker).await;
+    assert!(last().contains("Đã nhận ảnh 1/5"), "{:?}", replies());
+    say(Act::Location(10.7769, 106.7009), now + 2000).await;
+    drain(worker).await;
+    assert!(last().contains("Đã nhận vị trí"), "{:?}", replies());
+    say(Act::Text(description), now + 3000).await;
+    drain(worker).await;
+    assert!(
+        last().contains("lĩnh vực"),
+        "the field is still asked: {:?}",
+        replies()
+    );
+    say(Act::Field("trees", "Cây xanh"), now + 4000).await;
+    drain(worker).await;
+    let summary = last();
+    assert!(
+        summary.contains("Kiểm tra lại phản ánh")
+            && summary.contains(description)
+            && summary.contains("Ảnh: 1")
+            && summary.contains("10.77690, 106.70090"),
+        "straight to the summary of all of it: {summary}"
+    );
+    say(Act::Confirm, now + 5000).await;
+    drain(worker).await;
+    let receipt = last();
+    let code = receipt
+        .split("Mã hồ sơ của bạn: ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no receipt: {:?}", replies()))[..9]
+        .to_string();
+    let report = t.store().report_by_code(&code).await.unwrap().unwrap();
+    assert_eq!(report.channel.as_str(), channel);
+    assert_eq!(report.field, "trees");
+    assert_eq!(report.description, description);
+    assert_eq!(
+        (report.lat, report.lon),
+        (Some(10.7769), Some(106.7009)),
+        "the location sent first"
+    );
+    assert_eq!(
+        t.store().photo_keys(report.id).await.unwrap().len(),
+        1,
+        "the photo sent first"
+    );
+    report
+}
+
+#[tokio::test]
+async fn any_order_on_messenger() {
+    let (t, worker, base, seen) = setup().await;
+    let tr: &TestApp = &t;
+    let photo = format!("{base}/cdn/photo.jpg");
+    let mut n = 0;
+    files_what_came_before_the_field(
+        &t,
+        &worker,
+        "messenger",
+        move |act, at| {
+            n += 1;
+            let message = match act {
+                Act::Photo => {
+                    json!({"attachments": [{"type": "image", "payload": {"url": photo.clone()}}]})
+                }
+                Act::Location(lat, long) => {
+                    json!({"attachments": [{"type": "location", "payload": {"coordinates": {"lat": lat, "long": long}}}]})
+                }
+                Act::Text(text) => json!({ "text": text }),
+                Act::Field(code, title) => {
+                    json!({"text": title, "quick_reply": {"payload": format!("FIELD:{code}")}})
+                }
+                Act::Confirm => json!({"text": "Gửi", "quick_reply": {"payload": "CONFIRM"}}),
+            };
+            let event = msg("PSID_ORDER", at, &format!("m-order-{n}"), message);
+            async move { say(tr, vec![event]).await }
+        },
+        || texts(&seen, "PSID_ORDER"),
+    )
+    .await;
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn any_order_on_viber() {
+    let (t, worker, base, seen) = setup().await;
+    let tr: &TestApp = &t;
+    let user = "ORDER0123456=";
+    let photo = format!("{base}/cdn/photo.jpg");
+    let mut n = 0u64;
+    files_what_came_before_the_field(
+        &t,
+        &worker,
+        "viber",
+        move |act, at| {
+            n += 1;
+            let message = match act {
+                Act::Photo => json!({"type": "picture", "text": "", "media": photo.clone()}),
+                Act::Location(lat, lon) => {
+                    json!({"type": "location", "location": {"lat": lat, "lon": lon}})
+                }
+                Act::Text(text) => json!({"type": "text", "text": text}),
+                Act::Field(code, _) => json!({"type": "text", "text": format!("#FIELD:{code}")}),
+                Act::Confirm => json!({"type": "text", "text": "#CONFIRM"}),
+            };
+            let body = viber_msg(user, at, 7000 + n, message);
+            async move {
+                let r = post_viber(tr, &body, "header").await;
+                assert_eq!(r.status(), StatusCode::OK);
+            }
+        },
+        || texts(&seen, user),
+    )
+    .await;
+    t.stop().await;
+}

@@ -28,3 +28,4 @@ mod satisfaction;
 mod security;
 mod smpp;
 mod sms;
+mod telegram;

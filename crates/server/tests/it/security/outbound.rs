@@ -56,7 +56,15 @@ async fn closed_port() -> u16 {
 
 /// A careless upstream: every call fails, and the answer echoes the credentials it got.
 async fn echoing_upstream() -> String {
-    async fn echo(headers: HeaderMap, body: String) -> (AxStatus, String) {
+    async fn echo(uri: axum::http::Uri, headers: HeaderMap, body: String) -> (AxStatus, String) {
+        if uri.path().contains("/bot") {
+            // The Bot API: the token is in the path, and this one echoes it back.
+            return (
+                AxStatus::BAD_REQUEST,
+                json!({"ok": false, "error_code": 400, "description": format!("Bad Request: {uri} {body}")})
+                    .to_string(),
+            );
+        }
         let h = |n: &str| {
             headers
                 .get(n)
@@ -114,6 +122,9 @@ async fn no_secret_reaches_a_log_a_job_row_or_a_page() {
         graph_url: format!("http://127.0.0.1:{closed}/v25.0"),
         viber_auth_token: secret("viber"),
         viber_api_url: format!("{echo}/pa"),
+        telegram_bot_token: secret("telegram"),
+        telegram_secret_token: secret("tgsecret"),
+        telegram_api_url: echo.clone(),
         ..ChatConfig::default()
     };
     let sms = phananh_channels::sms::SmsConfig {
@@ -195,6 +206,22 @@ async fn no_secret_reaches_a_log_a_job_row_or_a_page() {
             hmac_sha256_hex(secret("viber").as_bytes(), v.as_bytes()),
         )
         .body(v)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+
+    // And a Telegram user: the Bot API answers with the URL, token and all.
+    let tg = json!({"update_id": 9001, "message": {"message_id": 1, "date": now / 1000,
+        "from": {"id": 9001, "is_bot": false}, "chat": {"id": 9001, "type": "private"},
+        "text": "Xin chào"}})
+    .to_string();
+    let r = t
+        .client
+        .post(t.url("/webhooks/telegram"))
+        .header("content-type", "application/json")
+        .header("x-telegram-bot-api-secret-token", secret("tgsecret"))
+        .body(tg)
         .send()
         .await
         .unwrap();
@@ -304,6 +331,19 @@ async fn no_secret_reaches_a_log_a_job_row_or_a_page() {
                 .collect::<Vec<_>>()
         );
     }
+    // The Bot API's answer echoed the token: kept, but scrubbed.
+    assert!(
+        jobs.iter().any(|j| j.kind == "chat.send"
+            && format!("{}", j.payload).contains("telegram")
+            && j.status == "dead"
+            && j.last_error
+                .as_deref()
+                .is_some_and(|e| e.contains("Telegram 400") && e.contains("[redacted]"))),
+        "the Telegram answer: {:?}",
+        jobs.iter()
+            .map(|j| (&j.kind, &j.last_error))
+            .collect::<Vec<_>>()
+    );
     let log = logs.text();
     for expected in [
         "IMAP poll failed",
