@@ -124,8 +124,8 @@ impl App {
             return Err(AppError::invalid(
                 "text",
                 "not_a_chat",
-                "Phản ánh này không đến từ Messenger hay Viber",
-                "This report did not come from Messenger or Viber",
+                "Phản ánh này không đến từ Messenger, Viber hay Zalo",
+                "This report did not come from Messenger, Viber or Zalo",
             ));
         };
         let reply = Reply {
@@ -180,6 +180,7 @@ fn channel_of(p: Provider) -> Channel {
     match p {
         Provider::Messenger => Channel::Messenger,
         Provider::Viber => Channel::Viber,
+        Provider::Zalo => Channel::Zalo,
     }
 }
 

@@ -301,6 +301,12 @@ impl FromEnv for u32 {
     }
 }
 
+impl FromEnv for i64 {
+    fn from_env(v: &str) -> anyhow::Result<Self> {
+        Ok(v.parse()?)
+    }
+}
+
 /// A comma-separated list.
 impl FromEnv for Vec<String> {
     fn from_env(v: &str) -> anyhow::Result<Self> {
@@ -415,6 +421,34 @@ settings! {
     chat.viber_media_hosts;
     /// Tests only: allow http and loopback addresses for those hosts.
     chat.media_allow_loopback;
+    /// Zalo OA: the app id (signatures, OAuth).
+    chat.zalo_app_id = env("PHANANH_ZALO_APP_ID");
+    /// The app secret (the OAuth refresh's secret_key).
+    chat.zalo_app_secret = env("PHANANH_ZALO_APP_SECRET"), secret;
+    /// The OA secret key that signs webhook events.
+    chat.zalo_oa_secret = env("PHANANH_ZALO_OA_SECRET"), secret;
+    /// The first refresh token, used once when none is stored (then the pair rotates in
+    /// the database; `phananh chat zalo-check --new-refresh-token` installs a new one).
+    chat.zalo_refresh_token = env("PHANANH_ZALO_REFRESH_TOKEN"), secret;
+    /// OA OpenAPI base (CS messages).
+    chat.zalo_openapi_url = env("PHANANH_ZALO_OPENAPI_URL");
+    /// OAuth base (/v4/oa/access_token).
+    chat.zalo_oauth_url = env("PHANANH_ZALO_OAUTH_URL");
+    /// ZNS base (/message/template).
+    chat.zalo_zns_url = env("PHANANH_ZALO_ZNS_URL");
+    chat.zalo_media_hosts;
+    /// Webhook events further than this from now, either way, are refused.
+    chat.zalo_timestamp_window_secs;
+    /// CS messages only this long after the citizen's last message.
+    chat.zalo_reply_window_hours;
+    /// CS messages at most after the citizen's last message (0: no limit).
+    chat.zalo_reply_quota;
+    /// One process refreshes the token at a time; a dead one's turn runs out after this.
+    chat.zalo_refresh_lease_secs = env("PHANANH_ZALO_REFRESH_LEASE_SECS");
+    /// ZNS template for status notices to citizens who reported by phone; empty: SMS only.
+    chat.zalo_zns_template_id = env("PHANANH_ZALO_ZNS_TEMPLATE_ID");
+    /// Unit code → its own ZNS template, e.g. { Q1 = "355330" }.
+    chat.zalo_zns_unit_templates;
 
     /// SMS gateways present it on /webhooks/sms.
     sms.inbound_token = env("PHANANH_SMS_INBOUND_TOKEN"), secret;
@@ -490,7 +524,7 @@ settings! {
 const SECTION_DOCS: &[(&str, &str)] = &[
     (
         "chat",
-        "Messenger and Viber; secrets: prefer the environment variables",
+        "Messenger, Viber and Zalo; secrets: prefer the environment variables",
     ),
     ("sms", "SMS gateways"),
     ("hotline", "the telephone exchange"),

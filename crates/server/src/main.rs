@@ -68,7 +68,8 @@ enum Command {
     /// Print the effective configuration (file, environment, command line), with every
     /// setting's environment variables; secrets are masked.
     Config,
-    /// Connect the chat platforms (settings in [chat] or PHANANH_MESSENGER_* / PHANANH_VIBER_*).
+    /// Connect the chat platforms (settings in [chat] or PHANANH_MESSENGER_* / PHANANH_VIBER_* /
+    /// PHANANH_ZALO_*).
     Chat {
         #[command(subcommand)]
         command: ChatCommand,
@@ -81,6 +82,17 @@ enum ChatCommand {
     ViberWebhook { url: String },
     /// Check the Messenger settings and that the Page token works.
     MessengerCheck,
+    /// Check the Zalo OA settings and tokens (refreshing the stored pair when due) and
+    /// that the OA answers.
+    ZaloCheck {
+        /// Read a new refresh token (from authorising the OA again) from standard input;
+        /// it replaces the stored chain.
+        #[arg(long)]
+        new_refresh_token: bool,
+        /// Refresh the access token now, even if it is still valid.
+        #[arg(long)]
+        refresh: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -295,6 +307,29 @@ async fn main() -> anyhow::Result<()> {
                 started.elapsed().as_secs_f64()
             );
         }
+        Command::Chat {
+            command:
+                ChatCommand::ZaloCheck {
+                    new_refresh_token,
+                    refresh,
+                },
+        } => {
+            // From standard input, so the token is not in the process list or the history.
+            let new_token = if new_refresh_token {
+                let mut t = String::new();
+                std::io::stdin().read_to_string(&mut t)?;
+                Some(t.trim().to_string())
+            } else {
+                None
+            };
+            let (app, _store) = phananh::open(&config, clock).await?;
+            match phananh_worker::zalo::check(&app, &config.chat, new_token.as_deref(), refresh)
+            .await
+            {
+                Ok(msg) => println!("{msg}"),
+                Err(e) => anyhow::bail!(e),
+            }
+        }
         Command::Chat { command } => {
             let result = match command {
                 ChatCommand::ViberWebhook { url } => {
@@ -303,6 +338,7 @@ async fn main() -> anyhow::Result<()> {
                 ChatCommand::MessengerCheck => {
                     phananh_worker::setup::messenger_check(&config.chat).await
                 }
+                ChatCommand::ZaloCheck { .. } => unreachable!("handled above"),
             };
             match result {
                 Ok(msg) => println!("{msg}"),

@@ -142,6 +142,7 @@ impl MediaPolicy {
         let hosts = match provider {
             Provider::Messenger => cfg.messenger_media_hosts.clone(),
             Provider::Viber => cfg.viber_media_hosts.clone(),
+            Provider::Zalo => cfg.zalo_media_hosts.clone(),
         };
         MediaPolicy::new(hosts, cfg.media_allow_loopback)
     }

@@ -194,7 +194,7 @@ async fn render(
                     }
                 }
             @if let Some(c) = &chat {
-                h2 { (lang.t("Trò chuyện với người dân", "Chat with the citizen")) " (" (match c.provider { phananh_channels::Provider::Messenger => "Messenger", phananh_channels::Provider::Viber => "Viber" }) ")" }
+                h2 { (lang.t("Trò chuyện với người dân", "Chat with the citizen")) " (" (match c.provider { phananh_channels::Provider::Messenger => "Messenger", phananh_channels::Provider::Viber => "Viber", phananh_channels::Provider::Zalo => "Zalo" }) ")" }
                 div class="card" {
                     @for f in &c.failures { div class="error" role="alert" { (lang.t("Không gửi được tin nhắn: ", "A message could not be sent: ")) (f) } }
                     ol class="history" {

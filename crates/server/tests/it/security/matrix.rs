@@ -85,6 +85,7 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("GET",  "/webhooks/messenger",                  "*403"),
     ("POST", "/webhooks/messenger",                  "*403"),
     ("POST", "/webhooks/viber",                      "*403"),
+    ("POST", "/webhooks/zalo",                       "*403"),
     ("POST", "/webhooks/sms",                        "*403"),
     ("POST", "/webhooks/twilio/sms",                 "*403"),
     ("POST", "/api/v1/pbx/calls",                    "*401"),
