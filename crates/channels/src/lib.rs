@@ -224,3 +224,22 @@ impl ChatConfig {
             .filter(|t| !t.is_empty() && self.zalo_can_send())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zns_templates_per_unit_then_city_wide() {
+        let mut c = ChatConfig::default();
+        c.zalo_zns_unit_templates.insert("Q1".into(), "T-Q1".into());
+        assert_eq!(c.zns_template("Q1"), None, "no Zalo app: no ZNS");
+        c.zalo_app_id = "A".into();
+        c.zalo_app_secret = "S".into();
+        assert_eq!(c.zns_template("Q1"), Some("T-Q1"));
+        assert_eq!(c.zns_template("Q3"), None, "no city-wide template");
+        c.zalo_zns_template_id = "T-CITY".into();
+        assert_eq!(c.zns_template("Q3"), Some("T-CITY"));
+        assert_eq!(c.zns_template("Q1"), Some("T-Q1"));
+    }
+}

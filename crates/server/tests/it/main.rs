@@ -26,3 +26,4 @@ mod satisfaction;
 mod security;
 mod smpp;
 mod sms;
+mod zalo;
