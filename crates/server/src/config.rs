@@ -421,7 +421,7 @@ settings! {
     chat.viber_media_hosts;
     /// Tests only: allow http and loopback addresses for those hosts.
     chat.media_allow_loopback;
-    /// Zalo OA: the app id (signatures, OAuth).
+    /// The Zalo OA's app id (webhook signatures, OAuth).
     chat.zalo_app_id = env("PHANANH_ZALO_APP_ID");
     /// The app secret (the OAuth refresh's secret_key).
     chat.zalo_app_secret = env("PHANANH_ZALO_APP_SECRET"), secret;
@@ -430,22 +430,23 @@ settings! {
     /// The first refresh token, used once when none is stored (then the pair rotates in
     /// the database; `phananh chat zalo-check --new-refresh-token` installs a new one).
     chat.zalo_refresh_token = env("PHANANH_ZALO_REFRESH_TOKEN"), secret;
-    /// OA OpenAPI base (CS messages).
+    /// The OA OpenAPI base (CS messages).
     chat.zalo_openapi_url = env("PHANANH_ZALO_OPENAPI_URL");
-    /// OAuth base (/v4/oa/access_token).
+    /// The OAuth base (/v4/oa/access_token).
     chat.zalo_oauth_url = env("PHANANH_ZALO_OAUTH_URL");
-    /// ZNS base (/message/template).
+    /// The ZNS base (/message/template).
     chat.zalo_zns_url = env("PHANANH_ZALO_ZNS_URL");
     chat.zalo_media_hosts;
     /// Webhook events further than this from now, either way, are refused.
     chat.zalo_timestamp_window_secs;
-    /// CS messages only this long after the citizen's last message.
+    /// Consultation (CS) messages only this long after the citizen's last message.
     chat.zalo_reply_window_hours;
-    /// CS messages at most after the citizen's last message (0: no limit).
+    /// At most this many CS messages after the citizen's last message (0: no limit).
     chat.zalo_reply_quota;
     /// One process refreshes the token at a time; a dead one's turn runs out after this.
     chat.zalo_refresh_lease_secs = env("PHANANH_ZALO_REFRESH_LEASE_SECS");
-    /// ZNS template for status notices to citizens who reported by phone; empty: SMS only.
+    /// The ZNS template of status notices to citizens who reported by phone (hotline, SMS);
+    /// empty: SMS only.
     chat.zalo_zns_template_id = env("PHANANH_ZALO_ZNS_TEMPLATE_ID");
     /// Unit code → its own ZNS template, e.g. { Q1 = "355330" }.
     chat.zalo_zns_unit_templates;
