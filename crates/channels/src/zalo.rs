@@ -65,7 +65,8 @@ pub fn verify_signature(
         return false;
     };
     let expected = digest(app_id, oa_secret, body, timestamp);
-    given.len() == expected.len() && bool::from(subtle::ConstantTimeEq::ct_eq(&given[..], &expected[..]))
+    given.len() == expected.len()
+        && bool::from(subtle::ConstantTimeEq::ct_eq(&given[..], &expected[..]))
 }
 
 /// Whether an event stamped `timestamp` (milliseconds, as signed) is within `window_secs`
@@ -343,7 +344,9 @@ pub fn zns_phone(phone: &str) -> Option<String> {
     } else {
         digits.strip_prefix('0')?
     };
-    (9..=10).contains(&national.len()).then(|| format!("84{national}"))
+    (9..=10)
+        .contains(&national.len())
+        .then(|| format!("84{national}"))
 }
 
 /// A ZNS template message (`POST /message/template`, `access_token` header);
@@ -377,10 +380,22 @@ mod tests {
         let ts = signed_timestamp(BODY.as_bytes(), None).unwrap();
         assert_eq!(ts, "1699003881354");
         assert_eq!(signature(APP_ID, OA_SECRET, BODY.as_bytes(), &ts), SIG);
-        assert!(verify_signature(APP_ID, OA_SECRET, BODY.as_bytes(), &ts, Some(SIG)));
+        assert!(verify_signature(
+            APP_ID,
+            OA_SECRET,
+            BODY.as_bytes(),
+            &ts,
+            Some(SIG)
+        ));
         // A leading mac=, upper case hex, spaces: accepted.
         let mac = format!(" mac={} ", SIG.to_uppercase());
-        assert!(verify_signature(APP_ID, OA_SECRET, BODY.as_bytes(), &ts, Some(&mac)));
+        assert!(verify_signature(
+            APP_ID,
+            OA_SECRET,
+            BODY.as_bytes(),
+            &ts,
+            Some(&mac)
+        ));
     }
 
     #[test]
@@ -391,11 +406,26 @@ mod tests {
         assert!(!verify_signature(APP_ID, OA_SECRET, b, ts, Some("")));
         assert!(!verify_signature(APP_ID, "other", b, ts, Some(SIG)));
         assert!(!verify_signature("1", OA_SECRET, b, ts, Some(SIG)));
-        assert!(!verify_signature(APP_ID, OA_SECRET, b, "1699003881355", Some(SIG)));
+        assert!(!verify_signature(
+            APP_ID,
+            OA_SECRET,
+            b,
+            "1699003881355",
+            Some(SIG)
+        ));
         assert!(!verify_signature(APP_ID, OA_SECRET, b"{}", ts, Some(SIG)));
-        assert!(!verify_signature(APP_ID, OA_SECRET, b, ts, Some(&SIG[..62])));
+        assert!(!verify_signature(
+            APP_ID,
+            OA_SECRET,
+            b,
+            ts,
+            Some(&SIG[..62])
+        ));
         assert!(!verify_signature(APP_ID, OA_SECRET, b, ts, Some("zz")));
-        assert!(!verify_signature("", "", b, ts, Some(SIG)), "no secret, no trust");
+        assert!(
+            !verify_signature("", "", b, ts, Some(SIG)),
+            "no secret, no trust"
+        );
         // Not an HMAC: the HMAC-SHA256 of the same bytes under the OA secret does not pass.
         let mut signed = APP_ID.as_bytes().to_vec();
         signed.extend_from_slice(b);
@@ -405,7 +435,13 @@ mod tests {
         // Re-serialised JSON differs from the signed bytes.
         let reserialised =
             serde_json::to_vec(&serde_json::from_str::<Value>(BODY).unwrap()).unwrap();
-        assert!(!verify_signature(APP_ID, OA_SECRET, &reserialised, ts, Some(SIG)));
+        assert!(!verify_signature(
+            APP_ID,
+            OA_SECRET,
+            &reserialised,
+            ts,
+            Some(SIG)
+        ));
     }
 
     #[test]
@@ -449,7 +485,10 @@ mod tests {
         let i = inbound(
             r#"{"event_name":"user_send_text","timestamp":"5","sender":{"id":6142494823000000001},"message":{"text":"x","mid":"m1"}}"#,
         );
-        assert_eq!((i.user.as_str(), i.message_id.as_str()), ("6142494823000000001", "m1"));
+        assert_eq!(
+            (i.user.as_str(), i.message_id.as_str()),
+            ("6142494823000000001", "m1")
+        );
     }
 
     #[test]
@@ -461,7 +500,10 @@ mod tests {
             .content
         };
         assert_eq!(
-            ev("user_send_image", r#"{"thumbnail":"t","url":"https://f1.zdn.vn/a.jpg"}"#),
+            ev(
+                "user_send_image",
+                r#"{"thumbnail":"t","url":"https://f1.zdn.vn/a.jpg"}"#
+            ),
             Content::Image {
                 url: "https://f1.zdn.vn/a.jpg".into()
             }
@@ -482,13 +524,19 @@ mod tests {
             );
         }
         assert_eq!(
-            ev("user_send_location", r#"{"coordinates":{"latitude":"x","longitude":1}}"#),
+            ev(
+                "user_send_location",
+                r#"{"coordinates":{"latitude":"x","longitude":1}}"#
+            ),
             Content::Unsupported {
                 what: "location".into()
             }
         );
         assert_eq!(
-            ev("user_send_location", r#"{"coordinates":{"latitude":100,"longitude":1}}"#),
+            ev(
+                "user_send_location",
+                r#"{"coordinates":{"latitude":100,"longitude":1}}"#
+            ),
             Content::Unsupported {
                 what: "location".into()
             }
@@ -524,7 +572,10 @@ mod tests {
         let f = inbound(
             r#"{"event_name":"follow","timestamp":"9","app_id":"A","oa_id":"O","follower":{"id":"U1"},"source":"oa_profile"}"#,
         );
-        assert_eq!((f.user.as_str(), f.message_id.as_str()), ("U1", "follow:U1:9"));
+        assert_eq!(
+            (f.user.as_str(), f.message_id.as_str()),
+            ("U1", "follow:U1:9")
+        );
         assert_eq!(f.content, Content::Subscribed);
         let u = inbound(r#"{"event_name":"unfollow","timestamp":"10","follower":{"id":"U1"}}"#);
         assert_eq!(u.content, Content::Unsubscribed);
@@ -575,12 +626,16 @@ mod tests {
         assert_eq!(send_body("U1", "x", &[])["message"]["text"], "x");
         let long = "ả".repeat(3000);
         let t = send_body("U1", &long, &[]);
-        assert_eq!(t["message"]["text"].as_str().unwrap().chars().count(), MAX_TEXT);
+        assert_eq!(
+            t["message"]["text"].as_str().unwrap().chars().count(),
+            MAX_TEXT
+        );
     }
 
     #[test]
     fn api_answers() {
-        let ok = json!({"data": {"message_id": "m", "user_id": "U"}, "error": 0, "message": "Success"});
+        let ok =
+            json!({"data": {"message_id": "m", "user_id": "U"}, "error": 0, "message": "Success"});
         assert_eq!(api_result(&ok).unwrap()["message_id"], "m");
         let token = json!({"error": -216, "message": "Access token is invalid"});
         assert_eq!(api_result(&token).unwrap_err().0, Failure::Token);

@@ -324,7 +324,7 @@ async fn main() -> anyhow::Result<()> {
             };
             let (app, _store) = phananh::open(&config, clock).await?;
             match phananh_worker::zalo::check(&app, &config.chat, new_token.as_deref(), refresh)
-            .await
+                .await
             {
                 Ok(msg) => println!("{msg}"),
                 Err(e) => anyhow::bail!(e),

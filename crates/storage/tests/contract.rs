@@ -901,7 +901,12 @@ async fn the_zalo_token_chain_rotates_in_one_transaction_under_a_lease() {
         );
         s.zalo_token_release(first.id, "a").await.unwrap();
         assert_eq!(
-            s.zalo_token().await.unwrap().unwrap().refreshing_by.as_deref(),
+            s.zalo_token()
+                .await
+                .unwrap()
+                .unwrap()
+                .refreshing_by
+                .as_deref(),
             Some("b"),
             "only the holder releases"
         );
@@ -914,13 +919,18 @@ async fn the_zalo_token_chain_rotates_in_one_transaction_under_a_lease() {
         let current = s.zalo_token().await.unwrap().unwrap();
         assert_eq!(current.id, id);
         assert_eq!(
-            (current.access_token.as_str(), current.refresh_token.as_str()),
+            (
+                current.access_token.as_str(),
+                current.refresh_token.as_str()
+            ),
             ("AT1", "RT1")
         );
         assert_eq!(current.access_expires_at, expires);
         assert!(current.refreshing_by.is_none());
         assert!(
-            !s.zalo_token_lease(first.id, "c", later, later).await.unwrap(),
+            !s.zalo_token_lease(first.id, "c", later, later)
+                .await
+                .unwrap(),
             "a used pair is never refreshed again"
         );
         // An operator's new authorisation replaces the chain.

@@ -11,8 +11,8 @@
 use std::time::{Duration, Instant};
 
 use phananh_app::App;
-use phananh_channels::zalo::{self, Failure, RefreshError};
 use phananh_channels::ChatConfig;
+use phananh_channels::zalo::{self, Failure, RefreshError};
 use phananh_domain::jobs::{ChatMessage, ZnsSend};
 use phananh_storage::{ChatUser, Job, NewJob, ZaloToken};
 use serde_json::Value;
@@ -148,7 +148,10 @@ async fn refresh(
         .post(url)
         .timeout(timeout)
         .header("secret_key", &cfg.zalo_app_secret)
-        .form(&zalo::refresh_form(&cfg.zalo_app_id, &current.refresh_token))
+        .form(&zalo::refresh_form(
+            &cfg.zalo_app_id,
+            &current.refresh_token,
+        ))
         .send()
         .await
         .map_err(|e| TokenError::Retry(format!("Zalo OAuth: {}", http_error(e))))?;
@@ -164,7 +167,9 @@ async fn refresh(
             return Err(TokenError::Broken(format!("{why}: {REAUTHORISE}")));
         }
         Err(RefreshError::Unreadable(why)) => {
-            return Err(TokenError::Retry(format!("Zalo OAuth HTTP {status}: {why}")));
+            return Err(TokenError::Retry(format!(
+                "Zalo OAuth HTTP {status}: {why}"
+            )));
         }
     };
     let expires_at = app.clock.now() + chrono::Duration::seconds(pair.expires_in);
@@ -306,9 +311,7 @@ pub(crate) async fn zns(w: &Worker, job: &Job, p: &ZnsSend) -> Result<(), JobErr
     };
     match outcome {
         Ok(()) => Ok(()),
-        Err(JobError::Retry(why)) if job.attempts < job.max_attempts => {
-            Err(JobError::Retry(why))
-        }
+        Err(JobError::Retry(why)) if job.attempts < job.max_attempts => Err(JobError::Retry(why)),
         Err(JobError::Retry(why) | JobError::Permanent(why)) => {
             if !w.config.sms.can_send() {
                 return Err(JobError::Permanent(format!(
@@ -409,7 +412,10 @@ pub async fn check(
     };
     Ok(format!(
         "Zalo: OA {} (\"{}\") reachable; access token valid until {}; webhook path /webhooks/zalo; {zns}",
-        data["oa_id"].as_str().map(String::from).unwrap_or_else(|| data["oa_id"].to_string()),
+        data["oa_id"]
+            .as_str()
+            .map(String::from)
+            .unwrap_or_else(|| data["oa_id"].to_string()),
         data["name"].as_str().unwrap_or(""),
         current.access_expires_at.format("%Y-%m-%d %H:%M UTC"),
     ))

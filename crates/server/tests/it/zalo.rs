@@ -175,7 +175,11 @@ async fn zns(
     )
 }
 
-async fn sms(State(fake): State<Shared>, headers: HeaderMap, body: axum::Json<Value>) -> axum::http::StatusCode {
+async fn sms(
+    State(fake): State<Shared>,
+    headers: HeaderMap,
+    body: axum::Json<Value>,
+) -> axum::http::StatusCode {
     if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some("Bearer gw-token") {
         return axum::http::StatusCode::UNAUTHORIZED;
     }
@@ -354,7 +358,13 @@ async fn a_whole_report_through_zalo_in_vietnamese() {
         post_zalo(&t, &future, sign(&future)).await.status(),
         StatusCode::FORBIDDEN
     );
-    assert!(t.store().chat_pending("zalo", user).await.unwrap().is_empty());
+    assert!(
+        t.store()
+            .chat_pending("zalo", user)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     // Signed garbage: 400; receipts of our own messages: 200 and nothing kept.
     let garbage = format!("{{\"timestamp\":\"{now}\",\"event_name\":7}}");
     assert_eq!(
@@ -368,11 +378,18 @@ async fn a_whole_report_through_zalo_in_vietnamese() {
         post_zalo(&t, &cut, Some(sig)).await.status(),
         StatusCode::FORBIDDEN
     );
-    let seen = json!({"event_name": "user_seen_message", "timestamp": now.to_string(), "app_id": APP_ID,
+    let seen =
+        json!({"event_name": "user_seen_message", "timestamp": now.to_string(), "app_id": APP_ID,
         "sender": {"id": user}, "recipient": {"id": OA_ID}, "message": {"msg_ids": ["x"]}})
-    .to_string();
+        .to_string();
     say(&t, &seen).await;
-    assert!(t.store().chat_pending("zalo", user).await.unwrap().is_empty());
+    assert!(
+        t.store()
+            .chat_pending("zalo", user)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     // Follow, then hello: the fields come back as a numbered list (the first call refreshes
     // the configured token and sends with the new access token).
@@ -409,7 +426,10 @@ async fn a_whole_report_through_zalo_in_vietnamese() {
     let after = to(&fake, user);
     assert_eq!(after.len(), 3, "the replay is not answered: {after:?}");
     assert!(after[1].contains("mô tả"), "the field first: {after:?}");
-    assert!(after[2].contains("Gửi ảnh"), "then the description: {after:?}");
+    assert!(
+        after[2].contains("Gửi ảnh"),
+        "then the description: {after:?}"
+    );
 
     // A photo from Zalo's host, then a video and a file: their links stay in the chat's
     // log and the citizen is told what can be used.
@@ -573,7 +593,11 @@ async fn a_whole_report_through_zalo_in_vietnamese() {
     let r = triage.act(&t, &code, json!({"action": "close"})).await;
     assert_eq!(r.status(), StatusCode::OK);
     drain(&worker).await;
-    assert_eq!(to(&fake, user).len(), before, "no message outside the window");
+    assert_eq!(
+        to(&fake, user).len(),
+        before,
+        "no message outside the window"
+    );
     let jobs = t.store().jobs_for_report(report.id).await.unwrap();
     let dead: Vec<_> = jobs
         .iter()
@@ -667,9 +691,10 @@ async fn a_report_in_english_the_reply_quota_and_an_unfollow() {
     say(&t, &text(user, later, "e6", &code)).await;
     drain(&worker).await;
     assert!(last_to(&fake, user).starts_with(&format!("Phản ánh {code}")));
-    let unfollow = json!({"app_id": APP_ID, "event_name": "unfollow", "timestamp": (later + 500).to_string(),
+    let unfollow =
+        json!({"app_id": APP_ID, "event_name": "unfollow", "timestamp": (later + 500).to_string(),
         "oa_id": OA_ID, "follower": {"id": user}})
-    .to_string();
+        .to_string();
     say(&t, &unfollow).await;
     drain(&worker).await;
     let before = to(&fake, user).len();
@@ -762,7 +787,12 @@ async fn status_notices_by_zns_and_by_sms_when_zns_refuses() {
     assert_eq!(zns[0]["phone"], "84912345678");
     assert_eq!(zns[0]["template_id"], format!("T-{}", with_zalo.unit));
     assert_eq!(zns[0]["template_data"]["code"], with_zalo.code.as_str());
-    assert!(zns[0]["tracking_id"].as_str().unwrap().starts_with("phananh-"));
+    assert!(
+        zns[0]["tracking_id"]
+            .as_str()
+            .unwrap()
+            .starts_with("phananh-")
+    );
     assert!(
         !sms.iter().any(|(to, _)| to == "0912345678"),
         "ZNS delivered: no SMS {sms:?}"
@@ -787,7 +817,11 @@ async fn status_notices_by_zns_and_by_sms_when_zns_refuses() {
     for r in [&with_zalo, &without] {
         let staff = t.staff(Role::UnitStaff, Some(&r.unit)).await;
         let a = staff
-            .act(&t, &r.code, json!({"action": "resolve", "note": "Đã vá ổ gà"}))
+            .act(
+                &t,
+                &r.code,
+                json!({"action": "resolve", "note": "Đã vá ổ gà"}),
+            )
             .await;
         assert_eq!(a.status(), StatusCode::OK);
     }
@@ -797,10 +831,12 @@ async fn status_notices_by_zns_and_by_sms_when_zns_refuses() {
     let zns = fake.lock().unwrap().zns.clone();
     assert_eq!(zns.len(), 2);
     assert_eq!(zns[1]["template_data"]["code"], with_zalo.code.as_str());
-    assert!(zns[1]["template_data"]["detail"]
-        .as_str()
-        .unwrap()
-        .contains("Đã vá ổ gà"));
+    assert!(
+        zns[1]["template_data"]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("Đã vá ổ gà")
+    );
     let sms = fake.lock().unwrap().sms.clone();
     assert_eq!(
         sms.iter().filter(|(to, _)| to == "0987654321").count(),
@@ -867,7 +903,10 @@ async fn the_token_chain_survives_a_kill_during_a_refresh_and_two_racing_process
         let store = phananh_storage::Store::open(&db).await.unwrap();
         let held = store.zalo_token().await.unwrap().unwrap();
         assert_eq!(held.refresh_token, "RT0", "the old pair is still current");
-        assert!(held.refreshing_by.is_some(), "the dead process held the lease");
+        assert!(
+            held.refreshing_by.is_some(),
+            "the dead process held the lease"
+        );
     }
 
     // A restart waits out the dead process's lease and completes the chain.
@@ -879,12 +918,18 @@ async fn the_token_chain_survives_a_kill_during_a_refresh_and_two_racing_process
         String::from_utf8_lossy(&out.stderr)
     );
     let said = String::from_utf8_lossy(&out.stdout);
-    assert!(said.contains(OA_ID) && said.contains("Tổng đài 1022"), "{said}");
+    assert!(
+        said.contains(OA_ID) && said.contains("Tổng đài 1022"),
+        "{said}"
+    );
     {
         let store = phananh_storage::Store::open(&db).await.unwrap();
         let current = store.zalo_token().await.unwrap().unwrap();
         assert_eq!(
-            (current.access_token.as_str(), current.refresh_token.as_str()),
+            (
+                current.access_token.as_str(),
+                current.refresh_token.as_str()
+            ),
             ("AT1", "RT1")
         );
         assert!(current.refreshing_by.is_none());
@@ -905,12 +950,14 @@ async fn the_token_chain_survives_a_kill_during_a_refresh_and_two_racing_process
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    let f = fake.lock().unwrap();
-    assert!(!f.reuse_detected, "a refresh token was spent twice");
-    assert!((2..=3).contains(&f.refreshes), "{}", f.refreshes);
-    let newest = format!("RT{}", f.issued);
-    assert_eq!(f.refresh.get(&newest), Some(&true));
-    drop(f);
+    let newest = {
+        let f = fake.lock().unwrap();
+        assert!(!f.reuse_detected, "a refresh token was spent twice");
+        assert!((2..=3).contains(&f.refreshes), "{}", f.refreshes);
+        let newest = format!("RT{}", f.issued);
+        assert_eq!(f.refresh.get(&newest), Some(&true));
+        newest
+    };
     let store = phananh_storage::Store::open(&db).await.unwrap();
     assert_eq!(
         store.zalo_token().await.unwrap().unwrap().refresh_token,
