@@ -363,7 +363,8 @@ impl Platform {
                     "recipient": {"id": "OA"}, "user_id_by_app": "1",
                     "message": {"msg_id": format!("zbench{run}x{i}"), "text": text}})
                 .to_string();
-                let sig = phananh_channels::zalo::signature(app_id, oa_secret, body.as_bytes(), &ts);
+                let sig =
+                    phananh_channels::zalo::signature(app_id, oa_secret, body.as_bytes(), &ts);
                 ("/webhooks/zalo", body, ("x-zevent-signature", sig))
             }
         }

@@ -5,6 +5,12 @@
 //! + OA secret key`, in hex, in `X-ZEvent-Signature` (sometimes prefixed `mac=`); the
 //! timestamp is the event's own `timestamp` field (milliseconds, a string), so it is the one
 //! thing read from the body before the check (see [`signed_timestamp`]).
+//!
+//! Checked against the sources in the channel notes (docs/channels.md §3 of the shared
+//! notes): the signature (a worked vector), the event shapes, the CS endpoint and the
+//! `access_token` header. Not verified against developers.zalo.me and so kept in one place
+//! here: the OAuth refresh form, the ZNS body (`phone` as 84…, `template_id`,
+//! `template_data`, `tracking_id`) and the meaning of error codes in [`api_result`].
 
 use serde::Deserialize;
 use serde_json::{Map, Value, json};

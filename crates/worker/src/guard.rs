@@ -397,6 +397,15 @@ mod tests {
             v.check_url(&Url::parse("https://scontent.xx.fbcdn.net/a.jpg").unwrap())
                 .is_err()
         );
+        let z = MediaPolicy::for_provider(&d, Provider::Zalo);
+        assert_eq!(
+            z.check_url(&Url::parse("https://f20-zpc.zdn.vn/1/2/photo.jpg").unwrap()),
+            Ok(())
+        );
+        assert!(
+            z.check_url(&Url::parse("https://dl-media.viber.com/1/a.jpg").unwrap())
+                .is_err()
+        );
     }
 
     #[tokio::test]
