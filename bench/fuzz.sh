@@ -12,7 +12,7 @@ minutes="${1:-1}"
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(sms ward_names messenger viber telegram email open311_form photo)
+  targets=(sms ward_names messenger viber telegram zalo email open311_form photo)
 fi
 lock() { if command -v flock >/dev/null; then flock /tmp/phananh-cargo.lock "$@"; else "$@"; fi; }
 out=$(mktemp)

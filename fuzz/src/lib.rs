@@ -79,6 +79,17 @@ pub fn telegram(data: &[u8]) {
     let _ = phananh_channels::telegram::parse(data);
 }
 
+/// The Zalo parser, and the timestamp read before the signature check (the first byte
+/// picks whether a header timestamp is offered too).
+pub fn zalo(data: &[u8]) {
+    let _ = phananh_channels::zalo::parse(data);
+    let header = data.first().is_some_and(|b| b & 1 == 1).then_some("1699003881354");
+    if let Some(ts) = phananh_channels::zalo::signed_timestamp(data, header) {
+        let _ = phananh_channels::zalo::is_fresh(&ts, 1_699_003_881_354, 3600);
+        let _ = phananh_channels::zalo::verify_signature("A", "S", data, &ts, Some("mac=00"));
+    }
+}
+
 pub fn email(data: &[u8]) {
     let r = phananh_worker::read_mail(data, Some("1022@example.org"), &city().keywords);
     // The ward is looked for in the address line, or in the whole text.

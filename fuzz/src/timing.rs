@@ -41,6 +41,10 @@ fn main() {
         "from": {"id": 1, "is_bot": false}, "chat": {"id": 1, "type": "private"}, "text": long_text}})
     .to_string()
     .into_bytes();
+    let zalo = serde_json::json!({"event_name": "user_send_text", "timestamp": "1",
+        "sender": {"id": "u"}, "message": {"msg_id": "m", "text": long_text}})
+    .to_string()
+    .into_bytes();
     let cases: Vec<(&str, Vec<u8>, fn(&[u8]))> = vec![
         ("sms (1 MB of keywords)", one_mb("OGA ngap TAI "), phananh_fuzz::sms),
         ("ward names (1 MB of ward names)", names.into_bytes(), phananh_fuzz::ward_names),
@@ -48,6 +52,7 @@ fn main() {
         ("messenger (1 MB text)", messenger, phananh_fuzz::messenger),
         ("viber (1 MB text)", viber, phananh_fuzz::viber),
         ("telegram (1 MB text)", telegram, phananh_fuzz::telegram),
+        ("zalo (1 MB text)", zalo, phananh_fuzz::zalo),
         ("email (1 MB body)", mail, phananh_fuzz::email),
         ("open311 form (1 MB of attributes)", [b"address_string=a&".to_vec(), one_mb("attribute%5Bk%5D%5B%5D=v&")].concat(), phananh_fuzz::open311_form),
         ("photo (1 MB garbage after a JPEG header)", {

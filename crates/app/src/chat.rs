@@ -124,8 +124,8 @@ impl App {
             return Err(AppError::invalid(
                 "text",
                 "not_a_chat",
-                "Phản ánh này không đến từ một kênh trò chuyện (Messenger, Viber, Telegram...)",
-                "This report did not come from a chat (Messenger, Viber, Telegram...)",
+                "Phản ánh này không đến từ một kênh trò chuyện (Messenger, Viber, Telegram, Zalo...)",
+                "This report did not come from a chat (Messenger, Viber, Telegram, Zalo...)",
             ));
         };
         let reply = Reply {
@@ -181,6 +181,7 @@ fn channel_of(p: Provider) -> Channel {
         Provider::Messenger => Channel::Messenger,
         Provider::Viber => Channel::Viber,
         Provider::Telegram => Channel::Telegram,
+        Provider::Zalo => Channel::Zalo,
     }
 }
 

@@ -24,6 +24,7 @@ pub mod rating;
 pub mod reports;
 pub mod sms;
 pub mod stats;
+pub mod zalo;
 
 use std::sync::Arc;
 

@@ -11,8 +11,10 @@
 //!   at a fixed RATE per second (open loop, one new message each, from 1,000 people), prints
 //!   the acknowledgement latencies, then waits until the outbox is empty (the conversations
 //!   processed and answered) and prints how long that took.
-//! - `phananh-bench fake-graph ADDR`: a stand-in Graph API that accepts every message, for
-//!   the webhooks benchmark.
+//! - `phananh-bench zalo-webhooks URL RATE SECONDS APP_ID OA_SECRET`: the same with signed
+//!   Zalo OA events (`/webhooks/zalo`).
+//! - `phananh-bench fake-graph ADDR`: a stand-in Graph API and Zalo OpenAPI/OAuth that
+//!   accept every message, for the webhooks benchmark.
 
 use std::time::{Duration, Instant};
 
@@ -42,7 +44,21 @@ async fn main() {
                 &args[2],
                 args[3].parse().expect("RATE"),
                 args[4].parse().expect("SECONDS"),
-                &args[5],
+                Platform::Messenger {
+                    app_secret: args[5].clone(),
+                },
+            )
+            .await;
+        }
+        Some("zalo-webhooks") if args.len() == 7 => {
+            return webhooks(
+                &args[2],
+                args[3].parse().expect("RATE"),
+                args[4].parse().expect("SECONDS"),
+                Platform::Zalo {
+                    app_id: args[5].clone(),
+                    oa_secret: args[6].clone(),
+                },
             )
             .await;
         }
@@ -50,7 +66,7 @@ async fn main() {
         Some("intake") if args.len() == 5 => {}
         _ => {
             eprintln!(
-                "usage: phananh-bench intake URL CONCURRENCY SECONDS\n       phananh-bench seed DATABASE_URL COUNT\n       phananh-bench get URL CONCURRENCY SECONDS PATH...\n       phananh-bench webhooks URL RATE SECONDS APP_SECRET\n       phananh-bench fake-graph ADDR"
+                "usage: phananh-bench intake URL CONCURRENCY SECONDS\n       phananh-bench seed DATABASE_URL COUNT\n       phananh-bench get URL CONCURRENCY SECONDS PATH...\n       phananh-bench webhooks URL RATE SECONDS APP_SECRET\n       phananh-bench zalo-webhooks URL RATE SECONDS APP_ID OA_SECRET\n       phananh-bench fake-graph ADDR"
             );
             std::process::exit(2);
         }
@@ -274,10 +290,27 @@ async fn summarise(
 }
 
 async fn fake_graph(addr: &str) {
-    let app = axum::Router::new().route(
-        "/v25.0/me/messages",
-        axum::routing::post(|| async { axum::Json(serde_json::json!({"message_id": "m_bench"})) }),
-    );
+    let app = axum::Router::new()
+        .route(
+            "/v25.0/me/messages",
+            axum::routing::post(|| async { axum::Json(serde_json::json!({"message_id": "m_bench"})) }),
+        )
+        .route(
+            "/v4/oa/access_token",
+            axum::routing::post(|| async {
+                let n = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_nanos())
+                    .unwrap_or_default();
+                axum::Json(serde_json::json!({"access_token": format!("AT{n}"), "refresh_token": format!("RT{n}"), "expires_in": "90000"}))
+            }),
+        )
+        .route(
+            "/v3.0/oa/message/cs",
+            axum::routing::post(|| async {
+                axum::Json(serde_json::json!({"error": 0, "message": "Success", "data": {"message_id": "m_bench"}}))
+            }),
+        );
     let listener = tokio::net::TcpListener::bind(addr).await.expect("bind");
     axum::serve(listener, app).await.expect("serve");
 }
@@ -299,13 +332,51 @@ async fn pending_jobs(client: &reqwest::Client, base: &str) -> u64 {
         .unwrap_or(0)
 }
 
-async fn webhooks(base: &str, rate: u64, seconds: u64, secret: &str) {
+/// Whose deliveries the webhooks benchmark posts, with what it signs them with.
+enum Platform {
+    Messenger { app_secret: String },
+    Zalo { app_id: String, oa_secret: String },
+}
+
+impl Platform {
+    /// The path, body and signature header of delivery `i` of the run started at `run`.
+    fn delivery(&self, run: i64, i: u64) -> (&'static str, String, (&'static str, String)) {
+        let text = "Ổ gà lớn trước số 12 Lê Lợi, phường Sài Gòn";
+        match self {
+            Platform::Messenger { app_secret } => {
+                let body = serde_json::json!({"object": "page", "entry": [{"id": "PAGE", "time": run, "messaging": [{
+                    "sender": {"id": format!("PSID_{}", i % 1000)}, "recipient": {"id": "PAGE"},
+                    "timestamp": run + i as i64,
+                    "message": {"mid": format!("m.bench.{run}.{i}"), "text": text}}]}]})
+                .to_string();
+                let sig = format!(
+                    "sha256={}",
+                    phananh_channels::hmac_sha256_hex(app_secret.as_bytes(), body.as_bytes())
+                );
+                ("/webhooks/messenger", body, ("x-hub-signature-256", sig))
+            }
+            Platform::Zalo { app_id, oa_secret } => {
+                // Zalo stamps an event with when it happened (checked for freshness).
+                let ts = chrono::Utc::now().timestamp_millis().to_string();
+                let body = serde_json::json!({"app_id": app_id, "event_name": "user_send_text",
+                    "timestamp": ts, "sender": {"id": format!("{}", 7_000_000_000_000_000u64 + i % 1000)},
+                    "recipient": {"id": "OA"}, "user_id_by_app": "1",
+                    "message": {"msg_id": format!("zbench{run}x{i}"), "text": text}})
+                .to_string();
+                let sig =
+                    phananh_channels::zalo::signature(app_id, oa_secret, body.as_bytes(), &ts);
+                ("/webhooks/zalo", body, ("x-zevent-signature", sig))
+            }
+        }
+    }
+}
+
+async fn webhooks(base: &str, rate: u64, seconds: u64, platform: Platform) {
     let base = base.trim_end_matches('/').to_string();
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(256)
         .build()
         .expect("client");
-    let url = format!("{base}/webhooks/messenger");
     let start = Instant::now();
     let total = rate * seconds;
     let mut ticker = tokio::time::interval(Duration::from_nanos(1_000_000_000 / rate.max(1)));
@@ -314,21 +385,14 @@ async fn webhooks(base: &str, rate: u64, seconds: u64, secret: &str) {
     let run = chrono::Utc::now().timestamp_millis();
     for i in 0..total {
         ticker.tick().await;
-        let body = serde_json::json!({"object": "page", "entry": [{"id": "PAGE", "time": run, "messaging": [{
-            "sender": {"id": format!("PSID_{}", i % 1000)}, "recipient": {"id": "PAGE"},
-            "timestamp": run + i as i64,
-            "message": {"mid": format!("m.bench.{run}.{i}"), "text": "Ổ gà lớn trước số 12 Lê Lợi, phường Sài Gòn"}}]}]})
-        .to_string();
-        let sig = format!(
-            "sha256={}",
-            phananh_channels::hmac_sha256_hex(secret.as_bytes(), body.as_bytes())
-        );
-        let (client, url) = (client.clone(), url.clone());
+        let (path, body, (header, sig)) = platform.delivery(run, i);
+        let url = format!("{base}{path}");
+        let client = client.clone();
         tasks.push(tokio::spawn(async move {
             let sent = Instant::now();
             match client
                 .post(&url)
-                .header("x-hub-signature-256", sig)
+                .header(header, sig)
                 .header("content-type", "application/json")
                 .body(body)
                 .send()

@@ -1,4 +1,4 @@
-//! Chat channels: what Messenger, Viber and Telegram send us and what we send them, and the
+//! Chat channels: what Messenger, Viber, Telegram and Zalo send us and what we send them, and the
 //! conversation that turns a chat into a report. Nothing here does I/O: the web crate
 //! verifies and stores deliveries, the worker runs the conversation and sends the replies.
 
@@ -9,6 +9,7 @@ pub mod open311;
 pub mod sms;
 pub mod telegram;
 pub mod viber;
+pub mod zalo;
 
 use serde::{Deserialize, Serialize};
 
@@ -19,6 +20,7 @@ pub enum Provider {
     Messenger,
     Viber,
     Telegram,
+    Zalo,
 }
 
 impl Provider {
@@ -27,6 +29,7 @@ impl Provider {
             Provider::Messenger => "messenger",
             Provider::Viber => "viber",
             Provider::Telegram => "telegram",
+            Provider::Zalo => "zalo",
         }
     }
 
@@ -36,6 +39,7 @@ impl Provider {
             Provider::Messenger => "Messenger",
             Provider::Viber => "Viber",
             Provider::Telegram => "Telegram",
+            Provider::Zalo => "Zalo",
         }
     }
 
@@ -44,6 +48,7 @@ impl Provider {
             "messenger" => Some(Provider::Messenger),
             "viber" => Some(Provider::Viber),
             "telegram" => Some(Provider::Telegram),
+            "zalo" => Some(Provider::Zalo),
             _ => None,
         }
     }
@@ -53,9 +58,11 @@ impl Provider {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Inbound {
     pub provider: Provider,
-    /// The platform's id of the person (Messenger PSID, Viber user id, Telegram chat id).
+    /// The platform's id of the person (Messenger PSID, Viber user id, Telegram chat id, Zalo
+    /// user id).
     pub user: String,
-    /// The platform's id of this delivery (`mid`, `message_token`, `update_id`): the dedupe key.
+    /// The platform's id of this delivery (`mid`, `message_token`, `update_id`, `msg_id`): the
+    /// dedupe key.
     pub message_id: String,
     /// When the platform says it happened (unix ms), to put events back in order.
     pub at_ms: i64,
@@ -160,6 +167,35 @@ pub struct ChatConfig {
     /// For tests with local fakes only: also allow `http` and loopback addresses for the
     /// hosts listed above. Never set this in production.
     pub media_allow_loopback: bool,
+    /// Zalo OA: the app's id (part of every webhook signature, and of the OAuth refresh).
+    pub zalo_app_id: String,
+    /// Zalo OA: the app secret (`secret_key` of the OAuth refresh).
+    pub zalo_app_secret: String,
+    /// Zalo OA: the OA secret key that signs webhook events.
+    pub zalo_oa_secret: String,
+    /// Zalo OA: the first refresh token (from authorising the OA). Used once, when no token
+    /// is stored yet; after that the rotating pair lives in the database.
+    pub zalo_refresh_token: String,
+    /// Zalo OpenAPI base (CS messages, OA profile).
+    pub zalo_openapi_url: String,
+    /// Zalo OAuth base (`/v4/oa/access_token`).
+    pub zalo_oauth_url: String,
+    /// ZNS base (`/message/template`).
+    pub zalo_zns_url: String,
+    /// Hosts Zalo pictures may be downloaded from, as `messenger_media_hosts`.
+    pub zalo_media_hosts: Vec<String>,
+    /// A webhook event whose timestamp is further than this from now (either way) is refused.
+    pub zalo_timestamp_window_secs: i64,
+    /// CS messages are sent only this long after the citizen's last message or follow.
+    pub zalo_reply_window_hours: i64,
+    /// CS messages sent at most after the citizen's last message (0: no limit).
+    pub zalo_reply_quota: i64,
+    /// How long one process may hold the token refresh before another may take it over.
+    pub zalo_refresh_lease_secs: i64,
+    /// The ZNS template for status notices to citizens who reported by phone (city-wide).
+    pub zalo_zns_template_id: String,
+    /// Unit code → its own ZNS template, used instead of the city-wide one.
+    pub zalo_zns_unit_templates: std::collections::BTreeMap<String, String>,
 }
 
 impl Default for ChatConfig {
@@ -185,6 +221,21 @@ impl Default for ChatConfig {
             // Telegram serves files from the Bot API host itself.
             telegram_media_hosts: vec!["api.telegram.org".into()],
             media_allow_loopback: false,
+            zalo_app_id: String::new(),
+            zalo_app_secret: String::new(),
+            zalo_oa_secret: String::new(),
+            zalo_refresh_token: String::new(),
+            zalo_openapi_url: "https://openapi.zalo.me".into(),
+            zalo_oauth_url: "https://oauth.zaloapp.com".into(),
+            zalo_zns_url: "https://business.openapi.zalo.me".into(),
+            // Where Zalo serves pictures (photo-*.zdn.vn, s*-ava-talk.zadn.vn...).
+            zalo_media_hosts: vec![".zdn.vn".into(), ".zadn.vn".into()],
+            zalo_timestamp_window_secs: 3600,
+            zalo_reply_window_hours: 7 * 24,
+            zalo_reply_quota: 8,
+            zalo_refresh_lease_secs: 30,
+            zalo_zns_template_id: String::new(),
+            zalo_zns_unit_templates: Default::default(),
         }
     }
 }
@@ -198,5 +249,40 @@ impl ChatConfig {
     }
     pub fn telegram_enabled(&self) -> bool {
         !self.telegram_bot_token.is_empty() && !self.telegram_secret_token.is_empty()
+    }
+    /// Zalo events are taken (their signatures can be checked).
+    pub fn zalo_enabled(&self) -> bool {
+        !self.zalo_app_id.is_empty() && !self.zalo_oa_secret.is_empty()
+    }
+    /// Zalo messages can be sent (a token can be had).
+    pub fn zalo_can_send(&self) -> bool {
+        !self.zalo_app_id.is_empty() && !self.zalo_app_secret.is_empty()
+    }
+    /// The ZNS template for a unit's reports: its own, else the city's; none: no ZNS.
+    pub fn zns_template(&self, unit: &str) -> Option<&str> {
+        self.zalo_zns_unit_templates
+            .get(unit)
+            .map(String::as_str)
+            .or(Some(self.zalo_zns_template_id.as_str()))
+            .filter(|t| !t.is_empty() && self.zalo_can_send())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zns_templates_per_unit_then_city_wide() {
+        let mut c = ChatConfig::default();
+        c.zalo_zns_unit_templates.insert("Q1".into(), "T-Q1".into());
+        assert_eq!(c.zns_template("Q1"), None, "no Zalo app: no ZNS");
+        c.zalo_app_id = "A".into();
+        c.zalo_app_secret = "S".into();
+        assert_eq!(c.zns_template("Q1"), Some("T-Q1"));
+        assert_eq!(c.zns_template("Q3"), None, "no city-wide template");
+        c.zalo_zns_template_id = "T-CITY".into();
+        assert_eq!(c.zns_template("Q3"), Some("T-CITY"));
+        assert_eq!(c.zns_template("Q1"), Some("T-Q1"));
     }
 }

@@ -1,11 +1,11 @@
 //! Properties the fuzz targets (fuzz/) check at length, on a fixed budget for CI: the SMS
-//! syntax, the Messenger, Viber and Telegram event parsers and the Open311 form take any input without panicking, and
+//! syntax, the Messenger, Viber, Telegram and Zalo event parsers and the Open311 form take any input without panicking, and
 //! take a 1 MB input (timings are measured in release by bench/fuzz.sh, not here).
 
 #![allow(clippy::unwrap_used)]
 
 use phananh_channels::conversation::FieldChoice;
-use phananh_channels::{Content, messenger, open311, sms, telegram, viber};
+use phananh_channels::{Content, messenger, open311, sms, telegram, viber, zalo};
 use proptest::prelude::*;
 
 fn fields() -> Vec<FieldChoice> {
@@ -134,6 +134,50 @@ proptest! {
     }
 
     #[test]
+    fn zalo_parse_never_panics(body in proptest::collection::vec(any::<u8>(), 0..400), header in proptest::option::of("\\PC{0,80}")) {
+        let _ = zalo::parse(&body);
+        if let Some(ts) = zalo::signed_timestamp(&body, header.as_deref()) {
+            let _ = zalo::is_fresh(&ts, 0, 300);
+            prop_assert!(!zalo::verify_signature("A", "S", &body, &ts, header.as_deref()));
+        }
+    }
+
+    #[test]
+    fn zalo_parse_takes_any_json_shape(event in "(user_send_(text|image|location|file|audio|video|sticker|gif)|follow|unfollow|oa_send_text|\\PC{0,12})", text in "\\PC{0,100}", n in any::<i64>(), f in any::<f64>()) {
+        let body = serde_json::json!({"event_name": event, "timestamp": text, "sender": {"id": n}, "follower": {"id": text},
+            "message": {"msg_id": text, "mid": n, "text": text, "attachments": [{"type": text,
+                "payload": {"url": text, "coordinates": {"latitude": text, "longitude": f, "lat": n, "long": text}}}]}});
+        if let Ok(zalo::Callback::Inbound(i)) = zalo::parse(body.to_string().as_bytes()) {
+            if let phananh_channels::Content::Location { lat, lon } = i.content {
+                prop_assert!(lat.abs() <= 90.0 && lon.abs() <= 180.0);
+            }
+            prop_assert!(!i.message_id.is_empty() && !i.user.is_empty());
+        }
+    }
+
+    /// Only the exact signature passes: any other header, body, timestamp or key fails.
+    #[test]
+    fn zalo_signatures_bind_every_part(body in proptest::collection::vec(any::<u8>(), 0..200), ts in "[0-9]{1,13}", flip in any::<usize>()) {
+        let sig = zalo::signature("APP", "SECRET", &body, &ts);
+        prop_assert!(zalo::verify_signature("APP", "SECRET", &body, &ts, Some(&sig)));
+        let with_mac = format!("mac={sig}");
+        prop_assert!(zalo::verify_signature("APP", "SECRET", &body, &ts, Some(&with_mac)));
+        prop_assert!(!zalo::verify_signature("APP", "SECRET2", &body, &ts, Some(&sig)));
+        let later = ts.clone() + "0";
+        prop_assert!(!zalo::verify_signature("APP", "SECRET", &body, &later, Some(&sig)));
+        let mut other = body.clone();
+        if other.is_empty() { other.push(0) } else { let i = flip % other.len(); other[i] ^= 1; }
+        prop_assert!(!zalo::verify_signature("APP", "SECRET", &other, &ts, Some(&sig)));
+    }
+
+    /// ZNS numbers are 84 and 9 or 10 digits, whatever way they were written.
+    #[test]
+    fn zns_phones_are_normalised(national in "[1-9][0-9]{8,9}", style in 0usize..4) {
+        let written = match style { 0 => format!("0{national}"), 1 => format!("+84{national}"), 2 => format!("84 {national}"), _ => format!("0{}-{}", &national[..3], &national[3..]) };
+        prop_assert_eq!(zalo::zns_phone(&written), Some(format!("84{national}")));
+    }
+
+    #[test]
     fn open311_form_never_panics(body in proptest::collection::vec(any::<u8>(), 0..400)) {
         let _ = open311::parse_post(&body);
     }
@@ -180,6 +224,11 @@ fn one_megabyte_inputs() {
     let body = serde_json::json!({"event": "message", "timestamp": 1, "message_token": 5,
         "sender": {"id": "u", "name": "n"}, "message": {"type": "text", "text": long}});
     let _ = viber::parse(body.to_string().as_bytes());
+    assert!(zalo::parse(deep.as_bytes()).is_err());
+    assert_eq!(zalo::signed_timestamp(deep.as_bytes(), None), None);
+    let body = serde_json::json!({"event_name": "user_send_text", "timestamp": "1",
+        "sender": {"id": "u"}, "message": {"msg_id": "m", "text": long}});
+    assert!(zalo::parse(body.to_string().as_bytes()).is_ok());
     let form = format!("address_string=a&{}", mb("attribute%5Bk%5D%5B%5D=v&"));
     let f = open311::parse_post(form.as_bytes());
     assert_eq!(f.details.unwrap().attributes["k"].len(), 1_048_576 / 25 + 1);

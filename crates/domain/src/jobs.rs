@@ -150,6 +150,20 @@ pub struct SmsSend {
     pub text: String,
 }
 
+/// `zns.send`: the news of event `seq` of a report, as a Zalo Notification Service template
+/// message to the phone number the citizen reported with; `sms_text` is what goes by SMS
+/// instead when ZNS refuses or fails.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ZnsSend {
+    #[serde(flatten)]
+    pub report: ReportRef,
+    pub seq: i64,
+    pub to: String,
+    pub template_id: String,
+    pub data: serde_json::Map<String, Value>,
+    pub sms_text: String,
+}
+
 /// `email.inbound`: one kept email (its row in the email inbox).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EmailInbound {
@@ -224,6 +238,7 @@ job_kinds! {
     SmsInbound(InboxPending) = "sms.inbound",
     SmsSend(SmsSend) = "sms.send",
     EmailInbound(EmailInbound) = "email.inbound",
+    ZnsSend(ZnsSend) = "zns.send",
 }
 
 impl JobKind {
@@ -236,6 +251,7 @@ impl JobKind {
             JobKind::CitizenEmail(p) => Some(&p.report),
             JobKind::FollowConfirm(p) => Some(&p.report),
             JobKind::DeadlineRemind(p) | JobKind::DeadlineEscalate(p) => Some(&p.report),
+            JobKind::ZnsSend(p) => Some(&p.report),
             JobKind::CommitteeReport(_)
             | JobKind::ChatInbound(_)
             | JobKind::ChatSend(_)
@@ -521,6 +537,32 @@ impl NewJob {
             .about(report_id)
     }
 
+    /// `zns.send`: the news of event `seq` of report `report` to the phone number `to`
+    /// through ZNS template `template_id`, with its SMS fallback `sms_text` (queued under
+    /// the key [`NewJob::sms_update`] uses, so the citizen never gets both by SMS).
+    pub fn zns_update(
+        to: &str,
+        template_id: &str,
+        data: serde_json::Map<String, Value>,
+        sms_text: &str,
+        report: &ReportRef,
+        seq: i64,
+        now: DateTime<Utc>,
+    ) -> NewJob {
+        let job = JobKind::ZnsSend(ZnsSend {
+            report: report.clone(),
+            seq,
+            to: to.into(),
+            template_id: template_id.into(),
+            data,
+            sms_text: sms_text.into(),
+        });
+        NewJob::of(job, now)
+            .key(format!("citizen.zns:{}:{seq}", report.report_id))
+            .about(report.report_id)
+            .attempts(4)
+    }
+
     fn sms_send(to: &str, text: &str, now: DateTime<Utc>) -> NewJob {
         let job = JobKind::SmsSend(SmsSend {
             to: to.into(),
@@ -591,6 +633,10 @@ mod tests {
             ),
             ("sms.send", r#"{"text":"1022: ok","to":"0912345678"}"#),
             ("email.inbound", r#"{"id":12}"#),
+            (
+                "zns.send",
+                r#"{"code":"ABCD-2345","data":{"code":"ABCD-2345","status":"Đã xử lý"},"report_id":7,"seq":3,"sms_text":"1022: Phan anh ABCD-2345 da xu ly xong","template_id":"355330","to":"0912345678"}"#,
+            ),
         ];
         let mut seen: Vec<&str> = Vec::new();
         for (kind, json) in rows {
@@ -748,6 +794,12 @@ mod tests {
                 "sms.send",
                 "citizen.sms:7:3",
                 6,
+            ),
+            (
+                NewJob::zns_update("0912", "T", Default::default(), "a", &r, 3, at),
+                "zns.send",
+                "citizen.zns:7:3",
+                4,
             ),
         ];
         for (job, kind, key, attempts) in cases {

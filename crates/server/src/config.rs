@@ -301,6 +301,12 @@ impl FromEnv for u32 {
     }
 }
 
+impl FromEnv for i64 {
+    fn from_env(v: &str) -> anyhow::Result<Self> {
+        Ok(v.parse()?)
+    }
+}
+
 /// A comma-separated list.
 impl FromEnv for Vec<String> {
     fn from_env(v: &str) -> anyhow::Result<Self> {
@@ -424,6 +430,35 @@ settings! {
     chat.telegram_media_hosts;
     /// Tests only: allow http and loopback addresses for those hosts.
     chat.media_allow_loopback;
+    /// The Zalo OA's app id (webhook signatures, OAuth).
+    chat.zalo_app_id = env("PHANANH_ZALO_APP_ID");
+    /// The app secret (the OAuth refresh's secret_key).
+    chat.zalo_app_secret = env("PHANANH_ZALO_APP_SECRET"), secret;
+    /// The OA secret key that signs webhook events.
+    chat.zalo_oa_secret = env("PHANANH_ZALO_OA_SECRET"), secret;
+    /// The first refresh token, used once when none is stored (then the pair rotates in
+    /// the database; `phananh chat zalo-check --new-refresh-token` installs a new one).
+    chat.zalo_refresh_token = env("PHANANH_ZALO_REFRESH_TOKEN"), secret;
+    /// The OA OpenAPI base (CS messages).
+    chat.zalo_openapi_url = env("PHANANH_ZALO_OPENAPI_URL");
+    /// The OAuth base (/v4/oa/access_token).
+    chat.zalo_oauth_url = env("PHANANH_ZALO_OAUTH_URL");
+    /// The ZNS base (/message/template).
+    chat.zalo_zns_url = env("PHANANH_ZALO_ZNS_URL");
+    chat.zalo_media_hosts;
+    /// Webhook events further than this from now, either way, are refused.
+    chat.zalo_timestamp_window_secs;
+    /// Consultation (CS) messages only this long after the citizen's last message.
+    chat.zalo_reply_window_hours;
+    /// At most this many CS messages after the citizen's last message (0: no limit).
+    chat.zalo_reply_quota;
+    /// One process refreshes the token at a time; a dead one's turn runs out after this.
+    chat.zalo_refresh_lease_secs = env("PHANANH_ZALO_REFRESH_LEASE_SECS");
+    /// The ZNS template of status notices to citizens who reported by phone (hotline, SMS);
+    /// empty: SMS only.
+    chat.zalo_zns_template_id = env("PHANANH_ZALO_ZNS_TEMPLATE_ID");
+    /// Unit code → its own ZNS template, e.g. { Q1 = "355330" }.
+    chat.zalo_zns_unit_templates;
 
     /// SMS gateways present it on /webhooks/sms.
     sms.inbound_token = env("PHANANH_SMS_INBOUND_TOKEN"), secret;
@@ -499,7 +534,7 @@ settings! {
 const SECTION_DOCS: &[(&str, &str)] = &[
     (
         "chat",
-        "Messenger, Viber and Telegram; secrets: prefer the environment variables",
+        "Messenger, Viber, Telegram and Zalo; secrets: prefer the environment variables",
     ),
     ("sms", "SMS gateways"),
     ("hotline", "the telephone exchange"),

@@ -69,7 +69,7 @@ enum Command {
     /// setting's environment variables; secrets are masked.
     Config,
     /// Connect the chat platforms (settings in [chat] or PHANANH_MESSENGER_* / PHANANH_VIBER_* /
-    /// PHANANH_TELEGRAM_*).
+    /// PHANANH_TELEGRAM_*, PHANANH_ZALO_*).
     Chat {
         #[command(subcommand)]
         command: ChatCommand,
@@ -85,6 +85,17 @@ enum ChatCommand {
     /// Register this server's Telegram webhook (the public HTTPS URL of /webhooks/telegram)
     /// with the configured secret token.
     TelegramWebhook { url: String },
+    /// Check the Zalo OA settings and tokens (refreshing the stored pair when due) and
+    /// that the OA answers.
+    ZaloCheck {
+        /// Read a new refresh token (from authorising the OA again) from standard input;
+        /// it replaces the stored chain.
+        #[arg(long)]
+        new_refresh_token: bool,
+        /// Refresh the access token now, even if it is still valid.
+        #[arg(long)]
+        refresh: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -299,6 +310,29 @@ async fn main() -> anyhow::Result<()> {
                 started.elapsed().as_secs_f64()
             );
         }
+        Command::Chat {
+            command:
+                ChatCommand::ZaloCheck {
+                    new_refresh_token,
+                    refresh,
+                },
+        } => {
+            // From standard input, so the token is not in the process list or the history.
+            let new_token = if new_refresh_token {
+                let mut t = String::new();
+                std::io::stdin().read_to_string(&mut t)?;
+                Some(t.trim().to_string())
+            } else {
+                None
+            };
+            let (app, _store) = phananh::open(&config, clock).await?;
+            match phananh_worker::zalo::check(&app, &config.chat, new_token.as_deref(), refresh)
+                .await
+            {
+                Ok(msg) => println!("{msg}"),
+                Err(e) => anyhow::bail!(e),
+            }
+        }
         Command::Chat { command } => {
             let result = match command {
                 ChatCommand::ViberWebhook { url } => {
@@ -310,6 +344,7 @@ async fn main() -> anyhow::Result<()> {
                 ChatCommand::TelegramWebhook { url } => {
                     phananh_worker::setup::telegram_set_webhook(&config.chat, &url).await
                 }
+                ChatCommand::ZaloCheck { .. } => unreachable!("handled above"),
             };
             match result {
                 Ok(msg) => println!("{msg}"),

@@ -23,6 +23,7 @@ mod stats;
 mod unfiled;
 mod uploads;
 mod users;
+mod zalo;
 
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -45,6 +46,7 @@ pub use stats::Stats;
 pub use unfiled::{NewUnfiled, Unfiled};
 pub use uploads::PhotoOwner;
 pub use users::{Session, User};
+pub use zalo::ZaloToken;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -105,6 +107,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     ),
     (12, include_str!("../migrations/sqlite/0012_email_auth.sql")),
     (13, include_str!("../migrations/sqlite/0013_moderation.sql")),
+    (14, include_str!("../migrations/sqlite/0014_zalo.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -135,6 +138,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
         13,
         include_str!("../migrations/postgres/0013_moderation.sql"),
     ),
+    (14, include_str!("../migrations/postgres/0014_zalo.sql")),
 ];
 
 /// Turns a path or URL into a database URL: a bare path means an SQLite file.

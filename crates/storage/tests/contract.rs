@@ -875,3 +875,89 @@ async fn followers_confirm_once_renew_and_leave() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_zalo_token_chain_rotates_in_one_transaction_under_a_lease() {
+    for db in all().await {
+        let s = &db.store;
+        let now = t(2026, 3, 2, 2);
+        assert!(s.zalo_token().await.unwrap().is_none(), "{}", db.name);
+        assert!(s.zalo_token_seed("RT0", now).await.unwrap());
+        assert!(
+            !s.zalo_token_seed("RT-other", now).await.unwrap(),
+            "seeded once"
+        );
+        let first = s.zalo_token().await.unwrap().unwrap();
+        assert_eq!(
+            (first.refresh_token.as_str(), first.access_token.as_str()),
+            ("RT0", "")
+        );
+        // One holder at a time; an expired lease can be taken over.
+        let until = now + chrono::Duration::seconds(30);
+        assert!(s.zalo_token_lease(first.id, "a", until, now).await.unwrap());
+        assert!(!s.zalo_token_lease(first.id, "b", until, now).await.unwrap());
+        let later = until + chrono::Duration::seconds(1);
+        assert!(
+            s.zalo_token_lease(first.id, "b", later + chrono::Duration::seconds(30), later)
+                .await
+                .unwrap()
+        );
+        s.zalo_token_release(first.id, "a").await.unwrap();
+        assert_eq!(
+            s.zalo_token()
+                .await
+                .unwrap()
+                .unwrap()
+                .refreshing_by
+                .as_deref(),
+            Some("b"),
+            "only the holder releases"
+        );
+        // The rotation: the old pair used, the new one current, the lease gone.
+        let expires = now + chrono::Duration::hours(25);
+        let id = s
+            .zalo_token_rotate(first.id, "AT1", "RT1", expires, later)
+            .await
+            .unwrap();
+        let current = s.zalo_token().await.unwrap().unwrap();
+        assert_eq!(current.id, id);
+        assert_eq!(
+            (
+                current.access_token.as_str(),
+                current.refresh_token.as_str()
+            ),
+            ("AT1", "RT1")
+        );
+        assert_eq!(current.access_expires_at, expires);
+        assert!(current.refreshing_by.is_none());
+        assert!(
+            !s.zalo_token_lease(first.id, "c", later, later)
+                .await
+                .unwrap(),
+            "a used pair is never refreshed again"
+        );
+        // An operator's new authorisation replaces the chain.
+        s.zalo_token_replace("RT-NEW", later).await.unwrap();
+        let replaced = s.zalo_token().await.unwrap().unwrap();
+        assert_eq!(
+            (replaced.refresh_token.as_str(), replaced.source.as_str()),
+            ("RT-NEW", "operator")
+        );
+        // What Zalo's reply quota counts: messages sent after a moment.
+        for (i, at) in [now, later, later + chrono::Duration::seconds(5)]
+            .into_iter()
+            .enumerate()
+        {
+            s.chat_log_outbound("zalo", "U1", &format!("m{i}"), at)
+                .await
+                .unwrap();
+        }
+        assert_eq!(
+            s.chat_outbound_since("zalo", "U1", now).await.unwrap(),
+            2,
+            "{}",
+            db.name
+        );
+        assert_eq!(s.chat_outbound_since("viber", "U1", now).await.unwrap(), 0);
+    }
+}

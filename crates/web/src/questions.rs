@@ -172,6 +172,12 @@ pub fn answers<'a>(
         };
         out.entry(q.code.clone()).or_default().push(v);
     }
+    // Forms read as maps come in no order: list answers go in the question's order.
+    for q in &field.attributes {
+        if let Some(a) = out.get_mut(&q.code) {
+            a.sort_by_key(|v| q.values.iter().position(|x| &x.key == v));
+        }
+    }
     out
 }
 
@@ -248,8 +254,8 @@ mod tests {
         let f = field();
         let form = [
             ("q.trees.state", "fallen"),
-            ("q.trees.hazards.wires", "wires"),
             ("q.trees.hazards.road", "road"),
+            ("q.trees.hazards.wires", "wires"),
             ("q.trees.seen", "2026-12-03T09:30"),
             ("q.trees.unknown", "x"),
             ("q.trees.state2", "x"),

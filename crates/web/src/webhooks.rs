@@ -12,7 +12,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use phananh_app::inbox::{self, Delivery};
 use phananh_channels::conversation::Conversation;
-use phananh_channels::{Inbound, WebhookError, messenger, telegram, viber};
+use phananh_channels::{Inbound, WebhookError, messenger, telegram, viber, zalo};
 use serde::Deserialize;
 
 use crate::AppState;
@@ -28,6 +28,7 @@ pub fn routes() -> Routes {
         )
         .route("/webhooks/viber", crate::routes::post(viber_post))
         .route("/webhooks/telegram", crate::routes::post(telegram_post))
+        .route("/webhooks/zalo", crate::routes::post(zalo_post))
         .route("/webhooks/sms", crate::routes::post(sms_post))
         .route("/webhooks/twilio/sms", crate::routes::post(twilio_post))
         .layer(DefaultBodyLimit::max(MAX_BODY))
@@ -163,6 +164,45 @@ async fn telegram_post(State(state): State<AppState>, headers: HeaderMap, body: 
             answer(StatusCode::BAD_REQUEST, "malformed")
         }
         Err(WebhookError::BadSignature) => answer(StatusCode::FORBIDDEN, "bad_token"),
+    }
+}
+
+/// `POST /webhooks/zalo`: Zalo OA events. `X-ZEvent-Signature` is checked over the raw body
+/// first (the only thing read before is the timestamp it covers), then the timestamp must
+/// be within `[chat] zalo_timestamp_window_secs` of now: a 403 and nothing kept otherwise.
+async fn zalo_post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let chat = &state.config.chat;
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let timestamp = zalo::signed_timestamp(&body, header("x-zevent-timestamp"));
+    let signed = timestamp.as_deref().is_some_and(|ts| {
+        zalo::verify_signature(
+            &chat.zalo_app_id,
+            &chat.zalo_oa_secret,
+            &body,
+            ts,
+            header("x-zevent-signature"),
+        )
+    });
+    let Some(timestamp) = timestamp.filter(|_| signed) else {
+        tracing::warn!("zalo webhook: missing or wrong signature");
+        return answer(StatusCode::FORBIDDEN, "bad_signature");
+    };
+    let now = state.app.clock.now().timestamp_millis();
+    if !zalo::is_fresh(&timestamp, now, chat.zalo_timestamp_window_secs) {
+        tracing::warn!(%timestamp, "zalo webhook: stale or future timestamp");
+        return answer(StatusCode::FORBIDDEN, "stale");
+    }
+    match zalo::parse(&body) {
+        Ok(zalo::Callback::Inbound(event)) => keep(&state, vec![event], &body).await,
+        Ok(zalo::Callback::Ignored(what)) => {
+            tracing::debug!(%what, "zalo event without anything to keep");
+            answer(StatusCode::OK, "ok")
+        }
+        Err(WebhookError::Malformed(why)) => {
+            tracing::warn!(%why, "zalo webhook: malformed event");
+            answer(StatusCode::BAD_REQUEST, "malformed")
+        }
+        Err(WebhookError::BadSignature) => answer(StatusCode::FORBIDDEN, "bad_signature"),
     }
 }
 

@@ -3,7 +3,8 @@
 //!
 //! `chat.send` respects each platform's rules: Messenger's 24-hour window (7 days for a
 //! person's reply, with the HUMAN_AGENT tag), Viber only to subscribed users, Telegram
-//! not to people who blocked the bot.
+//! not to people who blocked the bot, Zalo within its reply window and quota to followers
+//! (`crate::zalo`).
 
 use chrono::Duration;
 use phananh_app::AppError;
@@ -117,6 +118,7 @@ pub(crate) async fn send(w: &Worker, job: &ChatSend) -> Result<(), JobError> {
             Provider::Messenger => send_messenger(w, user, m, kind, &chat_user).await?,
             Provider::Viber => send_viber(w, user, m, &chat_user).await?,
             Provider::Telegram => send_telegram(w, user, m, &chat_user).await?,
+            Provider::Zalo => crate::zalo::send_cs(w, user, m, &chat_user).await?,
         }
         let _ = w
             .app

@@ -9,7 +9,7 @@
 use phananh_domain::calendar::to_local;
 use phananh_domain::event::{Event, EventKind};
 use phananh_domain::jobs::{ChatMessage, CitizenEmail, CitizenNotify, FollowConfirm, ReportRef};
-use phananh_domain::model::Report;
+use phananh_domain::model::{Channel, Report};
 use phananh_storage::{Job, NewJob};
 
 use crate::email::send_mail;
@@ -80,13 +80,18 @@ pub(crate) async fn notify(w: &Worker, job: &CitizenNotify) -> Result<(), JobErr
     // By SMS: reports sent by SMS, and reporters who left a phone but no email (the
     // receipt with the tracking code and each step, without accents, in one or two parts).
     let phone = reporter.as_ref().and_then(|r| r.phone.clone());
-    let by_sms = report.channel == phananh_domain::model::Channel::Sms
+    let by_sms = report.channel == Channel::Sms
         || reporter
             .as_ref()
             .is_some_and(|r| r.email.is_none() && r.channel_identity.is_none());
+    // Reported by phone (the hotline, a text) with a ZNS template for the unit: the notice
+    // goes through Zalo's ZNS to that number first, by SMS when ZNS refuses or fails.
+    let zns_template = matches!(report.channel, Channel::Hotline | Channel::Sms)
+        .then(|| w.config.chat.zns_template(&report.unit))
+        .flatten();
     if let Some(phone) = phone
         && by_sms
-        && w.config.sms.can_send()
+        && (w.config.sms.can_send() || zns_template.is_some())
     {
         let events = store.report_events(report.id).await.map_err(retry)?;
         if let Some(event) = events.iter().find(|e| e.seq == seq) {
@@ -111,13 +116,36 @@ pub(crate) async fn notify(w: &Worker, job: &CitizenNotify) -> Result<(), JobErr
                 )
             };
             let text = phananh_channels::sms::fit(&text, w.config.sms.max_segments);
-            jobs.push(NewJob::sms_update(
-                &phone,
-                &text,
-                report.id,
-                seq,
-                w.app.clock.now(),
-            ));
+            if let Some(template) = zns_template {
+                let mut data = serde_json::Map::new();
+                data.insert("code".into(), report.code.clone().into());
+                data.insert("status".into(), report.status.label_vi().into());
+                let detail = catalog.describe_for_reporter(&event.kind, false);
+                // ZNS parameters are short: the first 400 characters.
+                let detail: String = detail.chars().take(400).collect();
+                data.insert("detail".into(), detail.into());
+                data.insert(
+                    "date".into(),
+                    to_local(event.at).format("%d/%m/%Y").to_string().into(),
+                );
+                jobs.push(NewJob::zns_update(
+                    &phone,
+                    template,
+                    data,
+                    &text,
+                    &about,
+                    seq,
+                    w.app.clock.now(),
+                ));
+            } else {
+                jobs.push(NewJob::sms_update(
+                    &phone,
+                    &text,
+                    report.id,
+                    seq,
+                    w.app.clock.now(),
+                ));
+            }
         }
     }
     store.queue_jobs(&jobs).await.map_err(retry)

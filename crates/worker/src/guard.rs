@@ -143,6 +143,7 @@ impl MediaPolicy {
             Provider::Messenger => cfg.messenger_media_hosts.clone(),
             Provider::Viber => cfg.viber_media_hosts.clone(),
             Provider::Telegram => cfg.telegram_media_hosts.clone(),
+            Provider::Zalo => cfg.zalo_media_hosts.clone(),
         };
         MediaPolicy::new(hosts, cfg.media_allow_loopback)
     }
@@ -395,6 +396,15 @@ mod tests {
         );
         assert!(
             v.check_url(&Url::parse("https://scontent.xx.fbcdn.net/a.jpg").unwrap())
+                .is_err()
+        );
+        let z = MediaPolicy::for_provider(&d, Provider::Zalo);
+        assert_eq!(
+            z.check_url(&Url::parse("https://f20-zpc.zdn.vn/1/2/photo.jpg").unwrap()),
+            Ok(())
+        );
+        assert!(
+            z.check_url(&Url::parse("https://dl-media.viber.com/1/a.jpg").unwrap())
                 .is_err()
         );
     }

@@ -27,6 +27,7 @@ pub mod mailbox;
 pub mod setup;
 pub mod smpp;
 mod sms;
+pub mod zalo;
 
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
@@ -46,7 +47,7 @@ pub struct WorkerConfig {
     pub smtp_from: String,
     /// Where staff open the console, for links in emails.
     pub public_url: String,
-    /// Messenger, Viber and Telegram: tokens and API base URLs.
+    /// Messenger, Viber, Telegram and Zalo: tokens and API base URLs.
     pub chat: phananh_channels::ChatConfig,
     /// The SMS gateway for answers and notices.
     pub sms: phananh_channels::sms::SmsConfig,
@@ -223,6 +224,9 @@ impl Worker {
             c.chat.viber_auth_token.clone(),
             c.chat.telegram_bot_token.clone(),
             c.chat.telegram_secret_token.clone(),
+            c.chat.zalo_app_secret.clone(),
+            c.chat.zalo_oa_secret.clone(),
+            c.chat.zalo_refresh_token.clone(),
             c.sms.gateway_token.clone(),
             c.sms.twilio_auth_token.clone(),
             c.sms.inbound_token.clone(),
@@ -397,6 +401,7 @@ impl Worker {
             JobKind::CitizenEmail(p) => citizen::email(self, job, &p).await,
             JobKind::FollowConfirm(p) => citizen::confirm_follow(self, &p).await,
             JobKind::EmailInbound(p) => email_in::inbound(self, job, &p).await,
+            JobKind::ZnsSend(p) => zalo::zns(self, job, &p).await,
         }
     }
 

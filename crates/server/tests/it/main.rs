@@ -29,3 +29,4 @@ mod security;
 mod smpp;
 mod sms;
 mod telegram;
+mod zalo;

@@ -86,6 +86,7 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("POST", "/webhooks/messenger",                  "*403"),
     ("POST", "/webhooks/viber",                      "*403"),
     ("POST", "/webhooks/telegram",                   "*403"),
+    ("POST", "/webhooks/zalo",                       "*403"),
     ("POST", "/webhooks/sms",                        "*403"),
     ("POST", "/webhooks/twilio/sms",                 "*403"),
     ("POST", "/api/v1/pbx/calls",                    "*401"),
