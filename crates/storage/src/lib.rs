@@ -16,6 +16,7 @@ mod email;
 mod follow;
 mod intake;
 mod jobs;
+mod media;
 mod profile;
 mod reports;
 mod sql;
@@ -40,6 +41,7 @@ pub use email::{EmailAuthRecord, EmailEnvelope, InboundEmail, UNVERIFIED_SENDER}
 pub use follow::{FollowOutcome, Follower};
 pub use intake::{Created, NewReport};
 pub use jobs::{Job, JobStatus, NewJob};
+pub use media::{MediaRow, NewMedia};
 pub use reports::{Page, ReportFilter, StoredEvent};
 pub use stats::Stats;
 pub use unfiled::{NewUnfiled, Unfiled};
@@ -104,6 +106,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../migrations/sqlite/0011_password_resets.sql"),
     ),
     (12, include_str!("../migrations/sqlite/0012_email_auth.sql")),
+    (15, include_str!("../migrations/sqlite/0015_media.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -130,6 +133,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
         12,
         include_str!("../migrations/postgres/0012_email_auth.sql"),
     ),
+    (15, include_str!("../migrations/postgres/0015_media.sql")),
 ];
 
 /// Turns a path or URL into a database URL: a bare path means an SQLite file.
