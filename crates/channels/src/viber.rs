@@ -54,7 +54,8 @@ pub fn parse(body: &[u8]) -> Result<Callback, WebhookError> {
                 .ok_or_else(|| missing("sender.id"))?;
             let token = token.ok_or_else(|| missing("message_token"))?;
             let m = &v["message"];
-            let content = match m["type"].as_str().unwrap_or("") {
+            let kind = m["type"].as_str().unwrap_or("");
+            let content = match kind {
                 "text" => {
                     let text = m["text"].as_str().unwrap_or_default().to_string();
                     // Keyboard buttons come back as text with our payload in it.
@@ -75,6 +76,17 @@ pub fn parse(body: &[u8]) -> Result<Callback, WebhookError> {
                     Some(url) => Content::Image { url: url.into() },
                     None => Content::Unsupported {
                         what: "picture without media".into(),
+                    },
+                },
+                // Viber delivers videos as `video`; voice notes and other recordings come as
+                // a `file`, which its bytes decide on once downloaded.
+                "video" | "file" => match m["media"].as_str() {
+                    Some(url) => Content::Media {
+                        kind: kind.into(),
+                        url: url.into(),
+                    },
+                    None => Content::Unsupported {
+                        what: format!("{kind} without media"),
                     },
                 },
                 "location" => {

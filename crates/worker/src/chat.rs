@@ -29,6 +29,20 @@ impl PhotoFetcher for GuardedPhotos<'_> {
                 why: why.to_string(),
             })
     }
+
+    async fn fetch_media(&self, provider: Provider, url: &str) -> Result<Vec<u8>, PhotoRefused> {
+        let cfg = &self.0.config;
+        let max = usize::try_from(self.0.app.media_limits.max_bytes).unwrap_or(usize::MAX);
+        // A recording is up to 50 MB: more time than a photo.
+        let timeout = cfg.http_timeout.max(std::time::Duration::from_secs(120));
+        MediaPolicy::for_provider(&cfg.chat, provider)
+            .fetch(url, max, timeout)
+            .await
+            .map_err(|why| PhotoRefused {
+                by_policy: why.is_policy(),
+                why: why.to_string(),
+            })
+    }
 }
 
 /// `chat.inbound`: the conversation step, in the app, over the person's stored messages.
