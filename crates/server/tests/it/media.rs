@@ -317,3 +317,39 @@ async fn an_emailed_video_and_voice_note_are_kept_as_evidence() {
     check_pages(&t, &code, "video", "video/quicktime").await;
     t.stop().await;
 }
+
+#[tokio::test]
+async fn the_form_refuses_a_recording_over_the_limit_before_reading_it_all() {
+    const MB: usize = 1024 * 1024;
+    let t = spawn(Options::default()).await;
+    // One recording part over 50 MB: 413 at the cap, with the reason.
+    let form = Form::new().text("field", "traffic").part(
+        "media",
+        Part::bytes(vec![0u8; 51 * MB]).file_name("long.mp4"),
+    );
+    let r = t
+        .client
+        .post(t.url("/new"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(r.text().await.unwrap().contains("lớn hơn 50 MB"));
+    // A body announced over the form's cap (5 photos + a recording) is refused from its
+    // headers.
+    let r = t
+        .client
+        .post(t.url("/new"))
+        .header("content-type", "multipart/form-data; boundary=x")
+        .header("content-length", (101 * MB).to_string())
+        .body(vec![0u8; 1024])
+        .send()
+        .await;
+    match r {
+        Ok(r) => assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE),
+        // The server may answer and close before the client has sent what it announced.
+        Err(e) => assert!(e.is_request() || e.is_body(), "{e}"),
+    }
+    t.stop().await;
+}
