@@ -535,7 +535,7 @@ fn poster(
         "webm" => "matroska",
         _ => "mov",
     };
-    let at = (duration / 2.0).min(1.0).max(0.0);
+    let at = (duration / 2.0).clamp(0.0, 1.0);
     let png = dir.join("poster.png");
     let mut args: Vec<String> = vec![
         "-nostdin".into(),

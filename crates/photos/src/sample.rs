@@ -192,7 +192,7 @@ pub mod media {
         let mut at = 0usize;
         let mut moov = None;
         while at + 8 <= mp4.len() {
-            let size = u32::from_be_bytes(mp4[at..at + 4].try_into().unwrap()) as usize;
+            let size = be32(&mp4[at..at + 4]);
             if &mp4[at + 4..at + 8] == b"moov" {
                 moov = Some(at);
             }
@@ -200,7 +200,7 @@ pub mod media {
             at += size;
         }
         let moov = moov.expect("a moov box");
-        let moov_size = u32::from_be_bytes(mp4[moov..moov + 4].try_into().unwrap()) as usize;
+        let moov_size = be32(&mp4[moov..moov + 4]);
         assert_eq!(moov + moov_size, mp4.len(), "moov is the last box");
         let text = iso6709.as_bytes();
         let mut xyz = Vec::new();
@@ -216,6 +216,10 @@ pub mod media {
         mp4.extend(&udta);
         let new_size = (moov_size + udta.len()) as u32;
         mp4[moov..moov + 4].copy_from_slice(&new_size.to_be_bytes());
+    }
+
+    fn be32(b: &[u8]) -> usize {
+        b.iter().fold(0usize, |n, x| (n << 8) | *x as usize)
     }
 
     /// Whether `bytes` contain `needle`.
