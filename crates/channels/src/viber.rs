@@ -253,6 +253,25 @@ mod tests {
                 what: "sticker".into()
             }
         );
+        // Videos and files (voice notes) are links to download, checked by their bytes later.
+        for (kind, url) in [
+            ("video", "https://dl-media.viber.com/v.mp4"),
+            ("file", "https://dl-media.viber.com/a.m4a"),
+        ] {
+            let body = format!(
+                r#"{{"event":"message","timestamp":2,"message_token":11,"sender":{{"id":"U="}},"message":{{"type":"{kind}","media":"{url}","size":1000}}}}"#
+            );
+            let Callback::Inbound(i) = parse(body.as_bytes()).unwrap() else {
+                panic!()
+            };
+            assert_eq!(
+                i.content,
+                Content::Media {
+                    kind: kind.into(),
+                    url: url.into()
+                }
+            );
+        }
         assert!(parse(b"{").is_err());
         assert!(parse(br#"{"event":"message","timestamp":2}"#).is_err());
     }
