@@ -174,6 +174,14 @@ pub trait PhotoFetcher: Sync {
         provider: Provider,
         url: &str,
     ) -> impl std::future::Future<Output = Result<Vec<u8>, PhotoRefused>> + Send;
+
+    /// A video or voice note: the same guard, the recording's size limit
+    /// (`App::media_limits`) and a longer time.
+    fn fetch_media(
+        &self,
+        provider: Provider,
+        url: &str,
+    ) -> impl std::future::Future<Output = Result<Vec<u8>, PhotoRefused>> + Send;
 }
 
 fn channel_of(p: Provider) -> Channel {
@@ -192,6 +200,8 @@ fn log_text(c: &Content) -> String {
         Content::Choice { text, payload } if !text.is_empty() => format!("{text} [{payload}]"),
         Content::Choice { payload, .. } => format!("[{payload}]"),
         Content::Image { .. } => "[ảnh / photo]".into(),
+        Content::Media { kind, .. } if kind == "video" => "[video]".into(),
+        Content::Media { .. } => "[ghi âm, tệp / voice note, file]".into(),
         Content::Location { lat, lon } => format!("[vị trí / location {lat:.5}, {lon:.5}]"),
         Content::Contact { phone, name } => format!(
             "[liên hệ / contact {}{phone}]",
@@ -377,6 +387,31 @@ impl App {
                 }
             }
         }
+        let mut media = Vec::new();
+        for url in &draft.media {
+            match fetcher.fetch_media(provider, url).await {
+                Ok(bytes) => match self.store_media(bytes).await {
+                    Ok(m) => media.push(m.key),
+                    Err(AppError::Validation(e)) => {
+                        let why = e.first().map(|e| e.message_en.clone()).unwrap_or_default();
+                        tracing::warn!(%why, "chat recording refused");
+                        failed += 1;
+                    }
+                    Err(e) => return Err(e),
+                },
+                Err(PhotoRefused {
+                    by_policy: true,
+                    why,
+                }) => {
+                    tracing::warn!(%why, provider = provider.as_str(), "chat recording URL refused by the outbound guard; not fetched");
+                    refused += 1;
+                }
+                Err(PhotoRefused { why, .. }) => {
+                    tracing::warn!(%why, "chat recording could not be downloaded");
+                    failed += 1;
+                }
+            }
+        }
         let request = IntakeRequest {
             field: draft.field.clone().unwrap_or_default(),
             description: draft.description.clone(),
@@ -388,6 +423,7 @@ impl App {
             phone: draft.phone.clone(),
             consent: true,
             photos,
+            media,
             ..IntakeRequest::default()
         };
         let identity = format!("{}:{user}", provider.as_str());
@@ -410,12 +446,12 @@ impl App {
                 );
                 if failed > 0 {
                     text.push_str(&format!(
-                        "\n{failed} ảnh không tải được hoặc không hợp lệ nên chưa được đính kèm. / {failed} photo(s) could not be attached."
+                        "\n{failed} ảnh, video hoặc ghi âm không tải được hoặc không hợp lệ nên chưa được đính kèm. / {failed} photo(s) or recording(s) could not be attached."
                     ));
                 }
                 if refused > 0 {
                     text.push_str(&format!(
-                        "\n{refused} liên kết ảnh không thuộc máy chủ của nền tảng nên không được tải về. / {refused} photo link(s) did not point to the platform's servers and were not fetched."
+                        "\n{refused} liên kết tệp không thuộc máy chủ của nền tảng nên không được tải về. / {refused} attachment link(s) did not point to the platform's servers and were not fetched."
                     ));
                 }
                 Ok(Reply {

@@ -110,6 +110,14 @@ pub fn check_lengths(req: &IntakeRequest, idempotency_key: Option<&str>) -> Vec<
             &format!("At most {} photos", crate::photos::MAX_PHOTOS),
         ));
     }
+    if req.media.len() > crate::media::MAX_MEDIA {
+        errors.push(FieldError::new(
+            "media",
+            "too_many_media",
+            &format!("Tối đa {} video hoặc ghi âm", crate::media::MAX_MEDIA),
+            &format!("At most {} videos or voice notes", crate::media::MAX_MEDIA),
+        ));
+    }
     errors
 }
 
@@ -145,6 +153,10 @@ pub struct IntakeRequest {
     /// the idempotency hash: a double tap uploads the same photos again under new keys.
     #[serde(default, skip_serializing)]
     pub photos: Vec<String>,
+    /// Keys of video and voice notes kept first ([`App::store_media`]), at most
+    /// [`crate::media::MAX_MEDIA`]; like photos, not part of the idempotency hash.
+    #[serde(default, skip_serializing)]
+    pub media: Vec<String>,
 }
 
 /// What the citizen gets back.
@@ -395,6 +407,11 @@ impl App {
         {
             errors.append(&mut e);
         }
+        if errors.is_empty()
+            && let Err(AppError::Validation(mut e)) = self.check_media_keys(&req.media).await
+        {
+            errors.append(&mut e);
+        }
         if !errors.is_empty() {
             return Err(AppError::Validation(errors));
         }
@@ -483,6 +500,7 @@ impl App {
                 } else {
                     phananh_domain::model::Publication::Published
                 },
+                media: req.media.clone(),
                 extra: phananh_domain::model::ReportExtra {
                     attributes: req
                         .attributes

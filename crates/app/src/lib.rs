@@ -15,6 +15,7 @@ pub mod hotline;
 pub mod inbox;
 pub mod intake;
 pub mod jobs;
+pub mod media;
 pub mod moderation;
 pub mod performance;
 pub mod photos;
@@ -48,6 +49,8 @@ pub struct App {
     /// Where photos are kept, and what is accepted.
     pub photos: Arc<dyn phananh_photos::PhotoStore>,
     pub photo_limits: phananh_photos::PhotoLimits,
+    /// What video and voice notes may be, and where ffmpeg is.
+    pub media_limits: phananh_photos::media::MediaLimits,
     /// Answered calls, for the operators' screens (every telephone adapter publishes here).
     pub calls: tokio::sync::broadcast::Sender<hotline::CallPopup>,
     /// Images decoded at once, at most one per core: a burst of uploads queues here
@@ -82,6 +85,7 @@ impl App {
             clock,
             photos,
             photo_limits: phananh_photos::PhotoLimits::default(),
+            media_limits: phananh_photos::media::MediaLimits::default(),
             catalog: Arc::new(RwLock::new(Arc::new(catalog))),
             jobs_queued: Arc::new(Notify::new()),
             metrics: Arc::new(Metrics::default()),

@@ -236,10 +236,7 @@ impl App {
                 "report" => !owner.hidden && owner.public_key.is_none(),
                 _ => true,
             };
-            if shown
-                && report.status.is_published()
-                && report.publication == phananh_domain::model::Publication::Published
-            {
+            if shown && report.content_is_public() {
                 public = true;
                 break;
             }

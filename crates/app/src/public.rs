@@ -75,9 +75,7 @@ impl App {
 
     /// The photos the public may see with a report (none for one that is not published).
     pub async fn public_photos(&self, report: &Report) -> Result<Vec<String>, AppError> {
-        if !report.status.is_published()
-            || report.publication != phananh_domain::model::Publication::Published
-        {
+        if !report.content_is_public() {
             return Ok(Vec::new());
         }
         Ok(self.store.public_photo_keys(report.id).await?)
@@ -91,10 +89,7 @@ impl App {
     ) -> Result<std::collections::HashMap<i64, String>, AppError> {
         let ids: Vec<i64> = reports
             .iter()
-            .filter(|r| {
-                r.status.is_published()
-                    && r.publication == phananh_domain::model::Publication::Published
-            })
+            .filter(|r| r.content_is_public())
             .map(|r| r.id)
             .collect();
         if ids.is_empty() {

@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
 use crate::Content;
 
 pub const MAX_PHOTOS: usize = 5;
+/// Video and voice notes a chat report may carry.
+pub const MAX_MEDIA: usize = 2;
 const MIN_DESCRIPTION: usize = 10;
 /// The longest contact name kept (the report's cap).
 const MAX_NAME: usize = 200;
@@ -52,6 +54,9 @@ pub struct Draft {
     pub description: String,
     /// The platform's links to the photos, downloaded when the report is filed.
     pub photos: Vec<String>,
+    /// The platform's links to video and voice notes, downloaded when the report is filed.
+    #[serde(default)]
+    pub media: Vec<String>,
     pub lat: Option<f64>,
     pub lon: Option<f64>,
     pub address: Option<String>,
@@ -261,6 +266,27 @@ impl Conversation {
                 return (replies, None);
             }
             _ => {}
+        }
+        // A video or voice note joins the draft at any step before the summary (and starts
+        // one), like a photo.
+        if let Content::Media { url, .. } = input
+            && self.step != Step::Confirm
+        {
+            if self.step == Step::Idle {
+                self.draft = Draft::default();
+                self.step = Step::Field;
+            }
+            let l = self.lang;
+            let text = if self.draft.media.len() < MAX_MEDIA {
+                self.draft.media.push(url.clone());
+                l.t("Đã nhận video/ghi âm.", "Video or voice note received.")
+            } else {
+                l.t(
+                    "Đã đủ 2 video/ghi âm, tệp này không được thêm.",
+                    "That is 2 videos or voice notes already; this one was not added.",
+                )
+            };
+            return (vec![Reply::text(text), self.prompt(ctx)], None);
         }
         let l = self.lang;
         // A field button (or its title typed) chooses the field at any step.
@@ -634,13 +660,18 @@ impl Conversation {
         };
         Reply {
             text: format!(
-                "{}\n• {}: {field}\n• {}: {}\n• {}: {}\n• {}: {place}{contact}\n{}",
+                "{}\n• {}: {field}\n• {}: {}\n• {}: {}{}\n• {}: {place}{contact}\n{}",
                 l.t("Kiểm tra lại phản ánh:", "Please check your report:"),
                 l.t("Lĩnh vực", "Field"),
                 l.t("Nội dung", "Description"),
                 d.description,
                 l.t("Ảnh", "Photos"),
                 d.photos.len(),
+                if d.media.is_empty() {
+                    String::new()
+                } else {
+                    format!(", {} {}", d.media.len(), l.t("video/ghi âm", "video/voice"))
+                },
                 l.t("Vị trí", "Place"),
                 l.t("Gửi phản ánh này?", "Send it?"),
             ),
@@ -1102,6 +1133,37 @@ mod tests {
         let c: Conversation = serde_json::from_str(old).unwrap();
         assert_eq!(c.step, Step::Photos);
         assert!(!c.draft.photos_done && c.draft.phone.is_none());
+    }
+
+    #[test]
+    fn videos_and_voice_notes_join_the_draft_two_at_most() {
+        let mut c = Conversation::default();
+        say(&mut c, text("Cây đổ chắn ngang đường Lê Lợi"));
+        say(
+            &mut c,
+            Content::Choice {
+                payload: "FIELD:traffic".into(),
+                text: String::new(),
+            },
+        );
+        let step = c.step;
+        for i in 0..3 {
+            say(
+                &mut c,
+                Content::Media {
+                    kind: "video".into(),
+                    url: format!("v{i}"),
+                },
+            );
+        }
+        assert_eq!(c.draft.media, vec!["v0".to_string(), "v1".to_string()]);
+        assert_eq!(c.step, step, "the conversation goes on where it was");
+        // A draft kept before this version (no `media`) reads back.
+        let old: Conversation = serde_json::from_str(
+            r#"{"step":"photos","draft":{"field":"traffic","description":"x","photos":[],"lat":null,"lon":null,"address":null,"ward":null},"lang":"vi"}"#,
+        )
+        .unwrap();
+        assert!(old.draft.media.is_empty());
     }
 
     #[test]

@@ -85,6 +85,12 @@ pub enum Content {
     Image {
         url: String,
     },
+    /// A video or a voice note (`kind`: "video" or "audio"), downloaded and checked by its
+    /// bytes when the report is filed.
+    Media {
+        kind: String,
+        url: String,
+    },
     Location {
         lat: f64,
         lon: f64,

@@ -117,6 +117,15 @@ fn attachment(a: &Value) -> Content {
                 what: "image without url".into(),
             },
         },
+        "video" | "audio" => match a["payload"]["url"].as_str() {
+            Some(url) => Content::Media {
+                kind: kind.into(),
+                url: url.into(),
+            },
+            None => Content::Unsupported {
+                what: format!("{kind} without url"),
+            },
+        },
         "location" => {
             let c = &a["payload"]["coordinates"];
             match (c["lat"].as_f64(), c["long"].as_f64()) {
@@ -259,8 +268,9 @@ mod tests {
         assert_eq!(events[2].message_id, "postback:U2:20");
         assert_eq!(
             events[3].content,
-            Content::Unsupported {
-                what: "video".into()
+            Content::Media {
+                kind: "video".into(),
+                url: "https://cdn.example/v.mp4".into()
             }
         );
     }

@@ -54,7 +54,8 @@ pub fn parse(body: &[u8]) -> Result<Callback, WebhookError> {
                 .ok_or_else(|| missing("sender.id"))?;
             let token = token.ok_or_else(|| missing("message_token"))?;
             let m = &v["message"];
-            let content = match m["type"].as_str().unwrap_or("") {
+            let kind = m["type"].as_str().unwrap_or("");
+            let content = match kind {
                 "text" => {
                     let text = m["text"].as_str().unwrap_or_default().to_string();
                     // Keyboard buttons come back as text with our payload in it.
@@ -75,6 +76,17 @@ pub fn parse(body: &[u8]) -> Result<Callback, WebhookError> {
                     Some(url) => Content::Image { url: url.into() },
                     None => Content::Unsupported {
                         what: "picture without media".into(),
+                    },
+                },
+                // Viber delivers videos as `video`; voice notes and other recordings come as
+                // a `file`, which its bytes decide on once downloaded.
+                "video" | "file" => match m["media"].as_str() {
+                    Some(url) => Content::Media {
+                        kind: kind.into(),
+                        url: url.into(),
+                    },
+                    None => Content::Unsupported {
+                        what: format!("{kind} without media"),
                     },
                 },
                 "location" => {
@@ -264,6 +276,25 @@ mod tests {
                 what: "sticker".into()
             }
         );
+        // Videos and files (voice notes) are links to download, checked by their bytes later.
+        for (kind, url) in [
+            ("video", "https://dl-media.viber.com/v.mp4"),
+            ("file", "https://dl-media.viber.com/a.m4a"),
+        ] {
+            let body = format!(
+                r#"{{"event":"message","timestamp":2,"message_token":11,"sender":{{"id":"U="}},"message":{{"type":"{kind}","media":"{url}","size":1000}}}}"#
+            );
+            let Callback::Inbound(i) = parse(body.as_bytes()).unwrap() else {
+                panic!()
+            };
+            assert_eq!(
+                i.content,
+                Content::Media {
+                    kind: kind.into(),
+                    url: url.into()
+                }
+            );
+        }
         assert!(parse(b"{").is_err());
         assert!(parse(br#"{"event":"message","timestamp":2}"#).is_err());
     }

@@ -326,6 +326,15 @@ pub struct Report {
     pub extra: ReportExtra,
 }
 
+impl Report {
+    /// Whether the public may see this report's words, photos and recordings: it is
+    /// published (not rejected) and its content was not held back by moderation. The one
+    /// rule every public view of content uses.
+    pub fn content_is_public(&self) -> bool {
+        self.status.is_published() && self.publication == Publication::Published
+    }
+}
+
 /// What some channels add to a report: answers to the field's extra questions (Open311
 /// attributes) and links to media. Public, like the rest of the record.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -8,6 +8,7 @@
 //! [`PhotoStore`] is where the results live: a directory by default; an S3-compatible
 //! store can implement the same trait.
 
+pub mod media;
 pub mod sample;
 mod store;
 

@@ -38,3 +38,216 @@ pub fn phone_jpeg() -> Vec<u8> {
     out.extend_from_slice(&jpeg[2..]);
     out
 }
+
+/// Sample videos and voice notes, made with `ffmpeg` at test time. Panics with a clear
+/// message when `ffmpeg` is missing (CI installs it: `.ci/run`): tests that need it fail,
+/// they never skip.
+pub mod media {
+    use std::path::Path;
+    use std::process::Command;
+
+    /// Runs `ffmpeg` with `args` (test patterns from `lavfi`) into a file named `out`
+    /// (its extension picks nothing: `-f` is among the args) and returns its bytes.
+    pub fn ffmpeg(args: &[&str]) -> Vec<u8> {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let out = dir.path().join("out");
+        let result = Command::new("ffmpeg")
+            .args(["-nostdin", "-hide_banner", "-v", "error", "-y"])
+            .args(args)
+            .arg(&out)
+            .output()
+            .unwrap_or_else(|e| {
+                panic!("ffmpeg is needed for this test (apt-get install ffmpeg): {e}")
+            });
+        assert!(
+            result.status.success(),
+            "ffmpeg {args:?}: {}",
+            String::from_utf8_lossy(&result.stderr)
+        );
+        std::fs::read(&out).expect("ffmpeg's output")
+    }
+
+    const PICTURE: [&str; 4] = ["-f", "lavfi", "-i", "testsrc=size=64x48:rate=10"];
+    const SOUND: [&str; 4] = ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=16000"];
+
+    fn with(parts: &[&[&str]]) -> Vec<u8> {
+        let args: Vec<&str> = parts.iter().flat_map(|p| p.iter().copied()).collect();
+        ffmpeg(&args)
+    }
+
+    fn secs(s: u32) -> String {
+        s.to_string()
+    }
+
+    /// An H.264 + AAC MP4 of `seconds`.
+    pub fn mp4(seconds: u32) -> Vec<u8> {
+        let t = secs(seconds);
+        with(&[
+            &PICTURE,
+            &SOUND,
+            &[
+                "-t", &t, "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac",
+            ],
+            &["-f", "mp4"],
+        ])
+    }
+
+    /// A QuickTime movie (an iPhone's), with the place in a `©xyz` atom as ffmpeg's MOV
+    /// muxer writes it.
+    pub fn mov_with_location() -> Vec<u8> {
+        with(&[
+            &PICTURE,
+            &SOUND,
+            &[
+                "-t", "1", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac",
+            ],
+            &["-metadata", "location=+10.7769+106.7009/", "-f", "mov"],
+        ])
+    }
+
+    /// A 3GP video (H.263 + AAC), as older phones record.
+    pub fn three_gp() -> Vec<u8> {
+        with(&[
+            &["-f", "lavfi", "-i", "testsrc=size=176x144:rate=10"],
+            &SOUND,
+            &[
+                "-t", "1", "-c:v", "h263", "-c:a", "aac", "-ar", "16000", "-f", "3gp",
+            ],
+        ])
+    }
+
+    /// A WebM video (VP8 + Opus), as a browser records.
+    pub fn webm_video() -> Vec<u8> {
+        with(&[
+            &PICTURE,
+            &["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000"],
+            &["-t", "1", "-c:v", "libvpx", "-c:a", "libopus", "-f", "webm"],
+        ])
+    }
+
+    /// An Opus voice note in WebM (Chrome's `MediaRecorder`).
+    pub fn webm_audio() -> Vec<u8> {
+        with(&[
+            &["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000"],
+            &["-t", "1", "-c:a", "libopus", "-f", "webm"],
+        ])
+    }
+
+    /// An AAC voice note in M4A (iPhone's Voice Memos) of `seconds`.
+    pub fn m4a(seconds: u32) -> Vec<u8> {
+        let t = secs(seconds);
+        with(&[&SOUND, &["-t", &t, "-c:a", "aac", "-f", "ipod"]])
+    }
+
+    /// Raw AAC in ADTS frames.
+    pub fn aac() -> Vec<u8> {
+        with(&[&SOUND, &["-t", "1", "-c:a", "aac", "-f", "adts"]])
+    }
+
+    /// An Ogg Opus voice note (WhatsApp's, Telegram's).
+    pub fn ogg_opus() -> Vec<u8> {
+        with(&[
+            &["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000"],
+            &["-t", "1", "-c:a", "libopus", "-f", "ogg"],
+        ])
+    }
+
+    /// An AMR-NB voice note (Android's recorder) of `seconds`: Debian's ffmpeg has no AMR
+    /// encoder, so the frames are written here: 12.2 kbit/s frames (a table-of-contents
+    /// byte, then 31 bytes of speech bits), 50 a second.
+    pub fn amr(seconds: u32) -> Vec<u8> {
+        let mut out = b"#!AMR\n".to_vec();
+        for i in 0..seconds * 50 {
+            out.push(0x3C);
+            out.extend((0..31u32).map(|j| ((i * 31 + j) % 251) as u8));
+        }
+        out
+    }
+
+    /// An MP4 as an Android phone writes it: the place in a `©xyz` atom in `moov/udta`,
+    /// and (as an iPhone writes it) `com.apple.quicktime.location.ISO6709` in `moov/meta`.
+    pub fn mp4_with_location() -> Vec<u8> {
+        let mut bytes = with(&[
+            &PICTURE,
+            &SOUND,
+            &[
+                "-t", "1", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac",
+            ],
+            &[
+                "-metadata",
+                "com.apple.quicktime.location.ISO6709=+10.7769+106.7009/",
+                "-movflags",
+                "+use_metadata_tags",
+                "-f",
+                "mp4",
+            ],
+        ]);
+        add_xyz_atom(&mut bytes, "+10.7769+106.7009/");
+        bytes
+    }
+
+    /// Appends `udta/©xyz` to the `moov` box, which must be the file's last box (ffmpeg
+    /// writes it last unless asked for `faststart`).
+    pub fn add_xyz_atom(mp4: &mut Vec<u8>, iso6709: &str) {
+        let mut at = 0usize;
+        let mut moov = None;
+        while at + 8 <= mp4.len() {
+            let size = be32(&mp4[at..at + 4]);
+            if &mp4[at + 4..at + 8] == b"moov" {
+                moov = Some(at);
+            }
+            assert!(size >= 8, "a box of size {size}");
+            at += size;
+        }
+        let moov = moov.expect("a moov box");
+        let moov_size = be32(&mp4[moov..moov + 4]);
+        assert_eq!(moov + moov_size, mp4.len(), "moov is the last box");
+        let text = iso6709.as_bytes();
+        let mut xyz = Vec::new();
+        xyz.extend(((8 + 4 + text.len()) as u32).to_be_bytes());
+        xyz.extend(b"\xA9xyz");
+        xyz.extend((text.len() as u16).to_be_bytes());
+        xyz.extend(0x15C7u16.to_be_bytes()); // language
+        xyz.extend(text);
+        let mut udta = Vec::new();
+        udta.extend(((8 + xyz.len()) as u32).to_be_bytes());
+        udta.extend(b"udta");
+        udta.extend(xyz);
+        mp4.extend(&udta);
+        let new_size = (moov_size + udta.len()) as u32;
+        mp4[moov..moov + 4].copy_from_slice(&new_size.to_be_bytes());
+    }
+
+    fn be32(b: &[u8]) -> usize {
+        b.iter().fold(0usize, |n, x| (n << 8) | *x as usize)
+    }
+
+    /// Whether `bytes` contain `needle`.
+    pub fn contains(bytes: &[u8], needle: &[u8]) -> bool {
+        bytes.windows(needle.len()).any(|w| w == needle)
+    }
+
+    /// `ffprobe`'s view of a file's tags (format and streams), as text.
+    pub fn ffprobe_tags(path: &Path) -> String {
+        let out = Command::new("ffprobe")
+            .args([
+                "-v",
+                "error",
+                "-show_entries",
+                "format_tags:stream_tags",
+                "-of",
+                "json",
+            ])
+            .arg(path)
+            .output()
+            .unwrap_or_else(|e| {
+                panic!("ffprobe is needed for this test (apt-get install ffmpeg): {e}")
+            });
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+}

@@ -8,6 +8,17 @@ pub trait PhotoStore: Send + Sync {
     fn put(&self, key: &str, bytes: &[u8]) -> std::io::Result<()>;
     fn get(&self, key: &str) -> std::io::Result<Vec<u8>>;
     fn delete(&self, key: &str) -> std::io::Result<()>;
+    /// The size of a kept file.
+    fn size(&self, key: &str) -> std::io::Result<u64> {
+        self.get(key).map(|b| b.len() as u64)
+    }
+    /// At most `len` bytes from `start` (a video served in parts, as players ask).
+    fn get_range(&self, key: &str, start: u64, len: u64) -> std::io::Result<Vec<u8>> {
+        let all = self.get(key)?;
+        let start = (start as usize).min(all.len());
+        let end = start.saturating_add(len as usize).min(all.len());
+        Ok(all[start..end].to_vec())
+    }
 }
 
 /// Photos as files under a directory, written atomically (temp file, fsync, rename).
@@ -61,5 +72,18 @@ impl PhotoStore for FsPhotoStore {
 
     fn delete(&self, key: &str) -> std::io::Result<()> {
         std::fs::remove_file(self.path(key)?)
+    }
+
+    fn size(&self, key: &str) -> std::io::Result<u64> {
+        Ok(std::fs::metadata(self.path(key)?)?.len())
+    }
+
+    fn get_range(&self, key: &str, start: u64, len: u64) -> std::io::Result<Vec<u8>> {
+        use std::io::{Read, Seek, SeekFrom};
+        let mut f = std::fs::File::open(self.path(key)?)?;
+        f.seek(SeekFrom::Start(start))?;
+        let mut out = Vec::new();
+        f.take(len).read_to_end(&mut out)?;
+        Ok(out)
     }
 }

@@ -35,6 +35,44 @@ pub struct Config {
     pub hotline: phananh_app::hotline::HotlineConfig,
     pub reports: ReportsSection,
     pub email: EmailSection,
+    pub media: MediaSection,
+}
+
+/// Video and voice notes (see `phananh_photos::media`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MediaSection {
+    pub max_megabytes: u64,
+    pub max_seconds: u64,
+    pub timeout_seconds: u64,
+    pub ffmpeg: String,
+    pub ffprobe: String,
+}
+
+impl Default for MediaSection {
+    fn default() -> Self {
+        let d = phananh_photos::media::MediaLimits::default();
+        MediaSection {
+            max_megabytes: d.max_bytes / (1024 * 1024),
+            max_seconds: d.max_duration.as_secs(),
+            timeout_seconds: d.timeout.as_secs(),
+            ffmpeg: d.ffmpeg.to_string_lossy().into_owned(),
+            ffprobe: d.ffprobe.to_string_lossy().into_owned(),
+        }
+    }
+}
+
+impl MediaSection {
+    /// The limits the app checks recordings against.
+    pub fn limits(&self) -> phananh_photos::media::MediaLimits {
+        phananh_photos::media::MediaLimits {
+            max_bytes: self.max_megabytes.saturating_mul(1024 * 1024),
+            max_duration: Duration::from_secs(self.max_seconds),
+            timeout: Duration::from_secs(self.timeout_seconds.max(1)),
+            ffmpeg: self.ffmpeg.clone().into(),
+            ffprobe: self.ffprobe.clone().into(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -203,6 +241,7 @@ impl Default for Config {
             hotline: Default::default(),
             reports: ReportsSection::default(),
             email: EmailSection::default(),
+            media: MediaSection::default(),
         }
     }
 }
@@ -302,6 +341,12 @@ impl FromEnv for u32 {
 }
 
 impl FromEnv for i64 {
+    fn from_env(v: &str) -> anyhow::Result<Self> {
+        Ok(v.parse()?)
+    }
+}
+
+impl FromEnv for u64 {
     fn from_env(v: &str) -> anyhow::Result<Self> {
         Ok(v.parse()?)
     }
@@ -528,6 +573,16 @@ settings! {
     email.smtp_idle_seconds;
     /// The longest one session may last.
     email.smtp_session_seconds;
+
+    /// The largest video or voice note accepted (web form, chats, email).
+    media.max_megabytes = env("PHANANH_MEDIA_MAX_MEGABYTES");
+    /// The longest one, in seconds (read by ffprobe before it is remuxed).
+    media.max_seconds = env("PHANANH_MEDIA_MAX_SECONDS");
+    /// Each ffprobe or ffmpeg run is killed after this.
+    media.timeout_seconds;
+    /// The tools (Debian's `ffmpeg` package), by name on the PATH or by path.
+    media.ffmpeg = env("PHANANH_FFMPEG");
+    media.ffprobe = env("PHANANH_FFPROBE");
 }
 
 /// What the sections are for, printed with their headers.
@@ -539,6 +594,7 @@ const SECTION_DOCS: &[(&str, &str)] = &[
     ("sms", "SMS gateways"),
     ("hotline", "the telephone exchange"),
     ("email", "the 1022 mailbox (see \"Email\")"),
+    ("media", "video and voice notes (ffmpeg)"),
 ];
 
 /// The column comments start at, and the width they are wrapped to.

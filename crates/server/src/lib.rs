@@ -46,7 +46,8 @@ pub async fn open(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<(App
     }
     let photos = phananh_photos::FsPhotoStore::new(&config.photos_dir)
         .with_context(|| format!("photo directory {}", config.photos_dir))?;
-    let app = App::new(store.clone(), clock, Arc::new(photos)).await?;
+    let mut app = App::new(store.clone(), clock, Arc::new(photos)).await?;
+    app.media_limits = config.media.limits();
     Ok((app, store))
 }
 
@@ -212,6 +213,9 @@ async fn upkeep(
         if n % 12 == 6 {
             if let Err(e) = app.purge_unattached_photos().await {
                 tracing::warn!(error = %e, "purging unattached photos failed");
+            }
+            if let Err(e) = app.purge_unattached_media().await {
+                tracing::warn!(error = %e, "purging unattached recordings failed");
             }
             if let Err(e) = app.purge_unconfirmed_followers().await {
                 tracing::warn!(error = %e, "purging unconfirmed followers failed");

@@ -50,6 +50,8 @@ pub struct NewReport {
     pub photos: Vec<String>,
     /// Published at once, or waiting for review (the field's policy).
     pub publication: phananh_domain::model::Publication,
+    /// Keys of its video and voice notes (rows of `media` no report has yet).
+    pub media: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -340,6 +342,17 @@ impl Store {
             "",
         )
         .await?;
+        for &i in &to_insert {
+            for key in &reports[i].media {
+                sqlx::query(
+                    "UPDATE media SET report_id = $1 WHERE storage_key = $2 AND report_id IS NULL",
+                )
+                .bind(ids[&i].0)
+                .bind(key)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
         for job in &jobs {
             insert_job(&mut tx, job, self.now()).await?;
         }

@@ -16,6 +16,7 @@ mod email;
 mod follow;
 mod intake;
 mod jobs;
+mod media;
 mod profile;
 mod reports;
 mod sql;
@@ -41,6 +42,7 @@ pub use email::{EmailAuthRecord, EmailEnvelope, InboundEmail, UNVERIFIED_SENDER}
 pub use follow::{FollowOutcome, Follower};
 pub use intake::{Created, NewReport};
 pub use jobs::{Job, JobStatus, NewJob};
+pub use media::{MediaRow, NewMedia};
 pub use reports::{Page, ReportFilter, StoredEvent};
 pub use stats::Stats;
 pub use unfiled::{NewUnfiled, Unfiled};
@@ -108,6 +110,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (12, include_str!("../migrations/sqlite/0012_email_auth.sql")),
     (13, include_str!("../migrations/sqlite/0013_moderation.sql")),
     (14, include_str!("../migrations/sqlite/0014_zalo.sql")),
+    (15, include_str!("../migrations/sqlite/0015_media.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -139,6 +142,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../migrations/postgres/0013_moderation.sql"),
     ),
     (14, include_str!("../migrations/postgres/0014_zalo.sql")),
+    (15, include_str!("../migrations/postgres/0015_media.sql")),
 ];
 
 /// Turns a path or URL into a database URL: a bare path means an SQLite file.

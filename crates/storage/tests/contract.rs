@@ -204,6 +204,7 @@ fn new_report(unit: &str, at: DateTime<Utc>, key: Option<&str>) -> NewReport {
         idempotency: key.map(|k| (k.to_string(), "hash-a".to_string())),
         extra: Default::default(),
         photos: vec!["p/2026/03/0123456789abcdef0123456789abcdef.jpg".into()],
+        media: Vec::new(),
     }
 }
 
@@ -300,6 +301,53 @@ async fn a_filed_report_has_its_history_reporter_and_jobs() {
             .await
             .unwrap();
         assert_eq!(found.len(), 1);
+    }
+}
+
+#[tokio::test]
+async fn video_and_voice_notes_are_private_until_a_report_uses_them() {
+    for db in all().await {
+        let s = &db.store;
+        s.import_profile(&profile()).await.unwrap();
+        let at = t(2026, 3, 2, 2);
+        let new = |key: &str, poster: Option<&str>| phananh_storage::NewMedia {
+            key: key.into(),
+            kind: if poster.is_some() { "video" } else { "audio" }.into(),
+            content_type: "video/mp4".into(),
+            poster_key: poster.map(String::from),
+            size_bytes: 1234,
+            duration_ms: 5000,
+        };
+        s.record_media(&new("m/v.mp4", Some("m/v.poster.jpg")), at)
+            .await
+            .unwrap();
+        s.record_media(&new("m/a.ogg", None), at).await.unwrap();
+        s.record_media(&new("m/old.ogg", None), at - Duration::days(2))
+            .await
+            .unwrap();
+        let row = s.media_by_key("m/v.poster.jpg").await.unwrap().unwrap();
+        assert_eq!(row.key, "m/v.mp4", "{}", db.name);
+        assert_eq!(row.report_id, None);
+        assert_eq!((row.size_bytes, row.duration_ms), (1234, 5000));
+        let mut report = new_report("ROADS", at, None);
+        report.media = vec!["m/v.mp4".into(), "m/a.ogg".into()];
+        let c = s.submit(report).await.unwrap();
+        let listed = s.report_media(c.id).await.unwrap();
+        assert_eq!(listed.len(), 2, "{}", db.name);
+        assert!(listed.iter().all(|m| m.report_id == Some(c.id)));
+        // Another report cannot take a file a report already has.
+        let mut other = new_report("ROADS", at, None);
+        other.media = vec!["m/a.ogg".into()];
+        let c2 = s.submit(other).await.unwrap();
+        assert!(s.report_media(c2.id).await.unwrap().is_empty());
+        // Only the unused, old one is stale; forgetting never touches a used one.
+        let stale = s.stale_media(at - Duration::days(1), 10).await.unwrap();
+        assert_eq!(stale.len(), 1, "{}", db.name);
+        assert_eq!(stale[0].key, "m/old.ogg");
+        s.forget_media("m/old.ogg").await.unwrap();
+        s.forget_media("m/v.mp4").await.unwrap();
+        assert!(s.media_by_key("m/old.ogg").await.unwrap().is_none());
+        assert!(s.media_by_key("m/v.mp4").await.unwrap().is_some());
     }
 }
 

@@ -27,6 +27,7 @@
 // Sending: with JavaScript the form goes through the JSON API. Without a connection (or when
 // the server cannot be reached) the report and its photos wait in the offline queue
 // (pwa.js) and are sent when the connection comes back. Errors show next to their field.
+// A report with a video or voice note is sent as the plain form (multipart) instead.
 (function () {
   var form = document.querySelector('form[action="/new"]');
   if (!form || !window.fetch || !window.indexedDB || !window.Promise) return;
@@ -58,6 +59,8 @@
   form.addEventListener("submit", function (ev) {
     var P = window.phananh, els = form.elements;
     if (!P || (els.website && els.website.value)) return; // the plain form post
+    // A video or voice note goes with the plain multipart post (not queued offline).
+    if (els.media && els.media.files && els.media.files.length) return;
     ev.preventDefault();
     var val = function (n) { return els[n] && els[n].value.trim() ? els[n].value.trim() : null; };
     var num = function (n) { var x = parseFloat(val(n)); return isFinite(x) ? x : null; };

@@ -1,13 +1,13 @@
 // Service worker of the citizen pages. The app shell is kept in a cache named after the
 // version (the server fills it in), pages are fetched from the network first with the kept
 // copy as the offline fallback, static files come from the cache first. The API, the staff
-// console, photos and anything but GET never touch the cache.
+// console, photos, recordings and anything but GET never touch the cache.
 var CACHE = "phananh-__VERSION__";
 var SHELL = ["/", "/new", "/mine", "/manifest.webmanifest", "/static/app.css", "/static/pwa.js",
   "/static/report.js", "/static/nearby.js", "/static/mine.js", "/static/leaflet/leaflet.css", "/static/leaflet/leaflet.js",
   "/static/leaflet/images/marker-icon.png", "/static/leaflet/images/marker-icon-2x.png",
   "/static/leaflet/images/marker-shadow.png", "/static/icons/icon-192.png"];
-var NEVER = /^\/(api|console|login|logout|lang|photos|open311|healthz|metrics|sw\.js)(\/|$)/;
+var NEVER = /^\/(api|console|login|logout|lang|photos|media|open311|healthz|metrics|sw\.js)(\/|$)/;
 
 self.addEventListener("install", function (e) {
   e.waitUntil(caches.open(CACHE).then(function (c) {

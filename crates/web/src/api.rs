@@ -26,6 +26,7 @@ pub fn routes() -> Routes {
         .route("/api/v1/reports/{code}", get(public_report))
         .route("/api/v1/photos", post(upload_photo))
         .route("/photos/{*key}", get(photo))
+        .route("/media/{*key}", get(media))
         .route("/api/v1/fields", get(fields))
         .route("/api/v1/wards", get(wards))
         .route("/api/v1/staff/reports", get(staff_list))
@@ -317,6 +318,60 @@ async fn photo(
         served.bytes,
     )
         .into_response())
+}
+
+/// A kept video or voice note, or a video's poster (remuxed without metadata when it was
+/// kept), by the rule photos follow: public while its report is published, to staff who
+/// may see its report, "not found" otherwise. One `Range` (`bytes=a-b`, `a-`, `-n`) is
+/// answered with 206 and at most 4 MB, as players ask for a video in parts.
+async fn media(
+    State(state): State<AppState>,
+    MaybeStaff(staff): MaybeStaff,
+    headers: HeaderMap,
+    Path(key): Path<String>,
+) -> Result<Response, ApiError> {
+    use axum::http::header;
+    use phananh_app::media::{ByteRange, Part};
+    let range = headers
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(ByteRange::parse);
+    let served = state
+        .app
+        .media_file(&key, staff.as_ref().map(|s| &s.principal), range)
+        .await?;
+    let cache = if served.public {
+        "public, max-age=86400"
+    } else {
+        "private, no-store"
+    };
+    let mut response = served.bytes.into_response();
+    let h = response.headers_mut();
+    let value = |s: &str| {
+        axum::http::HeaderValue::from_str(s)
+            .unwrap_or_else(|_| axum::http::HeaderValue::from_static("application/octet-stream"))
+    };
+    h.insert(header::CONTENT_TYPE, value(&served.content_type));
+    h.insert(header::CACHE_CONTROL, value(cache));
+    h.insert(header::ACCEPT_RANGES, value("bytes"));
+    match served.part {
+        Part::Whole => {}
+        Part::Range(first, last) => {
+            *response.status_mut() = StatusCode::PARTIAL_CONTENT;
+            response.headers_mut().insert(
+                header::CONTENT_RANGE,
+                value(&format!("bytes {first}-{last}/{}", served.total)),
+            );
+        }
+        Part::Unsatisfiable => {
+            *response.status_mut() = StatusCode::RANGE_NOT_SATISFIABLE;
+            response.headers_mut().insert(
+                header::CONTENT_RANGE,
+                value(&format!("bytes */{}", served.total)),
+            );
+        }
+    }
+    Ok(response)
 }
 
 /// Where a photo and its thumbnail are served.

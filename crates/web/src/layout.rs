@@ -178,3 +178,38 @@ pub(crate) fn local_day(s: &Option<String>, end: bool) -> Option<chrono::DateTim
         .single()?;
     Some(local.with_timezone(&chrono::Utc))
 }
+
+/// A report's video and voice notes as players (`<video>` with its poster, `<audio>`),
+/// with a link to the file for players that cannot play it (AMR, QuickTime in Firefox).
+pub fn media_players(items: &[phananh_app::media::MediaItem], lang: Lang) -> Markup {
+    use phananh_app::media::MediaKind;
+    html! {
+        @if !items.is_empty() {
+            div class="media" {
+                @for m in items {
+                    @let src = format!("/media/{}", m.key);
+                    @let secs = (m.duration_ms + 500) / 1000;
+                    figure class="media-item" {
+                        @match m.kind {
+                            MediaKind::Video => {
+                                video controls preload="metadata" src=(src) poster=[m.poster.as_ref().map(|p| format!("/media/{p}"))] {
+                                    source src=(src) type=(m.content_type);
+                                }
+                            }
+                            MediaKind::Audio => {
+                                audio controls preload="metadata" src=(src) {
+                                    source src=(src) type=(m.content_type);
+                                }
+                            }
+                        }
+                        figcaption class="muted" {
+                            (match m.kind { MediaKind::Video => lang.t("Video", "Video"), MediaKind::Audio => lang.t("Ghi âm", "Voice note") })
+                            " · " (format!("{}:{:02}", secs / 60, secs % 60)) " · "
+                            a href=(src) download { (lang.t("Tải về", "Download")) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

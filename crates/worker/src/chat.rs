@@ -38,6 +38,20 @@ impl PhotoFetcher for GuardedPhotos<'_> {
                 why: why.to_string(),
             })
     }
+
+    async fn fetch_media(&self, provider: Provider, url: &str) -> Result<Vec<u8>, PhotoRefused> {
+        let cfg = &self.0.config;
+        let max = usize::try_from(self.0.app.media_limits.max_bytes).unwrap_or(usize::MAX);
+        // A recording is up to 50 MB: more time than a photo.
+        let timeout = cfg.http_timeout.max(std::time::Duration::from_secs(120));
+        MediaPolicy::for_provider(&cfg.chat, provider)
+            .fetch(url, max, timeout)
+            .await
+            .map_err(|why| PhotoRefused {
+                by_policy: why.is_policy(),
+                why: why.to_string(),
+            })
+    }
 }
 
 /// A Telegram photo (`telegram-file:<file_id>`): `getFile` gives its path and size, and the

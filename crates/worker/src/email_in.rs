@@ -420,13 +420,43 @@ async fn process(w: &Worker, mail: &InboundEmail, last_try: bool) -> Result<Stri
             }
         }
     }
+    // Video and voice notes: declared as video/audio, or recognised by their bytes
+    // (phones send them as application/octet-stream too); the first two are kept.
+    let recordings: Vec<_> = m
+        .attachments()
+        .filter(|part| {
+            let declared = part.content_type().is_some_and(|c| {
+                c.ctype().eq_ignore_ascii_case("video") || c.ctype().eq_ignore_ascii_case("audio")
+            });
+            let image = part
+                .content_type()
+                .is_some_and(|c| c.ctype().eq_ignore_ascii_case("image"));
+            declared || (!image && phananh_app::media::is_recording(part.contents()))
+        })
+        .collect();
+    let mut media = Vec::new();
+    refused += recordings
+        .len()
+        .saturating_sub(phananh_app::media::MAX_MEDIA);
+    for part in recordings.into_iter().take(phananh_app::media::MAX_MEDIA) {
+        match w.app.store_media(part.contents().to_vec()).await {
+            Ok(r) => media.push(r.key),
+            Err(phananh_app::AppError::Validation(e)) => {
+                let why = e.first().map(|e| e.message_en.clone()).unwrap_or_default();
+                tracing::warn!(message_id = %mail.message_id, %why, "email recording refused");
+                refused += 1;
+            }
+            // ffmpeg missing or the store failing: try the whole message again later.
+            Err(e) => return Err(retry(e)),
+        }
+    }
     let mut description = match subject.as_deref() {
         Some(s) if !s.is_empty() => format!("{s}\n\n{}", text.trim()),
         _ => text.trim().to_string(),
     };
     if refused > 0 {
         description.push_str(&format!(
-            "\n\n[{refused} tệp ảnh không hợp lệ / {refused} attachment(s) refused]"
+            "\n\n[{refused} tệp đính kèm không hợp lệ / {refused} attachment(s) refused]"
         ));
     }
     let request = IntakeRequest {
@@ -438,6 +468,7 @@ async fn process(w: &Worker, mail: &InboundEmail, last_try: bool) -> Result<Stri
         email: Some(sender.clone()),
         consent: true,
         photos,
+        media,
         ..IntakeRequest::default()
     };
     match w

@@ -118,6 +118,7 @@ async fn fake_platforms() -> (String, Seen) {
             )
         }
     }
+    let video = phananh_photos::sample::media::mp4_with_location();
     let app = Router::new()
         .route("/v25.0/me/messages", post(graph))
         .route("/v25.0/me", get(me))
@@ -132,6 +133,13 @@ async fn fake_platforms() -> (String, Seen) {
             get(|| async { vec![0u8; 11 * 1024 * 1024] }),
         )
         .route("/cdn/gone.jpg", get(|| async { AxStatus::NOT_FOUND }))
+        .route(
+            "/cdn/video.mp4",
+            get(move || {
+                let v = video.clone();
+                async move { v }
+            }),
+        )
         .with_state(seen.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -336,6 +344,17 @@ async fn a_whole_report_through_messenger() {
         )
         .await;
     }
+    // A video (a phone's, with the place in it), kept as evidence.
+    say(
+        &t,
+        vec![msg(
+            "PSID_1",
+            now + 3500,
+            "m-video",
+            json!({"attachments": [{"type": "video", "payload": {"url": format!("{base}/cdn/video.mp4")}}]}),
+        )],
+    )
+    .await;
     say(
         &t,
         vec![msg(
@@ -353,7 +372,7 @@ async fn a_whole_report_through_messenger() {
             "PSID_1",
             now + 4500,
             "m4b",
-            json!({"attachments": [{"type": "audio", "payload": {"url": "x"}}]}),
+            json!({"attachments": [{"type": "fallback", "payload": {"url": "x"}}]}),
         )],
     )
     .await;
@@ -407,7 +426,7 @@ async fn a_whole_report_through_messenger() {
         .collect();
     assert_eq!(receipts.len(), 1, "one report, one answer: {all:?}");
     assert!(
-        receipts[0].contains("2 ảnh không tải được"),
+        receipts[0].contains("2 ảnh, video hoặc ghi âm không tải được"),
         "{}",
         receipts[0]
     );
@@ -417,6 +436,11 @@ async fn a_whole_report_through_messenger() {
     assert_eq!(report.ward.as_deref(), Some("26740"));
     assert_eq!(report.field, "traffic");
     assert_eq!(t.store().photo_keys(report.id).await.unwrap().len(), 1);
+    let media = t.store().report_media(report.id).await.unwrap();
+    assert_eq!(media.len(), 1);
+    assert_eq!(media[0].content_type, "video/mp4");
+    let kept = t.app().photos.get(&media[0].key).unwrap();
+    assert!(!phananh_photos::sample::media::contains(&kept, b"10.7769"));
     let reporter = t.store().reporter(report.id).await.unwrap().unwrap();
     assert_eq!(
         reporter.channel_identity.as_deref(),

@@ -18,6 +18,7 @@ mod crash;
 mod email;
 mod forwarding;
 mod hotline;
+mod media;
 mod moderation;
 mod open311;
 mod photos;

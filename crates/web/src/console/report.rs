@@ -53,6 +53,12 @@ async fn render(
         .await
         .ok()
         .flatten();
+    // Its video and voice notes, played here.
+    let media = state
+        .app
+        .report_media(&staff.principal, r)
+        .await
+        .unwrap_or_default();
     // The calls this report came from (personal data: the caller's number).
     let calls = state
         .app
@@ -143,6 +149,7 @@ async fn render(
                                 }
                             }
                         }
+                        (crate::layout::media_players(&media, lang))
                         @if let (Some(lat), Some(lon)) = (r.lat, r.lon) {
                             div id="map" role="img" aria-label=(lang.t("Bản đồ vị trí phản ánh", "Map of the report's location"))
                                 data-lat=(lat) data-lon=(lon) data-tiles=(state.config.tile_url) data-attribution=(state.config.tile_attribution) class="mt1" {}

@@ -106,6 +106,7 @@ pub(super) async fn post_request(
         attributes: d.attributes,
         media_url: d.media_url,
         photos: Vec::new(),
+        media: Vec::new(),
     };
     let actor = Actor {
         kind: ActorKind::Integrator,

@@ -16,12 +16,20 @@ use crate::{AppState, Lang};
 
 const FORM_COOKIE: &str = "phananh_form";
 
-/// The report form's caps: five photos of at most 10 MB each (streamed to disk), text
-/// fields of at most [`MAX_FORM_TEXT`] bytes, at most [`MAX_FORM_FIELDS`] parts.
-pub(super) const MAX_FORM_BODY: usize =
-    phananh_app::photos::MAX_PHOTOS * 10 * 1024 * 1024 + 256 * 1024;
+/// The report form's caps: five photos of at most 10 MB each and one video or voice note
+/// of at most the media limit (50 MB by default), streamed to disk; text fields of at most
+/// [`MAX_FORM_TEXT`] bytes, at most [`MAX_FORM_FIELDS`] parts. The whole body is capped
+/// at their sum ([`max_form_body`]).
 const MAX_FORM_TEXT: usize = 32 * 1024;
 const MAX_FORM_FIELDS: usize = 64;
+
+/// The largest body the form may send with these limits.
+pub(super) fn max_form_body(app: &phananh_app::App) -> usize {
+    let media = usize::try_from(app.media_limits.max_bytes).unwrap_or(usize::MAX);
+    (phananh_app::photos::MAX_PHOTOS * app.photo_limits.max_bytes)
+        .saturating_add(media)
+        .saturating_add(256 * 1024)
+}
 
 /// What the person typed, kept when the form comes back with errors.
 #[derive(Default)]
@@ -67,6 +75,8 @@ async fn render_form(state: &AppState, lang: Lang, typed: &Typed, status: Status
         .cloned()
         .unwrap_or_else(phananh_app::auth::random_token);
     let [lat0, lon0] = catalog.city.center;
+    let media_mb = state.app.media_limits.max_bytes / (1024 * 1024);
+    let media_secs = state.app.media_limits.max_duration.as_secs();
     let body = html! {
         h1 { (lang.t("Gửi phản ánh", "Report a problem")) }
         @if !typed.errors.is_empty() {
@@ -99,7 +109,10 @@ async fn render_form(state: &AppState, lang: Lang, typed: &Typed, status: Status
             label for="photo" { (lang.t("3. Ảnh (tối đa 5, mỗi ảnh ≤ 10 MB)", "3. Photos (up to 5, 10 MB each)")) }
             (error_line(typed.error("photos", lang), "photo-error"))
             input id="photo" name="photo" type="file" accept="image/*" capture="environment" multiple;
-            p class="muted" { (lang.t("Ảnh được xử lý lại và xóa toàn bộ thông tin vị trí, thiết bị trước khi lưu.", "Photos are re-encoded and stripped of location and device data before they are kept.")) }
+            label for="media" { (lang.t(&format!("Video hoặc ghi âm (một tệp, ≤ {media_mb} MB, ≤ {media_secs} giây)"), &format!("A video or voice note (one file, up to {media_mb} MB and {media_secs} seconds)"))) }
+            (error_line(typed.error("media", lang), "media-error"))
+            input id="media" name="media" type="file" accept="video/mp4,video/quicktime,video/3gpp,video/webm,audio/mp4,audio/aac,audio/ogg,audio/webm,audio/amr,video/*,audio/*";
+            p class="muted" { (lang.t("Ảnh được xử lý lại, video và ghi âm được đóng gói lại, xóa toàn bộ thông tin vị trí, thiết bị trước khi lưu. Nhận video MP4, MOV, 3GP, WebM và ghi âm M4A, AAC, OGG, AMR.", "Photos are re-encoded, videos and voice notes re-packaged, and stripped of location and device data before they are kept. MP4, MOV, 3GP and WebM videos and M4A, AAC, OGG and AMR voice notes are accepted.")) }
             fieldset class="plain" {
                 legend { strong { (lang.t("4. Vị trí", "4. Where?")) } }
                 (error_line(typed.error("location", lang), "location-error"))
@@ -178,12 +191,41 @@ pub(super) async fn submit(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
-    mut multipart: Multipart,
+    request: axum::extract::Request,
 ) -> Response {
     let lang = lang_of(&headers);
     let mut typed = Typed::default();
+    // The body's cap follows the configured limits (the route's own cap is lifted).
+    let limit = max_form_body(&state.app);
+    let declared = headers
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        typed.errors.push(FieldError::new(
+            "photos",
+            "upload_failed",
+            "Tải lên bị gián đoạn hoặc quá lớn, vui lòng thử lại",
+            "The upload was cut off or too large; try again",
+        ));
+        return render_form(&state, lang, &typed, StatusCode::PAYLOAD_TOO_LARGE).await;
+    }
+    let (parts, body) = request.into_parts();
+    let limited = axum::extract::Request::from_parts(
+        parts,
+        axum::body::Body::new(http_body_util::Limited::new(body, limit)),
+    );
+    let mut multipart =
+        match <Multipart as axum::extract::FromRequest<AppState>>::from_request(limited, &state)
+            .await
+        {
+            Ok(m) => m,
+            Err(r) => return r.into_response(),
+        };
     let mut photos: Vec<std::fs::File> = Vec::new();
+    let mut media: Option<std::fs::File> = None;
     let max_photo = state.app.photo_limits.max_bytes;
+    let max_media = usize::try_from(state.app.media_limits.max_bytes).unwrap_or(usize::MAX);
     let mut parts = 0;
     loop {
         let field = match multipart.next_field().await {
@@ -246,6 +288,40 @@ pub(super) async fn submit(
                     break;
                 }
             }
+        } else if name == "media" {
+            if media.is_some() {
+                if !typed.errors.iter().any(|e| e.code == "too_many_media") {
+                    typed.errors.push(FieldError::new(
+                        "media",
+                        "too_many_media",
+                        "Chỉ gửi được một video hoặc ghi âm qua biểu mẫu",
+                        "The form takes one video or voice note",
+                    ));
+                }
+                continue;
+            }
+            match crate::spool::to_file(field, max_media).await {
+                Ok(f) => media = f,
+                Err(crate::spool::SpoolError::TooLarge) => {
+                    let mb = max_media / (1024 * 1024);
+                    typed.errors.push(FieldError::new(
+                        "media",
+                        "media_too_large",
+                        &format!("Tệp video hoặc ghi âm lớn hơn {mb} MB"),
+                        &format!("The video or voice file is larger than {mb} MB"),
+                    ));
+                    return render_form(&state, lang, &typed, StatusCode::PAYLOAD_TOO_LARGE).await;
+                }
+                Err(_) => {
+                    typed.errors.push(FieldError::new(
+                        "media",
+                        "upload_failed",
+                        "Tải lên bị gián đoạn hoặc quá lớn, vui lòng thử lại",
+                        "The upload was cut off or too large; try again",
+                    ));
+                    break;
+                }
+            }
         } else {
             match crate::spool::to_text(field, MAX_FORM_TEXT).await {
                 Ok(text) => {
@@ -299,8 +375,8 @@ pub(super) async fn submit(
     if !typed.errors.is_empty() {
         return render_form(&state, lang, &typed, StatusCode::UNPROCESSABLE_ENTITY).await;
     }
-    // The form's photos count against the same upload quota as the API's.
-    if !photos.iter().all(|p| {
+    // The form's photos and recording count against the same upload quota as the API's.
+    if !photos.iter().chain(media.iter()).all(|p| {
         let len = p.metadata().map(|m| m.len() as usize).unwrap_or(usize::MAX);
         state.limits.upload(ip) && state.limits.upload_bytes(ip, len)
     }) {
@@ -316,6 +392,14 @@ pub(super) async fn submit(
     for p in photos {
         match state.app.store_photo_file(p).await {
             Ok(s) => keys.push(s.key),
+            Err(AppError::Validation(mut e)) => typed.errors.append(&mut e),
+            Err(e) => return crate::layout::error_page(&e, lang, None),
+        }
+    }
+    let mut media_keys = Vec::new();
+    if let Some(f) = media {
+        match state.app.store_media_file(f).await {
+            Ok(m) => media_keys.push(m.key),
             Err(AppError::Validation(mut e)) => typed.errors.append(&mut e),
             Err(e) => return crate::layout::error_page(&e, lang, None),
         }
@@ -345,6 +429,7 @@ pub(super) async fn submit(
         email: opt("email"),
         consent: opt("phone").is_some() || opt("email").is_some(),
         photos: keys,
+        media: media_keys,
         ..IntakeRequest::default()
     };
     let key = opt("key");

@@ -31,7 +31,8 @@ pub fn routes() -> Routes {
             "/new",
             get(form::form_page)
                 .post(form::submit)
-                .layer(DefaultBodyLimit::max(form::MAX_FORM_BODY)),
+                // The handler caps the body itself, at what the configured limits allow.
+                .layer(DefaultBodyLimit::disable()),
         )
         .route("/r/{code}", get(status::status_page))
         .route("/map", get(map::map_page))

@@ -39,6 +39,7 @@ pub(super) async fn status_page(
     };
     let catalog = state.app.catalog().await;
     let photos = state.app.public_photos(&report).await.unwrap_or_default();
+    let media = state.app.public_media(&report).await.unwrap_or_default();
     let followers = state.app.follower_count(report.id).await.unwrap_or(0);
     let csrf = phananh_app::auth::random_token();
     let mut response = page(&report.code, lang, None, html! {
@@ -86,6 +87,7 @@ pub(super) async fn status_page(
             @if !photos.is_empty() {
                 div class="photos" { @for k in &photos { a href={"/photos/" (k)} { img src={"/photos/" (phananh_app::photos::thumb_key(k))} alt=(lang.t("Ảnh phản ánh", "Photo")) loading="lazy"; } } }
             }
+            (crate::layout::media_players(&media, lang))
         }
         h2 { (lang.t("Quá trình xử lý", "What happened")) }
         div class="card" {

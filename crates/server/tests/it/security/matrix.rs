@@ -76,6 +76,8 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("POST", "/api/v1/photos",                       "ok ok ok ok ok ok 403"),
     // An upload attached to no report is not public (finding 6).
     ("GET",  "/photos/{*key}",                       "*ok|404"),
+    // The same for video and voice notes (and their posters).
+    ("GET",  "/media/{*key}",                        "*ok|404"),
     ("GET",  "/api/v1/fields",                       "*ok"),
     ("GET",  "/api/v1/wards",                        "*ok"),
     // Operations.
@@ -229,6 +231,8 @@ struct Fixtures {
     other_code: String,
     attached_photo: String,
     orphan_photo: String,
+    attached_media: String,
+    orphan_media: String,
     unfollow_token: String,
     unfiled_id: i64,
     rule_id: i64,
@@ -243,6 +247,11 @@ impl Fixtures {
             (
                 path.replace("{code}", &self.own_code),
                 path.replace("{code}", &self.other_code),
+            )
+        } else if path.starts_with("/media/") {
+            (
+                path.replace("{*key}", &self.attached_media),
+                path.replace("{*key}", &self.orphan_media),
             )
         } else if path.contains("{*key}") {
             (
@@ -319,6 +328,11 @@ async fn fixtures(t: &TestApp) -> Fixtures {
     let orphan = upload(phananh_photos::sample::phone_jpeg()).await;
     let with_photo = t
         .file(json!({"field": "traffic", "description": "Ổ gà có ảnh", "ward": "26740", "photos": [attached]}))
+        .await;
+    let voice = || phananh_photos::sample::media::amr(1);
+    let attached_media = t.app().store_media(voice()).await.unwrap().key;
+    let orphan_media = t.app().store_media(voice()).await.unwrap().key;
+    t.file(json!({"field": "traffic", "description": "Ổ gà có ghi âm", "ward": "26740", "media": [attached_media]}))
         .await;
     let public: Value = t
         .get(&format!(
@@ -400,6 +414,8 @@ async fn fixtures(t: &TestApp) -> Fixtures {
         other_code: other["code"].as_str().unwrap().into(),
         attached_photo,
         orphan_photo: orphan,
+        attached_media,
+        orphan_media,
         unfollow_token,
         unfiled_id,
         rule_id,

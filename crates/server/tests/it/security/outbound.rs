@@ -586,7 +586,7 @@ async fn chat_photos_from_elsewhere_are_not_fetched_and_the_report_is_still_file
         .find(|m| m.contains("Mã hồ sơ của bạn"))
         .unwrap_or_else(|| panic!("no report filed: {all:?}"));
     assert!(
-        receipt.contains("3 liên kết ảnh không thuộc máy chủ của nền tảng"),
+        receipt.contains("3 liên kết tệp không thuộc máy chủ của nền tảng"),
         "{receipt}"
     );
     let code = receipt.split("Mã hồ sơ của bạn: ").nth(1).unwrap()[..9].to_string();
