@@ -427,7 +427,7 @@ async fn a_whole_conversation_in_vietnamese_and_the_units_follow_up() {
     drain(&worker).await;
     let receipt = last_text(&sent, user);
     assert!(
-        receipt.contains("2 ảnh không tải được"),
+        receipt.contains("2 ảnh, video hoặc ghi âm không tải được"),
         "the photos that could not be fetched are said: {receipt}"
     );
     let code = receipt.split("Mã hồ sơ của bạn: ").nth(1).unwrap()[..9].to_string();
