@@ -171,21 +171,42 @@ fn message(m: &Value, id: &str) -> Result<Vec<Inbound>, WebhookError> {
             },
         });
     }
-    let what = [
-        "sticker",
-        "voice",
-        "video",
-        "video_note",
-        "animation",
-        "audio",
-        "document",
-        "poll",
-        "dice",
-        "story",
-    ]
-    .into_iter()
-    .find(|k| m.get(*k).is_some())
-    .unwrap_or("unknown");
+    // Voice notes and videos are evidence: resolved with `getFile` and checked by their
+    // bytes when the report is filed.
+    for (key, kind) in [
+        ("voice", "audio"),
+        ("audio", "audio"),
+        ("video", "video"),
+        ("video_note", "video"),
+    ] {
+        if let Some(f) = m.get(key) {
+            let content = match f["file_id"].as_str().filter(|f| !f.is_empty()) {
+                Some(f) => Content::Media {
+                    kind: kind.into(),
+                    url: format!("{FILE_PREFIX}{f}"),
+                },
+                None => Content::Unsupported {
+                    what: format!("{key} without file_id"),
+                },
+            };
+            let mut out = vec![inbound(user.clone(), id.to_string(), at_ms, content)];
+            if let Some(caption) = m["caption"].as_str().filter(|c| !c.trim().is_empty()) {
+                out.push(inbound(
+                    user,
+                    format!("{id}:caption"),
+                    at_ms,
+                    Content::Text {
+                        text: caption.to_string(),
+                    },
+                ));
+            }
+            return Ok(out);
+        }
+    }
+    let what = ["sticker", "animation", "document", "poll", "dice", "story"]
+        .into_iter()
+        .find(|k| m.get(*k).is_some())
+        .unwrap_or("unknown");
     one(Content::Unsupported { what: what.into() })
 }
 
@@ -419,6 +440,24 @@ mod tests {
                 what: "sticker".into()
             }
         );
+        // Voice notes and videos are recordings to fetch with getFile.
+        for (key, kind) in [
+            ("voice", "audio"),
+            ("video", "video"),
+            ("video_note", "video"),
+            ("audio", "audio"),
+        ] {
+            let body = json!({"update_id": 9, "message": {"message_id": 9, "from": {"id": 5, "is_bot": false},
+                "chat": {"id": 5, "type": "private"}, "date": 1, key: {"file_id": "AwAD-1", "duration": 3}}});
+            assert_eq!(
+                update(&body.to_string())[0].content,
+                Content::Media {
+                    kind: kind.into(),
+                    url: "telegram-file:AwAD-1".into()
+                },
+                "{key}"
+            );
+        }
         // Groups, bots and edits are not conversations phananh keeps.
         assert!(
             update(r#"{"update_id":3,"message":{"message_id":3,"from":{"id":5,"is_bot":false},"chat":{"id":-100,"type":"group"},"date":3,"text":"hi"}}"#)

@@ -201,8 +201,15 @@ pub fn parse(body: &[u8]) -> Result<Callback, WebhookError> {
             }
         }
         "user_send_file" => kept("file"),
-        "user_send_audio" => kept("audio"),
-        "user_send_video" => kept("video"),
+        // Recordings are evidence: downloaded (through the guard) and checked by their
+        // bytes when the report is filed.
+        "user_send_audio" | "user_send_video" => match url {
+            Some(u) => Content::Media {
+                kind: event.trim_start_matches("user_send_").into(),
+                url: u.into(),
+            },
+            None => kept(event.trim_start_matches("user_send_")),
+        },
         "user_send_sticker" => Content::Unsupported {
             what: "sticker".into(),
         },
@@ -547,16 +554,23 @@ mod tests {
                 what: "location".into()
             }
         );
-        for (name, kind) in [
-            ("user_send_file", "file"),
-            ("user_send_audio", "audio"),
-            ("user_send_video", "video"),
-        ] {
+        assert_eq!(
+            ev("user_send_file", r#"{"url":"https://f2.zdn.vn/v.pdf"}"#),
+            Content::Unsupported {
+                what: "file https://f2.zdn.vn/v.pdf".into()
+            }
+        );
+        for (name, kind) in [("user_send_audio", "audio"), ("user_send_video", "video")] {
             assert_eq!(
                 ev(name, r#"{"url":"https://f2.zdn.vn/v.mp4"}"#),
-                Content::Unsupported {
-                    what: format!("{kind} https://f2.zdn.vn/v.mp4")
+                Content::Media {
+                    kind: kind.into(),
+                    url: "https://f2.zdn.vn/v.mp4".into()
                 }
+            );
+            assert_eq!(
+                ev(name, r#"{}"#),
+                Content::Unsupported { what: kind.into() }
             );
         }
         assert_eq!(

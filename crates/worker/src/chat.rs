@@ -24,11 +24,8 @@ impl PhotoFetcher for GuardedPhotos<'_> {
     async fn fetch(&self, provider: Provider, url: &str) -> Result<Vec<u8>, PhotoRefused> {
         let cfg = &self.0.config;
         if provider == Provider::Telegram {
-            return telegram_photo(self.0, url).await.map_err(|e| PhotoRefused {
-                // The token is in the download's path; no message may carry it.
-                why: crate::redact(&e.why, std::slice::from_ref(&cfg.chat.telegram_bot_token)),
-                ..e
-            });
+            return telegram_download(self.0, url, cfg.chat.max_photo_bytes, cfg.http_timeout)
+                .await;
         }
         MediaPolicy::for_provider(&cfg.chat, provider)
             .fetch(url, cfg.chat.max_photo_bytes, cfg.http_timeout)
@@ -44,6 +41,9 @@ impl PhotoFetcher for GuardedPhotos<'_> {
         let max = usize::try_from(self.0.app.media_limits.max_bytes).unwrap_or(usize::MAX);
         // A recording is up to 50 MB: more time than a photo.
         let timeout = cfg.http_timeout.max(std::time::Duration::from_secs(120));
+        if provider == Provider::Telegram {
+            return telegram_download(self.0, url, max, timeout).await;
+        }
         MediaPolicy::for_provider(&cfg.chat, provider)
             .fetch(url, max, timeout)
             .await
@@ -54,9 +54,34 @@ impl PhotoFetcher for GuardedPhotos<'_> {
     }
 }
 
-/// A Telegram photo (`telegram-file:<file_id>`): `getFile` gives its path and size, and the
-/// file is downloaded through the same guard and limits as the other platforms' photos.
-async fn telegram_photo(w: &Worker, reference: &str) -> Result<Vec<u8>, PhotoRefused> {
+/// [`telegram_file`] with the bot token taken out of any error: the token is in the
+/// download's path, and no message may carry it.
+async fn telegram_download(
+    w: &Worker,
+    reference: &str,
+    max: usize,
+    timeout: std::time::Duration,
+) -> Result<Vec<u8>, PhotoRefused> {
+    telegram_file(w, reference, max, timeout)
+        .await
+        .map_err(|e| PhotoRefused {
+            why: crate::redact(
+                &e.why,
+                std::slice::from_ref(&w.config.chat.telegram_bot_token),
+            ),
+            ..e
+        })
+}
+
+/// A Telegram photo or recording (`telegram-file:<file_id>`): `getFile` gives its path and
+/// size, and the file is downloaded through the same guard as the other platforms' files,
+/// up to `max` bytes.
+async fn telegram_file(
+    w: &Worker,
+    reference: &str,
+    max: usize,
+    timeout: std::time::Duration,
+) -> Result<Vec<u8>, PhotoRefused> {
     let cfg = &w.config.chat;
     let refused = |by_policy: bool, why: String| PhotoRefused { by_policy, why };
     let file_id = reference
@@ -76,17 +101,14 @@ async fn telegram_photo(w: &Worker, reference: &str) -> Result<Vec<u8>, PhotoRef
         .map_err(|e| refused(false, format!("Telegram getFile: {}", http_error(e))))?;
     let file = telegram::api_result(status, &body)
         .map_err(|e| refused(false, format!("getFile: {}", e.message)))?;
-    if file["file_size"]
-        .as_u64()
-        .is_some_and(|n| n > cfg.max_photo_bytes as u64)
-    {
+    if file["file_size"].as_u64().is_some_and(|n| n > max as u64) {
         return Err(refused(false, "larger than the limit".into()));
     }
     let path = telegram::file_path(&file)
         .ok_or_else(|| refused(true, "getFile gave no usable file_path".into()))?;
     let url = telegram_file_url(cfg, path);
     MediaPolicy::for_provider(cfg, Provider::Telegram)
-        .fetch(&url, cfg.max_photo_bytes, w.config.http_timeout)
+        .fetch(&url, max, timeout)
         .await
         .map_err(|why| refused(why.is_policy(), why.to_string()))
 }

@@ -96,6 +96,9 @@ async fn fake_bot_api() -> (String, Sent) {
                     "AgAD-photo" => ok(
                         json!({"file_id": id, "file_unique_id": "u1", "file_size": 2048, "file_path": "photos/file_1.jpg"}),
                     ),
+                    "AwAD-video" => ok(
+                        json!({"file_id": id, "file_unique_id": "u3", "file_size": 40_000, "file_path": "videos/file_3.mp4"}),
+                    ),
                     "AgAD-huge" => ok(
                         json!({"file_id": id, "file_unique_id": "u2", "file_size": 19 * 1024 * 1024, "file_path": "photos/file_2.jpg"}),
                     ),
@@ -114,6 +117,7 @@ async fn fake_bot_api() -> (String, Sent) {
     async fn file(Path((bot, path)): Path<(String, String)>) -> Result<Vec<u8>, AxStatus> {
         match (bot == format!("bot{BOT_TOKEN}"), path.as_str()) {
             (true, "photos/file_1.jpg") => Ok(phananh_photos::sample::phone_jpeg()),
+            (true, "videos/file_3.mp4") => Ok(phananh_photos::sample::media::mp4_with_location()),
             (true, _) => Err(AxStatus::NOT_FOUND),
             _ => Err(AxStatus::UNAUTHORIZED),
         }
@@ -749,5 +753,50 @@ async fn photos_come_only_from_the_bot_api_host() {
     let code = receipt.split("Mã hồ sơ của bạn: ").nth(1).unwrap()[..9].to_string();
     let report = t.store().report_by_code(&code).await.unwrap().unwrap();
     assert!(t.store().photo_keys(report.id).await.unwrap().is_empty());
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn a_video_sent_to_the_bot_is_kept_as_evidence() {
+    let (t, worker, sent) = setup().await;
+    let now = t.clock.now().timestamp();
+    let user = 8888;
+    let video = json!({"video": {"file_id": "AwAD-video", "file_unique_id": "v", "duration": 2,
+        "width": 64, "height": 48}, "caption": "Nước ngập tới yên xe"});
+    send(&t, update(600, user, now, video)).await;
+    for (i, text) in ["Hạ tầng giao thông", "12 Le Loi, phuong Sai Gon", "Gửi"]
+        .into_iter()
+        .enumerate()
+    {
+        send(
+            &t,
+            update(
+                601 + i as i64,
+                user,
+                now + 1 + i as i64,
+                json!({ "text": text }),
+            ),
+        )
+        .await;
+    }
+    drain(&worker).await;
+    let receipt = last_text(&sent, user);
+    assert!(
+        receipt.contains("Mã hồ sơ của bạn") && !receipt.contains("không tải được"),
+        "{:?}",
+        texts(&sent, user)
+    );
+    let code = receipt.split("Mã hồ sơ của bạn: ").nth(1).unwrap()[..9].to_string();
+    let report = t.store().report_by_code(&code).await.unwrap().unwrap();
+    let media = t.store().report_media(report.id).await.unwrap();
+    assert_eq!(media.len(), 1, "the video is the report's");
+    assert!(report.description.contains("Nước ngập tới yên xe"), "the caption");
+    // The recording was fetched with getFile, through the guard.
+    assert!(
+        sent.lock()
+            .unwrap()
+            .iter()
+            .any(|(m, b)| m == "getFile" && b["file_id"] == "AwAD-video")
+    );
     t.stop().await;
 }
