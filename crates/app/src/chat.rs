@@ -16,6 +16,28 @@ pub fn field_choices(catalog: &Catalog) -> Vec<FieldChoice> {
             name_vi: f.name_vi.clone(),
             name_en: f.name_en.clone(),
             keywords: f.keywords.clone(),
+            questions: {
+                // Required questions only, for now: a chat stays short, and an optional
+                // answer can be added on the form the chat links to.
+                let mut asked: Vec<&phananh_domain::profile::Attribute> =
+                    f.attributes.iter().filter(|a| a.required).collect();
+                asked.sort_by_key(|a| a.order);
+                asked
+                    .into_iter()
+                    .map(|a| phananh_channels::conversation::Question {
+                        code: a.code.clone(),
+                        text_vi: a.description_vi.clone(),
+                        text_en: a.description_en.clone(),
+                        required: a.required,
+                        // A chat takes one answer, even to a multiple-choice question.
+                        choices: a
+                            .values
+                            .iter()
+                            .map(|v| (v.key.clone(), v.name.clone()))
+                            .collect(),
+                    })
+                    .collect()
+            },
         })
         .collect()
 }
@@ -424,6 +446,7 @@ impl App {
             consent: true,
             photos,
             media,
+            attributes: draft.answers.clone(),
             ..IntakeRequest::default()
         };
         let identity = format!("{}:{user}", provider.as_str());

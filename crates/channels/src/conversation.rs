@@ -44,6 +44,8 @@ pub enum Step {
     Describe,
     Photos,
     Location,
+    /// One of the field's extra questions (`Draft::asked` says which are done).
+    Question,
     Confirm,
 }
 
@@ -69,6 +71,12 @@ pub struct Draft {
     /// The photo question was answered («Xong», «Bỏ qua»): not asked again.
     #[serde(default)]
     pub photos_done: bool,
+    /// Answers to the field's extra questions, by question code.
+    #[serde(default)]
+    pub answers: std::collections::BTreeMap<String, Vec<String>>,
+    /// The extra questions already answered or skipped.
+    #[serde(default)]
+    pub asked: Vec<String>,
 }
 
 /// Where a citizen is in the conversation (kept per platform and person).
@@ -101,7 +109,7 @@ impl Reply {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     /// File this report; the worker answers with the tracking code.
-    File(Draft),
+    File(Box<Draft>),
     /// Tell the citizen where this report stands.
     LookUp(String),
 }
@@ -114,7 +122,23 @@ pub struct FieldChoice {
     pub name_en: String,
     /// Folded keywords that point to this field in free text.
     pub keywords: Vec<String>,
+    /// The field's extra questions, in the order asked.
+    pub questions: Vec<Question>,
 }
+
+/// One extra question of a field, as a chat asks it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Question {
+    pub code: String,
+    pub text_vi: String,
+    pub text_en: String,
+    pub required: bool,
+    /// (key, name) of the answers of a list question (quick replies); empty: free text.
+    pub choices: Vec<(String, String)>,
+}
+
+/// The longest free-text answer kept (the intake's cap for a short answer).
+const MAX_ANSWER: usize = 500;
 
 /// What the conversation needs to know of the city.
 pub struct Context<'a> {
@@ -415,6 +439,46 @@ impl Conversation {
                     None => (vec![self.prompt(ctx)], None),
                 },
             },
+            Step::Question => {
+                let Some(q) = self.next_question(ctx).cloned() else {
+                    return self.advance(ctx, None);
+                };
+                let skip = match input {
+                    Content::Choice { payload, .. } => payload == "SKIP",
+                    Content::Text { text } => ["bo qua", "khong", "khong biet", "skip", "no"].contains(&fold_words(text).as_str()),
+                    _ => false,
+                };
+                if skip && !q.required {
+                    self.draft.asked.push(q.code);
+                    return self.advance(ctx, None);
+                }
+                // «Bỏ qua» is never the answer itself, even to a free question.
+                if let Some(a) = Self::answer_of(&q, input).filter(|_| !skip) {
+                    self.draft.answers.insert(q.code.clone(), vec![a]);
+                    self.draft.asked.push(q.code);
+                    return self.advance(ctx, None);
+                }
+                // Something else (a photo, the place): kept, and the question asked again.
+                let noted = match input {
+                    Content::Text { .. } => None,
+                    other => self.keep(other, ctx),
+                };
+                let mut r = self.ask(&q);
+                r.text = match noted {
+                    Some(n) => format!("{n}\n{}", r.text),
+                    None if q.required => format!(
+                        "{}\n{}",
+                        l.t("Câu hỏi này cần được trả lời.", "This question needs an answer."),
+                        r.text
+                    ),
+                    None => format!(
+                        "{}\n{}",
+                        l.t("Vui lòng chọn một câu trả lời, hoặc «Bỏ qua».", "Please choose an answer, or «Skip»."),
+                        r.text
+                    ),
+                };
+                (vec![r], None)
+            }
             Step::Confirm => {
                 let yes = match input {
                     Content::Choice { payload, .. } => payload == "CONFIRM",
@@ -424,7 +488,7 @@ impl Conversation {
                 if yes {
                     let draft = std::mem::take(&mut self.draft);
                     self.step = Step::Idle;
-                    (vec![], Some(Effect::File(draft)))
+                    (vec![], Some(Effect::File(Box::new(draft))))
                 } else {
                     // Something more before confirming: kept, and the summary shown again.
                     let noted = self.keep(input, ctx);
@@ -540,6 +604,8 @@ impl Conversation {
             Step::Field
         } else if d.description.chars().count() < MIN_DESCRIPTION {
             Step::Describe
+        } else if self.next_question(ctx).is_some() {
+            Step::Question
         } else if !self.has_place() && d.photos.is_empty() && !d.photos_done {
             Step::Photos
         } else if !self.has_place() {
@@ -575,7 +641,69 @@ impl Conversation {
                 ),
                 self.form_link(ctx)
             )),
+            Step::Question => match self.next_question(ctx) {
+                Some(q) => self.ask(q),
+                None => self.summary(ctx),
+            },
             Step::Confirm => self.summary(ctx),
+        }
+    }
+
+    /// The field's first extra question not yet answered or skipped.
+    fn next_question<'c>(&self, ctx: &'c Context) -> Option<&'c Question> {
+        let field = self.draft.field.as_deref()?;
+        ctx.fields
+            .iter()
+            .find(|f| f.code == field)?
+            .questions
+            .iter()
+            .find(|q| !self.draft.asked.contains(&q.code))
+    }
+
+    fn ask(&self, q: &Question) -> Reply {
+        let l = self.lang;
+        let text = if l == Lang::En && !q.text_en.is_empty() {
+            &q.text_en
+        } else {
+            &q.text_vi
+        };
+        let mut choices: Vec<(String, String)> = q
+            .choices
+            .iter()
+            .map(|(k, n)| (format!("ANSWER:{k}"), n.clone()))
+            .collect();
+        let text = if q.required {
+            text.to_string()
+        } else {
+            choices.push(("SKIP".into(), l.t("Bỏ qua", "Skip").into()));
+            format!("{text} {}", l.t("(không bắt buộc)", "(optional)"))
+        };
+        Reply { text, choices }
+    }
+
+    /// The answer `input` gives to question `q`, if it is one: a quick reply, a list
+    /// answer typed (its name, key or number), or for a free question the text itself.
+    fn answer_of(q: &Question, input: &Content) -> Option<String> {
+        match input {
+            Content::Choice { payload, .. } => payload
+                .strip_prefix("ANSWER:")
+                .filter(|k| q.choices.iter().any(|(key, _)| key == k))
+                .map(String::from),
+            Content::Text { text } if q.choices.is_empty() => {
+                let t = text.trim();
+                (!t.is_empty() && t.chars().count() <= MAX_ANSWER).then(|| t.to_string())
+            }
+            Content::Text { text } => {
+                let w = fold_words(text);
+                if let Ok(n) = w.parse::<usize>() {
+                    return q.choices.get(n.checked_sub(1)?).map(|(k, _)| k.clone());
+                }
+                q.choices
+                    .iter()
+                    .find(|(k, n)| fold_words(n) == w || fold_words(k) == w)
+                    .map(|(k, _)| k.clone())
+            }
+            _ => None,
         }
     }
 
@@ -653,11 +781,33 @@ impl Conversation {
             (_, _, Some(a)) => a.clone(),
             _ => "—".into(),
         };
-        let contact = match (&d.name, &d.phone) {
+        let mut contact = match (&d.name, &d.phone) {
             (Some(n), Some(p)) => format!("\n• {}: {n}, {p}", l.t("Liên hệ", "Contact")),
             (None, Some(p)) => format!("\n• {}: {p}", l.t("Liên hệ", "Contact")),
             _ => String::new(),
         };
+        // The answers to the field's questions, in their words.
+        if let Some(f) = d
+            .field
+            .as_deref()
+            .and_then(|c| ctx.fields.iter().find(|f| f.code == c))
+        {
+            for q in &f.questions {
+                if let Some(a) = d.answers.get(&q.code).and_then(|a| a.first()) {
+                    let name = q
+                        .choices
+                        .iter()
+                        .find(|(k, _)| k == a)
+                        .map_or(a.as_str(), |(_, n)| n.as_str());
+                    let text = if l == Lang::En && !q.text_en.is_empty() {
+                        &q.text_en
+                    } else {
+                        &q.text_vi
+                    };
+                    contact.push_str(&format!("\n• {text}: {name}"));
+                }
+            }
+        }
         Reply {
             text: format!(
                 "{}\n• {}: {field}\n• {}: {}\n• {}: {}{}\n• {}: {place}{contact}\n{}",
@@ -752,12 +902,14 @@ mod tests {
                 name_vi: "Giao thông".into(),
                 name_en: "Traffic".into(),
                 keywords: vec!["o ga".into()],
+                questions: vec![],
             },
             FieldChoice {
                 code: "lighting".into(),
                 name_vi: "Chiếu sáng".into(),
                 name_en: "Street lighting".into(),
                 keywords: vec!["den duong".into()],
+                questions: vec![],
             },
         ]
     }
@@ -780,6 +932,110 @@ mod tests {
 
     fn text(s: &str) -> Content {
         Content::Text { text: s.into() }
+    }
+
+    #[test]
+    fn the_fields_questions_are_asked_after_the_description() {
+        let f = vec![FieldChoice {
+            code: "trees".into(),
+            name_vi: "Cây xanh".into(),
+            name_en: "Trees".into(),
+            keywords: vec!["cay do".into()],
+            questions: vec![
+                Question {
+                    code: "tree_state".into(),
+                    text_vi: "Tình trạng cây".into(),
+                    text_en: "The tree".into(),
+                    required: true,
+                    choices: vec![
+                        ("fallen".into(), "Đã ngã".into()),
+                        ("leaning".into(), "Nghiêng".into()),
+                    ],
+                },
+                Question {
+                    code: "pole".into(),
+                    text_vi: "Số hiệu cột gần nhất".into(),
+                    text_en: String::new(),
+                    required: false,
+                    choices: vec![],
+                },
+            ],
+        }];
+        let ctx = Context {
+            fields: &f,
+            find_ward: &ward,
+            form_url: "https://1022.example/new",
+        };
+        let choose = |c: &mut Conversation| {
+            c.handle(&text("Cây đổ chắn ngang đường Lê Lợi"), &ctx);
+            c.handle(
+                &Content::Choice {
+                    payload: "FIELD:trees".into(),
+                    text: String::new(),
+                },
+                &ctx,
+            );
+        };
+        let mut c = Conversation::default();
+        choose(&mut c);
+        // The field chosen, the description given: the first question, with its answers
+        // as quick replies; required, so no «Bỏ qua».
+        assert_eq!(c.step, Step::Question);
+        let r = c.prompt(&ctx);
+        assert!(r.text.starts_with("Tình trạng cây"), "{}", r.text);
+        assert_eq!(
+            r.choices,
+            vec![
+                ("ANSWER:fallen".to_string(), "Đã ngã".to_string()),
+                ("ANSWER:leaning".to_string(), "Nghiêng".to_string())
+            ]
+        );
+        // Not an answer: asked again, saying it is needed; a photo meanwhile is kept.
+        let (r, _) = c.handle(&text("bỏ qua"), &ctx);
+        assert!(r[0].text.contains("cần được trả lời"), "{}", r[0].text);
+        let (r, _) = c.handle(
+            &Content::Image {
+                url: "https://x/1.jpg".into(),
+            },
+            &ctx,
+        );
+        assert!(r[0].text.contains("Tình trạng cây"));
+        assert_eq!(c.draft.photos.len(), 1);
+        // A keyboard sends the answer's title back.
+        c.handle(&text("nghiêng"), &ctx);
+        assert_eq!(c.draft.answers["tree_state"], vec!["leaning"]);
+        // The optional one offers «Bỏ qua».
+        let r = c.prompt(&ctx);
+        assert!(r.text.contains("không bắt buộc"));
+        assert_eq!(r.choices.last().unwrap().0, "SKIP");
+        c.handle(&text("Bỏ qua"), &ctx);
+        assert!(!c.draft.answers.contains_key("pole"));
+        assert_eq!(c.step, Step::Location, "the photo was already sent");
+        c.handle(
+            &Content::Location {
+                lat: 10.77,
+                lon: 106.7,
+            },
+            &ctx,
+        );
+        let summary = c.prompt(&ctx);
+        assert!(
+            summary.text.contains("• Tình trạng cây: Nghiêng"),
+            "{}",
+            summary.text
+        );
+        let (_, e) = c.handle(&text("Gửi"), &ctx);
+        let Some(Effect::File(d)) = e else {
+            panic!("filed")
+        };
+        assert_eq!(d.answers["tree_state"], vec!["leaning"]);
+        // A number picks from the list too, and a free question takes the text.
+        let mut c = Conversation::default();
+        choose(&mut c);
+        c.handle(&text("1"), &ctx);
+        c.handle(&text("HL-12"), &ctx);
+        assert_eq!(c.draft.answers["tree_state"], vec!["fallen"]);
+        assert_eq!(c.draft.answers["pole"], vec!["HL-12"]);
     }
 
     #[test]

@@ -338,6 +338,7 @@ mod tests {
             name_vi: code.into(),
             name_en: code.into(),
             keywords: kw.iter().map(|s| s.to_string()).collect(),
+            questions: vec![],
         };
         vec![
             f("traffic", &["giao thong", "o ga", "ho ga"]),

@@ -20,6 +20,7 @@ fn fields() -> Vec<FieldChoice> {
         name_vi: name.into(),
         name_en: code.into(),
         keywords: kw.iter().map(|k| k.to_string()).collect(),
+        questions: vec![],
     })
     .collect()
 }

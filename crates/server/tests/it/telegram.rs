@@ -790,7 +790,10 @@ async fn a_video_sent_to_the_bot_is_kept_as_evidence() {
     let report = t.store().report_by_code(&code).await.unwrap().unwrap();
     let media = t.store().report_media(report.id).await.unwrap();
     assert_eq!(media.len(), 1, "the video is the report's");
-    assert!(report.description.contains("Nước ngập tới yên xe"), "the caption");
+    assert!(
+        report.description.contains("Nước ngập tới yên xe"),
+        "the caption"
+    );
     // The recording was fetched with getFile, through the guard.
     assert!(
         sent.lock()
@@ -798,5 +801,67 @@ async fn a_video_sent_to_the_bot_is_kept_as_evidence() {
             .iter()
             .any(|(m, b)| m == "getFile" && b["file_id"] == "AwAD-video")
     );
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn a_required_question_is_asked_in_the_chat_with_its_answers_as_buttons() {
+    let (t, worker, sent) = setup().await;
+    let admin = t.staff(phananh_domain::access::Role::Admin, None).await;
+    let r = admin
+        .form(
+            &t,
+            "/console/admin/fields/questions",
+            &[
+                ("code", "noise"),
+                (
+                    "questions",
+                    "source | singlevaluelist | required | Nguồn gây ồn | Source | karaoke=Karaoke; works=Công trình",
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), reqwest::StatusCode::SEE_OTHER);
+    let now = t.clock.now().timestamp();
+    let user = 9191;
+    let mut id = 700;
+    let mut say = |text: &str, at: i64| {
+        id += 1;
+        update(id, user, now + at, json!({ "text": text }))
+    };
+    for (i, text) in ["Hát karaoke ồn ào tới 2 giờ sáng mỗi đêm", "Tiếng ồn"]
+        .into_iter()
+        .enumerate()
+    {
+        send(&t, say(text, i as i64)).await;
+    }
+    drain(&worker).await;
+    let question = messages(&sent, user).last().unwrap().clone();
+    assert!(
+        question["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("Nguồn gây ồn"),
+        "{question}"
+    );
+    assert_eq!(
+        question["reply_markup"]["keyboard"][0][0]["text"],
+        "Karaoke"
+    );
+    for (i, text) in ["Karaoke", "12 Le Loi, phuong Sai Gon"]
+        .into_iter()
+        .enumerate()
+    {
+        send(&t, say(text, 10 + i as i64)).await;
+    }
+    drain(&worker).await;
+    let summary = last_text(&sent, user);
+    assert!(summary.contains("• Nguồn gây ồn: Karaoke"), "{summary}");
+    send(&t, say("Gửi", 20)).await;
+    drain(&worker).await;
+    let receipt = last_text(&sent, user);
+    let code = receipt.split("Mã hồ sơ của bạn: ").nth(1).unwrap()[..9].to_string();
+    let report = t.store().report_by_code(&code).await.unwrap().unwrap();
+    assert_eq!(report.extra.attributes["source"], vec!["karaoke"]);
     t.stop().await;
 }

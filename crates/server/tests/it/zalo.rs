@@ -484,8 +484,7 @@ async fn a_whole_report_through_zalo_in_vietnamese() {
     assert!(last_to(&fake, user).contains("Vấn đề ở đâu?"));
     let log = t.store().chat_log("zalo", user, 50).await.unwrap();
     assert!(
-        log.iter()
-            .any(|(inbound, l, _)| *inbound && l == "[video]"),
+        log.iter().any(|(inbound, l, _)| *inbound && l == "[video]"),
         "{log:?}"
     );
 
