@@ -983,3 +983,46 @@ async fn the_token_chain_survives_a_kill_during_a_refresh_and_two_racing_process
     );
     assert_eq!(fake.lock().unwrap().refresh.get("RT-NEW"), Some(&false));
 }
+
+#[tokio::test]
+async fn any_order_on_zalo() {
+    let (t, worker, base, fake) = setup(|_| {}).await;
+    let tr: &TestApp = &t;
+    let user = "6142494823000000009";
+    let mut id = 0;
+    crate::chat::files_what_came_before_the_field(
+        &t,
+        &worker,
+        "zalo",
+        move |act, at| {
+            id += 1;
+            let mid = format!("any-{id}");
+            let body = match act {
+                crate::chat::Act::Photo => attachment(
+                    "user_send_image",
+                    user,
+                    at,
+                    &mid,
+                    "image",
+                    json!({"url": format!("{base}/cdn/photo.jpg")}),
+                ),
+                crate::chat::Act::Location(lat, lon) => attachment(
+                    "user_send_location",
+                    user,
+                    at,
+                    &mid,
+                    "location",
+                    json!({"coordinates": {"latitude": lat.to_string(), "longitude": lon.to_string()}}),
+                ),
+                crate::chat::Act::Text(s) => text(user, at, &mid, s),
+                // Zalo has no buttons: the field is typed by its name.
+                crate::chat::Act::Field(_, title) => text(user, at, &mid, title),
+                crate::chat::Act::Confirm => text(user, at, &mid, "Gửi"),
+            };
+            async move { say(tr, &body).await }
+        },
+        || to(&fake, user),
+    )
+    .await;
+    t.stop().await;
+}
