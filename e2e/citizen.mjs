@@ -254,6 +254,30 @@ try {
     await page.locator("#call-banner:not([hidden])").waitFor({ timeout: 10000 });
     check((await page.inputValue("#phone")) === caller, "the caller pops up on the hotline screen");
     await shot(page, "hotline-call");
+    // Moderation: cover part of a photo by dragging on it, then publish the report.
+    const moderate = process.env.PHANANH_MODERATE_CODE;
+    if (moderate) {
+      await page.goto(`/console/reports/${moderate}#moderation`);
+      const canvas = page.locator(".redact-canvas").first();
+      await canvas.waitFor({ timeout: 10000 });
+      await page.locator(".redact-image").first().evaluate((img) => img.complete || new Promise((r) => img.addEventListener("load", r)));
+      const box = await canvas.boundingBox();
+      await page.mouse.move(box.x + 2, box.y + 2);
+      await page.mouse.down();
+      await page.mouse.move(box.x + box.width / 4, box.y + box.height / 4, { steps: 5 });
+      await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2, { steps: 5 });
+      await page.mouse.up();
+      const boxes = await page.inputValue(".redact-boxes");
+      check(/^\d+,\d+,\d+,\d+$/.test(boxes), "dragging on the photo fills the area to cover: " + boxes);
+      await shot(page, "moderation-redact");
+      await Promise.all([page.waitForNavigation({ timeout: 15000 }), page.click(".redact-form button[type=submit]")]);
+      check((await page.content()).includes("Công chúng thấy bản đã che"), "the covered copy is shown to the moderator");
+      await Promise.all([page.waitForNavigation({ timeout: 15000 }),
+        page.click('#moderation form:has(input[value="publish"]) button[type=submit]')]);
+      check((await page.content()).includes("Đã công khai"), "the report is published");
+      await shot(page, "moderation-published");
+      result.moderated = moderate;
+    }
     await page.goto("/console/password");
     check(await page.locator("#current").count() === 1, "the change-password page");
     await context.close();

@@ -81,6 +81,32 @@ async fn citizen_pages_in_a_phone_browser() {
         t.file(serde_json::json!({"field": field, "description": "Phản ánh mẫu", "lat": lat, "lon": lon}))
             .await;
     }
+    // A report of a field published after review, with a photo to redact (moderation).
+    let big = {
+        let img = image::RgbImage::from_pixel(400, 300, image::Rgb([200, 200, 200]));
+        let mut out = std::io::Cursor::new(Vec::new());
+        image::DynamicImage::ImageRgb8(img)
+            .write_to(&mut out, image::ImageFormat::Jpeg)
+            .unwrap();
+        out.into_inner()
+    };
+    let up: Value = t
+        .client
+        .post(t.url("/api/v1/photos"))
+        .header("content-type", "image/jpeg")
+        .body(big)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let review_photo = up["photo"].as_str().unwrap().to_string();
+    let review = t
+        .file(serde_json::json!({"field": "noise", "description": "Loa kẹo kéo mở to tới khuya, thấy rõ mặt người",
+            "lat": 10.6950, "lon": 106.5850, "photos": [review_photo]}))
+        .await;
+    let review_code = review["code"].as_str().unwrap().to_string();
     t.clock.advance(chrono::Duration::hours(1));
     let dir = tempfile::tempdir().unwrap();
     let photo = dir.path().join("phone.jpg");
@@ -100,6 +126,7 @@ async fn citizen_pages_in_a_phone_browser() {
         .env("PHANANH_STAFF_EMAIL", staff_email)
         .env("PHANANH_STAFF_PASSWORD", staff_password)
         .env("PHANANH_PBX_TOKEN", "e2e-pbx-token")
+        .env("PHANANH_MODERATE_CODE", &review_code)
         .kill_on_drop(true);
     let status = tokio::time::timeout(Duration::from_secs(240), node.status())
         .await
@@ -139,6 +166,33 @@ async fn citizen_pages_in_a_phone_browser() {
         t.store().photo_keys(offline.id).await.unwrap().len(),
         1,
         "the queued photo came along"
+    );
+    // Moderation in the browser: the public sees a copy covered where the moderator
+    // dragged (the top-left quarter), the original stays for staff.
+    assert_eq!(r["moderated"].as_str(), Some(review_code.as_str()), "{r}");
+    let api: Value = t
+        .get(&format!("/api/v1/reports/{review_code}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let copy_url = api["photos"][0]["url"].as_str().unwrap().to_string();
+    assert!(
+        !copy_url.contains(&review_photo),
+        "the public sees the copy: {api}"
+    );
+    let copy = image::load_from_memory(&t.get(&copy_url).await.bytes().await.unwrap())
+        .unwrap()
+        .to_rgb8();
+    assert!(copy.get_pixel(20, 20).0.iter().all(|c| *c < 40), "covered");
+    assert!(
+        copy.get_pixel(380, 280).0.iter().all(|c| *c > 150),
+        "not covered"
+    );
+    assert_eq!(
+        t.get(&format!("/photos/{review_photo}")).await.status(),
+        404,
+        "the original is staff only"
     );
     // The public copy of the photo carries no metadata.
     let url = r["online_photo"].as_str().unwrap();
