@@ -64,7 +64,17 @@ impl Args {
 
     /// Binds `v` and writes its placeholder at the end of `sql`.
     pub(crate) fn push(&mut self, sql: &mut String, v: impl Into<Val>) {
-        self.values.push(v.into());
+        let v = v.into();
+        // sqlx 0.8's `Any` binds a NULL `f64` as a `float4` NULL, and PostgreSQL keeps the
+        // parameter types of the first preparation of a statement's text: the same text
+        // then bound with a real `f64` fails ("incorrect binary data format"). A NULL float
+        // is therefore written into the text, so each shape of a statement has its own
+        // preparation and a float parameter is always bound as a float8.
+        if let Val::F(None) = v {
+            sql.push_str("NULL");
+            return;
+        }
+        self.values.push(v);
         match self.backend {
             Backend::Sqlite => sql.push('?'),
             Backend::Postgres => {
@@ -176,8 +186,14 @@ mod tests {
     #[test]
     fn placeholders_follow_the_values() {
         for (backend, expected) in [
-            (Backend::Sqlite, "a = ? AND b IN (?, ?) AND c = ?"),
-            (Backend::Postgres, "a = $1 AND b IN ($2, $3) AND c = $4"),
+            (
+                Backend::Sqlite,
+                "a = ? AND b IN (?, ?) AND c = ? AND d = NULL",
+            ),
+            (
+                Backend::Postgres,
+                "a = $1 AND b IN ($2, $3) AND c = $4 AND d = NULL",
+            ),
         ] {
             let mut args = Args::new(backend);
             let mut sql = format!("a = {}", args.mark(1_i64));
@@ -185,6 +201,8 @@ mod tests {
             args.push_list(&mut sql, ["x", "y"]);
             sql.push_str(") AND c = ");
             args.push(&mut sql, 2.5_f64);
+            sql.push_str(" AND d = ");
+            args.push(&mut sql, Val::F(None));
             assert_eq!(sql, expected);
             assert_eq!(
                 args.values,

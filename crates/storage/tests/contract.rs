@@ -304,6 +304,30 @@ async fn a_filed_report_has_its_history_reporter_and_jobs() {
     }
 }
 
+/// A report without a map point and then one with a point, one after the other on the
+/// same connection: on PostgreSQL the second must not reuse a statement prepared with the
+/// first's NULL bound as another float type (sqlx's `Any` binds a NULL `f64` as `float4`).
+#[tokio::test]
+async fn reports_with_and_without_a_point_alternate() {
+    for db in all().await {
+        let s = &db.store;
+        s.import_profile(&profile()).await.unwrap();
+        let at = t(2026, 3, 2, 2);
+        for i in 0..6 {
+            let mut r = new_report("ROADS", at, None);
+            if i % 2 == 0 {
+                (r.lat, r.lon) = (None, None);
+            }
+            let c = s
+                .submit(r)
+                .await
+                .unwrap_or_else(|e| panic!("{} report {i}: {e}", db.name));
+            let r = s.report_by_code(&c.code).await.unwrap().unwrap();
+            assert_eq!(r.lat.is_some(), i % 2 == 1, "{}", db.name);
+        }
+    }
+}
+
 #[tokio::test]
 async fn video_and_voice_notes_are_private_until_a_report_uses_them() {
     for db in all().await {

@@ -175,6 +175,9 @@ pub(super) async fn post_request(
         }
         Err(e) => {
             let status = crate::error::status_of(&e);
+            if status.is_server_error() {
+                tracing::error!(error = %e, "open311 request not filed");
+            }
             error(fmt, status, &e.message())
         }
     }

@@ -98,6 +98,17 @@ async fn sqlx_schema(url: &str, schema: &str) {
 }
 
 pub async fn spawn(opts: Options) -> TestApp {
+    // The server's warnings and errors go to the test's captured output, so a failing
+    // test shows why the server answered as it did (a test may still set its own
+    // subscriber for its thread).
+    static LOGS: std::sync::Once = std::sync::Once::new();
+    LOGS.call_once(|| {
+        let _ = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::WARN)
+            .with_ansi(false)
+            .with_test_writer()
+            .try_init();
+    });
     let dir = tempfile::tempdir().unwrap();
     let database_url = if opts.postgres {
         postgres_url().await.expect("PHANANH_TEST_POSTGRES_URL")
