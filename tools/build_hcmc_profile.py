@@ -635,6 +635,17 @@ QUESTIONS = {
 # they often name neighbours or show faces and number plates.
 REVIEW_FIELDS = ["public_order", "noise", "other"]
 
+# Words that make a report of a field urgent (khẩn cấp): hours on the clock, the unit's
+# duty contact alerted at once. Matched in the description, accents as typed.
+URGENT_KEYWORDS = {
+    "traffic": ["sụt lún", "hố sâu", "sập cầu", "đèn tín hiệu hỏng", "mất nắp cống", "hở nắp cống"],
+    "drainage": ["mất nắp cống", "hở nắp cống", "hố ga hở", "ngập sâu"],
+    "water": ["vỡ ống", "bể ống"],
+    "lighting": ["dây điện rơi", "cột đèn đổ", "cột đèn nghiêng"],
+    "trees": ["cây đổ", "cây ngã", "gãy cành", "nhánh cây gãy", "cây nghiêng"],
+    "electricity": ["dây điện đứt", "dây điện rơi", "chập điện", "cháy trụ điện", "điện giật"],
+}
+
 WARD_FIELDS = ["sidewalk", "public_order", "noise", "sanitation"]
 
 
@@ -775,6 +786,7 @@ def main():
             "keywords": kw,
             **({"attributes": QUESTIONS[code]} if code in QUESTIONS else {}),
             **({"review": True} if code in REVIEW_FIELDS else {}),
+            **({"urgent_keywords": URGENT_KEYWORDS[code]} if code in URGENT_KEYWORDS else {}),
         }
         for code, name_vi, name_en, icon, ack, days, kw in FIELDS
     ]

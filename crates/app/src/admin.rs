@@ -28,6 +28,9 @@ pub struct UnitInput {
     pub email: String,
     pub phone: String,
     pub webhook_url: String,
+    /// Who is alerted at once about an urgent case (empty: the unit's own phone and email).
+    pub duty_phone: String,
+    pub duty_email: String,
 }
 
 /// A field (category) as an administrator types it.
@@ -43,6 +46,12 @@ pub struct FieldInput {
     pub keywords: String,
     /// Reports wait for a moderator before their words and photos are public.
     pub review: bool,
+    /// Every report of this field is urgent.
+    pub urgent: bool,
+    /// Clock hours an urgent case of this field has (empty: the default).
+    pub urgent_hours: String,
+    /// Comma-separated words that make a report of this field urgent.
+    pub urgent_keywords: String,
 }
 
 /// A routing rule as an administrator types it (an empty ward: city-wide).
@@ -152,6 +161,29 @@ impl App {
                 "The webhook URL must start with http(s)://",
             ));
         }
+        let duty_phone = match opt(&f.duty_phone) {
+            Some(p) => Some(crate::intake::normalise_phone(&p).ok_or_else(|| {
+                AppError::invalid(
+                    "duty_phone",
+                    "invalid_phone",
+                    "Số trực không hợp lệ",
+                    "The duty phone number is not valid",
+                )
+            })?),
+            None => None,
+        };
+        let duty_email = opt(&f.duty_email);
+        if duty_email
+            .as_deref()
+            .is_some_and(|e| !crate::intake::valid_email(e))
+        {
+            return Err(AppError::invalid(
+                "duty_email",
+                "invalid_email",
+                "Email trực không hợp lệ",
+                "The duty email address is not valid",
+            ));
+        }
         let unit = Unit {
             name_en: opt(&f.name_en).unwrap_or_else(|| name_vi.clone()),
             code,
@@ -169,6 +201,8 @@ impl App {
             forward_email: catalog
                 .unit(f.code.trim())
                 .and_then(|u| u.forward_email.clone()),
+            duty_phone,
+            duty_email,
         };
         Ok(self.store.save_unit(&unit).await?)
     }
@@ -192,6 +226,13 @@ impl App {
                 .map(|f| f.attributes.clone())
                 .unwrap_or_default(),
             review: f.review,
+            urgent: f.urgent,
+            urgent_hours: if f.urgent_hours.trim().is_empty() {
+                phananh_domain::urgent::DEFAULT_HOURS
+            } else {
+                number(&f.urgent_hours, "urgent_hours", 72)?.max(1)
+            },
+            urgent_keywords: f.urgent_keywords.split(',').filter_map(opt).collect(),
         };
         Ok(self.store.save_field(&field).await?)
     }

@@ -219,6 +219,13 @@ impl Catalog {
                 "Staff member unassigned".into(),
             ),
             E::Started => t("Bắt đầu xử lý".into(), "Work started".into()),
+            E::MarkedUrgent { reason, .. } => with(
+                t(
+                    "Xác định là vụ việc khẩn cấp".into(),
+                    "Marked urgent".into(),
+                ),
+                reason,
+            ),
             E::InfoRequested { question } if !public => t(
                 format!("Đề nghị người phản ánh bổ sung: {question}"),
                 format!("Information requested: {question}"),

@@ -78,6 +78,7 @@ impl AppError {
             AppError::Procedure(ProcedureError::TriageTarget) => "triage_target",
             AppError::Procedure(ProcedureError::AlreadyRated) => "already_rated",
             AppError::Procedure(ProcedureError::BadScore) => "score_out_of_range",
+            AppError::Procedure(ProcedureError::AlreadyUrgent) => "already_urgent",
             AppError::Conflict(_) => "conflict",
             AppError::IdempotencyMismatch => "idempotency_key_reused",
             AppError::BadCredentials => "bad_credentials",

@@ -157,6 +157,11 @@ pub struct IntakeRequest {
     /// [`crate::media::MAX_MEDIA`]; like photos, not part of the idempotency hash.
     #[serde(default, skip_serializing)]
     pub media: Vec<String>,
+    /// The operator marked the case urgent. Never read from a citizen's request (and
+    /// honoured only when a staff member files): citizens' words make it urgent through
+    /// the field's urgent keywords.
+    #[serde(skip)]
+    pub urgent: bool,
 }
 
 /// What the citizen gets back.
@@ -435,8 +440,26 @@ impl App {
                 review: field.review,
             },
         )];
+        let urgent = phananh_domain::urgent::why(
+            field,
+            &description,
+            req.urgent && actor.kind == phananh_domain::model::ActorKind::Staff,
+        );
+        if let Some(reason) = &urgent {
+            events.push((
+                Actor::system(),
+                EventKind::MarkedUrgent {
+                    reason: reason.clone(),
+                    due_at: None,
+                },
+            ));
+        }
         let (status, due_at) = if routed.rule.is_some() {
-            let due = catalog.calendar.due_date(now, field.resolve_days);
+            let due = if urgent.is_some() {
+                phananh_domain::urgent::due(now, field.urgent_hours)
+            } else {
+                catalog.calendar.due_date(now, field.resolve_days)
+            };
             events.push((
                 Actor::system(),
                 EventKind::Assigned {
@@ -460,6 +483,27 @@ impl App {
         };
         let last = events.last().map(|(_, e)| e).expect("a created event");
         let mut jobs = unit_jobs(&catalog, &routed.unit, last, events.len() as i64, now);
+        if urgent.is_some() {
+            // The state the first events leave, so the alert goes where the report went.
+            let state = phananh_domain::procedure::State::fold(
+                &events
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (actor, kind))| phananh_domain::event::Event {
+                        seq: i as i64 + 1,
+                        at: now,
+                        actor: actor.clone(),
+                        kind: kind.clone(),
+                    })
+                    .collect::<Vec<_>>(),
+            )
+            .ok_or_else(|| AppError::Internal("no created event".into()))?;
+            let marked = EventKind::MarkedUrgent {
+                reason: String::new(),
+                due_at: None,
+            };
+            jobs.extend(urgent_jobs(&marked, &state, events.len() as i64, now));
+        }
         // The receipt with the tracking code, on the citizen's channel, when they left a way back.
         let reachable = reporter.email.is_some()
             || reporter.phone.is_some()
@@ -501,6 +545,7 @@ impl App {
                     phananh_domain::model::Publication::Published
                 },
                 media: req.media.clone(),
+                urgent: urgent.is_some(),
                 extra: phananh_domain::model::ReportExtra {
                     attributes: req
                         .attributes
@@ -586,6 +631,24 @@ pub fn unit_jobs(
     }
     if arrived && u.forward_email.is_some() {
         jobs.push(NewJob::unit_email_forward(unit, seq, now));
+    }
+    jobs
+}
+
+/// The alert to the duty contact of the unit that has an urgent case after `event` (event
+/// `seq`), and the escalation if nobody takes it up (see `phananh_domain::urgent`).
+pub fn urgent_jobs(
+    event: &phananh_domain::event::EventKind,
+    after: &phananh_domain::procedure::State,
+    seq: i64,
+    now: DateTime<Utc>,
+) -> Vec<NewJob> {
+    if !phananh_domain::urgent::alerts(event, after) {
+        return Vec::new();
+    }
+    let mut jobs = vec![NewJob::urgent_alert(&after.unit, seq, now)];
+    if after.status != Status::InProgress {
+        jobs.push(NewJob::urgent_escalate(&after.unit, seq, now));
     }
     jobs
 }

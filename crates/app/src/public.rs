@@ -165,6 +165,7 @@ mod tests {
             extra: ReportExtra::default(),
             publication: Publication::Published,
             public_text: None,
+            urgent: false,
         };
         let p = project(r.clone(), None);
         assert!(p.description.is_empty() && p.lat.is_none() && p.ward.is_none());
@@ -199,6 +200,9 @@ mod tests {
             keywords: vec![],
             attributes: vec![question("meter", true), question("pole", false)],
             review: false,
+            urgent: false,
+            urgent_hours: 4,
+            urgent_keywords: vec![],
         };
         let p = project(open.clone(), Some(&field));
         assert_eq!(p.description, "Nhà ông A số 5 ...");

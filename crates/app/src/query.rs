@@ -35,6 +35,8 @@ pub struct ReportQuery {
     pub fields: Vec<String>,
     /// Leave out reports that are not published (public lists; see `Status::is_published`).
     pub hide_rejected: bool,
+    /// Urgent cases first (the staff queues).
+    pub urgent_first: bool,
     pub limit: i64,
     pub offset: i64,
 }
@@ -56,6 +58,7 @@ impl From<ReportQuery> for ReportFilter {
             fields: q.fields,
             hide_rejected: q.hide_rejected,
             publication: None,
+            urgent_first: q.urgent_first,
             limit: q.limit,
             offset: q.offset,
         }

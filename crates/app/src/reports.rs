@@ -72,6 +72,8 @@ impl App {
         query: ReportQuery,
     ) -> Result<Page<Report>, AppError> {
         let mut filter = ReportFilter::from(query);
+        // Every staff queue puts urgent cases first.
+        filter.urgent_first = true;
         if let Some(unit) = who.scope() {
             filter.unit = Some(unit.to_string());
         }
@@ -164,15 +166,15 @@ impl App {
                 }
             }
             let now = self.clock.now();
-            let resolve_days = catalog
-                .field(&state.field)
-                .map(|f| f.resolve_days)
-                .unwrap_or(5);
+            let field = catalog.field(&state.field);
             let ctx = Context {
                 now,
                 calendar: &catalog.calendar,
-                resolve_days,
+                resolve_days: field.map(|f| f.resolve_days).unwrap_or(5),
                 triage_unit: &catalog.triage_unit,
+                urgent_hours: field
+                    .map(|f| f.urgent_hours)
+                    .unwrap_or(phananh_domain::urgent::DEFAULT_HOURS),
             };
             let event = decide(&state, &command, &ctx)?;
             match self
@@ -223,6 +225,9 @@ impl App {
             }
         }
         if let Some(job) = crate::follow::citizen_job(&event, seq, now) {
+            jobs.push(job.for_report(report.id, &report.code));
+        }
+        for job in crate::intake::urgent_jobs(&event, &state, seq, now) {
             jobs.push(job.for_report(report.id, &report.code));
         }
         match self

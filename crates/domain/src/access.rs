@@ -206,12 +206,12 @@ impl Principal {
             Role::Admin | Role::Supervisor => true,
             Role::Triage => matches!(
                 action,
-                Assign | Reject | Close | Reopen | ProvideInfo | Transfer | Comment
+                Assign | Reject | Close | Reopen | ProvideInfo | Transfer | Comment | MarkUrgent
             ),
             Role::UnitManager => !matches!(action, Assign | Close | Reopen),
             Role::UnitStaff => matches!(
                 action,
-                Start | RequestInfo | ProvideInfo | Resolve | ReturnToTriage | Comment
+                Start | RequestInfo | ProvideInfo | Resolve | ReturnToTriage | Comment | MarkUrgent
             ),
         }
     }

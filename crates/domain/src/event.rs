@@ -111,6 +111,13 @@ pub enum EventKind {
     HiddenFromPublic {
         reason: String,
     },
+    /// The report is urgent (khẩn cấp): by its field, a keyword rule or a person. From now
+    /// on its deadline is counted in hours on the clock; `due_at` is the new deadline when
+    /// a unit already has it.
+    MarkedUrgent {
+        reason: String,
+        due_at: Option<DateTime<Utc>>,
+    },
 }
 
 /// A rectangle on a photo, in the photo's own pixels.
@@ -148,6 +155,7 @@ impl EventKind {
             EventKind::PhotoHidden { .. } => "photo_hidden",
             EventKind::PhotoRedacted { .. } => "photo_redacted",
             EventKind::HiddenFromPublic { .. } => "hidden_from_public",
+            EventKind::MarkedUrgent { .. } => "marked_urgent",
         }
     }
 
@@ -203,6 +211,8 @@ impl EventKind {
             | EventKind::PhotoRedacted { .. } => Internal,
             // ...except that a report was hidden, and why: that is owed to the citizen.
             EventKind::HiddenFromPublic { .. } => Public { text: true },
+            // That it is urgent and its new deadline: public. Why: the staff's words.
+            EventKind::MarkedUrgent { .. } => Public { text: false },
         }
     }
 
@@ -260,6 +270,10 @@ impl EventKind {
                 } => EventKind::Transferred {
                     from,
                     to,
+                    reason: String::new(),
+                    due_at,
+                },
+                EventKind::MarkedUrgent { due_at, .. } => EventKind::MarkedUrgent {
                     reason: String::new(),
                     due_at,
                 },

@@ -96,6 +96,17 @@ pub struct Deadline {
     pub due_at: DateTime<Utc>,
 }
 
+/// `urgent.alert` and `urgent.escalate`: an urgent case that came to `unit` at event `seq`;
+/// its duty contact is alerted at once, and its managers and the city's supervisors if it
+/// is not taken up within [`crate::urgent::ACK_MINUTES`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Urgent {
+    #[serde(flatten)]
+    pub report: ReportRef,
+    pub unit: String,
+    pub seq: i64,
+}
+
 /// `committee.report`: the units' workbook for a period, to the City People's Committee.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CommitteeReport {
@@ -239,6 +250,8 @@ job_kinds! {
     SmsSend(SmsSend) = "sms.send",
     EmailInbound(EmailInbound) = "email.inbound",
     ZnsSend(ZnsSend) = "zns.send",
+    UrgentAlert(Urgent) = "urgent.alert",
+    UrgentEscalate(Urgent) = "urgent.escalate",
 }
 
 impl JobKind {
@@ -252,6 +265,7 @@ impl JobKind {
             JobKind::FollowConfirm(p) => Some(&p.report),
             JobKind::DeadlineRemind(p) | JobKind::DeadlineEscalate(p) => Some(&p.report),
             JobKind::ZnsSend(p) => Some(&p.report),
+            JobKind::UrgentAlert(p) | JobKind::UrgentEscalate(p) => Some(&p.report),
             JobKind::CommitteeReport(_)
             | JobKind::ChatInbound(_)
             | JobKind::ChatSend(_)
@@ -354,6 +368,31 @@ impl NewJob {
         });
         let name = job.name();
         NewJob::pending_report(job, now).key(format!("{name}:{REPORT}:{unit}:{seq}"))
+    }
+
+    /// `urgent.alert` to `unit`'s duty contact about the urgent case being saved (event
+    /// `seq` brought it there or marked it), at once.
+    pub fn urgent_alert(unit: &str, seq: i64, now: DateTime<Utc>) -> NewJob {
+        let job = JobKind::UrgentAlert(Urgent {
+            report: ReportRef::default(),
+            unit: unit.into(),
+            seq,
+        });
+        let name = job.name();
+        NewJob::pending_report(job, now).key(format!("{name}:{REPORT}:{unit}:{seq}"))
+    }
+
+    /// `urgent.escalate`: `unit`'s managers and the supervisors are told if the urgent case
+    /// is still not taken up [`crate::urgent::ACK_MINUTES`] after `now`.
+    pub fn urgent_escalate(unit: &str, seq: i64, now: DateTime<Utc>) -> NewJob {
+        let job = JobKind::UrgentEscalate(Urgent {
+            report: ReportRef::default(),
+            unit: unit.into(),
+            seq,
+        });
+        let name = job.name();
+        NewJob::pending_report(job, crate::urgent::escalate_at(now))
+            .key(format!("{name}:{REPORT}:{unit}:{seq}"))
     }
 
     /// `citizen.notify` about event `seq` of the report being saved.
@@ -534,6 +573,21 @@ impl NewJob {
     ) -> NewJob {
         NewJob::sms_send(to, text, now)
             .key(format!("citizen.sms:{report_id}:{seq}"))
+            .about(report_id)
+    }
+
+    /// `sms.send` of the alert about urgent report `report_id` (event `seq`) to `unit`'s
+    /// duty phone `to`.
+    pub fn sms_urgent(
+        to: &str,
+        text: &str,
+        report_id: i64,
+        unit: &str,
+        seq: i64,
+        now: DateTime<Utc>,
+    ) -> NewJob {
+        NewJob::sms_send(to, text, now)
+            .key(format!("urgent.sms:{report_id}:{unit}:{seq}"))
             .about(report_id)
     }
 

@@ -10,6 +10,7 @@
 //! - [`clock`]: time as a dependency.
 //! - [`profile`]: the city profile (units, fields, wards, rules, calendar) as data.
 //! - [`jobs`]: the outbox's jobs, typed, and their constructors.
+//! - [`urgent`]: what makes a report urgent, and its deadline in hours.
 
 pub mod access;
 pub mod clock;
@@ -23,5 +24,6 @@ pub mod procedure;
 pub mod profile;
 pub mod questions;
 pub mod routing;
+pub mod urgent;
 
 pub use phananh_calendar as calendar;

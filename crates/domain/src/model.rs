@@ -324,6 +324,9 @@ pub struct Report {
     /// Answers to the field's extra questions, and media links given at intake.
     #[serde(default)]
     pub extra: ReportExtra,
+    /// An urgent case: hours on the clock, the duty contact alerted, first in the queues.
+    #[serde(default)]
+    pub urgent: bool,
 }
 
 impl Report {

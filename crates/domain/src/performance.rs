@@ -154,6 +154,14 @@ fn accounts_inner(history: &[Event]) -> Vec<Account> {
                     out[i].outcome = Outcome::Rejected { at };
                 }
             }
+            // An urgent mark shortens the current unit's deadline.
+            EventKind::MarkedUrgent {
+                due_at: Some(due), ..
+            } => {
+                if let Some(i) = current {
+                    out[i].due_at = Some(*due);
+                }
+            }
             EventKind::Reopened { due_at, .. } => {
                 if let Some(i) = current {
                     out[i].reopened += 1;
@@ -184,6 +192,7 @@ fn accounts_inner(history: &[Event]) -> Vec<Account> {
             | EventKind::Started
             | EventKind::Closed { .. }
             | EventKind::Commented { .. }
+            | EventKind::MarkedUrgent { due_at: None, .. }
             // Moderation changes what the public sees, not the unit's account.
             | EventKind::Published
             | EventKind::PublicTextEdited { .. }

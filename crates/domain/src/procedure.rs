@@ -41,6 +41,9 @@ pub struct State {
     /// The text the public sees, when a moderator edited it.
     #[serde(default)]
     pub public_text: Option<String>,
+    /// Urgent (khẩn cấp): deadlines in hours on the clock, top of every queue.
+    #[serde(default)]
+    pub urgent: bool,
 }
 
 impl State {
@@ -72,6 +75,7 @@ impl State {
                 Publication::Published
             },
             public_text: None,
+            urgent: false,
         };
         for e in iter {
             state.apply(&e.kind, e.at);
@@ -155,6 +159,12 @@ impl State {
             EventKind::Published => self.publication = Publication::Published,
             EventKind::PublicTextEdited { text } => self.public_text = Some(text.clone()),
             EventKind::HiddenFromPublic { .. } => self.publication = Publication::Hidden,
+            EventKind::MarkedUrgent { due_at, .. } => {
+                self.urgent = true;
+                if due_at.is_some() {
+                    self.due_at = *due_at;
+                }
+            }
             EventKind::Rated { fixed, due_at, .. } => {
                 self.rated = true;
                 if !fixed {
@@ -232,6 +242,10 @@ pub enum Command {
         #[serde(default)]
         comment: Option<String>,
     },
+    /// Staff mark the report urgent: deadlines in hours from now on.
+    MarkUrgent {
+        reason: String,
+    },
 }
 
 /// The name of a command, for buttons, permissions and error messages.
@@ -251,10 +265,11 @@ pub enum Action {
     Reopen,
     Comment,
     Rate,
+    MarkUrgent,
 }
 
 impl Action {
-    pub const ALL: [Action; 13] = [
+    pub const ALL: [Action; 14] = [
         Action::Assign,
         Action::AssignStaff,
         Action::Start,
@@ -268,6 +283,7 @@ impl Action {
         Action::Reopen,
         Action::Comment,
         Action::Rate,
+        Action::MarkUrgent,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -285,6 +301,7 @@ impl Action {
             Action::Reopen => "reopen",
             Action::Comment => "comment",
             Action::Rate => "rate",
+            Action::MarkUrgent => "mark_urgent",
         }
     }
 
@@ -307,6 +324,7 @@ impl Action {
             Action::Reopen => "Mở lại",
             Action::Comment => "Ghi chú",
             Action::Rate => "Đánh giá kết quả",
+            Action::MarkUrgent => "Đánh dấu khẩn cấp",
         }
     }
 
@@ -325,6 +343,7 @@ impl Action {
             Action::Reopen => "Reopen",
             Action::Comment => "Add a note",
             Action::Rate => "Rate the result",
+            Action::MarkUrgent => "Mark urgent",
         }
     }
 }
@@ -345,6 +364,7 @@ impl Command {
             Command::Reopen { .. } => Action::Reopen,
             Command::Comment { .. } => Action::Comment,
             Command::Rate { .. } => Action::Rate,
+            Command::MarkUrgent { .. } => Action::MarkUrgent,
         }
     }
 }
@@ -353,8 +373,9 @@ impl Command {
 pub fn allowed_actions(status: Status) -> &'static [Action] {
     use Action::*;
     match status {
-        Status::New => &[Assign, Reject, Comment],
+        Status::New => &[Assign, Reject, Comment, MarkUrgent],
         Status::Assigned => &[
+            MarkUrgent,
             AssignStaff,
             Start,
             RequestInfo,
@@ -365,6 +386,7 @@ pub fn allowed_actions(status: Status) -> &'static [Action] {
             Comment,
         ],
         Status::InProgress => &[
+            MarkUrgent,
             AssignStaff,
             RequestInfo,
             Resolve,
@@ -373,7 +395,7 @@ pub fn allowed_actions(status: Status) -> &'static [Action] {
             Transfer,
             Comment,
         ],
-        Status::InfoRequested => &[ProvideInfo, Reject, Comment],
+        Status::InfoRequested => &[ProvideInfo, Reject, Comment, MarkUrgent],
         Status::Resolved => &[Close, Reopen, Comment, Rate],
         Status::Closed => &[Reopen, Comment, Rate],
         Status::Rejected => &[Reopen, Comment],
@@ -398,6 +420,8 @@ pub enum ProcedureError {
     AlreadyRated,
     #[error("điểm đánh giá phải từ 1 đến 5 / the score must be from 1 to 5")]
     BadScore,
+    #[error("hồ sơ đã được đánh dấu khẩn cấp / the report is already urgent")]
+    AlreadyUrgent,
 }
 
 /// What [`decide`] needs to know besides the state.
@@ -408,11 +432,18 @@ pub struct Context<'a> {
     pub resolve_days: u32,
     /// The triage desk's unit code.
     pub triage_unit: &'a str,
+    /// Hours on the clock the field allows to resolve an urgent report.
+    pub urgent_hours: u32,
 }
 
 impl Context<'_> {
-    fn due(&self) -> Option<DateTime<Utc>> {
-        Some(self.calendar.due_date(self.now, self.resolve_days))
+    /// A new deadline from now: working days, or hours on the clock when urgent.
+    fn due(&self, state: &State) -> Option<DateTime<Utc>> {
+        Some(if state.urgent {
+            crate::urgent::due(self.now, self.urgent_hours)
+        } else {
+            self.calendar.due_date(self.now, self.resolve_days)
+        })
     }
 }
 
@@ -450,7 +481,7 @@ pub fn decide(
             EventKind::Assigned {
                 unit: unit.clone(),
                 assignee: *assignee,
-                due_at: ctx.due(),
+                due_at: ctx.due(state),
                 reason: note
                     .as_deref()
                     .map(str::trim)
@@ -502,7 +533,7 @@ pub fn decide(
                 from: state.unit.clone(),
                 to: to.clone(),
                 reason: required(reason)?,
-                due_at: ctx.due(),
+                due_at: ctx.due(state),
             }
         }
         Command::Reopen { reason } => {
@@ -515,7 +546,7 @@ pub fn decide(
             }
             EventKind::Reopened {
                 reason: required(reason)?,
-                due_at: ctx.due(),
+                due_at: ctx.due(state),
             }
         }
         Command::Comment { text, public } => EventKind::Commented {
@@ -542,7 +573,24 @@ pub fn decide(
                     .filter(|s| !s.is_empty())
                     .map(|s| s.chars().take(1000).collect()),
                 unit: state.unit.clone(),
-                due_at: if *fixed { None } else { ctx.due() },
+                due_at: if *fixed { None } else { ctx.due(state) },
+            }
+        }
+        Command::MarkUrgent { reason } => {
+            if state.urgent {
+                return Err(ProcedureError::AlreadyUrgent);
+            }
+            // A unit that has it now gets the hours from now, unless its deadline is sooner.
+            let due_at = match state.status {
+                Status::Assigned | Status::InProgress => {
+                    let hours = crate::urgent::due(ctx.now, ctx.urgent_hours);
+                    Some(state.due_at.map_or(hours, |d| d.min(hours)))
+                }
+                _ => None,
+            };
+            EventKind::MarkedUrgent {
+                reason: required(reason)?,
+                due_at,
             }
         }
     })
@@ -587,6 +635,7 @@ mod tests {
             calendar: &cal,
             resolve_days: 5,
             triage_unit: TRIAGE,
+            urgent_hours: 4,
         };
         let ev = decide(state, &cmd, &ctx)?;
         state.apply(&ev, now);
@@ -599,6 +648,79 @@ mod tests {
             assignee: None,
             note: None,
         }
+    }
+
+    #[test]
+    fn an_urgent_report_counts_hours_on_the_clock_from_any_unit_that_takes_it() {
+        // Friday 22:00 in Ho Chi Minh City, before a weekend.
+        let friday_night = at(2026, 3, 6, 15);
+        let mut s = new_state();
+        let ev = run(
+            &mut s,
+            Command::MarkUrgent {
+                reason: "Cây đổ chắn đường".into(),
+            },
+            friday_night,
+        )
+        .unwrap();
+        // At the triage desk: no deadline yet; the unit that takes it gets hours.
+        assert_eq!(
+            ev,
+            EventKind::MarkedUrgent {
+                reason: "Cây đổ chắn đường".into(),
+                due_at: None
+            }
+        );
+        assert!(s.urgent);
+        run(&mut s, assign("SXD"), friday_night).unwrap();
+        assert_eq!(s.due_at, Some(at(2026, 3, 6, 19)), "02:00 on Saturday");
+        // Transferred an hour later: the new unit has four hours from then.
+        run(
+            &mut s,
+            Command::Transfer {
+                to: "SAWACO".into(),
+                reason: "Ống nước".into(),
+            },
+            at(2026, 3, 6, 16),
+        )
+        .unwrap();
+        assert_eq!(s.due_at, Some(at(2026, 3, 6, 20)));
+        // Marked again: refused.
+        assert_eq!(
+            run(
+                &mut s,
+                Command::MarkUrgent { reason: "x".into() },
+                at(2026, 3, 6, 16)
+            ),
+            Err(ProcedureError::AlreadyUrgent)
+        );
+    }
+
+    #[test]
+    fn marking_urgent_shortens_the_deadline_of_a_unit_that_has_it_never_lengthens() {
+        let mut s = new_state();
+        run(&mut s, assign("SXD"), at(2026, 3, 2, 2)).unwrap();
+        let working_days = s.due_at.unwrap();
+        assert!(working_days > at(2026, 3, 3, 2));
+        run(
+            &mut s,
+            Command::MarkUrgent {
+                reason: "Hở nắp cống".into(),
+            },
+            at(2026, 3, 2, 3),
+        )
+        .unwrap();
+        assert_eq!(s.due_at, Some(at(2026, 3, 2, 7)));
+        // A reason is required.
+        let mut t = new_state();
+        assert_eq!(
+            run(
+                &mut t,
+                Command::MarkUrgent { reason: " ".into() },
+                at(2026, 3, 2, 3)
+            ),
+            Err(ProcedureError::TextRequired)
+        );
     }
 
     #[test]
@@ -704,6 +826,7 @@ mod tests {
             calendar: &cal,
             resolve_days: 5,
             triage_unit: TRIAGE,
+            urgent_hours: 4,
         };
         let samples = [
             assign("SXD"),
@@ -729,6 +852,7 @@ mod tests {
                 text: "t".into(),
                 public: false,
             },
+            Command::MarkUrgent { reason: "u".into() },
         ];
         for status in Status::ALL {
             let mut state = new_state();

@@ -114,6 +114,12 @@ pub struct Unit {
     /// from email).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub forward_email: Option<String>,
+    /// The on-duty contact alerted at once, day and night, when an urgent report arrives
+    /// (the unit's phone and email when not set).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duty_phone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duty_email: Option<String>,
 }
 
 /// A unit's own Open311 GeoReport v2 endpoint.
@@ -148,6 +154,20 @@ pub struct Field {
     /// (public order, noise: they often name neighbours or show faces); otherwise at once.
     #[serde(default, skip_serializing_if = "is_false")]
     pub review: bool,
+    /// Every report of this field is urgent (khẩn cấp): its deadline is counted in hours.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub urgent: bool,
+    /// Hours on the clock (nights and holidays included) an urgent report has to be resolved.
+    #[serde(default = "default_urgent_hours")]
+    pub urgent_hours: u32,
+    /// Words in a description that make a report of this field urgent (e.g. "cây đổ",
+    /// "hở nắp"), the rule the city keeps as data.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub urgent_keywords: Vec<String>,
+}
+
+fn default_urgent_hours() -> u32 {
+    crate::urgent::DEFAULT_HOURS
 }
 
 /// One extra question of a field (an Open311 service definition attribute).

@@ -52,6 +52,8 @@ pub struct NewReport {
     pub publication: phananh_domain::model::Publication,
     /// Keys of its video and voice notes (rows of `media` no report has yet).
     pub media: Vec<String>,
+    /// An urgent case (see `phananh_domain::urgent`).
+    pub urgent: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -234,13 +236,14 @@ impl Store {
                     Val::I(Some(r.events.len() as i64)),
                     Val::S(Some(crate::json(&r.extra))),
                     Val::S(Some(r.publication.as_str().into())),
+                    Val::I(Some(i64::from(r.urgent))),
                 ]);
             }
             let returned: Vec<(i64, String)> = bulk_insert(
                 self.backend,
                 &mut tx,
                 "reports (code, field, description, lat, lon, address, ward, channel, status, unit, due_at, \
-                 created_at, updated_at, last_seq, extra, publication)",
+                 created_at, updated_at, last_seq, extra, publication, urgent)",
                 rows,
                 "ON CONFLICT (code) DO NOTHING RETURNING id, code",
             )

@@ -39,6 +39,8 @@ fn unit_from_row(row: &sqlx::any::AnyRow) -> Result<Unit> {
         webhook_url: row.try_get("webhook_url")?,
         forward_open311: forward.open311,
         forward_email: forward.email,
+        duty_phone: row.try_get("duty_phone")?,
+        duty_email: row.try_get("duty_email")?,
     })
 }
 
@@ -55,16 +57,20 @@ fn field_from_row(row: &sqlx::any::AnyRow) -> Result<Field> {
         keywords: parse_json(&keywords)?,
         attributes: parse_json(&attributes)?,
         review: row.try_get::<i64, _>("review")? != 0,
+        urgent: row.try_get::<i64, _>("urgent")? != 0,
+        urgent_hours: row.try_get::<i64, _>("urgent_hours")?.clamp(1, 72) as u32,
+        urgent_keywords: parse_json(&row.try_get::<String, _>("urgent_keywords")?)?,
     })
 }
 
 async fn put_unit(tx: &mut Transaction<'static, Any>, u: &Unit) -> Result<()> {
     sqlx::query(
-        "INSERT INTO units (code, name_vi, name_en, kind, parent, ward, email, phone, sample, webhook_url, active, forward) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11) ON CONFLICT (code) DO UPDATE SET \
+        "INSERT INTO units (code, name_vi, name_en, kind, parent, ward, email, phone, sample, webhook_url, active, forward, duty_phone, duty_email) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $12, $13) ON CONFLICT (code) DO UPDATE SET \
          name_vi = excluded.name_vi, name_en = excluded.name_en, kind = excluded.kind, parent = excluded.parent, \
          ward = excluded.ward, email = excluded.email, phone = excluded.phone, sample = excluded.sample, \
-         webhook_url = excluded.webhook_url, forward = excluded.forward, active = 1",
+         webhook_url = excluded.webhook_url, forward = excluded.forward, active = 1, \
+         duty_phone = excluded.duty_phone, duty_email = excluded.duty_email",
     )
     .bind(&u.code)
     .bind(&u.name_vi)
@@ -80,6 +86,8 @@ async fn put_unit(tx: &mut Transaction<'static, Any>, u: &Unit) -> Result<()> {
         open311: u.forward_open311.clone(),
         email: u.forward_email.clone(),
     }))
+    .bind(&u.duty_phone)
+    .bind(&u.duty_email)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -87,11 +95,13 @@ async fn put_unit(tx: &mut Transaction<'static, Any>, u: &Unit) -> Result<()> {
 
 async fn put_field(tx: &mut Transaction<'static, Any>, f: &Field, position: i64) -> Result<()> {
     sqlx::query(
-        "INSERT INTO fields (code, name_vi, name_en, icon, ack_hours, resolve_days, keywords, position, active, attributes, review) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $10) ON CONFLICT (code) DO UPDATE SET \
+        "INSERT INTO fields (code, name_vi, name_en, icon, ack_hours, resolve_days, keywords, position, active, attributes, review, \
+         urgent, urgent_hours, urgent_keywords) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $10, $11, $12, $13) ON CONFLICT (code) DO UPDATE SET \
          name_vi = excluded.name_vi, name_en = excluded.name_en, icon = excluded.icon, \
          ack_hours = excluded.ack_hours, resolve_days = excluded.resolve_days, keywords = excluded.keywords, \
-         attributes = excluded.attributes, review = excluded.review",
+         attributes = excluded.attributes, review = excluded.review, urgent = excluded.urgent, \
+         urgent_hours = excluded.urgent_hours, urgent_keywords = excluded.urgent_keywords",
     )
     .bind(&f.code)
     .bind(&f.name_vi)
@@ -103,6 +113,9 @@ async fn put_field(tx: &mut Transaction<'static, Any>, f: &Field, position: i64)
     .bind(position)
     .bind(json(&f.attributes))
     .bind(i64::from(f.review))
+    .bind(i64::from(f.urgent))
+    .bind(i64::from(f.urgent_hours))
+    .bind(json(&f.urgent_keywords))
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -298,8 +311,8 @@ impl Store {
 
     pub async fn units(&self) -> Result<Vec<Unit>> {
         let rows = sqlx::query(
-            "SELECT code, name_vi, name_en, kind, parent, ward, email, phone, sample, webhook_url, forward \
-             FROM units WHERE active = 1 ORDER BY kind, code",
+            "SELECT code, name_vi, name_en, kind, parent, ward, email, phone, sample, webhook_url, forward, \
+             duty_phone, duty_email FROM units WHERE active = 1 ORDER BY kind, code",
         )
         .fetch_all(&self.read)
         .await?;
@@ -308,8 +321,8 @@ impl Store {
 
     pub async fn fields(&self) -> Result<Vec<Field>> {
         let rows = sqlx::query(
-            "SELECT code, name_vi, name_en, icon, ack_hours, resolve_days, keywords, attributes, review FROM fields \
-             WHERE active = 1 ORDER BY position, code",
+            "SELECT code, name_vi, name_en, icon, ack_hours, resolve_days, keywords, attributes, review, \
+             urgent, urgent_hours, urgent_keywords FROM fields WHERE active = 1 ORDER BY position, code",
         )
         .fetch_all(&self.read)
         .await?;

@@ -20,7 +20,7 @@ const SMALL_BOX_DEG2: f64 = 0.0001;
 
 const REPORT_COLUMNS: &str = "id, code, field, description, lat, lon, address, ward, channel, status, \
      unit, assignee, due_at, paused_at, duplicate_of, created_at, updated_at, last_seq, extra, \
-     publication, public_text";
+     publication, public_text, urgent";
 
 /// Filters for report lists. Every field narrows the list; `unit` is also how a unit's
 /// staff are scoped to their own reports.
@@ -46,6 +46,8 @@ pub struct ReportFilter {
     pub hide_rejected: bool,
     /// Only reports in this state of moderation (the moderation queue: `Review`).
     pub publication: Option<phananh_domain::model::Publication>,
+    /// Urgent cases first, then the newest (the staff queues).
+    pub urgent_first: bool,
     pub limit: i64,
     pub offset: i64,
 }
@@ -94,6 +96,7 @@ fn report_from_row(row: &AnyRow) -> Result<Report> {
                 .ok_or_else(|| StoreError::Corrupt(format!("publication {p}")))?
         },
         public_text: row.try_get("public_text")?,
+        urgent: row.try_get::<i64, _>("urgent")? != 0,
     })
 }
 
@@ -408,7 +411,8 @@ impl Store {
             sql.push_str(&conds.join(" AND "));
         }
         sql.push_str(&format!(
-            " ORDER BY created_at DESC, id DESC LIMIT {} OFFSET {}",
+            " ORDER BY {}created_at DESC, id DESC LIMIT {} OFFSET {}",
+            if f.urgent_first { "urgent DESC, " } else { "" },
             limit + 1,
             f.offset.max(0)
         ));
@@ -464,8 +468,8 @@ impl Store {
         };
         let updated = sqlx::query(
             "UPDATE reports SET status = $1, unit = $2, assignee = $3, due_at = $4, paused_at = $5, \
-             updated_at = $6, last_seq = $7, publication = $8, public_text = $9 \
-             WHERE id = $10 AND last_seq = $11",
+             updated_at = $6, last_seq = $7, publication = $8, public_text = $9, urgent = $10 \
+             WHERE id = $11 AND last_seq = $12",
         )
         .bind(state.status.as_str())
         .bind(&state.unit)
@@ -476,6 +480,7 @@ impl Store {
         .bind(seq)
         .bind(state.publication.as_str())
         .bind(state.public_text.as_deref())
+        .bind(i64::from(state.urgent))
         .bind(report_id)
         .bind(expected_seq)
         .execute(&mut *tx)

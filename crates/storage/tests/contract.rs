@@ -95,6 +95,8 @@ fn profile() -> Profile {
         webhook_url: None,
         forward_open311: None,
         forward_email: None,
+        duty_phone: (code == "ROADS").then(|| "0901000111".into()),
+        duty_email: None,
     };
     Profile {
         format: phananh_domain::profile::FORMAT.into(),
@@ -140,6 +142,9 @@ fn profile() -> Profile {
             keywords: vec!["o ga".into()],
             attributes: vec![],
             review: false,
+            urgent: false,
+            urgent_hours: 3,
+            urgent_keywords: vec!["cây đổ".into()],
         }],
         rules: vec![Rule {
             id: 0,
@@ -169,6 +174,7 @@ fn new_report(unit: &str, at: DateTime<Utc>, key: Option<&str>) -> NewReport {
         due_at: Some(at + Duration::days(7)),
         created_at: at,
         publication: Default::default(),
+        urgent: false,
         events: vec![
             (
                 Actor::citizen(),
@@ -242,6 +248,13 @@ async fn profile_round_trips() {
         assert_eq!(back.fields, p.fields);
         assert_eq!(back.calendar, p.calendar);
         assert_eq!(back.units.len(), 3);
+        let roads = back.units.iter().find(|u| u.code == "ROADS").unwrap();
+        assert_eq!(
+            roads.duty_phone.as_deref(),
+            Some("0901000111"),
+            "{}",
+            db.name
+        );
         assert_eq!(back.rules.len(), 1);
         assert!(s.profile_version().await.unwrap() > v0);
         // Importing again replaces, it does not add, and keeps every unit and field active.
@@ -506,6 +519,87 @@ async fn appending_checks_the_sequence() {
         assert_eq!(r.status, Status::InProgress);
         assert_eq!(r.last_seq, 3);
         assert_eq!(s.events(r.id).await.unwrap().len(), 3);
+    }
+}
+
+/// Urgent reports lead a staff queue, newest first among them, then the rest; marking one
+/// urgent later moves it up.
+#[tokio::test]
+async fn urgent_reports_lead_the_queue() {
+    for db in all().await {
+        let s = &db.store;
+        s.import_profile(&profile()).await.unwrap();
+        let old = s
+            .submit(new_report("ROADS", t(2026, 3, 2, 1), None))
+            .await
+            .unwrap();
+        let mut urgent = new_report("ROADS", t(2026, 3, 2, 2), None);
+        urgent.urgent = true;
+        let urgent = s.submit(urgent).await.unwrap();
+        let new = s
+            .submit(new_report("ROADS", t(2026, 3, 2, 3), None))
+            .await
+            .unwrap();
+        let list = |urgent_first| async move {
+            s.list_reports(&ReportFilter {
+                unit: Some("ROADS".into()),
+                urgent_first,
+                limit: 10,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .map(|r| (r.code, r.urgent))
+            .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            list(true).await,
+            [
+                (urgent.code.clone(), true),
+                (new.code.clone(), false),
+                (old.code.clone(), false)
+            ],
+            "{}",
+            db.name
+        );
+        assert_eq!(list(false).await[0].0, new.code);
+        // Marked urgent later: the flag follows the state.
+        let r = s.report(old.id).await.unwrap().unwrap();
+        let mut state = State::fold(&s.events(r.id).await.unwrap()).unwrap();
+        let marked = EventKind::MarkedUrgent {
+            reason: "cây đổ".into(),
+            due_at: Some(t(2026, 3, 2, 5)),
+        };
+        state.apply(&marked, t(2026, 3, 2, 4));
+        s.append_event(
+            r.id,
+            r.last_seq,
+            t(2026, 3, 2, 4),
+            &Actor::system(),
+            &marked,
+            &state,
+            &[],
+        )
+        .await
+        .unwrap();
+        let first_two: Vec<String> = list(true)
+            .await
+            .into_iter()
+            .take(2)
+            .map(|(c, _)| c)
+            .collect();
+        assert_eq!(
+            first_two,
+            [old.code.clone(), urgent.code.clone()],
+            "{}",
+            db.name
+        );
+        assert_eq!(
+            s.report(old.id).await.unwrap().unwrap().due_at,
+            Some(t(2026, 3, 2, 5))
+        );
     }
 }
 

@@ -595,6 +595,8 @@ struct StaffReport<'a> {
     /// Whether the words and photos are public yet, and the text the public sees.
     publication: phananh_domain::model::Publication,
     public_text: Option<&'a str>,
+    /// An urgent case (deadline in clock hours, first in the queues).
+    urgent: bool,
 }
 
 fn staff_json<'a>(r: &'a Report, catalog: &phananh_app::Catalog) -> StaffReport<'a> {
@@ -618,6 +620,7 @@ fn staff_json<'a>(r: &'a Report, catalog: &phananh_app::Catalog) -> StaffReport<
         attributes: &r.extra.attributes,
         publication: r.publication,
         public_text: r.public_text.as_deref(),
+        urgent: r.urgent,
     }
 }
 

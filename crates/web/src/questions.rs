@@ -246,6 +246,9 @@ mod tests {
                 },
             ],
             review: false,
+            urgent: false,
+            urgent_hours: 4,
+            urgent_keywords: vec![],
         }
     }
 

@@ -27,6 +27,7 @@ pub mod mailbox;
 pub mod setup;
 pub mod smpp;
 mod sms;
+mod urgent;
 pub mod zalo;
 
 #[derive(Debug, Clone)]
@@ -402,6 +403,8 @@ impl Worker {
             JobKind::FollowConfirm(p) => citizen::confirm_follow(self, &p).await,
             JobKind::EmailInbound(p) => email_in::inbound(self, job, &p).await,
             JobKind::ZnsSend(p) => zalo::zns(self, job, &p).await,
+            JobKind::UrgentAlert(p) => urgent::alert(self, &p).await,
+            JobKind::UrgentEscalate(p) => urgent::escalate(self, &p).await,
         }
     }
 

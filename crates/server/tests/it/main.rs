@@ -30,4 +30,5 @@ mod security;
 mod smpp;
 mod sms;
 mod telegram;
+mod urgent;
 mod zalo;

@@ -204,6 +204,8 @@ async fn render(
                 input type="hidden" id="lon" name="lon" value=(v("lon"));
                 div id="map" data-lat=(catalog.city.center[0]) data-lon=(catalog.city.center[1])
                     data-tiles=(state.config.tile_url) data-attribution=(state.config.tile_attribution) {}
+                label { input type="checkbox" name="urgent" value="1" checked[!v("urgent").is_empty()] accesskey="5"; " " strong { (lang.t("Khẩn cấp", "Urgent")) } " "
+                    span class="muted" { (lang.t("(xử lý trong vài giờ, báo ngay số trực của đơn vị)", "(hours to fix; the unit's duty contact is alerted at once)")) } " " kbd { "Alt+5" } }
                 p { button type="submit" { (lang.t("Tiếp nhận", "File the report")) } " " span class="muted" { "Ctrl+Enter" } }
             }
         }
@@ -382,6 +384,7 @@ async fn file(
         phone: opt("phone"),
         email: opt("email"),
         consent: form.contains_key("consent"),
+        urgent: form.contains_key("urgent"),
         attributes: crate::questions::answers(
             opt("field").and_then(|f| catalog.field(&f)),
             form.iter().map(|(k, v)| (k.as_str(), v.as_str())),

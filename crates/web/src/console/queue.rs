@@ -18,6 +18,13 @@ pub fn routes() -> Routes {
         .route("/console/triage", get(triage))
 }
 
+/// "KHẨN / URGENT" beside an urgent case's code.
+pub(crate) fn urgent_badge(r: &Report, lang: Lang) -> maud::Markup {
+    html! {
+        @if r.urgent { " " span class="badge urgent" { (lang.t("KHẨN", "URGENT")) } }
+    }
+}
+
 fn table(
     reports: &[Report],
     catalog: &phananh_app::Catalog,
@@ -34,7 +41,7 @@ fn table(
             tbody {
                 @for r in reports {
                     tr {
-                        td { a class="code" href={"/console/reports/" (r.code)} { (r.code) } }
+                        td { a class="code" href={"/console/reports/" (r.code)} { (r.code) } (urgent_badge(r, lang)) }
                         td { (catalog.field(&r.field).map(|f| f.icon.as_str()).unwrap_or("")) " " (catalog.field_name(&r.field)) }
                         td { (r.ward.as_deref().map(|w| catalog.ward_name(w)).unwrap_or_else(|| "—".into())) }
                         td title=(r.description) { (crate::layout::excerpt(&r.description, 90)) }
@@ -183,7 +190,7 @@ async fn triage(
                 @for r in &page_data.items {
                     @let suggestion = route(&catalog.rules, &r.field, r.ward.as_deref(), &catalog.triage_unit);
                     tr {
-                        td { a class="code" href={"/console/reports/" (r.code)} { (r.code) } }
+                        td { a class="code" href={"/console/reports/" (r.code)} { (r.code) } (urgent_badge(r, lang)) }
                         td { (catalog.field_name(&r.field)) }
                         td { (r.ward.as_deref().map(|w| catalog.ward_name(w)).unwrap_or_else(|| lang.t("Chưa xác định", "Unknown").into())) }
                         td title=(r.description) { (crate::layout::excerpt(&r.description, 120)) }

@@ -117,7 +117,8 @@ async fn render(
         Some(staff),
         html! {
             h1 { (lang.t("Hồ sơ", "Report")) " " span class="code" { (r.code) } " " (status_badge(r.status, lang))
-                @if view.overdue { " " span class="badge overdue" { (lang.t("Quá hạn", "Overdue")) } } }
+                @if view.overdue { " " span class="badge overdue" { (lang.t("Quá hạn", "Overdue")) } }
+                (crate::console::queue::urgent_badge(r, lang)) }
             @if let Some(e) = error { div class="error" role="alert" { (e) } }
             div class="grid" {
                 div {
@@ -195,6 +196,7 @@ async fn render(
                                 Action::Resolve => (form(*a, text("note", "Kết quả xử lý (công khai)", "What was done (public)", true))),
                                 Action::Reject | Action::Reopen => (form(*a, text("reason", "Lý do (công khai)", "Reason (public)", true))),
                                 Action::ReturnToTriage => (form(*a, text("reason", "Lý do (nội bộ, người dân không thấy)", "Reason (internal, not shown to the public)", true))),
+                                Action::MarkUrgent => (form(*a, text("reason", "Vì sao khẩn cấp (nội bộ): hạn xử lý tính theo giờ, đơn vị trực được báo ngay", "Why it is urgent (internal): the deadline is counted in hours and the duty contact is alerted", true))),
                                 Action::Comment => (form(*a, html! {
                                     (text("text", "Ghi chú (nội bộ, trừ khi chọn công khai)", "Note (internal unless marked public)", true))
                                     label { input type="checkbox" name="public" value="1"; " " (lang.t("Công khai cho người dân", "Visible to the public")) }
@@ -332,6 +334,9 @@ fn command(f: &ActionForm, lang: Lang) -> Result<Command, AppError> {
             reason: f.reason.clone(),
         },
         Action::Reopen => Command::Reopen {
+            reason: f.reason.clone(),
+        },
+        Action::MarkUrgent => Command::MarkUrgent {
             reason: f.reason.clone(),
         },
         Action::Comment => Command::Comment {

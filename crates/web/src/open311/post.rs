@@ -107,6 +107,7 @@ pub(super) async fn post_request(
         media_url: d.media_url,
         photos: Vec::new(),
         media: Vec::new(),
+        urgent: false,
     };
     let actor = Actor {
         kind: ActorKind::Integrator,

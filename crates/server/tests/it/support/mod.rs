@@ -348,6 +348,9 @@ impl TestApp {
                     },
                 ],
                 review: false,
+                urgent: false,
+                urgent_hours: 4,
+                urgent_keywords: vec![],
             })
             .await
             .unwrap();
@@ -378,6 +381,9 @@ impl TestApp {
                 keywords: vec![],
                 attributes: vec![],
                 review: false,
+                urgent: false,
+                urgent_hours: 4,
+                urgent_keywords: vec![],
             })
             .await
             .unwrap();

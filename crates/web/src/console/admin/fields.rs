@@ -32,14 +32,18 @@ pub(super) async fn page(State(state): State<AppState>, Admin(staff): Admin) -> 
                     div { label for="f-days" { (l.t("Ngày làm việc để xử lý", "Working days to resolve")) } input id="f-days" name="resolve_days" type="number" min="0" max="365" value="5"; }
                     div { label for="f-kw" { (l.t("Từ khóa (cách nhau bởi dấu phẩy)", "Keywords (comma-separated)")) } input id="f-kw" name="keywords"; }
                     div { label { input type="checkbox" name="review" value="1"; " " (l.t("Kiểm duyệt trước khi công khai nội dung, ảnh", "Review text and photos before publishing")) } }
+                    div { label { input type="checkbox" name="urgent" value="1"; " " (l.t("Mọi phản ánh đều khẩn cấp", "Every report is urgent")) } }
+                    div { label for="f-uh" { (l.t("Giờ xử lý vụ khẩn cấp (theo đồng hồ)", "Hours for an urgent case (on the clock)")) } input id="f-uh" name="urgent_hours" type="number" min="1" max="72" value=(phananh_domain::urgent::DEFAULT_HOURS); }
+                    div { label for="f-ukw" { (l.t("Từ khóa khẩn cấp (cách nhau bởi dấu phẩy)", "Urgent keywords (comma-separated)")) } input id="f-ukw" name="urgent_keywords" placeholder="cây đổ, hở nắp cống"; }
                     div { button type="submit" { (l.t("Lưu", "Save")) } }
                 }
             }
             table {
-                thead { tr { th { (l.t("Mã", "Code")) } th { (l.t("Tên", "Name")) } th { (l.t("Tiếp nhận (giờ)", "Ack (hours)")) } th { (l.t("Xử lý (ngày)", "Resolve (days)")) } th { (l.t("Từ khóa", "Keywords")) } th { (l.t("Công khai", "Publishing")) } } }
+                thead { tr { th { (l.t("Mã", "Code")) } th { (l.t("Tên", "Name")) } th { (l.t("Tiếp nhận (giờ)", "Ack (hours)")) } th { (l.t("Xử lý (ngày)", "Resolve (days)")) } th { (l.t("Từ khóa", "Keywords")) } th { (l.t("Công khai", "Publishing")) } th { (l.t("Khẩn cấp", "Urgent")) } } }
                 tbody { @for f in &c.fields { tr {
                     td { code { (f.code) } } td { (f.icon) " " (f.name_vi) " / " (f.name_en) } td { (f.ack_hours) } td { (f.resolve_days) } td { (f.keywords.join(", ")) }
                     td { @if f.review { (l.t("Sau kiểm duyệt", "After review")) } @else { (l.t("Ngay", "At once")) } }
+                    td { @if f.urgent { (l.t("Luôn", "Always")) } @else if !f.urgent_keywords.is_empty() { (f.urgent_keywords.join(", ")) } @else { "—" } " · " (f.urgent_hours) " h" }
                 } } }
             }
             div class="card" {
@@ -88,6 +92,12 @@ pub(super) struct FieldForm {
     keywords: String,
     #[serde(default)]
     review: Option<String>,
+    #[serde(default)]
+    urgent: Option<String>,
+    #[serde(default)]
+    urgent_hours: String,
+    #[serde(default)]
+    urgent_keywords: String,
 }
 
 pub(super) async fn save(
@@ -104,6 +114,9 @@ pub(super) async fn save(
         resolve_days: f.resolve_days,
         keywords: f.keywords,
         review: f.review.is_some(),
+        urgent: f.urgent.is_some(),
+        urgent_hours: f.urgent_hours,
+        urgent_keywords: f.urgent_keywords,
     };
     let result = state.app.save_field(&staff.principal, input).await;
     done(&state, &staff, "/console/admin/fields", result).await

@@ -34,15 +34,18 @@ pub(super) async fn page(State(state): State<AppState>, Admin(staff): Admin) -> 
                         select id="u-ward" name="ward" { option value="" { "—" } @for w in &c.wards { option value=(w.code) { (w.name_vi) } } } }
                     div { label for="u-email" { "Email" } input id="u-email" name="email" type="email"; }
                     div { label for="u-phone" { (l.t("Điện thoại", "Phone")) } input id="u-phone" name="phone"; }
+                    div { label for="u-dphone" { (l.t("Số trực (báo vụ khẩn cấp)", "Duty phone (urgent alerts)")) } input id="u-dphone" name="duty_phone" type="tel"; }
+                    div { label for="u-demail" { (l.t("Email trực", "Duty email")) } input id="u-demail" name="duty_email" type="email"; }
                     div { label for="u-hook" { "Webhook URL" } input id="u-hook" name="webhook_url" type="url"; }
                     div { button type="submit" { (l.t("Lưu", "Save")) } }
                 }
             }
             table {
-                thead { tr { th { (l.t("Mã", "Code")) } th { (l.t("Tên", "Name")) } th { (l.t("Loại", "Kind")) } th { "Email" } th { "Webhook" } } }
+                thead { tr { th { (l.t("Mã", "Code")) } th { (l.t("Tên", "Name")) } th { (l.t("Loại", "Kind")) } th { "Email" } th { (l.t("Trực", "On duty")) } th { "Webhook" } } }
                 tbody { @for u in &c.units { tr {
                     td { code { (u.code) } } td { (u.name_vi) @if u.sample { " " span class="badge" { (l.t("mẫu", "sample")) } } }
-                    td { (u.kind.label_vi()) } td { (u.email.as_deref().unwrap_or("")) } td { (u.webhook_url.as_deref().unwrap_or("")) }
+                    td { (u.kind.label_vi()) } td { (u.email.as_deref().unwrap_or("")) }
+                    td { (u.duty_phone.as_deref().unwrap_or("")) " " (u.duty_email.as_deref().unwrap_or("")) } td { (u.webhook_url.as_deref().unwrap_or("")) }
                 } } }
             }
         },
@@ -69,6 +72,10 @@ pub(super) struct UnitForm {
     phone: String,
     #[serde(default)]
     webhook_url: String,
+    #[serde(default)]
+    duty_phone: String,
+    #[serde(default)]
+    duty_email: String,
 }
 
 pub(super) async fn save(
@@ -85,6 +92,8 @@ pub(super) async fn save(
         email: f.email,
         phone: f.phone,
         webhook_url: f.webhook_url,
+        duty_phone: f.duty_phone,
+        duty_email: f.duty_email,
     };
     let result = state.app.save_unit(&staff.principal, input).await;
     done(&state, &staff, "/console/admin/units", result).await
