@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod apikeys;
 pub mod auth;
+pub mod bulk;
 pub mod catalog;
 pub mod chat;
 pub mod clock;

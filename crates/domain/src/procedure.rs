@@ -286,6 +286,16 @@ impl Action {
         Action::MarkUrgent,
     ];
 
+    /// The steps staff may take on many reports at once from a queue (each is still one
+    /// event per report, decided and permitted per report).
+    pub const BULK: [Action; 5] = [
+        Action::Assign,
+        Action::Transfer,
+        Action::Start,
+        Action::Comment,
+        Action::MarkUrgent,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Action::Assign => "assign",

@@ -32,6 +32,7 @@ pub fn routes() -> Routes {
         .route("/api/v1/staff/reports", get(staff_list))
         .route("/api/v1/staff/reports/{code}", get(staff_report))
         .route("/api/v1/staff/reports/{code}/actions", post(staff_action))
+        .route("/api/v1/staff/reports/bulk", post(staff_bulk))
         .route(
             "/api/v1/staff/reports/{code}/moderation",
             post(staff_moderation),
@@ -713,6 +714,37 @@ async fn staff_moderation(
     let report = state.app.moderate(&staff.principal, &code, step).await?;
     let catalog = state.app.catalog().await;
     Ok(Json(staff_json(&report, &catalog)).into_response())
+}
+
+/// One step on many reports: `{"codes": [...], "action": ..., ...the step's fields}`.
+#[derive(Deserialize)]
+struct BulkBody {
+    codes: Vec<String>,
+    #[serde(flatten)]
+    command: Command,
+}
+
+#[derive(Serialize)]
+struct BulkAnswer {
+    results: Vec<phananh_app::bulk::Outcome>,
+}
+
+async fn staff_bulk(
+    State(state): State<AppState>,
+    MaybeStaff(staff): MaybeStaff,
+    headers: HeaderMap,
+    body: Result<Json<BulkBody>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let staff = require(staff)?;
+    if !crate::csrf::header_ok(&staff, &headers) {
+        return Err(ApiError::csrf());
+    }
+    let Json(body) = body.map_err(json_error)?;
+    let results = state
+        .app
+        .bulk(&staff.principal, &body.codes, body.command)
+        .await?;
+    Ok(Json(BulkAnswer { results }).into_response())
 }
 
 async fn staff_action(

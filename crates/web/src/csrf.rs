@@ -31,6 +31,17 @@ impl CsrfToken for std::collections::HashMap<String, String> {
     }
 }
 
+/// Forms with repeated names (a list of ticked checkboxes) are read as pairs; the token is
+/// the pair named `csrf`.
+impl CsrfToken for Vec<(String, String)> {
+    fn csrf(&self) -> &str {
+        self.iter()
+            .find(|(k, _)| k == "csrf")
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("")
+    }
+}
+
 /// Implements [`CsrfToken`] for form structs with a `csrf: String` field, optionally naming
 /// the double-submit cookie.
 macro_rules! csrf_form {

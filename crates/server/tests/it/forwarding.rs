@@ -237,7 +237,7 @@ async fn forwarding_to_a_units_own_open311_system_and_status_back() {
     city.store().save_unit(&unit).await.unwrap();
     city.app().refresh_catalog().await.unwrap();
 
-    let r = city.file(json!({"field": "water", "description": "Vỡ ống nước", "lat": 10.7725, "lon": 106.6980, "phone": "0912345678"})).await;
+    let r = city.file(json!({"field": "water", "description": "Nước yếu cả tuần", "lat": 10.7725, "lon": 106.6980, "phone": "0912345678"})).await;
     let code = r["code"].as_str().unwrap().to_string();
     assert_eq!(r["unit"], "SAWACO");
     let worker = Worker::new(

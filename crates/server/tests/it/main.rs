@@ -10,6 +10,7 @@
 mod support;
 
 mod browser;
+mod bulk;
 mod chat;
 mod citizens;
 mod cli;

@@ -1,10 +1,11 @@
 //! A unit's queue (with filters and paging) and the triage desk.
 
-use crate::routes::{Routes, get};
+use crate::routes::{Routes, get, post};
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use maud::html;
 use phananh_domain::model::{Report, Status};
+use phananh_domain::procedure::{Action, Command};
 use phananh_domain::routing::route;
 
 use crate::api::ListQuery;
@@ -16,6 +17,7 @@ pub fn routes() -> Routes {
     Routes::new()
         .route("/console", get(queue))
         .route("/console/triage", get(triage))
+        .route("/console/bulk", post(bulk))
 }
 
 /// "KHẨN / URGENT" beside an urgent case's code.
@@ -30,10 +32,12 @@ fn table(
     catalog: &phananh_app::Catalog,
     lang: Lang,
     now: chrono::DateTime<chrono::Utc>,
+    selectable: bool,
 ) -> maud::Markup {
     html! {
         table {
             thead { tr {
+                @if selectable { th { (lang.t("Chọn", "Pick")) } }
                 th { (lang.t("Mã hồ sơ", "Code")) } th { (lang.t("Lĩnh vực", "Field")) } th { (lang.t("Phường, xã", "Ward")) }
                 th { (lang.t("Nội dung", "Description")) } th { (lang.t("Đơn vị", "Unit")) } th { (lang.t("Trạng thái", "Status")) }
                 th { (lang.t("Hạn xử lý", "Due")) } th { (lang.t("Tiếp nhận", "Received")) }
@@ -41,6 +45,7 @@ fn table(
             tbody {
                 @for r in reports {
                     tr {
+                        @if selectable { td { input type="checkbox" name="code" value=(r.code) form="bulk" aria-label=(r.code); } }
                         td { a class="code" href={"/console/reports/" (r.code)} { (r.code) } (urgent_badge(r, lang)) }
                         td { (catalog.field(&r.field).map(|f| f.icon.as_str()).unwrap_or("")) " " (catalog.field_name(&r.field)) }
                         td { (r.ward.as_deref().map(|w| catalog.ward_name(w)).unwrap_or_else(|| "—".into())) }
@@ -57,11 +62,129 @@ fn table(
                     }
                 }
                 @if reports.is_empty() {
-                    tr { td colspan="8" class="muted" { (lang.t("Không có hồ sơ nào.", "No reports.")) } }
+                    tr { td colspan=(if selectable { "9" } else { "8" }) class="muted" { (lang.t("Không có hồ sơ nào.", "No reports.")) } }
                 }
             }
         }
     }
+}
+
+/// The form for one step on the reports ticked in the table (the checkboxes belong to it
+/// through their `form` attribute, so the table stays outside the form).
+fn bulk_bar(staff: &Staff, catalog: &phananh_app::Catalog, lang: Lang) -> maud::Markup {
+    html! {
+        form id="bulk" class="card filters" method="post" action="/console/bulk" {
+            (crate::console::csrf_field(staff))
+            div { label for="bulk-action" { (lang.t("Với các hồ sơ đã chọn", "With the selected reports")) }
+                select id="bulk-action" name="action" required {
+                    @for a in Action::BULK { option value=(a.as_str()) { (lang.t(a.label_vi(), a.label_en())) } }
+                } }
+            div { label for="bulk-unit" { (lang.t("Đơn vị (chuyển, giao)", "Unit (assign, transfer)")) }
+                select id="bulk-unit" name="unit" {
+                    option value="" { "—" }
+                    @for u in &catalog.units { option value=(u.code) { (u.name_vi) } }
+                } }
+            div { label for="bulk-text" { (lang.t("Lý do, ghi chú (nội bộ)", "Reason, note (internal)")) }
+                input id="bulk-text" name="text" maxlength="2000"; }
+            div { button type="submit" { (lang.t("Thực hiện", "Apply")) } }
+        }
+    }
+}
+
+/// The bulk form as sent: `code` is repeated, one per ticked report.
+#[derive(Default)]
+struct BulkForm {
+    action: String,
+    unit: String,
+    text: String,
+    code: Vec<String>,
+}
+
+impl BulkForm {
+    fn read(pairs: Vec<(String, String)>) -> BulkForm {
+        let mut f = BulkForm::default();
+        for (k, v) in pairs {
+            match k.as_str() {
+                "action" => f.action = v,
+                "unit" => f.unit = v,
+                "text" => f.text = v,
+                // Bounded by the route's body limit; the use case refuses over 100.
+                "code" => f.code.push(v),
+                _ => {}
+            }
+        }
+        f
+    }
+}
+
+impl BulkForm {
+    fn command(&self) -> Option<Command> {
+        let text = self.text.trim().to_string();
+        Some(match Action::parse(&self.action)? {
+            Action::Assign => Command::Assign {
+                unit: self.unit.clone(),
+                assignee: None,
+                note: (!text.is_empty()).then_some(text),
+            },
+            Action::Transfer => Command::Transfer {
+                to: self.unit.clone(),
+                reason: text,
+            },
+            Action::Start => Command::Start,
+            Action::Comment => Command::Comment {
+                text,
+                public: false,
+            },
+            Action::MarkUrgent => Command::MarkUrgent { reason: text },
+            _ => return None,
+        })
+    }
+}
+
+async fn bulk(
+    State(state): State<AppState>,
+    staff: Staff,
+    crate::csrf::Csrf(axum::Form(pairs)): crate::csrf::Csrf<axum::Form<Vec<(String, String)>>>,
+) -> Response {
+    let lang = staff.lang;
+    let form = BulkForm::read(pairs);
+    let Some(command) = form.command() else {
+        return error_page(
+            &phananh_app::AppError::invalid(
+                "action",
+                "not_a_bulk_step",
+                "Thao tác này không làm hàng loạt được",
+                "This step cannot be taken on many reports at once",
+            ),
+            lang,
+            Some(&staff),
+        );
+    };
+    let action = command.action();
+    let results = match state.app.bulk(&staff.principal, &form.code, command).await {
+        Ok(r) => r,
+        Err(e) => return error_page(&e, lang, Some(&staff)),
+    };
+    let done = results.iter().filter(|r| r.ok).count();
+    page(lang.t("Thao tác hàng loạt", "Bulk step"), lang, Some(&staff), html! {
+        h1 { (lang.t(action.label_vi(), action.label_en())) ": " (done) "/" (results.len()) " " (lang.t("hồ sơ", "reports")) }
+        table {
+            thead { tr { th { (lang.t("Mã hồ sơ", "Code")) } th { (lang.t("Kết quả", "Result")) } } }
+            tbody {
+                @for r in &results {
+                    tr {
+                        td { a class="code" href={"/console/reports/" (r.code)} { (r.code) } }
+                        td {
+                            @if r.ok { span class="badge resolved" { (lang.t("Đã thực hiện", "Done")) } }
+                            @else { span class="badge rejected" { (lang.t("Không thực hiện được", "Refused")) } " " (r.message.as_deref().unwrap_or("")) }
+                        }
+                    }
+                }
+            }
+        }
+        p { a href="/console" { "← " (lang.t("Về hàng đợi", "Back to the queue")) } }
+    })
+    .into_response()
 }
 
 fn pager(q: &ListQuery, has_more: bool, base: &str, lang: Lang) -> maud::Markup {
@@ -149,7 +272,9 @@ async fn queue(
             div { label { input type="checkbox" name="overdue" value="1" checked[q.overdue.is_some()]; " " (lang.t("Chỉ hồ sơ quá hạn", "Overdue only")) } }
             div { button type="submit" { (lang.t("Lọc", "Filter")) } }
         }
-        (table(&page_data.items, &catalog, lang, now))
+        @let selectable = staff.principal.can_write() && !page_data.items.is_empty();
+        @if selectable { (bulk_bar(&staff, &catalog, lang)) }
+        (table(&page_data.items, &catalog, lang, now, selectable))
         (pager(&q, page_data.has_more, "/console", lang))
     })
     .into_response()

@@ -110,12 +110,15 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("GET",  "/api/v1/staff/reports",                "401 ok ok ok ok ok ok"),
     ("GET",  "/api/v1/staff/reports/{code}",         "401 ok ok ok|404 ok|404 ok ok"),
     ("POST", "/api/v1/staff/reports/{code}/actions", "401 ok ok ok|404 ok|404 ok 403"),
+    // Per report inside: another unit's report is "not_found" in the answer.
+    ("POST", "/api/v1/staff/reports/bulk",           "401 ok ok ok ok ok 403"),
     ("POST", "/api/v1/staff/reports/{code}/moderation", "401 ok ok ok|404 ok|404 403 403"),
     // The console.
     ("GET",  "/console",                             "login ok ok ok ok ok ok"),
     ("GET", "/console/triage", "login ok ok 404 404 ok 404"),
     ("GET",  "/console/reports/{code}",              "login ok ok ok|404 ok|404 ok ok"),
     ("POST", "/console/reports/{code}/actions",      "login ok ok ok|404 ok|404 ok 403"),
+    ("POST", "/console/bulk",                        "login ok ok ok ok ok 403"),
     ("POST", "/console/reports/{code}/chat",         "login ok ok ok|404 ok|404 ok 403"),
     ("POST", "/console/reports/{code}/moderation",   "login ok ok ok|404 ok|404 403 403"),
     ("GET",  "/console/moderation",                  "login ok ok ok ok 403 403"),

@@ -554,6 +554,16 @@ async fn replay_storm_files_and_answers_once() {
         sms_count,
         "{sent:?}"
     );
-    assert_eq!(mails.len(), email_count);
+    // The Viber conversations report fallen trees, urgent cases: the tree company's duty
+    // mailbox is alerted once per case, however often the deliveries were replayed.
+    let (alerts, receipts): (Vec<&String>, Vec<&String>) = mails
+        .iter()
+        .partition(|m| m.contains("To: ct-cayxanh@example.invalid"));
+    assert_eq!(
+        alerts.len(),
+        viber_convs,
+        "one urgent alert per fallen tree"
+    );
+    assert_eq!(receipts.len(), email_count);
     t.stop().await;
 }
