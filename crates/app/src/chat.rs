@@ -17,10 +17,10 @@ pub fn field_choices(catalog: &Catalog) -> Vec<FieldChoice> {
             name_en: f.name_en.clone(),
             keywords: f.keywords.clone(),
             questions: {
-                // Required questions only, for now: a chat stays short, and an optional
-                // answer can be added on the form the chat links to.
+                // Every question, in its order: an optional one comes with «Bỏ qua / Skip»
+                // (a quick reply), and is never asked again once skipped.
                 let mut asked: Vec<&phananh_domain::profile::Attribute> =
-                    f.attributes.iter().filter(|a| a.required).collect();
+                    f.attributes.iter().collect();
                 asked.sort_by_key(|a| a.order);
                 asked
                     .into_iter()

@@ -452,13 +452,22 @@ impl Conversation {
                     self.draft.asked.push(q.code);
                     return self.advance(ctx, None);
                 }
+                // An optional question is passed over by anything that is not its answer (a
+                // photo, a new place, «Gửi»): the message is taken at the next step.
+                let answer = Self::answer_of(&q, input).filter(|_| !skip && !is_yes(input));
+                if !q.required && answer.is_none() {
+                    self.draft.asked.push(q.code);
+                    self.advance(ctx, None);
+                    return self.handle(input, ctx);
+                }
                 // «Bỏ qua» is never the answer itself, even to a free question.
-                if let Some(a) = Self::answer_of(&q, input).filter(|_| !skip) {
+                if let Some(a) = answer {
                     self.draft.answers.insert(q.code.clone(), vec![a]);
                     self.draft.asked.push(q.code);
                     return self.advance(ctx, None);
                 }
-                // Something else (a photo, the place): kept, and the question asked again.
+                // A required question, and something else (a photo, the place): kept, and
+                // the question asked again.
                 let noted = match input {
                     Content::Text { .. } => None,
                     other => self.keep(other, ctx),
@@ -466,25 +475,16 @@ impl Conversation {
                 let mut r = self.ask(&q);
                 r.text = match noted {
                     Some(n) => format!("{n}\n{}", r.text),
-                    None if q.required => format!(
-                        "{}\n{}",
-                        l.t("Câu hỏi này cần được trả lời.", "This question needs an answer."),
-                        r.text
-                    ),
                     None => format!(
                         "{}\n{}",
-                        l.t("Vui lòng chọn một câu trả lời, hoặc «Bỏ qua».", "Please choose an answer, or «Skip»."),
+                        l.t("Câu hỏi này cần được trả lời.", "This question needs an answer."),
                         r.text
                     ),
                 };
                 (vec![r], None)
             }
             Step::Confirm => {
-                let yes = match input {
-                    Content::Choice { payload, .. } => payload == "CONFIRM",
-                    Content::Text { text } => ["dong y", "gui", "ok", "xac nhan", "co", "yes", "send", "confirm"].contains(&fold_words(text).as_str()),
-                    _ => false,
-                };
+                let yes = is_yes(input);
                 if yes {
                     let draft = std::mem::take(&mut self.draft);
                     self.step = Step::Idle;
@@ -649,15 +649,18 @@ impl Conversation {
         }
     }
 
-    /// The field's first extra question not yet answered or skipped.
+    /// The field's first extra question not yet answered or skipped. Required questions
+    /// come right after the description; optional ones once the place is known, just
+    /// before the summary, so they never hold up what a report needs.
     fn next_question<'c>(&self, ctx: &'c Context) -> Option<&'c Question> {
         let field = self.draft.field.as_deref()?;
+        let placed = self.has_place();
         ctx.fields
             .iter()
             .find(|f| f.code == field)?
             .questions
             .iter()
-            .find(|q| !self.draft.asked.contains(&q.code))
+            .find(|q| !self.draft.asked.contains(&q.code) && (q.required || placed))
     }
 
     fn ask(&self, q: &Question) -> Reply {
@@ -891,6 +894,18 @@ fn guess_field(text: &str, ctx: &Context) -> Option<String> {
     (hits.len() == 1).then(|| hits[0].code.clone())
 }
 
+/// «Gửi / Send»: the citizen confirms the summary (a button or the words).
+fn is_yes(input: &Content) -> bool {
+    match input {
+        Content::Choice { payload, .. } => payload == "CONFIRM",
+        Content::Text { text } => [
+            "dong y", "gui", "ok", "xac nhan", "co", "yes", "send", "confirm",
+        ]
+        .contains(&fold_words(text).as_str()),
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1004,12 +1019,7 @@ mod tests {
         // A keyboard sends the answer's title back.
         c.handle(&text("nghiêng"), &ctx);
         assert_eq!(c.draft.answers["tree_state"], vec!["leaning"]);
-        // The optional one offers «Bỏ qua».
-        let r = c.prompt(&ctx);
-        assert!(r.text.contains("không bắt buộc"));
-        assert_eq!(r.choices.last().unwrap().0, "SKIP");
-        c.handle(&text("Bỏ qua"), &ctx);
-        assert!(!c.draft.answers.contains_key("pole"));
+        // The optional one waits until the place is known.
         assert_eq!(c.step, Step::Location, "the photo was already sent");
         c.handle(
             &Content::Location {
@@ -1018,6 +1028,14 @@ mod tests {
             },
             &ctx,
         );
+        // Then it is asked, with «Bỏ qua».
+        assert_eq!(c.step, Step::Question);
+        let r = c.prompt(&ctx);
+        assert!(r.text.contains("không bắt buộc"), "{}", r.text);
+        assert_eq!(r.choices.last().unwrap().0, "SKIP");
+        c.handle(&text("Bỏ qua"), &ctx);
+        assert!(!c.draft.answers.contains_key("pole"));
+        assert_eq!(c.step, Step::Confirm);
         let summary = c.prompt(&ctx);
         assert!(
             summary.text.contains("• Tình trạng cây: Nghiêng"),
@@ -1030,12 +1048,45 @@ mod tests {
         };
         assert_eq!(d.answers["tree_state"], vec!["leaning"]);
         // A number picks from the list too, and a free question takes the text.
+        let place = Content::Location {
+            lat: 10.77,
+            lon: 106.7,
+        };
         let mut c = Conversation::default();
         choose(&mut c);
         c.handle(&text("1"), &ctx);
+        c.handle(&text("Bỏ qua"), &ctx);
+        c.handle(&place, &ctx);
         c.handle(&text("HL-12"), &ctx);
         assert_eq!(c.draft.answers["tree_state"], vec!["fallen"]);
         assert_eq!(c.draft.answers["pole"], vec!["HL-12"]);
+        assert_eq!(c.step, Step::Confirm);
+        // «Gửi» while an optional question waits passes it over and files the report.
+        let mut c = Conversation::default();
+        choose(&mut c);
+        c.handle(&text("1"), &ctx);
+        c.handle(&text("Bỏ qua"), &ctx);
+        c.handle(&place, &ctx);
+        assert_eq!(c.step, Step::Question);
+        let (_, e) = c.handle(&text("gửi"), &ctx);
+        let Some(Effect::File(d)) = e else {
+            panic!("«Gửi» files the report")
+        };
+        assert!(!d.answers.contains_key("pole"));
+        // So does a photo: kept, and the summary shown.
+        let mut c = Conversation::default();
+        choose(&mut c);
+        c.handle(&text("1"), &ctx);
+        c.handle(&text("Bỏ qua"), &ctx);
+        c.handle(&place, &ctx);
+        c.handle(
+            &Content::Image {
+                url: "https://x/2.jpg".into(),
+            },
+            &ctx,
+        );
+        assert_eq!(c.step, Step::Confirm);
+        assert_eq!(c.draft.photos.len(), 1);
     }
 
     #[test]

@@ -388,6 +388,36 @@ async fn a_whole_report_through_messenger() {
     )
     .await;
     drain(&worker).await;
+    // The field's optional question, with its answers as quick replies and «Bỏ qua».
+    let question = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .rfind(|(_, who, _)| who == "PSID_1")
+        .map(|(_, _, b)| b.clone())
+        .unwrap();
+    assert!(
+        question["message"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("Số làn xe bị chắn (không bắt buộc)"),
+        "{question}"
+    );
+    assert_eq!(
+        question["message"]["quick_replies"][1]["payload"],
+        "ANSWER:one"
+    );
+    say(
+        &t,
+        vec![msg(
+            "PSID_1",
+            now + 5500,
+            "m5b",
+            json!({"text": "Một làn / One lane", "quick_reply": {"payload": "ANSWER:one"}}),
+        )],
+    )
+    .await;
+    drain(&worker).await;
     let all = texts(&seen, "PSID_1");
     assert!(
         all.iter()
@@ -435,6 +465,7 @@ async fn a_whole_report_through_messenger() {
     assert_eq!(report.channel.as_str(), "messenger");
     assert_eq!(report.ward.as_deref(), Some("26740"));
     assert_eq!(report.field, "traffic");
+    assert_eq!(report.extra.attributes["lanes_blocked"], ["one"]);
     assert_eq!(t.store().photo_keys(report.id).await.unwrap().len(), 1);
     let media = t.store().report_media(report.id).await.unwrap();
     assert_eq!(media.len(), 1);
@@ -809,8 +840,8 @@ pub(crate) enum Act {
 }
 
 /// Issue 13.3, the same on every platform: a photo, a location and a description sent
-/// before the field is chosen are all kept, the field is the only question asked, and all
-/// three are on the report filed. `say` delivers one act (with the platform's signature,
+/// before the field is chosen are all kept, the field and its own (optional) question are
+/// the only things asked, and all of it is on the report filed. `say` delivers one act (with the platform's signature,
 /// its timestamp `at` in unix ms) and checks the webhook answered 200; `replies` returns
 /// the texts the platform's fake received for this person so far. Returns the report.
 ///
@@ -845,13 +876,22 @@ where
     );
     say(Act::Field("trees", "Cây xanh"), now + 4000).await;
     drain(worker).await;
+    // The field's optional question, now that the place is known; answered by its number.
+    assert!(
+        last().contains("Tình trạng cây (không bắt buộc)"),
+        "then the field's question: {:?}",
+        replies()
+    );
+    say(Act::Text("2"), now + 4500).await;
+    drain(worker).await;
     let summary = last();
     assert!(
         summary.contains("Kiểm tra lại phản ánh")
             && summary.contains(description)
             && summary.contains("Ảnh: 1")
-            && summary.contains("10.77690, 106.70090"),
-        "straight to the summary of all of it: {summary}"
+            && summary.contains("10.77690, 106.70090")
+            && summary.contains("Tình trạng cây: Cây nghiêng"),
+        "then the summary of all of it: {summary}"
     );
     say(Act::Confirm, now + 5000).await;
     drain(worker).await;
@@ -865,6 +905,7 @@ where
     assert_eq!(report.channel.as_str(), channel);
     assert_eq!(report.field, "trees");
     assert_eq!(report.description, description);
+    assert_eq!(report.extra.attributes["tree_state"], ["leaning"]);
     assert_eq!(
         (report.lat, report.lon),
         (Some(10.7769), Some(106.7009)),

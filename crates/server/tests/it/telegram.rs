@@ -410,6 +410,28 @@ async fn a_whole_conversation_in_vietnamese_and_the_units_follow_up() {
     )
     .await;
     drain(&worker).await;
+    // The field's optional question, its answers and «Bỏ qua» as keyboard buttons; the
+    // button's title comes back as text.
+    let question = messages(&sent, user).last().unwrap().clone();
+    assert!(
+        question["text"]
+            .as_str()
+            .unwrap()
+            .contains("Tình trạng cây (không bắt buộc)"),
+        "{question}"
+    );
+    assert!(question["reply_markup"].to_string().contains("Bỏ qua"));
+    send(
+        &t,
+        update(
+            210,
+            user,
+            now + 10,
+            json!({"text": "Cây đã ngã, đổ / Fallen"}),
+        ),
+    )
+    .await;
+    drain(&worker).await;
     let all = texts(&sent, user);
     assert!(
         all.iter()
@@ -427,7 +449,7 @@ async fn a_whole_conversation_in_vietnamese_and_the_units_follow_up() {
     );
     let confirm = messages(&sent, user).last().unwrap().clone();
     assert_eq!(confirm["reply_markup"]["keyboard"][0][0]["text"], "Gửi");
-    send(&t, update(210, user, now + 10, json!({"text": "Gửi"}))).await;
+    send(&t, update(211, user, now + 11, json!({"text": "Gửi"}))).await;
     drain(&worker).await;
     let receipt = last_text(&sent, user);
     assert!(
@@ -438,6 +460,7 @@ async fn a_whole_conversation_in_vietnamese_and_the_units_follow_up() {
     let report = t.store().report_by_code(&code).await.unwrap().unwrap();
     assert_eq!(report.channel.as_str(), "telegram");
     assert_eq!(report.field, "trees");
+    assert_eq!(report.extra.attributes["tree_state"], ["fallen"]);
     assert_eq!(report.ward.as_deref(), Some("26740"));
     assert_eq!(t.store().photo_keys(report.id).await.unwrap().len(), 1);
     let reporter = t.store().reporter(report.id).await.unwrap().unwrap();
@@ -472,7 +495,7 @@ async fn a_whole_conversation_in_vietnamese_and_the_units_follow_up() {
     send(
         &t,
         update(
-            211,
+            212,
             user,
             now + 100,
             json!({"text": "Trước số 14, gần ngã tư"}),
@@ -520,7 +543,7 @@ async fn a_whole_conversation_in_vietnamese_and_the_units_follow_up() {
     assert!(last_text(&sent, user).contains("Cảm ơn bạn đã báo tin."));
 
     // The citizen blocks the bot: nothing more is sent, and staff see why.
-    let blocked = json!({"update_id": 212, "my_chat_member": {"chat": {"id": user, "type": "private"},
+    let blocked = json!({"update_id": 213, "my_chat_member": {"chat": {"id": user, "type": "private"},
         "from": {"id": user, "is_bot": false}, "date": now + 200,
         "old_chat_member": {"status": "member", "user": {"id": 7001234567i64, "is_bot": true}},
         "new_chat_member": {"status": "kicked", "user": {"id": 7001234567i64, "is_bot": true}, "until_date": 0}}});
@@ -595,13 +618,21 @@ async fn a_whole_conversation_in_english() {
     )
     .await;
     drain(&worker).await;
+    assert!(
+        last_text(&sent, user).starts_with("Location received.\nThe number printed on the pole"),
+        "{:?}",
+        texts(&sent, user)
+    );
+    send(&t, update(304, user, now + 4, json!({"text": "HL-0042"}))).await;
+    drain(&worker).await;
     let summary = last_text(&sent, user);
     assert!(
-        summary.starts_with("Location received.\nPlease check your report:")
-            && summary.contains("broken street light"),
+        summary.starts_with("Please check your report:")
+            && summary.contains("broken street light")
+            && summary.contains("HL-0042"),
         "{summary}"
     );
-    send(&t, update(304, user, now + 4, json!({"text": "Send"}))).await;
+    send(&t, update(305, user, now + 5, json!({"text": "Send"}))).await;
     drain(&worker).await;
     let receipt = last_text(&sent, user);
     assert!(receipt.contains("Tracking code:"), "{receipt}");
@@ -609,10 +640,11 @@ async fn a_whole_conversation_in_english() {
     let report = t.store().report_by_code(&code).await.unwrap().unwrap();
     assert_eq!(report.field, "lighting");
     assert_eq!(report.lat, Some(10.7731));
+    assert_eq!(report.extra.attributes["pole_number"], ["HL-0042"]);
     // Looking the report up by its code, in the same chat.
     send(
         &t,
-        update(305, user, now + 5, json!({"text": code.to_lowercase()})),
+        update(306, user, now + 6, json!({"text": code.to_lowercase()})),
     )
     .await;
     drain(&worker).await;

@@ -502,9 +502,20 @@ async fn a_whole_report_through_zalo_in_vietnamese() {
     )
     .await;
     drain(&worker).await;
+    // The field's optional question, its answers listed (Zalo has no quick replies here);
+    // answered by number.
+    let question = last_to(&fake, user);
+    assert!(
+        question.contains("Số làn xe bị chắn (không bắt buộc)") && question.contains("«Bỏ qua»"),
+        "{question}"
+    );
+    say(&t, &text(user, now + 4500, "m7b", "2")).await;
+    drain(&worker).await;
     let summary = last_to(&fake, user);
     assert!(
-        summary.contains("Kiểm tra lại") && summary.ends_with("→ «Gửi» / «Hủy»"),
+        summary.contains("Kiểm tra lại")
+            && summary.contains("Số làn xe bị chắn: Một làn")
+            && summary.ends_with("→ «Gửi» / «Hủy»"),
         "{summary}"
     );
     say(&t, &text(user, now + 5000, "m8", "Gửi")).await;
@@ -515,6 +526,7 @@ async fn a_whole_report_through_zalo_in_vietnamese() {
     let report = t.store().report_by_code(&code).await.unwrap().unwrap();
     assert_eq!(report.channel.as_str(), "zalo");
     assert_eq!(report.field, "traffic");
+    assert_eq!(report.extra.attributes["lanes_blocked"], ["one"]);
     assert!(report.lat.is_some());
     assert_eq!(t.store().photo_keys(report.id).await.unwrap().len(), 1);
     let reporter = t.store().reporter(report.id).await.unwrap().unwrap();
@@ -640,11 +652,13 @@ async fn a_report_in_english_the_reply_quota_and_an_unfollow() {
             "location",
             json!({"coordinates": {"latitude": 10.7769, "longitude": 106.7009}}),
         ),
+        text(user, now + 3500, "e4b", "skip"),
     ];
     let expected = [
         "What is your report about?\n1. ",
         "Send photos",
         "Where is it?",
+        "(optional)",
         "Please check your report",
     ];
     for (step, answer) in steps.iter().zip(expected) {
