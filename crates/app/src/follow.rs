@@ -13,14 +13,10 @@ use crate::{App, AppError};
 /// deleted after it.
 pub const FOLLOW_CONFIRM_TTL: chrono::Duration = chrono::Duration::hours(48);
 
-/// Metres between two points (haversine; the city is small enough for a sphere).
+/// Metres between two (lat, lon) points (`Point::distance_m`, the one definition).
 pub fn distance_m(a: (f64, f64), b: (f64, f64)) -> f64 {
-    const R: f64 = 6_371_000.0;
-    let (la1, la2) = (a.0.to_radians(), b.0.to_radians());
-    let dla = la2 - la1;
-    let dlo = (b.1 - a.1).to_radians();
-    let h = (dla / 2.0).sin().powi(2) + la1.cos() * la2.cos() * (dlo / 2.0).sin().powi(2);
-    2.0 * R * h.sqrt().asin()
+    use phananh_domain::model::Point;
+    Point { lat: a.0, lon: a.1 }.distance_m(&Point { lat: b.0, lon: b.1 })
 }
 
 /// An open report near the point, with how far it is.
@@ -189,6 +185,7 @@ mod tests {
             &E::Resolved {
                 note: "xong".into(),
                 photo: None,
+                distance_m: None,
             },
             4,
             now,

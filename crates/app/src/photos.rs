@@ -17,6 +17,9 @@ pub struct StoredPhoto {
     pub thumb: String,
     pub width: u32,
     pub height: u32,
+    /// Where it was taken, for a staff member's photo whose camera wrote it (never kept
+    /// for citizens' photos).
+    pub position: Option<phananh_domain::model::Point>,
 }
 
 /// Photos a report may carry.
@@ -75,16 +78,56 @@ impl App {
 
     /// [`App::store_photo`] for a photo spooled to a file (read only once a decoding slot
     /// is free, so queued uploads wait on disk, not in memory).
-    pub async fn store_photo_file(&self, mut file: std::fs::File) -> Result<StoredPhoto, AppError> {
+    pub async fn store_photo_file(&self, file: std::fs::File) -> Result<StoredPhoto, AppError> {
+        self.store_photo_file_from(file, false).await
+    }
+
+    /// [`App::store_photo_file`] for a staff member's photo (a resolution taken on site):
+    /// the position its camera wrote is kept with the upload, so resolving with it can say
+    /// how far from the report's place it was taken.
+    pub async fn store_staff_photo_file(
+        &self,
+        file: std::fs::File,
+    ) -> Result<StoredPhoto, AppError> {
+        self.store_photo_file_from(file, true).await
+    }
+
+    async fn store_photo_file_from(
+        &self,
+        mut file: std::fs::File,
+        keep_position: bool,
+    ) -> Result<StoredPhoto, AppError> {
         let max = self.photo_limits.max_bytes as u64;
-        self.store_photo_from(move || {
-            use std::io::{Read, Seek};
-            file.rewind()?;
-            let mut bytes = Vec::new();
-            file.take(max + 1).read_to_end(&mut bytes)?;
-            Ok(bytes)
-        })
-        .await
+        let mut stored = self
+            .store_photo_from(move || {
+                use std::io::{Read, Seek};
+                file.rewind()?;
+                let mut bytes = Vec::new();
+                file.take(max + 1).read_to_end(&mut bytes)?;
+                Ok(bytes)
+            })
+            .await?;
+        match stored.position.filter(|_| keep_position) {
+            Some(p) => {
+                self.store
+                    .set_upload_position(&stored.key, p.lat, p.lon)
+                    .await?
+            }
+            None => stored.position = None,
+        }
+        Ok(stored)
+    }
+
+    /// Where a staff member's uploaded photo was taken, if its camera said so.
+    pub(crate) async fn photo_position(
+        &self,
+        key: &str,
+    ) -> Result<Option<phananh_domain::model::Point>, AppError> {
+        Ok(self
+            .store
+            .upload_position(key)
+            .await?
+            .map(|(lat, lon)| phananh_domain::model::Point { lat, lon }))
     }
 
     async fn store_photo_from(
@@ -136,6 +179,10 @@ impl App {
             thumb,
             width: processed.width,
             height: processed.height,
+            // Handed back only; kept by the staff path alone.
+            position: processed
+                .gps
+                .map(|(lat, lon)| phananh_domain::model::Point { lat, lon }),
         })
     }
 

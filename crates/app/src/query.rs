@@ -37,6 +37,10 @@ pub struct ReportQuery {
     pub hide_rejected: bool,
     /// Urgent cases first (the staff queues).
     pub urgent_first: bool,
+    /// Only reports assigned to this staff member.
+    pub assignee: Option<i64>,
+    /// The soonest deadline first.
+    pub due_first: bool,
     pub limit: i64,
     pub offset: i64,
 }
@@ -59,6 +63,8 @@ impl From<ReportQuery> for ReportFilter {
             hide_rejected: q.hide_rejected,
             publication: None,
             urgent_first: q.urgent_first,
+            assignee: q.assignee,
+            due_first: q.due_first,
             limit: q.limit,
             offset: q.offset,
         }

@@ -112,11 +112,15 @@ impl App {
         if !who.can_act(command.action(), &report.unit) {
             return Err(AppError::Forbidden);
         }
+        let mut command = command;
         if let Command::Resolve {
-            photo: Some(key), ..
-        } = &command
+            photo: Some(key),
+            photo_position,
+            ..
+        } = &mut command
         {
             self.check_photo_keys(std::slice::from_ref(key)).await?;
+            *photo_position = self.photo_position(key).await?;
         }
         let actor = Actor::staff(who.user_id, &who.name);
         self.apply(report, actor, command).await
@@ -169,6 +173,10 @@ impl App {
             let field = catalog.field(&state.field);
             let ctx = Context {
                 now,
+                place: report
+                    .lat
+                    .zip(report.lon)
+                    .map(|(lat, lon)| phananh_domain::model::Point { lat, lon }),
                 calendar: &catalog.calendar,
                 resolve_days: field.map(|f| f.resolve_days).unwrap_or(5),
                 triage_unit: &catalog.triage_unit,

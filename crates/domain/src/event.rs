@@ -46,6 +46,10 @@ pub enum EventKind {
     Resolved {
         note: String,
         photo: Option<String>,
+        /// Metres between where the resolution photo was taken (its GPS, or the phone's
+        /// position) and the report's place, when both are known (staff only).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        distance_m: Option<u32>,
     },
     Closed {
         note: Option<String>,
@@ -226,7 +230,15 @@ impl EventKind {
     pub fn public_view(&self) -> Option<EventKind> {
         match self.visibility() {
             Visibility::Internal => None,
-            Visibility::Public { text: true } => Some(self.clone()),
+            // How far from the place a resolution photo was taken is for staff.
+            Visibility::Public { text: true } => Some(match self.clone() {
+                EventKind::Resolved { note, photo, .. } => EventKind::Resolved {
+                    note,
+                    photo,
+                    distance_m: None,
+                },
+                other => other,
+            }),
             Visibility::Public { text: false } => Some(match self.clone() {
                 EventKind::Assigned {
                     unit,

@@ -284,6 +284,16 @@ pub struct Point {
 }
 
 impl Point {
+    /// Metres to `other` (haversine; a city is small enough for a sphere).
+    pub fn distance_m(&self, other: &Point) -> f64 {
+        const R: f64 = 6_371_000.0;
+        let (la1, la2) = (self.lat.to_radians(), other.lat.to_radians());
+        let dla = la2 - la1;
+        let dlo = (other.lon - self.lon).to_radians();
+        let h = (dla / 2.0).sin().powi(2) + la1.cos() * la2.cos() * (dlo / 2.0).sin().powi(2);
+        2.0 * R * h.sqrt().min(1.0).asin()
+    }
+
     pub fn is_valid(&self) -> bool {
         self.lat.is_finite()
             && self.lon.is_finite()

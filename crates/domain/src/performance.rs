@@ -368,6 +368,7 @@ mod tests {
                 EventKind::Resolved {
                     note: "xong".into(),
                     photo: None,
+                    distance_m: None,
                 },
             ),
             ev(
@@ -387,6 +388,7 @@ mod tests {
                 EventKind::Resolved {
                     note: "xong hẳn".into(),
                     photo: None,
+                    distance_m: None,
                 },
             ),
             ev(
@@ -477,6 +479,7 @@ mod tests {
                 EventKind::Resolved {
                     note: "xong".into(),
                     photo: None,
+                    distance_m: None,
                 },
             ),
         ];
@@ -506,6 +509,7 @@ mod tests {
                 EventKind::Resolved {
                     note: "xong".into(),
                     photo: None,
+                    distance_m: None,
                 },
             ),
         ];

@@ -211,6 +211,13 @@ pub enum Command {
         note: String,
         #[serde(default)]
         photo: Option<String>,
+        /// Where the staff member's phone was when resolving (from the browser).
+        #[serde(default)]
+        position: Option<crate::model::Point>,
+        /// Where the photo was taken (its EXIF position, read by the server before it was
+        /// stripped); never from the request.
+        #[serde(skip)]
+        photo_position: Option<crate::model::Point>,
     },
     Close {
         #[serde(default)]
@@ -434,9 +441,15 @@ pub enum ProcedureError {
     AlreadyUrgent,
 }
 
+/// A resolution whose photo or phone was farther than this from the report's place is
+/// flagged to staff (the distance is kept in the history).
+pub const FAR_FROM_PLACE_M: u32 = 200;
+
 /// What [`decide`] needs to know besides the state.
 pub struct Context<'a> {
     pub now: DateTime<Utc>,
+    /// The report's map point, if it has one.
+    pub place: Option<crate::model::Point>,
     pub calendar: &'a Calendar,
     /// Working days the report's field allows to resolve.
     pub resolve_days: u32,
@@ -513,9 +526,20 @@ pub fn decide(
                 (due, _) => due,
             },
         },
-        Command::Resolve { note, photo } => EventKind::Resolved {
+        Command::Resolve {
+            note,
+            photo,
+            position,
+            photo_position,
+        } => EventKind::Resolved {
             note: required(note)?,
             photo: photo.clone(),
+            // The photo's own position first: it is where the work was seen done.
+            distance_m: photo_position
+                .or(*position)
+                .filter(crate::model::Point::is_valid)
+                .zip(ctx.place)
+                .map(|(at, place)| at.distance_m(&place).round() as u32),
         },
         Command::Close { note } => EventKind::Closed {
             note: note
@@ -642,6 +666,7 @@ mod tests {
         let cal = Calendar::default();
         let ctx = Context {
             now,
+            place: None,
             calendar: &cal,
             resolve_days: 5,
             triage_unit: TRIAGE,
@@ -762,6 +787,8 @@ mod tests {
             Command::Resolve {
                 note: "xong".into(),
                 photo: None,
+                position: None,
+                photo_position: None,
             },
             now,
         )
@@ -791,6 +818,8 @@ mod tests {
             Command::Resolve {
                 note: "xong hẳn".into(),
                 photo: None,
+                position: None,
+                photo_position: None,
             },
             now,
         )
@@ -819,6 +848,8 @@ mod tests {
             Command::Resolve {
                 note: "Đã vá ổ gà".into(),
                 photo: None,
+                position: None,
+                photo_position: None,
             },
             at(2026, 3, 4, 2),
         )
@@ -833,6 +864,7 @@ mod tests {
         let cal = Calendar::default();
         let ctx = Context {
             now: at(2026, 3, 2, 2),
+            place: None,
             calendar: &cal,
             resolve_days: 5,
             triage_unit: TRIAGE,
@@ -849,6 +881,8 @@ mod tests {
             Command::Resolve {
                 note: "n".into(),
                 photo: None,
+                position: None,
+                photo_position: None,
             },
             Command::Close { note: None },
             Command::Reject { reason: "r".into() },
@@ -1002,6 +1036,8 @@ mod tests {
             Command::Resolve {
                 note: "ok".into(),
                 photo: None,
+                position: None,
+                photo_position: None,
             },
             at(2026, 3, 3, 2),
         )
@@ -1030,10 +1066,67 @@ mod tests {
             Command::Resolve {
                 note: "ok".into(),
                 photo: None,
+                position: None,
+                photo_position: None,
             },
             at(2026, 3, 10, 2),
         )
         .unwrap();
         assert!(!s.is_overdue(at(2026, 3, 20, 0)));
+    }
+
+    #[test]
+    fn a_resolution_keeps_how_far_from_the_place_the_photo_or_phone_was() {
+        let cal = Calendar::default();
+        let mut s = new_state();
+        run(&mut s, assign("Q1"), at(2026, 3, 2, 2)).unwrap();
+        let place = crate::model::Point {
+            lat: 10.7725,
+            lon: 106.698,
+        };
+        // About 330 m north, and about 55 m east.
+        let north = crate::model::Point {
+            lat: 10.7755,
+            lon: 106.698,
+        };
+        let near = crate::model::Point {
+            lat: 10.7725,
+            lon: 106.6985,
+        };
+        let resolve = |position, photo_position| Command::Resolve {
+            note: "Đã sửa".into(),
+            photo: None,
+            position,
+            photo_position,
+        };
+        let distance = |cmd: &Command, place| {
+            let ctx = Context {
+                now: at(2026, 3, 3, 2),
+                place,
+                calendar: &cal,
+                resolve_days: 5,
+                triage_unit: TRIAGE,
+                urgent_hours: 4,
+            };
+            match decide(&s, cmd, &ctx).unwrap() {
+                EventKind::Resolved { distance_m, .. } => distance_m,
+                other => panic!("{other:?}"),
+            }
+        };
+        let far = distance(&resolve(None, Some(north)), Some(place)).unwrap();
+        assert!((325..=340).contains(&far), "{far}");
+        assert!(far > FAR_FROM_PLACE_M);
+        // The photo's own position wins over the phone's.
+        let d = distance(&resolve(Some(north), Some(near)), Some(place)).unwrap();
+        assert!((50..=60).contains(&d), "{d}");
+        assert_eq!(distance(&resolve(Some(near), None), Some(place)), Some(d));
+        // Nothing to compare: nothing kept.
+        assert_eq!(distance(&resolve(Some(near), None), None), None);
+        assert_eq!(distance(&resolve(None, None), Some(place)), None);
+        let nowhere = crate::model::Point {
+            lat: f64::NAN,
+            lon: 0.0,
+        };
+        assert_eq!(distance(&resolve(Some(nowhere), None), Some(place)), None);
     }
 }

@@ -81,6 +81,9 @@ pub struct Processed {
     pub thumb_jpeg: Vec<u8>,
     /// What the bytes were.
     pub source_format: &'static str,
+    /// (latitude, longitude) the camera wrote into the EXIF block, read before it is
+    /// stripped (personal data: kept only where a caller has a use for it).
+    pub gps: Option<(f64, f64)>,
 }
 
 pub const CONTENT_TYPE: &str = "image/jpeg";
@@ -145,7 +148,37 @@ pub fn process(bytes: &[u8], limits: &PhotoLimits) -> Result<Processed, PhotoErr
         height: rgb.height(),
         thumb_jpeg,
         source_format: name,
+        gps: gps_position(bytes),
     })
+}
+
+/// The position in a photo's EXIF block (`GPSLatitude`/`GPSLongitude` with their
+/// references), as (latitude, longitude) in degrees; `None` when there is none or it is
+/// not a position on Earth. Reads only the EXIF segment (linear in the file's size, which
+/// the caller has capped).
+pub fn gps_position(bytes: &[u8]) -> Option<(f64, f64)> {
+    use exif::{In, Tag, Value};
+    let exif = exif::Reader::new()
+        .read_from_container(&mut Cursor::new(bytes))
+        .ok()?;
+    let degrees = |tag: Tag, reference: Tag, negative: u8| -> Option<f64> {
+        let f = exif.get_field(tag, In::PRIMARY)?;
+        let Value::Rational(parts) = &f.value else {
+            return None;
+        };
+        let [d, m, s] = parts.get(..3)? else {
+            return None;
+        };
+        let value = d.to_f64() + m.to_f64() / 60.0 + s.to_f64() / 3600.0;
+        let sign = match &exif.get_field(reference, In::PRIMARY)?.value {
+            Value::Ascii(v) if v.first().and_then(|r| r.first()) == Some(&negative) => -1.0,
+            _ => 1.0,
+        };
+        value.is_finite().then_some(sign * value)
+    };
+    let lat = degrees(Tag::GPSLatitude, Tag::GPSLatitudeRef, b'S')?;
+    let lon = degrees(Tag::GPSLongitude, Tag::GPSLongitudeRef, b'W')?;
+    ((-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon)).then_some((lat, lon))
 }
 
 /// The width and height of a photo we keep (a JPEG written by [`process`]).
@@ -192,6 +225,7 @@ pub fn redact(
         height: h,
         thumb_jpeg: encode(&thumb, 80)?,
         source_format: "jpeg",
+        gps: None,
     })
 }
 

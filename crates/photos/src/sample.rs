@@ -39,6 +39,50 @@ pub fn phone_jpeg() -> Vec<u8> {
     out
 }
 
+/// A 32×24 JPEG whose EXIF block holds the GPS position (`lat`, `lon`), as a phone camera
+/// writes it (degrees, minutes, seconds as rationals, with N/S and E/W references).
+pub fn jpeg_at(lat: f64, lon: f64) -> Vec<u8> {
+    let img = RgbImage::from_fn(32, 24, |x, y| Rgb([(x * 8) as u8, (y * 10) as u8, 90]));
+    let jpeg = encoded(&DynamicImage::ImageRgb8(img), ImageFormat::Jpeg);
+    let dms = |v: f64| {
+        let v = v.abs();
+        let d = v.trunc();
+        let m = ((v - d) * 60.0).trunc();
+        let s = ((v - d) * 60.0 - m) * 60.0;
+        [
+            (d as u32, 1u32),
+            (m as u32, 1),
+            ((s * 10_000.0).round() as u32, 10_000),
+        ]
+    };
+    let mut tiff: Vec<u8> = b"II\x2a\x00\x08\x00\x00\x00".to_vec();
+    // IFD0 at 8: one entry, the GPS IFD at 26.
+    tiff.extend_from_slice(&1u16.to_le_bytes());
+    tiff.extend_from_slice(&[0x25, 0x88, 4, 0, 1, 0, 0, 0, 26, 0, 0, 0]);
+    tiff.extend_from_slice(&0u32.to_le_bytes());
+    // GPS IFD at 26: four entries (2 + 48 + 4 bytes), values from 80.
+    tiff.extend_from_slice(&4u16.to_le_bytes());
+    let ns = if lat < 0.0 { b'S' } else { b'N' };
+    let ew = if lon < 0.0 { b'W' } else { b'E' };
+    tiff.extend_from_slice(&[0x01, 0x00, 2, 0, 2, 0, 0, 0, ns, 0, 0, 0]);
+    tiff.extend_from_slice(&[0x02, 0x00, 5, 0, 3, 0, 0, 0, 80, 0, 0, 0]);
+    tiff.extend_from_slice(&[0x03, 0x00, 2, 0, 2, 0, 0, 0, ew, 0, 0, 0]);
+    tiff.extend_from_slice(&[0x04, 0x00, 5, 0, 3, 0, 0, 0, 104, 0, 0, 0]);
+    tiff.extend_from_slice(&0u32.to_le_bytes());
+    for (n, d) in dms(lat).into_iter().chain(dms(lon)) {
+        tiff.extend_from_slice(&n.to_le_bytes());
+        tiff.extend_from_slice(&d.to_le_bytes());
+    }
+    let mut app1 = b"Exif\0\0".to_vec();
+    app1.extend_from_slice(&tiff);
+    let mut out = jpeg[..2].to_vec();
+    out.extend_from_slice(&[0xFF, 0xE1]);
+    out.extend_from_slice(&((app1.len() + 2) as u16).to_be_bytes());
+    out.extend_from_slice(&app1);
+    out.extend_from_slice(&jpeg[2..]);
+    out
+}
+
 /// Sample videos and voice notes, made with `ffmpeg` at test time. Panics with a clear
 /// message when `ffmpeg` is missing (CI installs it: `.ci/run`): tests that need it fail,
 /// they never skip.

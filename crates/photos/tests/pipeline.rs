@@ -36,6 +36,34 @@ fn exif_and_gps_are_stripped_and_orientation_applied() {
 }
 
 #[test]
+fn the_cameras_position_is_read_before_it_is_stripped() {
+    // A street in Ho Chi Minh City, and one south and west of Greenwich.
+    for (lat, lon) in [(10.7725, 106.698), (-33.8568, -151.2153)] {
+        let input = phananh_photos::sample::jpeg_at(lat, lon);
+        let (la, lo) = phananh_photos::gps_position(&input).unwrap();
+        assert!(
+            (la - lat).abs() < 1e-6 && (lo - lon).abs() < 1e-6,
+            "{la}, {lo}"
+        );
+        let p = process(&input, &PhotoLimits::default()).unwrap();
+        assert_eq!(p.gps, Some((la, lo)));
+        assert!(
+            phananh_photos::gps_position(&p.jpeg).is_none(),
+            "gone from the copy"
+        );
+    }
+    // A latitude reference alone is no position; nor is a photo without EXIF.
+    assert!(phananh_photos::gps_position(&phone_jpeg()).is_none());
+    assert!(
+        process(&phone_jpeg(), &PhotoLimits::default())
+            .unwrap()
+            .gps
+            .is_none()
+    );
+    assert!(phananh_photos::gps_position(b"not an image").is_none());
+}
+
+#[test]
 fn png_and_webp_become_jpeg_with_a_thumbnail() {
     let png = encoded(
         &DynamicImage::ImageRgba8(RgbaImage::from_pixel(1000, 500, Rgba([0, 128, 0, 0]))),

@@ -48,6 +48,11 @@ pub struct ReportFilter {
     pub publication: Option<phananh_domain::model::Publication>,
     /// Urgent cases first, then the newest (the staff queues).
     pub urgent_first: bool,
+    /// Only reports assigned to this staff member.
+    pub assignee: Option<i64>,
+    /// The soonest deadline first (after urgent cases, when `urgent_first`), those without
+    /// one last: a staff member's tasks.
+    pub due_first: bool,
     pub limit: i64,
     pub offset: i64,
 }
@@ -392,6 +397,9 @@ impl Store {
                 conds.push(format!("status <> '{}'", s.as_str()));
             }
         }
+        if let Some(a) = f.assignee {
+            conds.push(format!("assignee = {}", args.mark(a)));
+        }
         if let Some(p) = f.publication {
             // Our own constant, never user input.
             conds.push(format!("publication = '{}'", p.as_str()));
@@ -411,8 +419,13 @@ impl Store {
             sql.push_str(&conds.join(" AND "));
         }
         sql.push_str(&format!(
-            " ORDER BY {}created_at DESC, id DESC LIMIT {} OFFSET {}",
+            " ORDER BY {}{}created_at DESC, id DESC LIMIT {} OFFSET {}",
             if f.urgent_first { "urgent DESC, " } else { "" },
+            if f.due_first {
+                "(due_at IS NULL), due_at ASC, "
+            } else {
+                ""
+            },
             limit + 1,
             f.offset.max(0)
         ));

@@ -27,6 +27,27 @@ impl Store {
         Ok(())
     }
 
+    /// Keeps where upload `key` was taken (a staff member's photo; see the migration).
+    pub async fn set_upload_position(&self, key: &str, lat: f64, lon: f64) -> Result<()> {
+        sqlx::query("UPDATE uploads SET gps_lat = $1, gps_lon = $2 WHERE storage_key = $3")
+            .bind(lat)
+            .bind(lon)
+            .bind(key)
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    /// Where upload `key` was taken, if that was kept.
+    pub async fn upload_position(&self, key: &str) -> Result<Option<(f64, f64)>> {
+        let row: Option<(Option<f64>, Option<f64>)> =
+            sqlx::query_as("SELECT gps_lat, gps_lon FROM uploads WHERE storage_key = $1")
+                .bind(key)
+                .fetch_optional(&self.read)
+                .await?;
+        Ok(row.and_then(|(lat, lon)| lat.zip(lon)))
+    }
+
     /// Whether `key` is an upload made at or after `since` that may still be attached.
     pub async fn upload_pending(&self, key: &str, since: DateTime<Utc>) -> Result<bool> {
         let row: Option<(i64,)> = sqlx::query_as(

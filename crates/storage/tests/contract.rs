@@ -590,9 +590,10 @@ async fn urgent_reports_lead_the_queue() {
             .take(2)
             .map(|(c, _)| c)
             .collect();
+        // Both urgent now: the newer first among them, the routine one after.
         assert_eq!(
             first_two,
-            [old.code.clone(), urgent.code.clone()],
+            [urgent.code.clone(), old.code.clone()],
             "{}",
             db.name
         );
@@ -882,6 +883,7 @@ async fn statistics_counts_agree_with_the_reports() {
                     let kind = EventKind::Resolved {
                         note: "xong".into(),
                         photo: None,
+                        distance_m: None,
                     };
                     step(s, *id, *at + Duration::days(1), kind).await
                 }
@@ -889,6 +891,7 @@ async fn statistics_counts_agree_with_the_reports() {
                     let kind = EventKind::Resolved {
                         note: "muộn".into(),
                         photo: None,
+                        distance_m: None,
                     };
                     step(s, *id, *at + Duration::days(30), kind).await
                 }

@@ -257,7 +257,11 @@ async fn upload_photo(
     if staff.is_none() && !state.limits.upload_bytes(ip, len as usize) {
         return Err(upload_quota());
     }
-    let stored = state.app.store_photo_file(file).await?;
+    // A staff member's photo (a resolution taken on site) keeps where it was taken.
+    let stored = match &staff {
+        Some(_) => state.app.store_staff_photo_file(file).await?,
+        None => state.app.store_photo_file(file).await?,
+    };
     Ok((
         StatusCode::CREATED,
         Json(Uploaded {
@@ -267,6 +271,7 @@ async fn upload_photo(
             thumb: stored.thumb,
             width: stored.width,
             height: stored.height,
+            position: stored.position,
         }),
     )
         .into_response())
@@ -281,6 +286,9 @@ struct Uploaded {
     height: u32,
     url: String,
     thumb_url: String,
+    /// Where a staff member's photo was taken (never for a citizen's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    position: Option<phananh_domain::model::Point>,
 }
 
 /// The answer when an address used up its upload quota.

@@ -13,6 +13,7 @@ const PNG: &str = "image/png";
 const ASSETS: &[(&str, &str, &[u8])] = &[
     ("app.css", CSS, include_bytes!("../assets/app.css")),
     ("console.js", JS, include_bytes!("../assets/console.js")),
+    ("field.js", JS, include_bytes!("../assets/field.js")),
     ("report.js", JS, include_bytes!("../assets/report.js")),
     ("nearby.js", JS, include_bytes!("../assets/nearby.js")),
     ("pwa.js", JS, include_bytes!("../assets/pwa.js")),

@@ -75,6 +75,9 @@ pub fn page(title: &str, lang: Lang, staff: Option<&Staff>, body: Markup) -> Htm
                     @if let Some(s) = staff {
                         nav aria-label=(lang.t("Chính", "Main")) {
                             a href="/console" { (lang.t("Hàng đợi", "Queue")) }
+                            @if s.principal.unit.is_some() && s.principal.can_write() {
+                                a href="/console/tasks" { (lang.t("Việc của tôi", "My tasks")) }
+                            }
                             @if s.principal.can_use_triage_desk() {
                                 a href="/console/triage" { (lang.t("Bàn điều phối", "Triage desk")) }
                             }

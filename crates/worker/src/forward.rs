@@ -203,6 +203,8 @@ impl Worker {
                         .unwrap_or("Đơn vị báo đã xử lý / the unit reports it fixed")
                         .to_string(),
                     photo: None,
+                    position: None,
+                    photo_position: None,
                 },
                 (Some("open"), Status::Assigned)
                     if req["updated_datetime"] != req["requested_datetime"] =>

@@ -17,6 +17,7 @@ mod cli;
 mod console;
 mod crash;
 mod email;
+mod field;
 mod forwarding;
 mod hotline;
 mod media;

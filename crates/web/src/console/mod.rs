@@ -187,6 +187,11 @@ async fn logout(
     let _ = state.app.logout(&staff.token).await;
     let mut r = Redirect::to("/login").into_response();
     add_cookie(&mut r, SESSION_COOKIE, "", 0, state.config.secure_cookies);
+    // The service worker's offline copies of this person's tasks and reports go too.
+    r.headers_mut().insert(
+        header::HeaderName::from_static("clear-site-data"),
+        header::HeaderValue::from_static("\"cache\""),
+    );
     r
 }
 

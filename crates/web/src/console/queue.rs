@@ -18,6 +18,7 @@ pub fn routes() -> Routes {
         .route("/console", get(queue))
         .route("/console/triage", get(triage))
         .route("/console/bulk", post(bulk))
+        .route("/console/tasks", get(tasks))
 }
 
 /// "KHẨN / URGENT" beside an urgent case's code.
@@ -67,6 +68,58 @@ fn table(
             }
         }
     }
+}
+
+/// A staff member's own open reports, soonest deadline first (urgent cases before all), as
+/// cards that read well on a phone, each with the way there. The page registers the service
+/// worker, which keeps the last copy of it and of the reports opened from it for offline use.
+async fn tasks(State(state): State<AppState>, staff: Staff) -> Response {
+    let lang = staff.lang;
+    let filter = phananh_app::query::ReportQuery {
+        assignee: Some(staff.principal.user_id),
+        statuses: vec![Status::Assigned, Status::InProgress, Status::InfoRequested],
+        due_first: true,
+        limit: 200,
+        ..Default::default()
+    };
+    let page_data = match state.app.staff_list(&staff.principal, filter).await {
+        Ok(p) => p,
+        Err(e) => return error_page(&e, lang, Some(&staff)),
+    };
+    let catalog = state.app.catalog().await;
+    let now = state.app.clock.now();
+    page(lang.t("Việc của tôi", "My tasks"), lang, Some(&staff), html! {
+        h1 { (lang.t("Việc của tôi", "My tasks")) " (" (page_data.items.len()) ")" }
+        p class="muted" data-offline-tasks {
+            (lang.t("Cập nhật lúc", "As of")) " " (when(now)) ". "
+            (lang.t("Trang này vẫn đọc được khi mất mạng (bản tải gần nhất).", "This page stays readable offline (the last copy loaded)."))
+        }
+        @if page_data.items.is_empty() {
+            p class="card muted" { (lang.t("Bạn không có hồ sơ nào đang mở.", "You have no open reports.")) }
+        }
+        @for r in &page_data.items {
+            div class="card task" {
+                h2 class="mt0" {
+                    a class="code" href={"/console/reports/" (r.code)} { (r.code) } (urgent_badge(r, lang))
+                    " " (status_badge(r.status, lang))
+                    @if r.paused_at.is_none() && r.due_at.is_some_and(|d| d < now) {
+                        " " span class="badge overdue" { (lang.t("Quá hạn", "Overdue")) }
+                    }
+                }
+                p { (catalog.field(&r.field).map(|f| f.icon.as_str()).unwrap_or("")) " " (catalog.field_name(&r.field))
+                    " · " (r.ward.as_deref().map(|w| catalog.ward_name(w)).unwrap_or_else(|| "—".into())) }
+                @if let Some(a) = &r.address { p { (a) } }
+                p { (crate::layout::excerpt(&r.description, 200)) }
+                p { strong { (lang.t("Hạn xử lý", "Due")) ": " } (r.due_at.map(when).unwrap_or_else(|| "—".into())) }
+                p {
+                    a class="button" href={"/console/reports/" (r.code)} { (lang.t("Mở hồ sơ", "Open")) }
+                    @if let (Some(lat), Some(lon)) = (r.lat, r.lon) { " " (crate::console::report::directions(lat, lon, lang)) }
+                }
+            }
+        }
+        script src="/static/field.js" {}
+    })
+    .into_response()
 }
 
 /// The form for one step on the reports ticked in the table (the checkboxes belong to it

@@ -132,6 +132,7 @@ async fn render(
                                 @if let (Some(lat), Some(lon)) = (r.lat, r.lon) {
                                     (format!("{lat:.6}, {lon:.6}")) " · "
                                     a href=(format!("https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=18/{lat}/{lon}")) rel="noopener" target="_blank" { (lang.t("Xem bản đồ", "Open map")) }
+                                    " · " (directions(lat, lon, lang))
                                 } @else { "—" }
                             }
                             dt { (lang.t("Kênh", "Channel")) } dd { (lang.t(r.channel.label_vi(), r.channel.label_en())) }
@@ -193,7 +194,20 @@ async fn render(
                                 Action::Start | Action::Close => (form(*a, html! {})),
                                 Action::RequestInfo => (form(*a, text("question", "Nội dung cần bổ sung (chỉ gửi người phản ánh)", "What is needed (sent to the reporter only)", true))),
                                 Action::ProvideInfo => (form(*a, text("answer", "Thông tin người dân bổ sung", "The citizen's answer", true))),
-                                Action::Resolve => (form(*a, text("note", "Kết quả xử lý (công khai)", "What was done (public)", true))),
+                                Action::Resolve => (form(*a, html! {
+                                    (text("note", "Kết quả xử lý (công khai)", "What was done (public)", true))
+                                    // Filled by field.js: the photo is uploaded first, the phone's
+                                    // position asked; without script the form resolves without them.
+                                    div class="resolve-photo" data-lat=[r.lat] data-lon=[r.lon] data-far=(phananh_domain::procedure::FAR_FROM_PLACE_M)
+                                        data-warn=(lang.t("Ảnh/vị trí cách nơi phản ánh {m} m. Vẫn xác nhận đã xử lý?", "The photo/position is {m} m from the report's place. Resolve anyway?")) {
+                                        label for="resolve-file" { (lang.t("Ảnh kết quả chụp tại chỗ", "Photo of the result, taken on site")) }
+                                        input id="resolve-file" type="file" accept="image/jpeg,image/png,image/webp" capture="environment";
+                                        input type="hidden" name="photo";
+                                        input type="hidden" name="lat";
+                                        input type="hidden" name="lon";
+                                        p class="muted" role="status" {}
+                                    }
+                                })),
                                 Action::Reject | Action::Reopen => (form(*a, text("reason", "Lý do (công khai)", "Reason (public)", true))),
                                 Action::ReturnToTriage => (form(*a, text("reason", "Lý do (nội bộ, người dân không thấy)", "Reason (internal, not shown to the public)", true))),
                                 Action::MarkUrgent => (form(*a, text("reason", "Vì sao khẩn cấp (nội bộ): hạn xử lý tính theo giờ, đơn vị trực được báo ngay", "Why it is urgent (internal): the deadline is counted in hours and the duty contact is alerted", true))),
@@ -227,6 +241,7 @@ async fn render(
                     }
                 }
             }
+            script src="/static/field.js" {}
             h2 { (lang.t("Lịch sử xử lý", "History")) }
                 div class="card" {
                     ol class="history" {
@@ -242,6 +257,12 @@ async fn render(
                                     @if !e.kind.is_public() { " · " span class="badge" { (lang.t("nội bộ", "internal")) } }
                                 }
                                 div { (catalog.describe(&e.kind, lang == Lang::En, false)) }
+                                @if let phananh_domain::event::EventKind::Resolved { distance_m: Some(d), .. } = &e.kind {
+                                    div class="muted" {
+                                        (lang.t("Ảnh/vị trí khi xử lý cách nơi phản ánh", "Photo/position at resolution from the report's place:")) " " (d) " m"
+                                        @if *d > phananh_domain::procedure::FAR_FROM_PLACE_M { " " span class="badge overdue" { (lang.t("Xa nơi phản ánh", "Far from the place")) } }
+                                    }
+                                }
                                 @if let phananh_domain::event::EventKind::Resolved { photo: Some(k), .. } = &e.kind {
                                     a href={"/photos/" (k)} { img src={"/photos/" (phananh_app::photos::thumb_key(k))} alt=(lang.t("Ảnh kết quả xử lý", "Photo of the result")) loading="lazy" class="thumb mt"; }
                                 }
@@ -252,6 +273,16 @@ async fn render(
         }
         },
     )
+}
+
+/// A link that opens the route to a place in the phone's map app (Google Maps' universal
+/// link opens the app where it is installed, the web map elsewhere).
+pub(crate) fn directions(lat: f64, lon: f64, lang: Lang) -> Markup {
+    html! {
+        a class="directions" href=(format!("https://www.google.com/maps/dir/?api=1&destination={lat},{lon}")) rel="noopener" target="_blank" {
+            (lang.t("Chỉ đường", "Directions"))
+        }
+    }
 }
 
 /// A short stable suffix so ids in several forms on one page do not clash.
@@ -285,6 +316,14 @@ pub struct ActionForm {
     answer: String,
     #[serde(default)]
     public: String,
+    /// A resolution photo uploaded first by the page's script (`/api/v1/photos`).
+    #[serde(default)]
+    photo: String,
+    /// Where the phone was, when the page's script could tell.
+    #[serde(default)]
+    lat: String,
+    #[serde(default)]
+    lon: String,
 }
 
 fn command(f: &ActionForm, lang: Lang) -> Result<Command, AppError> {
@@ -318,7 +357,15 @@ fn command(f: &ActionForm, lang: Lang) -> Result<Command, AppError> {
         },
         Action::Resolve => Command::Resolve {
             note: f.note.clone(),
-            photo: None,
+            photo: Some(f.photo.trim().to_string()).filter(|p| !p.is_empty()),
+            position: f
+                .lat
+                .trim()
+                .parse()
+                .ok()
+                .zip(f.lon.trim().parse().ok())
+                .map(|(lat, lon)| phananh_domain::model::Point { lat, lon }),
+            photo_position: None,
         },
         Action::Close => Command::Close {
             note: Some(f.note.clone()),

@@ -119,6 +119,8 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("GET",  "/console/reports/{code}",              "login ok ok ok|404 ok|404 ok ok"),
     ("POST", "/console/reports/{code}/actions",      "login ok ok ok|404 ok|404 ok 403"),
     ("POST", "/console/bulk",                        "login ok ok ok ok ok 403"),
+    // Anyone signed in has a (maybe empty) list of their own tasks.
+    ("GET",  "/console/tasks",                       "login ok ok ok ok ok ok"),
     ("POST", "/console/reports/{code}/chat",         "login ok ok ok|404 ok|404 ok 403"),
     ("POST", "/console/reports/{code}/moderation",   "login ok ok ok|404 ok|404 403 403"),
     ("GET",  "/console/moderation",                  "login ok ok ok ok 403 403"),
