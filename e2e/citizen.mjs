@@ -6,6 +6,9 @@
 //   PHANANH_SCREENSHOTS  where the full-page screenshots go (default target/screenshots)
 //   PHANANH_E2E_RESULT   a JSON file to write the codes and descriptions to (optional)
 //   PHANANH_CHROMIUM     the browser (default /usr/bin/chromium)
+//   PHANANH_FIELD_EMAIL, PHANANH_FIELD_PASSWORD, PHANANH_FIELD_CODE, PHANANH_FAR_PHOTO
+//                        a unit's staff member, their task, and a photo taken far from it:
+//                        "my tasks" offline and resolving with a photo (optional)
 //   PHANANH_STAFF_EMAIL, PHANANH_STAFF_PASSWORD, PHANANH_PBX_TOKEN
 //                        an operator's account and the exchange's token: the console's
 //                        login, report map and hotline popup (server-sent events) are
@@ -280,6 +283,46 @@ try {
     }
     await page.goto("/console/password");
     check(await page.locator("#current").count() === 1, "the change-password page");
+    await context.close();
+  }
+  // (e) The unit in the field, on a phone: "my tasks" (and the report opened from it) stay
+  // readable offline; resolving with a photo taken ~800 m away asks to confirm first.
+  if (process.env.PHANANH_FIELD_EMAIL) {
+    const code = process.env.PHANANH_FIELD_CODE;
+    const { context, page } = await phone();
+    await page.goto("/login");
+    await page.fill("#email", process.env.PHANANH_FIELD_EMAIL);
+    await page.fill("#password", process.env.PHANANH_FIELD_PASSWORD);
+    await Promise.all([page.waitForURL(/\/console$/, { timeout: 15000 }), page.click('main button[type="submit"]')]);
+    await page.goto("/console/tasks");
+    check(await page.locator(`.task a.code[href="/console/reports/${code}"]`).count() === 1, "the task is on the list");
+    check(await page.locator(".task a.directions").count() === 1, "with the way there");
+    await page.waitForFunction(() => navigator.serviceWorker && navigator.serviceWorker.controller, null, { timeout: 15000 });
+    // Loaded once under the service worker: kept for offline use.
+    await page.goto("/console/tasks");
+    await page.goto(`/console/reports/${code}`);
+    await shot(page, "field-tasks");
+    await context.setOffline(true);
+    await page.goto("/console/tasks");
+    check(await page.locator(`.task a.code[href="/console/reports/${code}"]`).count() === 1, "my tasks read offline");
+    await shot(page, "field-tasks-offline");
+    await page.goto(`/console/reports/${code}`);
+    check((await page.content()).includes("Đèn đường tắt cả dãy trước chợ"), "the report opened from it reads offline");
+    await context.setOffline(false);
+    await page.goto(`/console/reports/${code}`);
+    const resolve = page.locator("details:has(input[value=resolve])");
+    await resolve.locator("summary").click();
+    await resolve.locator("textarea[name=note]").fill("Đã thay bóng đèn, chụp ảnh tại chỗ");
+    await page.setInputFiles("#resolve-file", process.env.PHANANH_FAR_PHOTO);
+    await page.waitForFunction(() => document.querySelector(".resolve-photo input[name=photo]").value !== "", null, { timeout: 15000 });
+    await shot(page, "field-resolve-photo");
+    let warned = "";
+    page.once("dialog", (d) => { warned = d.message(); d.accept(); });
+    await Promise.all([page.waitForNavigation({ timeout: 15000 }), resolve.locator("button[type=submit]").click()]);
+    check(/cách nơi phản ánh \d+ m/.test(warned), "the staff member is warned before resolving so far away: " + warned);
+    check((await page.content()).includes("Xa nơi phản ánh"), "the distance is in the history, flagged");
+    await shot(page, "field-resolved");
+    result.field_resolved = code;
     await context.close();
   }
   check(cspViolations === 0, "no Content-Security-Policy violations");

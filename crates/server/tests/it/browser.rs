@@ -107,10 +107,49 @@ async fn citizen_pages_in_a_phone_browser() {
             "lat": 10.6950, "lon": 106.5850, "photos": [review_photo]}))
         .await;
     let review_code = review["code"].as_str().unwrap().to_string();
+    // A street light for a unit's staff member on a phone (their task; outside the map's
+    // first view, like the others), and a photo the camera says was taken some 830 m away.
+    let (field_email, field_password) = ("field.e2e@example.org", "e2e field password");
+    let task = t
+        .file(
+            serde_json::json!({"field": "lighting", "description": "Đèn đường tắt cả dãy trước chợ",
+            "lat": 10.9690, "lon": 106.4900}),
+        )
+        .await;
+    let task_code = task["code"].as_str().unwrap().to_string();
+    let task_unit = task["unit"].as_str().unwrap().to_string();
+    let field_user = t
+        .app()
+        .add_user(
+            field_email,
+            "Nhân viên hiện trường E2E",
+            phananh_domain::access::Role::UnitStaff,
+            Some(&task_unit),
+            field_password,
+        )
+        .await
+        .unwrap();
+    let manager = t
+        .staff(phananh_domain::access::Role::UnitManager, Some(&task_unit))
+        .await;
+    let assigned = manager
+        .act(
+            &t,
+            &task_code,
+            serde_json::json!({"action": "assign_staff", "assignee": field_user}),
+        )
+        .await;
+    assert_eq!(assigned.status(), 200);
     t.clock.advance(chrono::Duration::hours(1));
     let dir = tempfile::tempdir().unwrap();
     let photo = dir.path().join("phone.jpg");
     std::fs::write(&photo, phananh_photos::sample::phone_jpeg()).unwrap();
+    let far_photo = dir.path().join("far.jpg");
+    std::fs::write(
+        &far_photo,
+        phananh_photos::sample::jpeg_at(10.9765, 106.4900),
+    )
+    .unwrap();
     let result = dir.path().join("result.json");
     let shots = std::env::var("PHANANH_SCREENSHOTS")
         .map(PathBuf::from)
@@ -127,6 +166,10 @@ async fn citizen_pages_in_a_phone_browser() {
         .env("PHANANH_STAFF_PASSWORD", staff_password)
         .env("PHANANH_PBX_TOKEN", "e2e-pbx-token")
         .env("PHANANH_MODERATE_CODE", &review_code)
+        .env("PHANANH_FIELD_EMAIL", field_email)
+        .env("PHANANH_FIELD_PASSWORD", field_password)
+        .env("PHANANH_FIELD_CODE", &task_code)
+        .env("PHANANH_FAR_PHOTO", &far_photo)
         .kill_on_drop(true);
     let status = tokio::time::timeout(Duration::from_secs(240), node.status())
         .await
@@ -194,6 +237,26 @@ async fn citizen_pages_in_a_phone_browser() {
         404,
         "the original is staff only"
     );
+    // The unit in the field: resolved from the phone with the photo taken far away; the
+    // distance is in the history.
+    assert_eq!(
+        r["field_resolved"].as_str(),
+        Some(task_code.as_str()),
+        "{r}"
+    );
+    let resolved = t.store().report_by_code(&task_code).await.unwrap().unwrap();
+    assert_eq!(resolved.status.as_str(), "resolved");
+    let far = t
+        .store()
+        .events(resolved.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find_map(|e| match e.kind {
+            phananh_domain::event::EventKind::Resolved { distance_m, .. } => distance_m,
+            _ => None,
+        });
+    assert!(far.is_some_and(|d| (800..=900).contains(&d)), "{far:?}");
     // The public copy of the photo carries no metadata.
     let url = r["online_photo"].as_str().unwrap();
     let bytes = t.get(url).await.bytes().await.unwrap();
