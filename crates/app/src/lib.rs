@@ -25,6 +25,7 @@ pub mod rating;
 pub mod reports;
 pub mod sms;
 pub mod stats;
+pub mod templates;
 pub mod zalo;
 
 use std::sync::Arc;
