@@ -265,7 +265,41 @@ async fn templates_are_kept_by_admins_filled_for_staff_and_answer_automatically(
         assert_eq!(last["by"], "system");
         assert!(last["text"].as_str().unwrap().contains(&expected_en));
         assert_eq!(steps[steps.len() - 2]["type"], "resolved");
-        // A comment after it adds no second one.
+        // The reporter hears of it like any public step: a notice for its event.
+        let staff_view: Value = worker
+            .api_get(&t, &format!("/api/v1/staff/reports/{code}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let seq = staff_view["history"].as_array().unwrap().last().unwrap()["seq"]
+            .as_i64()
+            .unwrap();
+        let report = t.store().report_by_code(&code).await.unwrap().unwrap();
+        let notices: Vec<_> = t
+            .store()
+            .jobs_for_report(report.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|j| j.kind == "citizen.notify" && j.payload["seq"] == seq)
+            .collect();
+        assert_eq!(notices.len(), 1, "the citizen is told of the response");
+        // A comment after it adds no second one; and even an automatic template on comments,
+        // which the admin page refuses (here written straight to the store), is not used:
+        // an automatic response could otherwise answer itself.
+        t.store()
+            .save_template(&phananh_domain::templates::Template {
+                id: 0,
+                field: None,
+                action: phananh_domain::procedure::Action::Comment,
+                name: "vòng lặp".into(),
+                text_vi: "Phản hồi tự động cho ghi chú".into(),
+                text_en: String::new(),
+                automatic: true,
+            })
+            .await
+            .unwrap();
         ok(worker
             .act(
                 &t,
@@ -280,6 +314,10 @@ async fn templates_are_kept_by_admins_filled_for_staff_and_answer_automatically(
             .await
             .unwrap();
         assert_eq!(count_containing(&public["history"], &expected_vi), 1);
+        assert_eq!(
+            count_containing(&public["history"], "Phản hồi tự động cho ghi chú"),
+            0
+        );
 
         // Deleting: a non-admin cannot; the administrator can, once.
         let delete = format!("/console/admin/templates/{resolve_id}/delete");
@@ -295,6 +333,6 @@ async fn templates_are_kept_by_admins_filled_for_staff_and_answer_automatically(
             admin.form(&t, &delete, &[]).await.status(),
             StatusCode::NOT_FOUND
         );
-        assert_eq!(t.store().templates().await.unwrap().len(), 1);
+        assert_eq!(t.store().templates().await.unwrap().len(), 2);
     }
 }
