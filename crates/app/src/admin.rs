@@ -117,7 +117,7 @@ pub fn parse_role(s: &str) -> Result<Role, AppError> {
 }
 
 /// Administrators only; everyone else is told "not found".
-fn admin_only(who: &Principal) -> Result<(), AppError> {
+pub(crate) fn admin_only(who: &Principal) -> Result<(), AppError> {
     if who.can_admin() {
         Ok(())
     } else {

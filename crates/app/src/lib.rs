@@ -26,6 +26,7 @@ pub mod rating;
 pub mod reports;
 pub mod sms;
 pub mod stats;
+pub mod templates;
 pub mod zalo;
 
 use std::sync::Arc;

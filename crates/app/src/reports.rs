@@ -126,9 +126,34 @@ impl App {
         self.apply(report, actor, command).await
     }
 
-    /// Applies a command for any actor (staff after their checks, the citizen, the system).
-    /// Retries once if someone else changed the report meanwhile.
+    /// Applies a command for any actor (staff after their checks, the citizen, the system),
+    /// then adds the field's automatic public response to that step, if it has one
+    /// ([`App::auto_response`]).
+    ///
+    /// The response is its own event, appended right after the step, not in the step's
+    /// transaction: the step stands even if the response cannot be added (it is logged,
+    /// and the caller still gets the step's result), and a crash between the two commits
+    /// loses only the response.
     pub async fn apply(
+        &self,
+        report: Report,
+        actor: Actor,
+        command: Command,
+    ) -> Result<Report, AppError> {
+        let action = command.action();
+        let done = self.apply_step(report, actor, command).await?;
+        match self.auto_response(done.clone(), action).await {
+            Ok(after) => Ok(after),
+            Err(e) => {
+                tracing::error!(code = %done.code, action = action.as_str(), error = %e, "automatic response not added");
+                Ok(done)
+            }
+        }
+    }
+
+    /// Applies one command, nothing more. Retries if someone else changed the report
+    /// meanwhile.
+    pub(crate) async fn apply_step(
         &self,
         mut report: Report,
         actor: Actor,

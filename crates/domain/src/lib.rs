@@ -11,6 +11,7 @@
 //! - [`profile`]: the city profile (units, fields, wards, rules, calendar) as data.
 //! - [`jobs`]: the outbox's jobs, typed, and their constructors.
 //! - [`urgent`]: what makes a report urgent, and its deadline in hours.
+//! - [`templates`]: response templates per field and step, and their placeholders.
 
 pub mod access;
 pub mod clock;
@@ -24,6 +25,7 @@ pub mod procedure;
 pub mod profile;
 pub mod questions;
 pub mod routing;
+pub mod templates;
 pub mod urgent;
 
 pub use phananh_calendar as calendar;

@@ -21,6 +21,7 @@ mod profile;
 mod reports;
 mod sql;
 mod stats;
+mod templates;
 mod unfiled;
 mod uploads;
 mod users;
@@ -112,6 +113,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (14, include_str!("../migrations/sqlite/0014_zalo.sql")),
     (15, include_str!("../migrations/sqlite/0015_media.sql")),
     (16, include_str!("../migrations/sqlite/0016_urgent.sql")),
+    (17, include_str!("../migrations/sqlite/0017_templates.sql")),
     (19, include_str!("../migrations/sqlite/0019_field_work.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
@@ -146,6 +148,10 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (14, include_str!("../migrations/postgres/0014_zalo.sql")),
     (15, include_str!("../migrations/postgres/0015_media.sql")),
     (16, include_str!("../migrations/postgres/0016_urgent.sql")),
+    (
+        17,
+        include_str!("../migrations/postgres/0017_templates.sql"),
+    ),
     (
         19,
         include_str!("../migrations/postgres/0019_field_work.sql"),

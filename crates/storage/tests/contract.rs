@@ -1130,3 +1130,86 @@ async fn the_zalo_token_chain_rotates_in_one_transaction_under_a_lease() {
         assert_eq!(s.chat_outbound_since("viber", "U1", now).await.unwrap(), 0);
     }
 }
+
+#[tokio::test]
+async fn templates_are_saved_listed_by_field_and_deleted() {
+    use phananh_domain::procedure::Action;
+    use phananh_domain::templates::Template;
+    for db in all().await {
+        let s = &db.store;
+        let any = Template {
+            id: 0,
+            field: None,
+            action: Action::Resolve,
+            name: "Đã xử lý".into(),
+            text_vi: "Hồ sơ {code} đã được {unit} xử lý.".into(),
+            text_en: "Report {code} was handled by {unit}.".into(),
+            automatic: true,
+        };
+        let a = s.save_template(&any).await.unwrap();
+        let own = Template {
+            id: 0,
+            field: Some("traffic".into()),
+            action: Action::Reject,
+            name: "Không thuộc thẩm quyền".into(),
+            text_vi: "Không thuộc thẩm quyền.".into(),
+            text_en: String::new(),
+            automatic: false,
+        };
+        let b = s.save_template(&own).await.unwrap();
+        let other = Template {
+            field: Some("water".into()),
+            ..own.clone()
+        };
+        let c = s.save_template(&other).await.unwrap();
+        assert!(a < b && b < c, "{}", db.name);
+        let all = s.templates().await.unwrap();
+        assert_eq!(all.len(), 3, "{}", db.name);
+        assert_eq!(
+            all[0],
+            Template {
+                id: a,
+                ..any.clone()
+            },
+            "{}",
+            db.name
+        );
+        assert_eq!(
+            all[1],
+            Template {
+                id: b,
+                ..own.clone()
+            }
+        );
+        // A field's own and those for any field; not another field's.
+        let ids: Vec<i64> = s
+            .templates_for_field("traffic")
+            .await
+            .unwrap()
+            .iter()
+            .map(|t| t.id)
+            .collect();
+        assert_eq!(ids, vec![a, b], "{}", db.name);
+        // Editing keeps the id.
+        let edited = Template {
+            id: b,
+            text_vi: "Đã sửa.".into(),
+            automatic: true,
+            field: None,
+            ..own.clone()
+        };
+        assert_eq!(s.save_template(&edited).await.unwrap(), b);
+        assert_eq!(s.template(b).await.unwrap(), Some(edited.clone()));
+        assert!(matches!(
+            s.save_template(&Template { id: 9999, ..edited }).await,
+            Err(StoreError::NotFound)
+        ));
+        s.delete_template(a).await.unwrap();
+        assert!(matches!(
+            s.delete_template(a).await,
+            Err(StoreError::NotFound)
+        ));
+        assert_eq!(s.template(a).await.unwrap(), None);
+        assert_eq!(s.templates().await.unwrap().len(), 2, "{}", db.name);
+    }
+}

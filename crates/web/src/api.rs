@@ -34,6 +34,10 @@ pub fn routes() -> Routes {
         .route("/api/v1/staff/reports/{code}/actions", post(staff_action))
         .route("/api/v1/staff/reports/bulk", post(staff_bulk))
         .route(
+            "/api/v1/staff/reports/{code}/templates",
+            get(staff_templates),
+        )
+        .route(
             "/api/v1/staff/reports/{code}/moderation",
             post(staff_moderation),
         )
@@ -770,4 +774,43 @@ async fn staff_action(
     let report = state.app.act(&staff.principal, &code, command).await?;
     let catalog = state.app.catalog().await;
     Ok(Json(staff_json(&report, &catalog)).into_response())
+}
+
+#[derive(Deserialize, Default)]
+struct TemplatesQuery {
+    /// A step (`resolve`, `reject`, ...); none: every step.
+    action: Option<String>,
+}
+
+/// The response templates for a report, rendered for it (code, unit, due date, field).
+#[derive(Serialize)]
+struct TemplatesList {
+    items: Vec<phananh_app::templates::Rendered>,
+}
+
+/// The response templates for a step on a report, filled in for it; another unit's report
+/// is not found, as everywhere in the staff API.
+async fn staff_templates(
+    State(state): State<AppState>,
+    MaybeStaff(staff): MaybeStaff,
+    Path(code): Path<String>,
+    Query(q): Query<TemplatesQuery>,
+) -> Result<Response, ApiError> {
+    let staff = require(staff)?;
+    let action = match q.action.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
+        None => None,
+        Some(a) => Some(Action::parse(a).ok_or_else(|| {
+            AppError::invalid(
+                "action",
+                "unknown_action",
+                "Bước xử lý không hợp lệ",
+                "Unknown step",
+            )
+        })?),
+    };
+    let items = state
+        .app
+        .templates_for(&staff.principal, &code, action)
+        .await?;
+    Ok(Json(TemplatesList { items }).into_response())
 }

@@ -22,6 +22,7 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
     ("confirm.js", JS, include_bytes!("../assets/confirm.js")),
     ("questions.js", JS, include_bytes!("../assets/questions.js")),
     ("redact.js", JS, include_bytes!("../assets/redact.js")),
+    ("templates.js", JS, include_bytes!("../assets/templates.js")),
     (
         "icons/icon-192.png",
         PNG,

@@ -32,5 +32,6 @@ mod security;
 mod smpp;
 mod sms;
 mod telegram;
+mod templates;
 mod urgent;
 mod zalo;

@@ -84,11 +84,37 @@ async fn render(
             }
         }
     };
-    let text = |name: &str, vi: &str, en: &str, required: bool| -> Markup {
-        let id = format!("{name}-{}", rand_id(vi));
+    // The response templates for the steps this person may take, rendered for this report.
+    let templates = if view.actions.is_empty() {
+        Vec::new()
+    } else {
+        state
+            .app
+            .report_templates(&staff.principal, r)
+            .await
+            .unwrap_or_default()
+    };
+    let text = |action: Action, name: &str, vi: &str, en: &str, required: bool| -> Markup {
+        let id = format!("{name}-{}", rand_id(&format!("{}{vi}", action.as_str())));
+        let choices: Vec<_> = templates.iter().filter(|t| t.action == action).collect();
         html! {
+            @if !choices.is_empty() {
+                // Choosing one fills the text box (templates.js); without script, the
+                // texts are listed below it to copy.
+                label for={"tpl-" (id)} { (lang.t("Mẫu trả lời", "Response template")) }
+                select id={"tpl-" (id)} class="template-pick" data-target=(id) {
+                    option value="" { (lang.t("— Chọn mẫu để điền —", "— Choose one to fill in —")) }
+                    @for t in &choices { option value=(t.text) { (t.name) @if t.automatic { " (" (lang.t("tự động", "automatic")) ")" } } }
+                }
+            }
             label for=(id) { (lang.t(vi, en)) }
             textarea id=(id) name=(name) required[required] maxlength="5000" {}
+            @if !choices.is_empty() {
+                details class="templates" {
+                    summary { (lang.t("Xem nội dung các mẫu", "Show the templates' texts")) }
+                    @for t in &choices { p { strong { (t.name) } br; span class="pre" { (t.text) } } }
+                }
+            }
         }
     };
     let unit_select = || -> Markup {
@@ -182,8 +208,8 @@ async fn render(
                         @if view.actions.is_empty() { p class="muted" { (lang.t("Bạn chỉ có quyền xem hồ sơ này.", "You can only view this report.")) } }
                         @for a in &view.actions {
                             @match a {
-                                Action::Assign => (form(*a, html! { (unit_select()) (text("note", "Ghi chú nội bộ (không bắt buộc)", "Internal note (optional)", false)) })),
-                                Action::Transfer => (form(*a, html! { (unit_select()) (text("reason", "Lý do chuyển (nội bộ, người dân không thấy)", "Reason (internal, not shown to the public)", true)) })),
+                                Action::Assign => (form(*a, html! { (unit_select()) (text(*a, "note", "Ghi chú nội bộ (không bắt buộc)", "Internal note (optional)", false)) })),
+                                Action::Transfer => (form(*a, html! { (unit_select()) (text(*a, "reason", "Lý do chuyển (nội bộ, người dân không thấy)", "Reason (internal, not shown to the public)", true)) })),
                                 Action::AssignStaff => (form(*a, html! {
                                     label for="assignee" { (lang.t("Cán bộ", "Staff member")) }
                                     select id="assignee" name="assignee" {
@@ -192,10 +218,10 @@ async fn render(
                                     }
                                 })),
                                 Action::Start | Action::Close => (form(*a, html! {})),
-                                Action::RequestInfo => (form(*a, text("question", "Nội dung cần bổ sung (chỉ gửi người phản ánh)", "What is needed (sent to the reporter only)", true))),
-                                Action::ProvideInfo => (form(*a, text("answer", "Thông tin người dân bổ sung", "The citizen's answer", true))),
+                                Action::RequestInfo => (form(*a, text(*a, "question", "Nội dung cần bổ sung (chỉ gửi người phản ánh)", "What is needed (sent to the reporter only)", true))),
+                                Action::ProvideInfo => (form(*a, text(*a, "answer", "Thông tin người dân bổ sung", "The citizen's answer", true))),
                                 Action::Resolve => (form(*a, html! {
-                                    (text("note", "Kết quả xử lý (công khai)", "What was done (public)", true))
+                                    (text(*a, "note", "Kết quả xử lý (công khai)", "What was done (public)", true))
                                     // Filled by field.js: the photo is uploaded first, the phone's
                                     // position asked; without script the form resolves without them.
                                     div class="resolve-photo" data-lat=[r.lat] data-lon=[r.lon] data-far=(phananh_domain::procedure::FAR_FROM_PLACE_M)
@@ -208,11 +234,11 @@ async fn render(
                                         p class="muted" role="status" {}
                                     }
                                 })),
-                                Action::Reject | Action::Reopen => (form(*a, text("reason", "Lý do (công khai)", "Reason (public)", true))),
-                                Action::ReturnToTriage => (form(*a, text("reason", "Lý do (nội bộ, người dân không thấy)", "Reason (internal, not shown to the public)", true))),
-                                Action::MarkUrgent => (form(*a, text("reason", "Vì sao khẩn cấp (nội bộ): hạn xử lý tính theo giờ, đơn vị trực được báo ngay", "Why it is urgent (internal): the deadline is counted in hours and the duty contact is alerted", true))),
+                                Action::Reject | Action::Reopen => (form(*a, text(*a, "reason", "Lý do (công khai)", "Reason (public)", true))),
+                                Action::ReturnToTriage => (form(*a, text(*a, "reason", "Lý do (nội bộ, người dân không thấy)", "Reason (internal, not shown to the public)", true))),
+                                Action::MarkUrgent => (form(*a, text(*a, "reason", "Vì sao khẩn cấp (nội bộ): hạn xử lý tính theo giờ, đơn vị trực được báo ngay", "Why it is urgent (internal): the deadline is counted in hours and the duty contact is alerted", true))),
                                 Action::Comment => (form(*a, html! {
-                                    (text("text", "Ghi chú (nội bộ, trừ khi chọn công khai)", "Note (internal unless marked public)", true))
+                                    (text(*a, "text", "Ghi chú (nội bộ, trừ khi chọn công khai)", "Note (internal unless marked public)", true))
                                     label { input type="checkbox" name="public" value="1"; " " (lang.t("Công khai cho người dân", "Visible to the public")) }
                                 })),
                                 // Only the citizen rates (no staff role may).
@@ -242,6 +268,7 @@ async fn render(
                 }
             }
             script src="/static/field.js" {}
+            @if !templates.is_empty() { script src="/static/templates.js" {} }
             h2 { (lang.t("Lịch sử xử lý", "History")) }
                 div class="card" {
                     ol class="history" {

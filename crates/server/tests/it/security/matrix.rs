@@ -112,6 +112,8 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("POST", "/api/v1/staff/reports/{code}/actions", "401 ok ok ok|404 ok|404 ok 403"),
     // Per report inside: another unit's report is "not_found" in the answer.
     ("POST", "/api/v1/staff/reports/bulk",           "401 ok ok ok ok ok 403"),
+    // Reading the response templates of a report: whoever may see the report.
+    ("GET",  "/api/v1/staff/reports/{code}/templates", "401 ok ok ok|404 ok|404 ok ok"),
     ("POST", "/api/v1/staff/reports/{code}/moderation", "401 ok ok ok|404 ok|404 403 403"),
     // The console.
     ("GET",  "/console",                             "login ok ok ok ok ok ok"),
@@ -142,6 +144,9 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("GET",  "/console/admin/rules",                 "login ok 404 404 404 404 404"),
     ("POST", "/console/admin/rules",                 "login ok 404 404 404 404 404"),
     ("POST", "/console/admin/rules/{id}/delete",     "login ok 404 404 404 404 404"),
+    ("GET",  "/console/admin/templates",             "login ok 404 404 404 404 404"),
+    ("POST", "/console/admin/templates",             "login ok 404 404 404 404 404"),
+    ("POST", "/console/admin/templates/{id}/delete", "login ok 404 404 404 404 404"),
     ("GET",  "/console/admin/users",                 "login ok 404 404 404 404 404"),
     ("POST", "/console/admin/users",                 "login ok 404 404 404 404 404"),
     ("POST", "/console/admin/users/{id}",            "login ok 404 404 404 404 404"),
@@ -241,6 +246,7 @@ struct Fixtures {
     unfollow_token: String,
     unfiled_id: i64,
     rule_id: i64,
+    template_id: i64,
     user_id: i64,
     apikey_id: i64,
     job_id: i64,
@@ -268,6 +274,8 @@ impl Fixtures {
                 self.unfiled_id
             } else if path.starts_with("/console/admin/rules/") {
                 self.rule_id
+            } else if path.starts_with("/console/admin/templates/") {
+                self.template_id
             } else if path.starts_with("/console/admin/users/") {
                 self.user_id
             } else if path.starts_with("/console/admin/apikeys/") {
@@ -381,6 +389,18 @@ async fn fixtures(t: &TestApp) -> Fixtures {
         })
         .await
         .unwrap();
+    let template_id = store
+        .save_template(&phananh_domain::templates::Template {
+            id: 0,
+            field: None,
+            action: phananh_domain::procedure::Action::Resolve,
+            name: "Ma trận".into(),
+            text_vi: "Hồ sơ {code}".into(),
+            text_en: String::new(),
+            automatic: false,
+        })
+        .await
+        .unwrap();
     let user_id = t
         .app()
         .add_user(
@@ -424,6 +444,7 @@ async fn fixtures(t: &TestApp) -> Fixtures {
         unfollow_token,
         unfiled_id,
         rule_id,
+        template_id,
         user_id,
         apikey_id,
         job_id,

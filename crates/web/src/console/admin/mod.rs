@@ -1,4 +1,5 @@
-//! Admin pages: units, fields, routing rules, users, calendar days, dead jobs, API keys.
+//! Admin pages: units, fields, response templates, routing rules, users, calendar days,
+//! dead jobs, API keys.
 //! Every edit takes effect at once (the catalog reloads), no release needed. The use
 //! cases are `phananh_app::admin`; these pages only read forms and render.
 
@@ -7,6 +8,7 @@ mod calendar;
 mod fields;
 mod jobs;
 mod rules;
+mod templates;
 mod units;
 mod users;
 
@@ -32,6 +34,14 @@ pub fn routes() -> Routes {
             "/console/admin/fields/questions",
             post(fields::save_questions),
         )
+        .route(
+            "/console/admin/templates",
+            get(templates::page).post(templates::save),
+        )
+        .route(
+            "/console/admin/templates/{id}/delete",
+            post(templates::delete),
+        )
         .route("/console/admin/rules", get(rules::page).post(rules::add))
         .route("/console/admin/rules/{id}/delete", post(rules::delete))
         .route("/console/admin/users", get(users::page).post(users::add))
@@ -55,6 +65,7 @@ fn tabs(staff: &Staff) -> Markup {
         nav class="card" aria-label=(l.t("Quản trị", "Administration")) class="tabs" {
             a href="/console/admin/units" { (l.t("Đơn vị", "Units")) }
             a href="/console/admin/fields" { (l.t("Lĩnh vực", "Fields")) }
+            a href="/console/admin/templates" { (l.t("Mẫu trả lời", "Response templates")) }
             a href="/console/admin/rules" { (l.t("Quy tắc định tuyến", "Routing rules")) }
             a href="/console/admin/users" { (l.t("Tài khoản", "Users")) }
             a href="/console/admin/calendar" { (l.t("Lịch làm việc", "Calendar")) }
