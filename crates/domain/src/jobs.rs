@@ -691,6 +691,14 @@ mod tests {
                 "zns.send",
                 r#"{"code":"ABCD-2345","data":{"code":"ABCD-2345","status":"Đã xử lý"},"report_id":7,"seq":3,"sms_text":"1022: Phan anh ABCD-2345 da xu ly xong","template_id":"355330","to":"0912345678"}"#,
             ),
+            (
+                "urgent.alert",
+                r#"{"code":"ABCD-2345","report_id":7,"seq":3,"unit":"CT-CAYXANH"}"#,
+            ),
+            (
+                "urgent.escalate",
+                r#"{"code":"ABCD-2345","report_id":7,"seq":3,"unit":"CT-CAYXANH"}"#,
+            ),
         ];
         let mut seen: Vec<&str> = Vec::new();
         for (kind, json) in rows {
