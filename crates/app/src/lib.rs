@@ -18,6 +18,7 @@ pub mod intake;
 pub mod jobs;
 pub mod media;
 pub mod moderation;
+pub mod open_data;
 pub mod performance;
 pub mod photos;
 pub mod public;

@@ -20,6 +20,7 @@ pub mod event;
 pub mod jobs;
 pub mod model;
 pub mod moderation;
+pub mod open_data;
 pub mod performance;
 pub mod procedure;
 pub mod profile;

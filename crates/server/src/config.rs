@@ -180,6 +180,7 @@ pub struct WebSection {
     pub tile_attribution: String,
     pub jurisdiction_id: String,
     pub nearby_radius_m: f64,
+    pub open_data_licence: String,
     pub header_read_timeout_secs: u64,
     pub body_read_timeout_secs: u64,
     pub request_timeout_secs: u64,
@@ -211,6 +212,7 @@ impl Default for WebSection {
             tile_attribution: d.tile_attribution,
             jurisdiction_id: d.jurisdiction_id,
             nearby_radius_m: d.nearby_radius_m,
+            open_data_licence: d.open_data_licence,
             header_read_timeout_secs: d.header_read_timeout.as_secs(),
             body_read_timeout_secs: d.body_read_timeout.as_secs(),
             request_timeout_secs: d.request_timeout.as_secs(),
@@ -427,6 +429,8 @@ settings! {
     web.jurisdiction_id;
     /// How far, in metres, the form looks for "the same problem".
     web.nearby_radius_m;
+    /// The licence of the open data at /open-data/ (its name, or a link).
+    web.open_data_licence;
     /// A connection must send its whole request head within this, or is closed.
     web.header_read_timeout_secs;
     /// A request body silent this long is cut off.
@@ -765,6 +769,7 @@ impl Config {
             tile_attribution: self.web.tile_attribution.clone(),
             jurisdiction_id: self.web.jurisdiction_id.clone(),
             nearby_radius_m: self.web.nearby_radius_m,
+            open_data_licence: self.web.open_data_licence.clone(),
             chat: self.chat.clone(),
             sms: self.sms.clone(),
             hotline: self.hotline.clone(),

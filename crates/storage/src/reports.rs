@@ -159,6 +159,33 @@ impl Store {
             .unwrap_or_default())
     }
 
+    /// Published reports (not rejected) with an id above `after`, filed in `[from, to)`
+    /// when given, in id order: a page of the open-data export, read by key so a million
+    /// reports stream in pages of the same cost.
+    pub async fn published_reports_after(
+        &self,
+        after: i64,
+        created: Option<(DateTime<Utc>, DateTime<Utc>)>,
+        limit: i64,
+    ) -> Result<Vec<Report>> {
+        let mut args = Args::new(self.backend);
+        let mut sql = format!(
+            "SELECT {REPORT_COLUMNS} FROM reports WHERE id > {} AND status <> '{}'",
+            args.mark(after),
+            Status::Rejected.as_str()
+        );
+        if let Some((from, to)) = created {
+            sql.push_str(&format!(
+                " AND created_at >= {} AND created_at < {}",
+                args.mark(ms(from)),
+                args.mark(ms(to))
+            ));
+        }
+        sql.push_str(&format!(" ORDER BY id LIMIT {}", limit.clamp(1, 5000)));
+        let rows = args.query(&sql).fetch_all(&self.read).await?;
+        rows.iter().map(report_from_row).collect()
+    }
+
     /// The histories of several reports in one query (lists that show them), in the order
     /// of `report_ids`; a report with no events is left out.
     pub async fn events_of(&self, report_ids: &[i64]) -> Result<Vec<(i64, Vec<Event>)>> {

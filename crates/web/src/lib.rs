@@ -62,6 +62,8 @@ pub struct WebConfig {
     pub jurisdiction_id: String,
     /// How far around a new report's position the form looks for the same problem, in metres.
     pub nearby_radius_m: f64,
+    /// The licence of the open data (`/open-data/`).
+    pub open_data_licence: String,
     /// Messenger and Viber: tokens, secrets and API base URLs.
     pub chat: phananh_channels::ChatConfig,
     /// SMS gateways: inbound tokens and signatures.
@@ -102,6 +104,7 @@ impl Default for WebConfig {
             tile_attribution: "© OpenStreetMap contributors".into(),
             jurisdiction_id: "hochiminhcity.gov.vn".into(),
             nearby_radius_m: 150.0,
+            open_data_licence: phananh_domain::open_data::DEFAULT_LICENCE.into(),
             chat: phananh_channels::ChatConfig::default(),
             sms: phananh_channels::sms::SmsConfig::default(),
             hotline: Default::default(),

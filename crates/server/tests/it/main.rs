@@ -23,6 +23,7 @@ mod hotline;
 mod media;
 mod moderation;
 mod open311;
+mod open_data;
 mod photos;
 mod questions;
 mod rate_limits;

@@ -18,6 +18,7 @@ mod rate;
 
 mod form;
 mod map;
+mod open_data;
 mod pwa;
 mod stats;
 mod status;
@@ -37,6 +38,9 @@ pub fn routes() -> Routes {
         .route("/r/{code}", get(status::status_page))
         .route("/map", get(map::map_page))
         .route("/stats", get(stats::stats_page))
+        .route("/stats/units", get(open_data::unit_ranking))
+        .route("/open-data/", get(open_data::index))
+        .route("/open-data/{file}", get(open_data::file))
         .route("/api/v1/public/reports", get(map::public_list))
         .route("/api/v1/public/nearby", get(follow::nearby))
         .route("/r/{code}/follow", crate::routes::post(follow::follow))

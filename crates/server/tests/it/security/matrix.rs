@@ -59,6 +59,10 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("GET",  "/r/{code}",                            "*ok"),
     ("GET",  "/map",                                 "*ok"),
     ("GET",  "/stats",                               "*ok"),
+    ("GET",  "/stats/units",                         "*ok"),
+    // Open data: public reports without personal data or words.
+    ("GET",  "/open-data/",                          "*ok"),
+    ("GET",  "/open-data/{file}",                    "*ok"),
     ("GET",  "/api/v1/public/reports",               "*ok"),
     ("GET",  "/api/v1/public/nearby",                "*ok"),
     // 403: the public forms' own CSRF check (the `phananh_form` cookie), which the matrix
@@ -296,6 +300,8 @@ impl Fixtures {
                         format!("{}.json", self.own_code)
                     } else if path.contains("/tokens/") {
                         "none.json".to_string()
+                    } else if path.starts_with("/open-data/") {
+                        "all.csv".to_string()
                     } else {
                         "sidewalk.json".to_string()
                     },
