@@ -132,7 +132,14 @@ try {
     check(one.items.length === 1 && one.items[0].code === code, "codes filter finds the report");
 
     await page.goto("/stats");
+    // The wards' map, shaded by reports, then by on-time share; the weekly line is SVG.
+    await page.locator('#ward-map[data-drawn="168"]').waitFor({ timeout: 15000 });
+    check(await page.locator("#ward-map path.leaflet-interactive").count() >= 168, "the 168 wards are drawn");
+    check((await page.locator("#ward-legend").innerText()).includes("phản ánh"), "a legend for the reports");
     await shot(page, "stats");
+    await page.selectOption("#ward-shade", "on_time_share");
+    check((await page.locator("#ward-legend").innerText()).includes("90 %"), "shaded by on-time share");
+    await shot(page, "stats-on-time");
 
     await page.goto("/mine");
     await page.locator(`#mine-list a[href="/r/${code}"]`).waitFor({ timeout: 10000 });

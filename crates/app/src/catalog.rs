@@ -28,6 +28,8 @@ pub struct Catalog {
     pub fields: Vec<Field>,
     pub rules: Vec<Rule>,
     pub wards: Vec<WardInfo>,
+    /// Each ward's boundary as GeoJSON, in the order of `wards` (the public ward map).
+    pub ward_geometry: Vec<serde_json::Value>,
     pub calendar: Calendar,
     pub triage_unit: String,
     pub ward_index: WardIndex,
@@ -90,6 +92,8 @@ impl Catalog {
                 })
                 .collect(),
         );
+        let ward_geometry: Vec<serde_json::Value> =
+            wards.iter().map(|w| w.geometry.clone()).collect();
         let infos: Vec<WardInfo> = wards
             .into_iter()
             .map(|w| WardInfo {
@@ -127,6 +131,7 @@ impl Catalog {
             fields,
             rules,
             wards: infos,
+            ward_geometry,
             calendar,
             triage_unit,
             ward_index: WardIndex::new(shapes),

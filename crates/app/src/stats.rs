@@ -19,6 +19,44 @@ impl App {
         Ok(self.store.stats(from, to).await?)
     }
 
+    /// The city's wards as GeoJSON features with their figures over `[from, to)`: reports,
+    /// finished, finished on time, and the on-time share (null when none finished). Public:
+    /// counts only.
+    pub async fn public_ward_map(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<serde_json::Value, AppError> {
+        check_period("from", from, to)?;
+        let figures: std::collections::HashMap<String, (i64, i64, i64)> = self
+            .store
+            .ward_figures(from, to)
+            .await?
+            .into_iter()
+            .map(|(w, a, b, c)| (w, (a, b, c)))
+            .collect();
+        let catalog = self.catalog().await;
+        let features: Vec<serde_json::Value> = catalog
+            .wards
+            .iter()
+            .zip(&catalog.ward_geometry)
+            .map(|(w, geometry)| {
+                let (reports, finished, on_time) =
+                    figures.get(&w.code).copied().unwrap_or_default();
+                serde_json::json!({
+                    "type": "Feature",
+                    "geometry": geometry,
+                    "properties": {
+                        "code": w.code, "name": w.name_vi, "reports": reports,
+                        "finished": finished, "on_time": on_time,
+                        "on_time_share": (finished > 0).then(|| on_time as f64 / finished as f64),
+                    },
+                })
+            })
+            .collect();
+        Ok(serde_json::json!({"type": "FeatureCollection", "features": features}))
+    }
+
     /// Reports filed per week and field in `[from, to)` (whole local days): (week start as
     /// unix ms, field, count), rejected ones left out.
     pub async fn weekly_by_field(

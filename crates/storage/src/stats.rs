@@ -229,6 +229,40 @@ impl Store {
         Ok(s)
     }
 
+    /// Per ward, over reports filed in `[from, to)` (whole local days, rejected left out):
+    /// (ward code, reports, finished, finished on time). Every ward with a report.
+    pub async fn ward_figures(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<(String, i64, i64, i64)>> {
+        let (first, end) = days(from, to);
+        let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(
+            "SELECT ward, status, on_time, CAST(SUM(n) AS BIGINT) FROM report_counts \
+             WHERE day >= $1 AND day < $2 AND status <> 'rejected' AND ward <> '' \
+             GROUP BY ward, status, on_time",
+        )
+        .bind(first)
+        .bind(end)
+        .fetch_all(&self.read)
+        .await?;
+        let mut by: HashMap<String, (i64, i64, i64)> = HashMap::new();
+        for (ward, status, on_time, n) in rows {
+            let e = by.entry(ward).or_default();
+            e.0 += n;
+            if matches!(status.as_str(), "resolved" | "closed") {
+                e.1 += n;
+                if on_time != 0 {
+                    e.2 += n;
+                }
+            }
+        }
+        let mut out: Vec<(String, i64, i64, i64)> =
+            by.into_iter().map(|(w, (a, b, c))| (w, a, b, c)).collect();
+        out.sort();
+        Ok(out)
+    }
+
     /// The same statistics computed from the reports themselves, row by row: what
     /// `report_counts` must always agree with (the storage contract tests check it).
     pub async fn stats_from_reports(

@@ -14,6 +14,7 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
     ("app.css", CSS, include_bytes!("../assets/app.css")),
     ("console.js", JS, include_bytes!("../assets/console.js")),
     ("field.js", JS, include_bytes!("../assets/field.js")),
+    ("stats.js", JS, include_bytes!("../assets/stats.js")),
     ("report.js", JS, include_bytes!("../assets/report.js")),
     ("nearby.js", JS, include_bytes!("../assets/nearby.js")),
     ("pwa.js", JS, include_bytes!("../assets/pwa.js")),
@@ -118,6 +119,7 @@ mod tests {
     fn every_asset_a_page_names_is_served() {
         let pages = [
             include_str!("public/mod.rs"),
+            include_str!("public/stats.rs"),
             include_str!("console/mod.rs"),
             include_str!("console/report.rs"),
             include_str!("console/queue.rs"),

@@ -11,6 +11,7 @@
 
 mod api;
 pub(crate) mod assets;
+mod charts;
 mod client_ip;
 mod console;
 mod csrf;

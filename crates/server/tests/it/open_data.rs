@@ -207,3 +207,64 @@ async fn the_export_streams_page_after_page() {
     assert_eq!(geo["features"].as_array().unwrap().len(), n);
     t.stop().await;
 }
+
+/// Pictures: the statistics page's weekly line (SVG, no script needed) and the wards' map
+/// data; the console's per-unit charts of on-time share and backlog by week.
+#[tokio::test]
+async fn statistics_and_performance_have_their_charts() {
+    let t = spawn(Options::default()).await;
+    let mut code = String::new();
+    for week in 0..3 {
+        let r = t
+            .file(json!({"field": "lighting", "description": format!("Đèn tắt tuần {week}"), "ward": BEN_THANH}))
+            .await;
+        code = r["code"].as_str().unwrap().to_string();
+        t.clock.advance(Duration::days(7));
+    }
+    let stats = t
+        .get("/stats?from=2026-03-01&to=2026-03-25")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(stats.contains("<svg class=\"chart\""), "the weekly line");
+    assert!(stats.contains("id=\"ward-map\"") && stats.contains("/static/stats.js"));
+    let wards: Value = t
+        .get("/api/v1/public/wards.geojson?from=2026-03-01&to=2026-03-25")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let features = wards["features"].as_array().unwrap();
+    assert_eq!(features.len(), 168);
+    let ben_thanh = features
+        .iter()
+        .find(|f| f["properties"]["code"] == BEN_THANH)
+        .unwrap();
+    assert_eq!(ben_thanh["properties"]["reports"], 3);
+    assert_eq!(
+        ben_thanh["properties"]["on_time_share"],
+        Value::Null,
+        "none finished"
+    );
+    assert_eq!(ben_thanh["geometry"]["type"], "MultiPolygon");
+    // The console: a unit's weeks as two charts and a table.
+    let unit = t.store().report_by_code(&code).await.unwrap().unwrap().unit;
+    let supervisor = t.staff(Role::Supervisor, None).await;
+    let page = supervisor
+        .page(
+            &t,
+            &format!("/console/performance?from=2026-03-01&to=2026-03-25&unit={unit}"),
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        page.matches("<svg class=\"chart\"").count(),
+        2,
+        "on time, and backlog"
+    );
+    assert!(page.contains("Tồn đọng"));
+    t.stop().await;
+}

@@ -150,12 +150,41 @@ async fn dashboard(
             }
         }
         @if let Some(u) = q.unit.as_deref().filter(|u| !u.is_empty()) {
-            h2 id="trend" { (lang.t("Tỷ lệ đúng hạn theo tuần: ", "On time, week by week: ")) (catalog.unit_name(u)) }
-            table class="bars" {
+            h2 id="trend" { (lang.t("Theo tuần: ", "Week by week: ")) (catalog.unit_name(u)) }
+            @let labels: Vec<String> = trend.iter().map(|(start, _)| phananh_domain::calendar::to_local(*start).format("%d/%m").to_string()).collect();
+            (crate::charts::line(
+                lang.t("Tỷ lệ xử lý đúng hạn theo tuần", "On-time share by week"),
+                &labels,
+                &[crate::charts::Series {
+                    name: lang.t("Đúng hạn (%)", "On time (%)"),
+                    colour: "#1a7f37",
+                    values: trend.iter().map(|(_, f)| f.on_time_share().map(|x| x * 100.0)).collect(),
+                }],
+                Some(100.0),
+                "%",
+            ))
+            @let backlog: Vec<Option<f64>> = trend.iter().scan(0i64, |open, (_, f)| {
+                *open = (*open + i64::from(f.received) - i64::from(f.resolved)).max(0);
+                Some(Some(*open as f64))
+            }).collect();
+            (crate::charts::line(
+                lang.t("Tiếp nhận, đã xử lý và tồn đọng theo tuần", "Received, resolved and backlog by week"),
+                &labels,
+                &[
+                    crate::charts::Series { name: lang.t("Tiếp nhận", "Received"), colour: "#0969da", values: trend.iter().map(|(_, f)| Some(f64::from(f.received))).collect() },
+                    crate::charts::Series { name: lang.t("Đã xử lý", "Resolved"), colour: "#1a7f37", values: trend.iter().map(|(_, f)| Some(f64::from(f.resolved))).collect() },
+                    crate::charts::Series { name: lang.t("Tồn đọng", "Backlog"), colour: "#cf222e", values: backlog },
+                ],
+                None,
+                "",
+            ))
+            table {
+                thead { tr { th { (lang.t("Tuần", "Week")) } th class="num" { (lang.t("Tiếp nhận", "Received")) } th class="num" { (lang.t("Đã xử lý", "Resolved")) } th class="num" { (lang.t("Đúng hạn", "On time")) } } }
                 tbody { @for (start, f) in &trend {
                     tr {
                         th scope="row" { (phananh_domain::calendar::to_local(*start).format("%d/%m/%Y")) }
-                        td { div class={"bar w" (f.on_time_share().map(|x| (x * 100.0) as i64).unwrap_or(0).clamp(0, 100))} {} }
+                        td class="num" { (f.received) }
+                        td class="num" { (f.resolved) }
                         td class="num" { (pct(f.on_time_share())) " " span class="muted" { "(" (f.resolved_on_time) "/" (f.resolved) ")" } }
                     }
                 } }

@@ -43,6 +43,7 @@ pub fn routes() -> Routes {
         .route("/open-data/{file}", get(open_data::file))
         .route("/api/v1/public/reports", get(map::public_list))
         .route("/api/v1/public/nearby", get(follow::nearby))
+        .route("/api/v1/public/wards.geojson", get(stats::wards_geojson))
         .route("/r/{code}/follow", crate::routes::post(follow::follow))
         .route("/r/{code}/rate", get(rate::rate_page).post(rate::rate_post))
         .route(

@@ -79,6 +79,37 @@ pub(super) async fn stats_page(
         @if stats.total == 0 {
             p class="muted" { (lang.t("Chưa có phản ánh nào trong khoảng thời gian này.", "No reports in this period.")) }
         }
+        @if stats.by_week.len() > 1 {
+            h2 { (lang.t("Số phản ánh mỗi tuần", "Reports per week")) }
+            (crate::charts::line(
+                lang.t("Số phản ánh mỗi tuần", "Reports per week"),
+                &weeks.iter().map(|(w, _)| w.clone()).collect::<Vec<_>>(),
+                &[crate::charts::Series {
+                    name: lang.t("Phản ánh", "Reports"),
+                    colour: "#b42318",
+                    values: weeks.iter().map(|(_, n)| Some(*n as f64)).collect(),
+                }],
+                None,
+                "",
+            ))
+        }
+        h2 { (lang.t("Bản đồ phường, xã", "Map of the wards")) }
+        div class="filters" {
+            label for="ward-shade" { (lang.t("Tô màu theo", "Shade by")) }
+            select id="ward-shade" {
+                option value="reports" { (lang.t("Số phản ánh", "Reports")) }
+                option value="on_time_share" { (lang.t("Tỷ lệ xử lý đúng hạn", "On-time share")) }
+            }
+        }
+        div id="ward-map" class="mt1" role="img" aria-label=(lang.t("Bản đồ các phường, xã tô màu theo số liệu; số liệu ở các bảng bên dưới", "The wards shaded by their figures; the figures are in the tables below"))
+            data-src={"/api/v1/public/wards.geojson?from=" (q.from.clone().unwrap_or_default()) "&to=" (q.to.clone().unwrap_or_default())}
+            data-lat=(catalog.city.center[0]) data-lon=(catalog.city.center[1])
+            data-tiles=(state.config.tile_url) data-attribution=(state.config.tile_attribution)
+            data-reports=(lang.t("phản ánh", "reports")) data-ontime=(lang.t("đúng hạn", "on time")) {}
+        div id="ward-legend" class="muted" {}
+        link rel="stylesheet" href="/static/leaflet/leaflet.css";
+        script src="/static/leaflet/leaflet.js" {}
+        script src="/static/stats.js" {}
         div class="grid" hidden[stats.total == 0] {
             div { h2 { (lang.t("Theo lĩnh vực", "By field")) } (bars(&stats.by_field, |k| catalog.field_name(k))) }
             div { h2 { (lang.t("Theo trạng thái", "By status")) }
@@ -89,4 +120,26 @@ pub(super) async fn stats_page(
         }
     })
     .into_response()
+}
+
+/// `/api/v1/public/wards.geojson`: the wards with their figures over a period (the stats
+/// page's map). Counts only.
+pub(super) async fn wards_geojson(
+    State(state): State<AppState>,
+    Query(q): Query<PublicQuery>,
+) -> Response {
+    let now = state.app.clock.now();
+    let from = local_day(&q.from, false).unwrap_or(now - chrono::Duration::days(84));
+    let to = local_day(&q.to, true).unwrap_or(now);
+    match state.app.public_ward_map(from, to).await {
+        Ok(v) => (
+            [
+                (axum::http::header::CONTENT_TYPE, "application/geo+json"),
+                (axum::http::header::CACHE_CONTROL, "public, max-age=300"),
+            ],
+            v.to_string(),
+        )
+            .into_response(),
+        Err(e) => crate::error::ApiError::from(e).into_response(),
+    }
 }

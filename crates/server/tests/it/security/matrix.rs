@@ -65,6 +65,7 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("GET",  "/open-data/{file}",                    "*ok"),
     ("GET",  "/api/v1/public/reports",               "*ok"),
     ("GET",  "/api/v1/public/nearby",                "*ok"),
+    ("GET",  "/api/v1/public/wards.geojson",         "*ok"),
     // 403: the public forms' own CSRF check (the `phananh_form` cookie), which the matrix
     // does not fetch; the forms' own tests cover the allowed case.
     ("POST", "/r/{code}/follow", "*403"),
