@@ -272,7 +272,7 @@ async fn ratings_reopen_count_against_the_unit_and_show_on_the_dashboard() {
         .await
         .unwrap();
     assert!(
-        page.contains("Tỷ lệ đúng hạn theo tuần")
+        page.contains("Tỷ lệ xử lý đúng hạn theo tuần")
             && page.contains("Số phản ánh theo lĩnh vực mỗi tuần")
     );
     let field_name = t.app().catalog().await.field_name("lighting");
