@@ -219,6 +219,16 @@ impl Catalog {
                 "Staff member unassigned".into(),
             ),
             E::Started => t("Bắt đầu xử lý".into(), "Work started".into()),
+            E::MarkedDuplicate { of } => t(
+                format!(
+                    "Trùng với hồ sơ {of}: hồ sơ này được đóng, việc xử lý tiếp tục ở hồ sơ {of}"
+                ),
+                format!("Duplicate of report {of}: closed here, handled in report {of}"),
+            ),
+            E::DuplicateUndone { of, .. } => t(
+                format!("Hủy gộp với hồ sơ {of}: hồ sơ được xử lý tiếp như trước"),
+                format!("No longer merged into report {of}: handled as before"),
+            ),
             E::MarkedUrgent { reason, .. } => with(
                 t(
                     "Xác định là vụ việc khẩn cấp".into(),

@@ -13,15 +13,7 @@ use crate::{App, AppError};
 /// deleted after it.
 pub const FOLLOW_CONFIRM_TTL: chrono::Duration = chrono::Duration::hours(48);
 
-/// Metres between two points (haversine; the city is small enough for a sphere).
-pub fn distance_m(a: (f64, f64), b: (f64, f64)) -> f64 {
-    const R: f64 = 6_371_000.0;
-    let (la1, la2) = (a.0.to_radians(), b.0.to_radians());
-    let dla = la2 - la1;
-    let dlo = (b.1 - a.1).to_radians();
-    let h = (dla / 2.0).sin().powi(2) + la1.cos() * la2.cos() * (dlo / 2.0).sin().powi(2);
-    2.0 * R * h.sqrt().asin()
-}
+pub use phananh_domain::duplicates::distance_m;
 
 /// An open report near the point, with how far it is.
 #[derive(Debug, Clone)]
@@ -170,14 +162,6 @@ pub fn citizen_job(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn distances_in_the_city() {
-        // Ben Thanh market to the Opera House: about 740 m.
-        let d = distance_m((10.7725, 106.6980), (10.7767, 106.7032));
-        assert!((600.0..800.0).contains(&d), "{d}");
-        assert_eq!(distance_m((10.0, 106.0), (10.0, 106.0)), 0.0);
-    }
 
     #[test]
     fn citizens_hear_of_public_steps_only() {

@@ -20,6 +20,8 @@ const ACCOUNT_EVENTS: &[&str] = &[
     "rejected",
     "reopened",
     "rated",
+    "marked_duplicate",
+    "duplicate_undone",
 ];
 
 /// The longest period any figure, list or report may cover: five years. A longer one

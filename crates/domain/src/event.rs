@@ -118,6 +118,17 @@ pub enum EventKind {
         reason: String,
         due_at: Option<DateTime<Utc>>,
     },
+    /// Staff found the report is the same problem as report `of` (the original): it closes
+    /// as a duplicate, its reporter follows the original and its photos are linked to it.
+    MarkedDuplicate {
+        of: String,
+    },
+    /// The merge into `of` was undone: the report goes back to `status`, the one it had
+    /// before (its unit and deadline never changed), and the links to the original go.
+    DuplicateUndone {
+        of: String,
+        status: crate::model::Status,
+    },
 }
 
 /// A rectangle on a photo, in the photo's own pixels.
@@ -156,6 +167,8 @@ impl EventKind {
             EventKind::PhotoRedacted { .. } => "photo_redacted",
             EventKind::HiddenFromPublic { .. } => "hidden_from_public",
             EventKind::MarkedUrgent { .. } => "marked_urgent",
+            EventKind::MarkedDuplicate { .. } => "marked_duplicate",
+            EventKind::DuplicateUndone { .. } => "duplicate_undone",
         }
     }
 
@@ -213,6 +226,11 @@ impl EventKind {
             EventKind::HiddenFromPublic { .. } => Public { text: true },
             // That it is urgent and its new deadline: public. Why: the staff's words.
             EventKind::MarkedUrgent { .. } => Public { text: false },
+            // Which report it duplicates is public (Open311's `duplicate_of`), and so is
+            // that the merge was undone; there are no words with either.
+            EventKind::MarkedDuplicate { .. } | EventKind::DuplicateUndone { .. } => {
+                Public { text: false }
+            }
         }
     }
 

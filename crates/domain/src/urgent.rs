@@ -164,6 +164,8 @@ mod tests {
             publication: Default::default(),
             public_text: None,
             urgent,
+            duplicate_of: None,
+            merged_from: None,
         }
     }
 

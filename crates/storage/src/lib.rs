@@ -112,6 +112,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (14, include_str!("../migrations/sqlite/0014_zalo.sql")),
     (15, include_str!("../migrations/sqlite/0015_media.sql")),
     (16, include_str!("../migrations/sqlite/0016_urgent.sql")),
+    (18, include_str!("../migrations/sqlite/0018_duplicates.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -145,6 +146,10 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (14, include_str!("../migrations/postgres/0014_zalo.sql")),
     (15, include_str!("../migrations/postgres/0015_media.sql")),
     (16, include_str!("../migrations/postgres/0016_urgent.sql")),
+    (
+        18,
+        include_str!("../migrations/postgres/0018_duplicates.sql"),
+    ),
 ];
 
 /// Turns a path or URL into a database URL: a bare path means an SQLite file.

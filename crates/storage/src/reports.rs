@@ -125,7 +125,98 @@ pub(crate) async fn insert_event(
     Ok(())
 }
 
+/// The links of a merge, in the merge's transaction: the duplicate's reporter follows the
+/// original `of` (a follower row naming the duplicate: the worker reaches that reporter on
+/// their own channel), and the duplicate's photos are listed with the original (rows naming
+/// the duplicate). Photos of a duplicate whose content is not `public` yet are linked
+/// hidden, so merging never publishes what moderation held back.
+async fn link_duplicate(
+    tx: &mut Transaction<'static, Any>,
+    duplicate: i64,
+    of: &str,
+    public: bool,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    let original: Option<i64> = sqlx::query_scalar("SELECT id FROM reports WHERE code = $1")
+        .bind(of)
+        .fetch_optional(&mut **tx)
+        .await?;
+    let original = original.ok_or(StoreError::NotFound)?;
+    let token = {
+        use base64::Engine;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>())
+    };
+    sqlx::query(
+        "INSERT INTO followers (report_id, email, phone, token, created_at, confirmed_at, duplicate_id) \
+         VALUES ($1, NULL, NULL, $2, $3, $3, $4)",
+    )
+    .bind(original)
+    .bind(token)
+    .bind(ms(at))
+    .bind(duplicate)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO photos (report_id, role, storage_key, content_type, created_at, hidden, public_key, linked_from) \
+         SELECT $1, 'duplicate', storage_key, content_type, $2, CASE WHEN $3 = 1 THEN hidden ELSE 1 END, \
+         public_key, report_id FROM photos WHERE report_id = $4 AND role = 'report' ORDER BY id",
+    )
+    .bind(original)
+    .bind(ms(at))
+    .bind(i64::from(public))
+    .bind(duplicate)
+    .execute(&mut **tx)
+    .await?;
+    if public {
+        // The blurred copies the public sees in place of redacted photos.
+        sqlx::query(
+            "INSERT INTO photos (report_id, role, storage_key, content_type, created_at, linked_from) \
+             SELECT $1, 'redacted', public_key, 'image/jpeg', $2, report_id FROM photos \
+             WHERE report_id = $3 AND role = 'report' AND public_key IS NOT NULL ORDER BY id",
+        )
+        .bind(original)
+        .bind(ms(at))
+        .bind(duplicate)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Undoes [`link_duplicate`]: the duplicate's reporter no longer follows the original, and
+/// its photos are no longer listed there.
+async fn unlink_duplicate(tx: &mut Transaction<'static, Any>, duplicate: i64) -> Result<()> {
+    sqlx::query("DELETE FROM followers WHERE duplicate_id = $1")
+        .bind(duplicate)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("DELETE FROM photos WHERE linked_from = $1")
+        .bind(duplicate)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 impl Store {
+    /// The reports merged into report `code`, oldest first.
+    pub async fn duplicates_of(&self, code: &str) -> Result<Vec<Report>> {
+        let sql = format!(
+            "SELECT {REPORT_COLUMNS} FROM reports WHERE duplicate_of = $1 ORDER BY created_at, id"
+        );
+        let rows = sqlx::query(&sql).bind(code).fetch_all(&self.read).await?;
+        rows.iter().map(report_from_row).collect()
+    }
+
+    /// Keys of the photos linked to a report from the duplicates merged into it, in order.
+    pub async fn linked_photo_keys(&self, report_id: i64) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT storage_key FROM photos WHERE report_id = $1 AND role = 'duplicate' ORDER BY id",
+        )
+        .bind(report_id)
+        .fetch_all(&self.read)
+        .await?)
+    }
+
     pub async fn report_by_code(&self, code: &str) -> Result<Option<Report>> {
         let sql = format!("SELECT {REPORT_COLUMNS} FROM reports WHERE code = $1");
         let row = sqlx::query(&sql)
@@ -257,11 +348,11 @@ impl Store {
     }
 
     /// The photos of a report the public may see, in order: not hidden, and the redacted
-    /// copy in place of any photo a moderator redacted.
+    /// copy in place of any photo a moderator redacted; then those linked from duplicates.
     pub async fn public_photo_keys(&self, report_id: i64) -> Result<Vec<String>> {
         Ok(sqlx::query_scalar(
             "SELECT COALESCE(public_key, storage_key) FROM photos \
-             WHERE report_id = $1 AND role = 'report' AND hidden = 0 ORDER BY id",
+             WHERE report_id = $1 AND role IN ('report', 'duplicate') AND hidden = 0 ORDER BY id",
         )
         .bind(report_id)
         .fetch_all(&self.read)
@@ -468,8 +559,8 @@ impl Store {
         };
         let updated = sqlx::query(
             "UPDATE reports SET status = $1, unit = $2, assignee = $3, due_at = $4, paused_at = $5, \
-             updated_at = $6, last_seq = $7, publication = $8, public_text = $9, urgent = $10 \
-             WHERE id = $11 AND last_seq = $12",
+             updated_at = $6, last_seq = $7, publication = $8, public_text = $9, urgent = $10, \
+             duplicate_of = $11 WHERE id = $12 AND last_seq = $13",
         )
         .bind(state.status.as_str())
         .bind(&state.unit)
@@ -481,6 +572,7 @@ impl Store {
         .bind(state.publication.as_str())
         .bind(state.public_text.as_deref())
         .bind(i64::from(state.urgent))
+        .bind(state.duplicate_of.as_deref())
         .bind(report_id)
         .bind(expected_seq)
         .execute(&mut *tx)
@@ -537,6 +629,11 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             }
+            EventKind::MarkedDuplicate { of } => {
+                let public = state.publication == phananh_domain::model::Publication::Published;
+                link_duplicate(&mut tx, report_id, of, public, at).await?;
+            }
+            EventKind::DuplicateUndone { .. } => unlink_duplicate(&mut tx, report_id).await?,
             _ => {}
         }
         for job in jobs {
