@@ -318,12 +318,13 @@ impl Action {
 
     /// The steps staff may take on many reports at once from a queue (each is still one
     /// event per report, decided and permitted per report).
-    pub const BULK: [Action; 5] = [
+    pub const BULK: [Action; 6] = [
         Action::Assign,
         Action::Transfer,
         Action::Start,
         Action::Comment,
         Action::MarkUrgent,
+        Action::MarkDuplicate,
     ];
 
     pub fn as_str(self) -> &'static str {
