@@ -232,8 +232,10 @@ impl App {
             };
             // Public: the report is published and its photos reviewed, and this photo was
             // neither hidden nor replaced by a redacted copy (the original stays for staff).
+            // A photo linked from a duplicate follows the same rule (and is linked hidden
+            // when the duplicate's own content was not public).
             let shown = match owner.role.as_str() {
-                "report" => !owner.hidden && owner.public_key.is_none(),
+                "report" | "duplicate" => !owner.hidden && owner.public_key.is_none(),
                 _ => true,
             };
             if shown && report.content_is_public() {

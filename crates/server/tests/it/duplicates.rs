@@ -349,3 +349,96 @@ async fn a_merge_moves_followers_and_notices_and_counts_once_an_undo_restores_bo
         t.stop().await;
     }
 }
+
+async fn upload(t: &TestApp) -> String {
+    let r = t
+        .client
+        .post(t.url("/api/v1/photos"))
+        .header("content-type", "image/jpeg")
+        .body(phananh_photos::sample::phone_jpeg())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    r.json::<Value>().await.unwrap()["photo"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// The photo keys the public API lists with report `code`.
+async fn public_photos(t: &TestApp, code: &str) -> String {
+    let r: Value = t
+        .get(&format!("/api/v1/reports/{code}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    r["photos"].to_string()
+}
+
+#[tokio::test]
+async fn a_duplicates_photos_show_with_the_original_only_when_both_may_be_public() {
+    for t in apps().await {
+        // A field that publishes after review: the original is published by a moderator;
+        // one duplicate was published too, the other still waits for review.
+        let (lat, lon) = (10.7769, 106.7009);
+        let file = |photo: &str| json!({"field": "noise", "description": "Karaoke ồn tới 2 giờ sáng", "lat": lat, "lon": lon, "photos": [photo]});
+        let (p0, p1, p2) = (upload(&t).await, upload(&t).await, upload(&t).await);
+        let original = t.file(file(&p0)).await["code"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let published = t.file(file(&p1)).await["code"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let in_review = t.file(file(&p2)).await["code"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let triage = t.staff(Role::Triage, None).await;
+        for c in [&original, &published] {
+            let resp = triage.moderate(&t, c, json!({"step": "publish"})).await;
+            assert_eq!(resp.status(), StatusCode::OK, "{c}");
+        }
+        for c in [&published, &in_review] {
+            let resp = triage
+                .act(&t, c, json!({"action": "mark_duplicate", "of": original}))
+                .await;
+            assert_eq!(resp.status(), StatusCode::OK, "{c}");
+        }
+        // Public: the original's own photo and the published duplicate's; the photo held
+        // back for review is served to nobody but staff.
+        let shown = public_photos(&t, &original).await;
+        assert!(shown.contains(&p0) && shown.contains(&p1), "{shown}");
+        assert!(!shown.contains(&p2), "{shown}");
+        assert_eq!(
+            t.get(&format!("/photos/{p2}")).await.status(),
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            t.get(&format!("/photos/{p1}")).await.status(),
+            StatusCode::OK
+        );
+        let staff_view: Value = triage
+            .api_get(&t, &format!("/api/v1/staff/reports/{original}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let staff_photos = staff_view["photos"].to_string();
+        for p in [&p0, &p1, &p2] {
+            assert!(staff_photos.contains(p.as_str()), "{staff_photos}");
+        }
+        // Undone: the photo goes back to its own report.
+        let resp = triage
+            .act(&t, &published, json!({"action": "undo_duplicate"}))
+            .await;
+        assert_eq!(resp.status(), StatusCode::OK);
+        let shown = public_photos(&t, &original).await;
+        assert!(shown.contains(&p0) && !shown.contains(&p1), "{shown}");
+        assert!(public_photos(&t, &published).await.contains(&p1));
+        t.stop().await;
+    }
+}
