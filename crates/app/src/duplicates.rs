@@ -26,7 +26,11 @@ impl App {
         let (Some(lat), Some(lon)) = (report.lat, report.lon) else {
             return Ok(Vec::new());
         };
-        let radius = DEFAULT_RADIUS_M;
+        let radius = self
+            .catalog()
+            .await
+            .field(&report.field)
+            .map_or(DEFAULT_RADIUS_M, |f| f.duplicate_radius_m);
         let filter = ReportFilter {
             bbox: Some(bbox(lat, lon, f64::from(radius))),
             fields: vec![report.field.clone()],

@@ -109,6 +109,7 @@ mod tests {
             urgent: false,
             urgent_hours: 4,
             urgent_keywords: vec!["cây đổ".into(), "Hở nắp".into()],
+            duplicate_radius_m: 150,
         }
     }
 

@@ -142,6 +142,22 @@ async fn link_duplicate(
         .fetch_optional(&mut **tx)
         .await?;
     let original = original.ok_or(StoreError::NotFound)?;
+    // Checked by the use case before; checked again here, where it cannot change under us:
+    // no merge into a duplicate, none of a report others are merged into (no chains, no
+    // circles from two merges at once).
+    let chained: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM reports WHERE (id = $1 AND status = 'duplicate') \
+         OR duplicate_of = (SELECT code FROM reports WHERE id = $2)",
+    )
+    .bind(original)
+    .bind(duplicate)
+    .fetch_one(&mut **tx)
+    .await?;
+    if chained > 0 {
+        return Err(StoreError::Conflict(
+            "hồ sơ gốc vừa thay đổi / the original changed meanwhile".into(),
+        ));
+    }
     let token = {
         use base64::Engine;
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>())

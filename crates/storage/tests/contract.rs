@@ -145,6 +145,7 @@ fn profile() -> Profile {
             urgent: false,
             urgent_hours: 3,
             urgent_keywords: vec!["cây đổ".into()],
+            duplicate_radius_m: 300,
         }],
         rules: vec![Rule {
             id: 0,

@@ -166,6 +166,23 @@ async fn a_merge_moves_followers_and_notices_and_counts_once_an_undo_restores_bo
             assert!(!page.contains(&absent), "{absent}");
         }
 
+        // A field may ask for a smaller radius: at 40 m neither is listed any more.
+        let mut sidewalk = t.app().catalog().await.field("sidewalk").cloned().unwrap();
+        assert_eq!(sidewalk.duplicate_radius_m, 150, "the default");
+        sidewalk.duplicate_radius_m = 40;
+        t.store().save_field(&sidewalk).await.unwrap();
+        t.app().refresh_catalog().await.unwrap();
+        let narrow: Value = triage
+            .api_get(&t, &format!("/api/v1/staff/reports/{b}/duplicates"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(narrow["items"], json!([]), "{narrow}");
+        sidewalk.duplicate_radius_m = 150;
+        t.store().save_field(&sidewalk).await.unwrap();
+        t.app().refresh_catalog().await.unwrap();
+
         // Another unit's staff: not found, neither the list nor the merge.
         let stranger = t.staff(Role::UnitStaff, Some("SXD")).await;
         assert_ne!(unit, "SXD");
@@ -212,6 +229,14 @@ async fn a_merge_moves_followers_and_notices_and_counts_once_an_undo_restores_bo
             )
             .await;
         assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+        let page = staff
+            .page(&t, &format!("/console/reports/{b}"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("Trùng với hồ sơ") && page.contains("value=\"undo_duplicate\""));
+        assert!(page.contains("Hủy gộp"));
         // No chains, no circles: not into a duplicate, and the original not into anything.
         let resp = staff
             .act(&t, &a, json!({"action": "mark_duplicate", "of": b}))

@@ -83,6 +83,11 @@ async fn render(
         .await
         .unwrap_or_default();
     let can_merge = view.actions.contains(&Action::MarkDuplicate);
+    let radius = catalog
+        .field(&r.field)
+        .map_or(phananh_domain::duplicates::DEFAULT_RADIUS_M, |f| {
+            f.duplicate_radius_m
+        });
     let assignable: Vec<_> = catalog
         .units
         .iter()
@@ -199,7 +204,8 @@ async fn render(
                     @if !likely.is_empty() {
                         div class="card" id="likely-duplicates" {
                             h2 class="mt0" { (lang.t("Có thể trùng", "Likely duplicates")) }
-                            p class="muted" { (lang.t("Cùng lĩnh vực, trong bán kính 150 m, đang mở hoặc đã xử lý trong 30 ngày qua", "Same field, within 150 m, open or resolved in the last 30 days")) }
+                            p class="muted" { (lang.t("Cùng lĩnh vực, trong bán kính", "Same field, within")) " " (radius) " m, "
+                                (lang.t("đang mở hoặc đã xử lý trong 30 ngày qua", "open or resolved in the last 30 days")) }
                             table {
                                 thead { tr {
                                     th { (lang.t("Mã hồ sơ", "Code")) } th { (lang.t("Lĩnh vực", "Field")) }
