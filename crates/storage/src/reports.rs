@@ -128,13 +128,12 @@ pub(crate) async fn insert_event(
 /// The links of a merge, in the merge's transaction: the duplicate's reporter follows the
 /// original `of` (a follower row naming the duplicate: the worker reaches that reporter on
 /// their own channel), and the duplicate's photos are listed with the original (rows naming
-/// the duplicate). Photos of a duplicate whose content is not `public` yet are linked
-/// hidden, so merging never publishes what moderation held back.
+/// the duplicate). A linked row is only a pointer: whether the public sees the photo is
+/// decided by the duplicate's own row and report (moderation there still applies).
 async fn link_duplicate(
     tx: &mut Transaction<'static, Any>,
     duplicate: i64,
     of: &str,
-    public: bool,
     at: DateTime<Utc>,
 ) -> Result<()> {
     let original: Option<i64> = sqlx::query_scalar("SELECT id FROM reports WHERE code = $1")
@@ -173,29 +172,15 @@ async fn link_duplicate(
     .execute(&mut **tx)
     .await?;
     sqlx::query(
-        "INSERT INTO photos (report_id, role, storage_key, content_type, created_at, hidden, public_key, linked_from) \
-         SELECT $1, 'duplicate', storage_key, content_type, $2, CASE WHEN $3 = 1 THEN hidden ELSE 1 END, \
-         public_key, report_id FROM photos WHERE report_id = $4 AND role = 'report' ORDER BY id",
+        "INSERT INTO photos (report_id, role, storage_key, content_type, created_at, linked_from) \
+         SELECT $1, 'duplicate', storage_key, content_type, $2, report_id FROM photos \
+         WHERE report_id = $3 AND role = 'report' ORDER BY id",
     )
     .bind(original)
     .bind(ms(at))
-    .bind(i64::from(public))
     .bind(duplicate)
     .execute(&mut **tx)
     .await?;
-    if public {
-        // The blurred copies the public sees in place of redacted photos.
-        sqlx::query(
-            "INSERT INTO photos (report_id, role, storage_key, content_type, created_at, linked_from) \
-             SELECT $1, 'redacted', public_key, 'image/jpeg', $2, report_id FROM photos \
-             WHERE report_id = $3 AND role = 'report' AND public_key IS NOT NULL ORDER BY id",
-        )
-        .bind(original)
-        .bind(ms(at))
-        .bind(duplicate)
-        .execute(&mut **tx)
-        .await?;
-    }
     Ok(())
 }
 
@@ -364,15 +349,29 @@ impl Store {
     }
 
     /// The photos of a report the public may see, in order: not hidden, and the redacted
-    /// copy in place of any photo a moderator redacted; then those linked from duplicates.
+    /// copy in place of any photo a moderator redacted; then those linked from duplicates
+    /// merged into it, each as its own report shows it to the public (none of a duplicate
+    /// whose content is not public).
     pub async fn public_photo_keys(&self, report_id: i64) -> Result<Vec<String>> {
-        Ok(sqlx::query_scalar(
+        let mut keys: Vec<String> = sqlx::query_scalar(
             "SELECT COALESCE(public_key, storage_key) FROM photos \
-             WHERE report_id = $1 AND role IN ('report', 'duplicate') AND hidden = 0 ORDER BY id",
+             WHERE report_id = $1 AND role = 'report' AND hidden = 0 ORDER BY id",
         )
         .bind(report_id)
         .fetch_all(&self.read)
-        .await?)
+        .await?;
+        let linked: Vec<String> = sqlx::query_scalar(
+            "SELECT COALESCE(d.public_key, d.storage_key) FROM photos l \
+             JOIN photos d ON d.report_id = l.linked_from AND d.storage_key = l.storage_key AND d.role = 'report' \
+             JOIN reports r ON r.id = l.linked_from \
+             WHERE l.report_id = $1 AND l.role = 'duplicate' AND d.hidden = 0 \
+             AND r.publication = 'published' AND r.status <> 'rejected' ORDER BY l.id",
+        )
+        .bind(report_id)
+        .fetch_all(&self.read)
+        .await?;
+        keys.extend(linked);
+        Ok(keys)
     }
 
     /// A report's photos for moderators: (key, hidden, key of the public copy).
@@ -645,10 +644,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             }
-            EventKind::MarkedDuplicate { of } => {
-                let public = state.publication == phananh_domain::model::Publication::Published;
-                link_duplicate(&mut tx, report_id, of, public, at).await?;
-            }
+            EventKind::MarkedDuplicate { of } => link_duplicate(&mut tx, report_id, of, at).await?,
             EventKind::DuplicateUndone { .. } => unlink_duplicate(&mut tx, report_id).await?,
             _ => {}
         }

@@ -456,14 +456,33 @@ async fn a_duplicates_photos_show_with_the_original_only_when_both_may_be_public
         for p in [&p0, &p1, &p2] {
             assert!(staff_photos.contains(p.as_str()), "{staff_photos}");
         }
-        // Undone: the photo goes back to its own report.
+        // Moderation on the duplicate still rules its photo, wherever it is linked.
+        let resp = triage
+            .moderate(&t, &published, json!({"step": "hide_photo", "photo": p1}))
+            .await;
+        assert_eq!(resp.status(), StatusCode::OK);
+        assert!(!public_photos(&t, &original).await.contains(&p1));
+        assert_eq!(
+            t.get(&format!("/photos/{p1}")).await.status(),
+            StatusCode::NOT_FOUND
+        );
+
+        // Undone: the photo is no longer listed with the original, even for staff.
         let resp = triage
             .act(&t, &published, json!({"action": "undo_duplicate"}))
             .await;
         assert_eq!(resp.status(), StatusCode::OK);
-        let shown = public_photos(&t, &original).await;
-        assert!(shown.contains(&p0) && !shown.contains(&p1), "{shown}");
-        assert!(public_photos(&t, &published).await.contains(&p1));
+        let staff_view: Value = triage
+            .api_get(&t, &format!("/api/v1/staff/reports/{original}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let staff_photos = staff_view["photos"].to_string();
+        assert!(
+            staff_photos.contains(&p0) && staff_photos.contains(&p2) && !staff_photos.contains(&p1),
+            "{staff_photos}"
+        );
         t.stop().await;
     }
 }

@@ -1,7 +1,8 @@
 -- Duplicates (issue 14): a report merged into another (status 'duplicate') names it in
 -- reports.duplicate_of. Its reporter follows the original through a follower row naming the
 -- duplicate (the news goes to that reporter's own channel: email, SMS, chat), and its photos
--- are linked to the original by rows naming the duplicate they came from; undoing the merge
+-- are linked to the original by rows naming the duplicate they came from (pointers: what the
+-- public sees of a photo is still decided on the duplicate's own row); undoing the merge
 -- deletes both by those columns. A field says how far apart two reports may be and still be
 -- the same problem (150 m unless it says otherwise).
 ALTER TABLE followers ADD COLUMN duplicate_id BIGINT;
