@@ -486,3 +486,87 @@ async fn a_duplicates_photos_show_with_the_original_only_when_both_may_be_public
         t.stop().await;
     }
 }
+
+#[tokio::test]
+async fn a_duplicates_reporter_from_a_chat_hears_of_the_original_in_that_chat() {
+    use crate::telegram::{last_text, send, setup, texts, update};
+    let (t, worker, sent) = setup().await;
+    let original = t
+        .file(json!({"field": "lighting", "description": "Đèn đường tắt cả dãy", "lat": 10.7733, "lon": 106.7030}))
+        .await;
+    let a = original["code"].as_str().unwrap().to_string();
+    // The same street light, 22 m away, reported in a Telegram chat.
+    let now = t.clock.now().timestamp();
+    let user = 4242;
+    send(
+        &t,
+        update(
+            400,
+            user,
+            now,
+            json!({"text": "Hello, the street lights are all off on this street"}),
+        ),
+    )
+    .await;
+    send(
+        &t,
+        update(401, user, now + 1, json!({"text": "Street lighting"})),
+    )
+    .await;
+    send(&t, update(402, user, now + 2, json!({"text": "Skip"}))).await;
+    send(
+        &t,
+        update(
+            403,
+            user,
+            now + 3,
+            json!({"location": {"latitude": 10.7731, "longitude": 106.7030}}),
+        ),
+    )
+    .await;
+    send(&t, update(404, user, now + 4, json!({"text": "Send"}))).await;
+    drain(&worker).await;
+    let receipt = last_text(&sent, user);
+    let b = receipt.split("Tracking code: ").nth(1).unwrap()[..9].to_string();
+
+    // Listed as a likely duplicate of the chat's report, and merged.
+    let triage = t.staff(Role::Triage, None).await;
+    let listed: Value = triage
+        .api_get(&t, &format!("/api/v1/staff/reports/{b}/duplicates"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["items"][0]["code"], a.as_str(), "{listed}");
+    assert_eq!(listed["items"][0]["distance_m"], 22, "{listed}");
+    let resp = triage
+        .act(&t, &b, json!({"action": "mark_duplicate", "of": a}))
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    drain(&worker).await;
+    assert!(
+        last_text(&sent, user).contains(&format!("Trùng với hồ sơ {a}")),
+        "told in the chat: {:?}",
+        texts(&sent, user)
+    );
+    // The original is resolved: the chat hears of it, naming both reports.
+    let unit = original["unit"].as_str().unwrap();
+    let staff = t.staff(Role::UnitStaff, Some(unit)).await;
+    let resp = staff
+        .act(
+            &t,
+            &a,
+            json!({"action": "resolve", "note": "Đã thay bóng đèn"}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    drain(&worker).await;
+    let news = last_text(&sent, user);
+    assert!(
+        news.starts_with(&format!(
+            "Phản ánh {a} (cùng vấn đề với phản ánh {b} của bạn)"
+        )) && news.contains("Đã thay bóng đèn"),
+        "{news}"
+    );
+    t.stop().await;
+}
