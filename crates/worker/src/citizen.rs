@@ -60,7 +60,21 @@ pub(crate) async fn notify(w: &Worker, job: &CitizenNotify) -> Result<(), JobErr
             let what = catalog.describe(&event.kind, false, true);
             let base = w.config.public_url.trim_end_matches('/');
             let now = w.app.clock.now();
+            // One notice per chat or phone: the report's own reporter hears already, and
+            // two duplicates from one person make one follower to tell.
+            let mut reached: Vec<String> = reporter
+                .iter()
+                .flat_map(|r| [r.channel_identity.clone(), r.phone.clone()])
+                .flatten()
+                .collect();
             for (follower, duplicate, r) in merged {
+                let address = r.channel_identity.clone().or_else(|| r.phone.clone());
+                if let Some(a) = address {
+                    if reached.contains(&a) {
+                        continue;
+                    }
+                    reached.push(a);
+                }
                 let dup_code = store
                     .report_by_id(duplicate)
                     .await

@@ -570,3 +570,56 @@ async fn a_duplicates_reporter_from_a_chat_hears_of_the_original_in_that_chat() 
     );
     t.stop().await;
 }
+
+#[tokio::test]
+async fn one_person_with_two_duplicates_hears_once_per_step() {
+    let (gateway, sent) = fake_gateway().await;
+    let sms = SmsConfig {
+        gateway_url: format!("{gateway}/send"),
+        ..SmsConfig::default()
+    };
+    let t = spawn(Options {
+        sms: sms.clone(),
+        ..Options::default()
+    })
+    .await;
+    let worker = Worker::new(
+        t.app().clone(),
+        WorkerConfig {
+            sms,
+            public_url: "https://1022.example.vn".into(),
+            ..WorkerConfig::default()
+        },
+    );
+    let original = t
+        .file(json!({"field": "lighting", "description": "Đèn đường tắt", "ward": BEN_THANH}))
+        .await;
+    let a = original["code"].as_str().unwrap().to_string();
+    let triage = t.staff(Role::Triage, None).await;
+    for text in ["Đèn tắt mấy hôm", "Vẫn chưa có đèn"] {
+        let dup = t
+            .file(json!({"field": "lighting", "description": text, "ward": BEN_THANH, "phone": PHONE}))
+            .await;
+        let resp = triage
+            .act(
+                &t,
+                dup["code"].as_str().unwrap(),
+                json!({"action": "mark_duplicate", "of": a}),
+            )
+            .await;
+        assert_eq!(resp.status(), StatusCode::OK);
+    }
+    drain(&worker).await;
+    let resp = triage
+        .act(
+            &t,
+            &a,
+            json!({"action": "comment", "text": "Đội điện đã lên lịch", "public": true}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    drain(&worker).await;
+    let texts = texts_about(&sent, &a);
+    assert_eq!(texts.len(), 1, "{texts:?}");
+    t.stop().await;
+}
