@@ -225,6 +225,14 @@ impl Catalog {
                 ),
                 format!("Duplicate of report {of}: closed here, handled in report {of}"),
             ),
+            E::DuplicateLinked { code } => t(
+                format!("Hồ sơ {code} (cùng vấn đề) được gộp vào hồ sơ này"),
+                format!("Report {code} (the same problem) was merged into this one"),
+            ),
+            E::DuplicateUnlinked { code } => t(
+                format!("Hủy gộp hồ sơ {code} khỏi hồ sơ này"),
+                format!("Report {code} is no longer merged into this one"),
+            ),
             E::DuplicateUndone { of, .. } => t(
                 format!("Hủy gộp với hồ sơ {of}: hồ sơ được xử lý tiếp như trước"),
                 format!("No longer merged into report {of}: handled as before"),

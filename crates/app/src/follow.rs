@@ -153,6 +153,8 @@ pub fn citizen_job(
     let worth_telling = match event {
         E::Created { .. } => true,
         E::Started | E::StaffAssigned { .. } => false,
+        // Written on the original by a merge: its own people need not hear of it.
+        E::DuplicateLinked { .. } | E::DuplicateUnlinked { .. } => false,
         E::Commented { public, .. } => *public,
         other => other.is_public(),
     };

@@ -129,6 +129,15 @@ pub enum EventKind {
         of: String,
         status: crate::model::Status,
     },
+    /// On the original: report `code` was merged into this one as a duplicate (written in
+    /// the merge's transaction; it changes nothing in this report's state).
+    DuplicateLinked {
+        code: String,
+    },
+    /// On the original: the merge of report `code` into this one was undone.
+    DuplicateUnlinked {
+        code: String,
+    },
 }
 
 /// A rectangle on a photo, in the photo's own pixels.
@@ -169,6 +178,8 @@ impl EventKind {
             EventKind::MarkedUrgent { .. } => "marked_urgent",
             EventKind::MarkedDuplicate { .. } => "marked_duplicate",
             EventKind::DuplicateUndone { .. } => "duplicate_undone",
+            EventKind::DuplicateLinked { .. } => "duplicate_linked",
+            EventKind::DuplicateUnlinked { .. } => "duplicate_unlinked",
         }
     }
 
@@ -228,9 +239,10 @@ impl EventKind {
             EventKind::MarkedUrgent { .. } => Public { text: false },
             // Which report it duplicates is public (Open311's `duplicate_of`), and so is
             // that the merge was undone; there are no words with either.
-            EventKind::MarkedDuplicate { .. } | EventKind::DuplicateUndone { .. } => {
-                Public { text: false }
-            }
+            EventKind::MarkedDuplicate { .. }
+            | EventKind::DuplicateUndone { .. }
+            | EventKind::DuplicateLinked { .. }
+            | EventKind::DuplicateUnlinked { .. } => Public { text: false },
         }
     }
 

@@ -219,7 +219,10 @@ fn accounts_inner(history: &[Event]) -> Vec<Account> {
             | EventKind::PublicTextEdited { .. }
             | EventKind::PhotoHidden { .. }
             | EventKind::PhotoRedacted { .. }
-            | EventKind::HiddenFromPublic { .. } => {}
+            | EventKind::HiddenFromPublic { .. }
+            // Another report merged into this one (or no longer): this one's account goes on.
+            | EventKind::DuplicateLinked { .. }
+            | EventKind::DuplicateUnlinked { .. } => {}
         }
     }
     // A clock paused at the end: the account is not overdue while it waits.

@@ -165,7 +165,10 @@ impl State {
             }
             EventKind::Commented { .. }
             | EventKind::PhotoHidden { .. }
-            | EventKind::PhotoRedacted { .. } => {}
+            | EventKind::PhotoRedacted { .. }
+            // The original keeps its course when another report is merged into it.
+            | EventKind::DuplicateLinked { .. }
+            | EventKind::DuplicateUnlinked { .. } => {}
             EventKind::Published => self.publication = Publication::Published,
             EventKind::PublicTextEdited { text } => self.public_text = Some(text.clone()),
             EventKind::HiddenFromPublic { .. } => self.publication = Publication::Hidden,

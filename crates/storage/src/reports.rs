@@ -129,12 +129,14 @@ pub(crate) async fn insert_event(
 /// original `of` (a follower row naming the duplicate: the worker reaches that reporter on
 /// their own channel), and the duplicate's photos are listed with the original (rows naming
 /// the duplicate). A linked row is only a pointer: whether the public sees the photo is
-/// decided by the duplicate's own row and report (moderation there still applies).
+/// decided by the duplicate's own row and report (moderation there still applies). The
+/// original's history records it ([`note_on_original`]).
 async fn link_duplicate(
     tx: &mut Transaction<'static, Any>,
     duplicate: i64,
     of: &str,
     at: DateTime<Utc>,
+    actor: &Actor,
 ) -> Result<()> {
     let original: Option<i64> = sqlx::query_scalar("SELECT id FROM reports WHERE code = $1")
         .bind(of)
@@ -181,12 +183,48 @@ async fn link_duplicate(
     .bind(duplicate)
     .execute(&mut **tx)
     .await?;
-    Ok(())
+    note_on_original(tx, original, duplicate, true, at, actor).await
 }
 
-/// Undoes [`link_duplicate`]: the duplicate's reporter no longer follows the original, and
-/// its photos are no longer listed there.
-async fn unlink_duplicate(tx: &mut Transaction<'static, Any>, duplicate: i64) -> Result<()> {
+/// Appends `DuplicateLinked` (or `DuplicateUnlinked`) for `duplicate` to the original's
+/// history. The event changes nothing in the original's state, so only its sequence moves
+/// (not `updated_at`, which its statistics key on); a step on the original decided before
+/// it conflicts and is decided again, as with any concurrent change.
+async fn note_on_original(
+    tx: &mut Transaction<'static, Any>,
+    original: i64,
+    duplicate: i64,
+    linked: bool,
+    at: DateTime<Utc>,
+    actor: &Actor,
+) -> Result<()> {
+    let code: String = sqlx::query_scalar("SELECT code FROM reports WHERE id = $1")
+        .bind(duplicate)
+        .fetch_one(&mut **tx)
+        .await?;
+    let seq: i64 = sqlx::query_scalar(
+        "UPDATE reports SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq",
+    )
+    .bind(original)
+    .fetch_one(&mut **tx)
+    .await?;
+    let kind = if linked {
+        EventKind::DuplicateLinked { code }
+    } else {
+        EventKind::DuplicateUnlinked { code }
+    };
+    insert_event(tx, original, seq, at, actor, &kind).await
+}
+
+/// Undoes [`link_duplicate`]: the duplicate's reporter no longer follows the original `of`,
+/// its photos are no longer listed there, and the original's history says so.
+async fn unlink_duplicate(
+    tx: &mut Transaction<'static, Any>,
+    duplicate: i64,
+    of: &str,
+    at: DateTime<Utc>,
+    actor: &Actor,
+) -> Result<()> {
     sqlx::query("DELETE FROM followers WHERE duplicate_id = $1")
         .bind(duplicate)
         .execute(&mut **tx)
@@ -195,7 +233,14 @@ async fn unlink_duplicate(tx: &mut Transaction<'static, Any>, duplicate: i64) ->
         .bind(duplicate)
         .execute(&mut **tx)
         .await?;
-    Ok(())
+    let original: Option<i64> = sqlx::query_scalar("SELECT id FROM reports WHERE code = $1")
+        .bind(of)
+        .fetch_optional(&mut **tx)
+        .await?;
+    match original {
+        Some(original) => note_on_original(tx, original, duplicate, false, at, actor).await,
+        None => Ok(()),
+    }
 }
 
 impl Store {
@@ -644,8 +689,12 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             }
-            EventKind::MarkedDuplicate { of } => link_duplicate(&mut tx, report_id, of, at).await?,
-            EventKind::DuplicateUndone { .. } => unlink_duplicate(&mut tx, report_id).await?,
+            EventKind::MarkedDuplicate { of } => {
+                link_duplicate(&mut tx, report_id, of, at, actor).await?
+            }
+            EventKind::DuplicateUndone { of, .. } => {
+                unlink_duplicate(&mut tx, report_id, of, at, actor).await?
+            }
             _ => {}
         }
         for job in jobs {

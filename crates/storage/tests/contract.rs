@@ -1004,6 +1004,23 @@ async fn statistics_counts_agree_with_the_reports() {
         );
         assert_eq!(s.linked_photo_keys(original.id).await.unwrap().len(), 1);
         assert_eq!(s.duplicates_of(&original.code).await.unwrap().len(), 1);
+        // The original's history tells both merges and the undo; its state is untouched.
+        let history = s.events(original.id).await.unwrap();
+        let kinds: Vec<&str> = history.iter().map(|e| e.kind.type_name()).collect();
+        assert!(
+            kinds.ends_with(&["duplicate_linked", "duplicate_linked", "duplicate_unlinked"]),
+            "{kinds:?}"
+        );
+        let now = s.report(original.id).await.unwrap().unwrap();
+        assert_eq!(now.last_seq, history.len() as i64);
+        assert_eq!(
+            (now.status, now.updated_at),
+            (original.status, original.updated_at)
+        );
+        assert_eq!(
+            State::fold(&history).unwrap(),
+            State::fold(&history[..history.len() - 3]).unwrap()
+        );
         // A narrower window counts whole local days: 2026-03-02 20:00 UTC is March 3rd in the city.
         let one = s.stats(t(2026, 3, 2, 17), t(2026, 3, 3, 17)).await.unwrap();
         assert_eq!(one.total, 1, "{}", db.name);

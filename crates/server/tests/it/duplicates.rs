@@ -286,6 +286,26 @@ async fn a_merge_moves_followers_and_notices_and_counts_once_an_undo_restores_bo
             .unwrap();
         assert!(page.contains("Hồ sơ trùng đã gộp vào hồ sơ này"));
         assert!(page.contains(&b) && page.contains(&c));
+        // Its history says so, publicly too.
+        assert!(page.contains(&format!("Hồ sơ {b} (cùng vấn đề) được gộp vào hồ sơ này")));
+        let steps = |v: &Value| -> Vec<String> {
+            v["history"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["type"].as_str().unwrap().to_string())
+                .collect()
+        };
+        let public_a: Value = t
+            .get(&format!("/api/v1/reports/{a}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert!(
+            steps(&public_a).ends_with(&["duplicate_linked".into(), "duplicate_linked".into()]),
+            "{public_a}"
+        );
 
         // Counted once; the two reporters follow the original.
         assert_eq!(total(&t).await, counted + 3);
@@ -329,6 +349,17 @@ async fn a_merge_moves_followers_and_notices_and_counts_once_an_undo_restores_bo
             .await
             .unwrap();
         assert_eq!(public["duplicate_of"], Value::Null);
+        let public_a: Value = t
+            .get(&format!("/api/v1/reports/{a}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            steps(&public_a).last().map(String::as_str),
+            Some("duplicate_unlinked"),
+            "{public_a}"
+        );
         let steps: Vec<&str> = public["history"]
             .as_array()
             .unwrap()
