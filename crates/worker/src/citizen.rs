@@ -90,7 +90,7 @@ pub(crate) async fn notify(w: &Worker, job: &CitizenNotify) -> Result<(), JobErr
                     });
                 if let Some((provider, user)) = chat {
                     let text = format!(
-                        "Phản ánh {code} (cùng vấn đề với phản ánh {dup_code} của bạn): {what}
+                        "Phản ánh {code} (cùng vấn đề với phản ánh {dup_code} của bạn): {what}\n\
                          Trạng thái: {status}. Chi tiết: {base}/r/{code}",
                         code = report.code,
                         status = report.status.label_vi(),

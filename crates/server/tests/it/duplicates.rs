@@ -596,7 +596,7 @@ async fn a_duplicates_reporter_from_a_chat_hears_of_the_original_in_that_chat() 
     assert!(
         news.starts_with(&format!(
             "Phản ánh {a} (cùng vấn đề với phản ánh {b} của bạn)"
-        )) && news.contains("Đã thay bóng đèn"),
+        )) && news.contains("Đã thay bóng đèn\nTrạng thái: Đã xử lý."),
         "{news}"
     );
     t.stop().await;
