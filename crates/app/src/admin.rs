@@ -52,6 +52,9 @@ pub struct FieldInput {
     pub urgent_hours: String,
     /// Comma-separated words that make a report of this field urgent.
     pub urgent_keywords: String,
+    /// Metres within which reports of this field are likely duplicates (empty: keep the
+    /// field's, or the default for a new field).
+    pub duplicate_radius_m: String,
 }
 
 /// A routing rule as an administrator types it (an empty ward: city-wide).
@@ -211,6 +214,7 @@ impl App {
     pub async fn save_field(&self, who: &Principal, f: FieldInput) -> Result<(), AppError> {
         admin_only(who)?;
         let name_vi = required(&f.name_vi, "name_vi")?;
+        let existing = self.catalog().await.field(f.code.trim()).cloned();
         let field = Field {
             code: required(&f.code, "code")?,
             name_en: opt(&f.name_en).unwrap_or_else(|| name_vi.clone()),
@@ -219,10 +223,8 @@ impl App {
             ack_hours: number(&f.ack_hours, "ack_hours", 720)?,
             resolve_days: number(&f.resolve_days, "resolve_days", 365)?,
             keywords: f.keywords.split(',').filter_map(opt).collect(),
-            attributes: self
-                .catalog()
-                .await
-                .field(f.code.trim())
+            attributes: existing
+                .as_ref()
                 .map(|f| f.attributes.clone())
                 .unwrap_or_default(),
             review: f.review,
@@ -233,6 +235,15 @@ impl App {
                 number(&f.urgent_hours, "urgent_hours", 72)?.max(1)
             },
             urgent_keywords: f.urgent_keywords.split(',').filter_map(opt).collect(),
+            duplicate_radius_m: if f.duplicate_radius_m.trim().is_empty() {
+                existing
+                    .as_ref()
+                    .map_or(phananh_domain::duplicates::DEFAULT_RADIUS_M, |f| {
+                        f.duplicate_radius_m
+                    })
+            } else {
+                number(&f.duplicate_radius_m, "duplicate_radius_m", 2_000)?.max(10)
+            },
         };
         Ok(self.store.save_field(&field).await?)
     }

@@ -224,6 +224,24 @@ impl Catalog {
                 "Staff member unassigned".into(),
             ),
             E::Started => t("Bắt đầu xử lý".into(), "Work started".into()),
+            E::MarkedDuplicate { of } => t(
+                format!(
+                    "Trùng với hồ sơ {of}: hồ sơ này được đóng, việc xử lý tiếp tục ở hồ sơ {of}"
+                ),
+                format!("Duplicate of report {of}: closed here, handled in report {of}"),
+            ),
+            E::DuplicateLinked { code } => t(
+                format!("Hồ sơ {code} (cùng vấn đề) được gộp vào hồ sơ này"),
+                format!("Report {code} (the same problem) was merged into this one"),
+            ),
+            E::DuplicateUnlinked { code } => t(
+                format!("Hủy gộp hồ sơ {code} khỏi hồ sơ này"),
+                format!("Report {code} is no longer merged into this one"),
+            ),
+            E::DuplicateUndone { of, .. } => t(
+                format!("Hủy gộp với hồ sơ {of}: hồ sơ được xử lý tiếp như trước"),
+                format!("No longer merged into report {of}: handled as before"),
+            ),
             E::MarkedUrgent { reason, .. } => with(
                 t(
                     "Xác định là vụ việc khẩn cấp".into(),

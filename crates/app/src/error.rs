@@ -79,6 +79,7 @@ impl AppError {
             AppError::Procedure(ProcedureError::AlreadyRated) => "already_rated",
             AppError::Procedure(ProcedureError::BadScore) => "score_out_of_range",
             AppError::Procedure(ProcedureError::AlreadyUrgent) => "already_urgent",
+            AppError::Procedure(ProcedureError::OriginalRequired) => "original_required",
             AppError::Conflict(_) => "conflict",
             AppError::IdempotencyMismatch => "idempotency_key_reused",
             AppError::BadCredentials => "bad_credentials",

@@ -13,11 +13,7 @@ use crate::{App, AppError};
 /// deleted after it.
 pub const FOLLOW_CONFIRM_TTL: chrono::Duration = chrono::Duration::hours(48);
 
-/// Metres between two (lat, lon) points (`Point::distance_m`, the one definition).
-pub fn distance_m(a: (f64, f64), b: (f64, f64)) -> f64 {
-    use phananh_domain::model::Point;
-    Point { lat: a.0, lon: a.1 }.distance_m(&Point { lat: b.0, lon: b.1 })
-}
+pub use phananh_domain::duplicates::distance_m;
 
 /// An open report near the point, with how far it is.
 #[derive(Debug, Clone)]
@@ -157,6 +153,8 @@ pub fn citizen_job(
     let worth_telling = match event {
         E::Created { .. } => true,
         E::Started | E::StaffAssigned { .. } => false,
+        // Written on the original by a merge: its own people need not hear of it.
+        E::DuplicateLinked { .. } | E::DuplicateUnlinked { .. } => false,
         E::Commented { public, .. } => *public,
         other => other.is_public(),
     };
@@ -166,14 +164,6 @@ pub fn citizen_job(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn distances_in_the_city() {
-        // Ben Thanh market to the Opera House: about 740 m.
-        let d = distance_m((10.7725, 106.6980), (10.7767, 106.7032));
-        assert!((600.0..800.0).contains(&d), "{d}");
-        assert_eq!(distance_m((10.0, 106.0), (10.0, 106.0)), 0.0);
-    }
 
     #[test]
     fn citizens_hear_of_public_steps_only() {

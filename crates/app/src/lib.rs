@@ -10,6 +10,7 @@ pub mod chat;
 pub mod clock;
 pub mod committee;
 pub mod deadlines;
+pub mod duplicates;
 pub mod error;
 pub mod follow;
 pub mod hotline;

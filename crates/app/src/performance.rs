@@ -20,6 +20,10 @@ const ACCOUNT_EVENTS: &[&str] = &[
     "rejected",
     "reopened",
     "rated",
+    "marked_duplicate",
+    "duplicate_undone",
+    // An urgent mark shortens the deadline the unit is held to.
+    "marked_urgent",
 ];
 
 /// The longest period any figure, list or report may cover: five years. A longer one

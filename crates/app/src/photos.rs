@@ -279,8 +279,11 @@ impl App {
             };
             // Public: the report is published and its photos reviewed, and this photo was
             // neither hidden nor replaced by a redacted copy (the original stays for staff).
+            // A photo linked from a duplicate is public only through its own report (where
+            // moderation applies); the link lets the original's staff see it.
             let shown = match owner.role.as_str() {
                 "report" => !owner.hidden && owner.public_key.is_none(),
+                "duplicate" => false,
                 _ => true,
             };
             if shown && report.content_is_public() {

@@ -203,6 +203,7 @@ mod tests {
             urgent: false,
             urgent_hours: 4,
             urgent_keywords: vec![],
+            duplicate_radius_m: 150,
         };
         let p = project(open.clone(), Some(&field));
         assert_eq!(p.description, "Nhà ông A số 5 ...");

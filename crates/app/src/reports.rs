@@ -21,7 +21,7 @@ pub struct ReportView {
     /// What this person may do now (procedure ∩ role).
     pub actions: Vec<Action>,
     pub overdue: bool,
-    /// Keys of the photos filed with the report.
+    /// Keys of the photos filed with the report, then those linked from its duplicates.
     pub photos: Vec<String>,
 }
 
@@ -44,8 +44,11 @@ impl App {
             .copied()
             .filter(|a| who.can_act(*a, &report.unit))
             .collect();
+        let mut photos = self.store.photo_keys(report.id).await?;
+        // Then those of the duplicates merged into it.
+        photos.extend(self.store.linked_photo_keys(report.id).await?);
         Ok(ReportView {
-            photos: self.store.photo_keys(report.id).await?,
+            photos,
             overdue: state.is_overdue(self.clock.now()),
             report,
             events,
@@ -122,6 +125,12 @@ impl App {
             self.check_photo_keys(std::slice::from_ref(key)).await?;
             *photo_position = self.photo_position(key).await?;
         }
+        let command = match command {
+            Command::MarkDuplicate { of } => Command::MarkDuplicate {
+                of: self.check_original(who, &report, &of).await?,
+            },
+            other => other,
+        };
         let actor = Actor::staff(who.user_id, &who.name);
         self.apply(report, actor, command).await
     }

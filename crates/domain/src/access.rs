@@ -206,12 +206,29 @@ impl Principal {
             Role::Admin | Role::Supervisor => true,
             Role::Triage => matches!(
                 action,
-                Assign | Reject | Close | Reopen | ProvideInfo | Transfer | Comment | MarkUrgent
+                Assign
+                    | Reject
+                    | Close
+                    | Reopen
+                    | ProvideInfo
+                    | Transfer
+                    | Comment
+                    | MarkUrgent
+                    | MarkDuplicate
+                    | UndoDuplicate
             ),
             Role::UnitManager => !matches!(action, Assign | Close | Reopen),
             Role::UnitStaff => matches!(
                 action,
-                Start | RequestInfo | ProvideInfo | Resolve | ReturnToTriage | Comment | MarkUrgent
+                Start
+                    | RequestInfo
+                    | ProvideInfo
+                    | Resolve
+                    | ReturnToTriage
+                    | Comment
+                    | MarkUrgent
+                    | MarkDuplicate
+                    | UndoDuplicate
             ),
         }
     }
@@ -306,6 +323,24 @@ mod tests {
                 who.sees_personal_data(),
             ];
             assert_eq!(got, expected, "{role:?}");
+        }
+    }
+
+    #[test]
+    fn duplicates_are_merged_by_the_desk_the_unit_that_has_it_and_managers_not_oversight() {
+        for a in [Action::MarkDuplicate, Action::UndoDuplicate] {
+            for role in [
+                Role::Admin,
+                Role::Triage,
+                Role::Supervisor,
+                Role::UnitManager,
+                Role::UnitStaff,
+            ] {
+                assert!(p(role, Some("SXD")).can_act(a, "SXD"), "{role:?} {a:?}");
+            }
+            assert!(!p(Role::UnitStaff, Some("SXD")).can_act(a, "SAWACO"));
+            assert!(!p(Role::UnitManager, Some("SXD")).can_act(a, "SAWACO"));
+            assert!(!p(Role::Oversight, None).can_act(a, "SXD"));
         }
     }
 

@@ -122,6 +122,26 @@ pub enum EventKind {
         reason: String,
         due_at: Option<DateTime<Utc>>,
     },
+    /// Staff found the report is the same problem as report `of` (the original): it closes
+    /// as a duplicate, its reporter follows the original and its photos are linked to it.
+    MarkedDuplicate {
+        of: String,
+    },
+    /// The merge into `of` was undone: the report goes back to `status`, the one it had
+    /// before (its unit and deadline never changed), and the links to the original go.
+    DuplicateUndone {
+        of: String,
+        status: crate::model::Status,
+    },
+    /// On the original: report `code` was merged into this one as a duplicate (written in
+    /// the merge's transaction; it changes nothing in this report's state).
+    DuplicateLinked {
+        code: String,
+    },
+    /// On the original: the merge of report `code` into this one was undone.
+    DuplicateUnlinked {
+        code: String,
+    },
 }
 
 /// A rectangle on a photo, in the photo's own pixels.
@@ -160,6 +180,10 @@ impl EventKind {
             EventKind::PhotoRedacted { .. } => "photo_redacted",
             EventKind::HiddenFromPublic { .. } => "hidden_from_public",
             EventKind::MarkedUrgent { .. } => "marked_urgent",
+            EventKind::MarkedDuplicate { .. } => "marked_duplicate",
+            EventKind::DuplicateUndone { .. } => "duplicate_undone",
+            EventKind::DuplicateLinked { .. } => "duplicate_linked",
+            EventKind::DuplicateUnlinked { .. } => "duplicate_unlinked",
         }
     }
 
@@ -217,6 +241,12 @@ impl EventKind {
             EventKind::HiddenFromPublic { .. } => Public { text: true },
             // That it is urgent and its new deadline: public. Why: the staff's words.
             EventKind::MarkedUrgent { .. } => Public { text: false },
+            // Which report it duplicates is public (Open311's `duplicate_of`), and so is
+            // that the merge was undone; there are no words with either.
+            EventKind::MarkedDuplicate { .. }
+            | EventKind::DuplicateUndone { .. }
+            | EventKind::DuplicateLinked { .. }
+            | EventKind::DuplicateUnlinked { .. } => Public { text: false },
         }
     }
 

@@ -299,6 +299,15 @@ impl NewJob {
         NewJob::new(job.name(), job.payload(), run_at)
     }
 
+    /// The same news to follower `follower_id` instead of the reporter: its own dedupe
+    /// key, so both are sent (a duplicate's reporter following the original).
+    pub fn for_follower(mut self, follower_id: i64) -> NewJob {
+        if let Some(k) = self.dedupe_key.take() {
+            self.dedupe_key = Some(format!("{k}:follower:{follower_id}"));
+        }
+        self
+    }
+
     fn key(mut self, key: String) -> NewJob {
         self.dedupe_key = Some(key);
         self

@@ -16,6 +16,7 @@
 pub mod access;
 pub mod clock;
 pub mod code;
+pub mod duplicates;
 pub mod event;
 pub mod jobs;
 pub mod model;

@@ -96,10 +96,14 @@ pub enum Status {
     Resolved,
     Closed,
     Rejected,
+    /// Closed as a duplicate of another report (`Report::duplicate_of`): the problem is
+    /// handled, and counted, once, on the original. Undoing the merge restores the status
+    /// it had before.
+    Duplicate,
 }
 
 impl Status {
-    pub const ALL: [Status; 7] = [
+    pub const ALL: [Status; 8] = [
         Status::New,
         Status::Assigned,
         Status::InProgress,
@@ -107,6 +111,7 @@ impl Status {
         Status::Resolved,
         Status::Closed,
         Status::Rejected,
+        Status::Duplicate,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -118,6 +123,7 @@ impl Status {
             Status::Resolved => "resolved",
             Status::Closed => "closed",
             Status::Rejected => "rejected",
+            Status::Duplicate => "duplicate",
         }
     }
 
@@ -134,6 +140,7 @@ impl Status {
             Status::Resolved => "Đã xử lý",
             Status::Closed => "Đã đóng",
             Status::Rejected => "Từ chối",
+            Status::Duplicate => "Trùng hồ sơ khác",
         }
     }
 
@@ -146,12 +153,16 @@ impl Status {
             Status::Resolved => "Resolved",
             Status::Closed => "Closed",
             Status::Rejected => "Rejected",
+            Status::Duplicate => "Duplicate",
         }
     }
 
     /// Open reports still count against a unit's deadline.
     pub fn is_open(self) -> bool {
-        !matches!(self, Status::Resolved | Status::Closed | Status::Rejected)
+        !matches!(
+            self,
+            Status::Resolved | Status::Closed | Status::Rejected | Status::Duplicate
+        )
     }
 
     /// Whether a report in this status is published: its content on the status page, the

@@ -22,6 +22,12 @@ pub enum Outcome {
     Rejected {
         at: DateTime<Utc>,
     },
+    /// Closed as a duplicate of another report: the problem is handled (and counted) on
+    /// the original, so this is neither resolved nor overdue on the unit's account.
+    /// Undoing the merge opens the account again.
+    Merged {
+        at: DateTime<Utc>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -105,6 +111,7 @@ fn accounts_inner(history: &[Event]) -> Vec<Account> {
                 | EventKind::Rejected { .. }
                 | EventKind::Transferred { .. }
                 | EventKind::ReturnedToTriage { .. }
+                | EventKind::MarkedDuplicate { .. }
         );
         if acts
             && let Some(i) = current
@@ -154,6 +161,20 @@ fn accounts_inner(history: &[Event]) -> Vec<Account> {
                     out[i].outcome = Outcome::Rejected { at };
                 }
             }
+            EventKind::MarkedDuplicate { .. } => {
+                if let Some(i) = current
+                    && out[i].outcome == Outcome::Open
+                {
+                    out[i].outcome = Outcome::Merged { at };
+                }
+            }
+            EventKind::DuplicateUndone { .. } => {
+                if let Some(i) = current
+                    && matches!(out[i].outcome, Outcome::Merged { .. })
+                {
+                    out[i].outcome = Outcome::Open;
+                }
+            }
             // An urgent mark shortens the current unit's deadline.
             EventKind::MarkedUrgent {
                 due_at: Some(due), ..
@@ -198,7 +219,10 @@ fn accounts_inner(history: &[Event]) -> Vec<Account> {
             | EventKind::PublicTextEdited { .. }
             | EventKind::PhotoHidden { .. }
             | EventKind::PhotoRedacted { .. }
-            | EventKind::HiddenFromPublic { .. } => {}
+            | EventKind::HiddenFromPublic { .. }
+            // Another report merged into this one (or no longer): this one's account goes on.
+            | EventKind::DuplicateLinked { .. }
+            | EventKind::DuplicateUnlinked { .. } => {}
         }
     }
     // A clock paused at the end: the account is not overdue while it waits.
@@ -442,6 +466,70 @@ mod tests {
         assert_eq!(water.average_score(), Some(3.5));
         let roads = f.iter().find(|u| u.unit == "ROADS").unwrap();
         assert_eq!((roads.received, roads.resolved, roads.overdue), (1, 0, 0));
+    }
+
+    #[test]
+    fn a_merged_duplicate_is_neither_resolved_nor_overdue_and_undoing_reopens_the_account() {
+        let mut h = vec![
+            ev(
+                1,
+                t(2, 3),
+                EventKind::Created {
+                    field: "roads".into(),
+                    channel: Channel::Web,
+                    ward: None,
+                    unit: "ROADS".into(),
+                    review: false,
+                },
+            ),
+            ev(
+                2,
+                t(2, 3),
+                EventKind::Assigned {
+                    unit: "ROADS".into(),
+                    assignee: None,
+                    due_at: Some(t(4, 10)),
+                    reason: None,
+                },
+            ),
+            ev(
+                3,
+                t(3, 3),
+                EventKind::MarkedDuplicate {
+                    of: "K7QM-3XP9".into(),
+                },
+            ),
+        ];
+        let a = accounts(&h);
+        assert_eq!(a.len(), 1);
+        assert_eq!(a[0].outcome, Outcome::Merged { at: t(3, 3) });
+        assert_eq!(
+            a[0].acked_at,
+            Some(t(3, 3)),
+            "merging is a step by the unit"
+        );
+        let f = figures(a, t(1, 0), t(20, 0), t(20, 0));
+        assert_eq!(
+            (f[0].received, f[0].resolved, f[0].overdue),
+            (1, 0, 0),
+            "long past its deadline, yet not overdue"
+        );
+        h.push(ev(
+            4,
+            t(5, 3),
+            EventKind::DuplicateUndone {
+                of: "K7QM-3XP9".into(),
+                status: crate::model::Status::Assigned,
+            },
+        ));
+        let a = accounts(&h);
+        assert_eq!(a[0].outcome, Outcome::Open);
+        let f = figures(a, t(1, 0), t(20, 0), t(20, 0));
+        assert_eq!(
+            (f[0].received, f[0].resolved, f[0].overdue),
+            (1, 0, 1),
+            "back on the unit's account"
+        );
     }
 
     #[test]

@@ -8,6 +8,8 @@
 //!   └──────────────────┘  └──── info provided ◄── info_requested   assigned ◄┴────────┘
 //!                                (clock paused while waiting)
 //! reject: from new / assigned / in_progress → rejected (reopen possible)
+//! mark duplicate: from any open status → duplicate (of another report); undo → back to
+//!                 the status it had, same unit and deadline
 //! ```
 //!
 //! [`decide`] checks a command against the current [`State`] and returns the event to
@@ -44,6 +46,12 @@ pub struct State {
     /// Urgent (khẩn cấp): deadlines in hours on the clock, top of every queue.
     #[serde(default)]
     pub urgent: bool,
+    /// The report this one duplicates, while it is merged into it.
+    #[serde(default)]
+    pub duplicate_of: Option<String>,
+    /// The status it had when it was merged (what undoing the merge restores).
+    #[serde(default)]
+    pub merged_from: Option<Status>,
 }
 
 impl State {
@@ -76,6 +84,8 @@ impl State {
             },
             public_text: None,
             urgent: false,
+            duplicate_of: None,
+            merged_from: None,
         };
         for e in iter {
             state.apply(&e.kind, e.at);
@@ -155,7 +165,10 @@ impl State {
             }
             EventKind::Commented { .. }
             | EventKind::PhotoHidden { .. }
-            | EventKind::PhotoRedacted { .. } => {}
+            | EventKind::PhotoRedacted { .. }
+            // The original keeps its course when another report is merged into it.
+            | EventKind::DuplicateLinked { .. }
+            | EventKind::DuplicateUnlinked { .. } => {}
             EventKind::Published => self.publication = Publication::Published,
             EventKind::PublicTextEdited { text } => self.public_text = Some(text.clone()),
             EventKind::HiddenFromPublic { .. } => self.publication = Publication::Hidden,
@@ -164,6 +177,16 @@ impl State {
                 if due_at.is_some() {
                     self.due_at = *due_at;
                 }
+            }
+            EventKind::MarkedDuplicate { of } => {
+                self.merged_from = Some(self.status);
+                self.status = Status::Duplicate;
+                self.duplicate_of = Some(of.clone());
+            }
+            EventKind::DuplicateUndone { status, .. } => {
+                self.status = *status;
+                self.duplicate_of = None;
+                self.merged_from = None;
             }
             EventKind::Rated { fixed, due_at, .. } => {
                 self.rated = true;
@@ -253,6 +276,12 @@ pub enum Command {
     MarkUrgent {
         reason: String,
     },
+    /// Staff close the report as a duplicate of report `of` (its tracking code).
+    MarkDuplicate {
+        of: String,
+    },
+    /// Staff undo the merge: the report goes back to where it was.
+    UndoDuplicate,
 }
 
 /// The name of a command, for buttons, permissions and error messages.
@@ -273,10 +302,12 @@ pub enum Action {
     Comment,
     Rate,
     MarkUrgent,
+    MarkDuplicate,
+    UndoDuplicate,
 }
 
 impl Action {
-    pub const ALL: [Action; 14] = [
+    pub const ALL: [Action; 16] = [
         Action::Assign,
         Action::AssignStaff,
         Action::Start,
@@ -291,16 +322,19 @@ impl Action {
         Action::Comment,
         Action::Rate,
         Action::MarkUrgent,
+        Action::MarkDuplicate,
+        Action::UndoDuplicate,
     ];
 
     /// The steps staff may take on many reports at once from a queue (each is still one
     /// event per report, decided and permitted per report).
-    pub const BULK: [Action; 5] = [
+    pub const BULK: [Action; 6] = [
         Action::Assign,
         Action::Transfer,
         Action::Start,
         Action::Comment,
         Action::MarkUrgent,
+        Action::MarkDuplicate,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -319,6 +353,8 @@ impl Action {
             Action::Comment => "comment",
             Action::Rate => "rate",
             Action::MarkUrgent => "mark_urgent",
+            Action::MarkDuplicate => "mark_duplicate",
+            Action::UndoDuplicate => "undo_duplicate",
         }
     }
 
@@ -342,6 +378,8 @@ impl Action {
             Action::Comment => "Ghi chú",
             Action::Rate => "Đánh giá kết quả",
             Action::MarkUrgent => "Đánh dấu khẩn cấp",
+            Action::MarkDuplicate => "Đóng vì trùng với hồ sơ khác",
+            Action::UndoDuplicate => "Hủy gộp",
         }
     }
 
@@ -361,6 +399,8 @@ impl Action {
             Action::Comment => "Add a note",
             Action::Rate => "Rate the result",
             Action::MarkUrgent => "Mark urgent",
+            Action::MarkDuplicate => "Close as a duplicate of another report",
+            Action::UndoDuplicate => "Undo merge",
         }
     }
 }
@@ -382,6 +422,8 @@ impl Command {
             Command::Comment { .. } => Action::Comment,
             Command::Rate { .. } => Action::Rate,
             Command::MarkUrgent { .. } => Action::MarkUrgent,
+            Command::MarkDuplicate { .. } => Action::MarkDuplicate,
+            Command::UndoDuplicate => Action::UndoDuplicate,
         }
     }
 }
@@ -390,7 +432,7 @@ impl Command {
 pub fn allowed_actions(status: Status) -> &'static [Action] {
     use Action::*;
     match status {
-        Status::New => &[Assign, Reject, Comment, MarkUrgent],
+        Status::New => &[Assign, Reject, Comment, MarkUrgent, MarkDuplicate],
         Status::Assigned => &[
             MarkUrgent,
             AssignStaff,
@@ -401,6 +443,7 @@ pub fn allowed_actions(status: Status) -> &'static [Action] {
             ReturnToTriage,
             Transfer,
             Comment,
+            MarkDuplicate,
         ],
         Status::InProgress => &[
             MarkUrgent,
@@ -411,11 +454,14 @@ pub fn allowed_actions(status: Status) -> &'static [Action] {
             ReturnToTriage,
             Transfer,
             Comment,
+            MarkDuplicate,
         ],
-        Status::InfoRequested => &[ProvideInfo, Reject, Comment, MarkUrgent],
+        Status::InfoRequested => &[ProvideInfo, Reject, Comment, MarkUrgent, MarkDuplicate],
         Status::Resolved => &[Close, Reopen, Comment, Rate],
         Status::Closed => &[Reopen, Comment, Rate],
         Status::Rejected => &[Reopen, Comment],
+        // Merged: only undoing the merge (and internal notes); the original carries on.
+        Status::Duplicate => &[UndoDuplicate, Comment],
     }
 }
 
@@ -439,6 +485,8 @@ pub enum ProcedureError {
     BadScore,
     #[error("hồ sơ đã được đánh dấu khẩn cấp / the report is already urgent")]
     AlreadyUrgent,
+    #[error("cần mã hồ sơ gốc / the original report's code is required")]
+    OriginalRequired,
 }
 
 /// A resolution whose photo or phone was farther than this from the report's place is
@@ -627,6 +675,25 @@ pub fn decide(
                 due_at,
             }
         }
+        Command::MarkDuplicate { of } => {
+            let of = of.trim();
+            if of.is_empty() {
+                return Err(ProcedureError::OriginalRequired);
+            }
+            EventKind::MarkedDuplicate { of: of.to_string() }
+        }
+        Command::UndoDuplicate => match (&state.duplicate_of, state.merged_from) {
+            (Some(of), Some(status)) => EventKind::DuplicateUndone {
+                of: of.clone(),
+                status,
+            },
+            _ => {
+                return Err(ProcedureError::NotAllowed {
+                    action,
+                    status: state.status,
+                });
+            }
+        },
     })
 }
 
@@ -897,10 +964,18 @@ mod tests {
                 public: false,
             },
             Command::MarkUrgent { reason: "u".into() },
+            Command::MarkDuplicate {
+                of: "K7QM-3XP9".into(),
+            },
+            Command::UndoDuplicate,
         ];
         for status in Status::ALL {
             let mut state = new_state();
             state.status = status;
+            if status == Status::Duplicate {
+                state.duplicate_of = Some("K7QM-3XP9".into());
+                state.merged_from = Some(Status::InProgress);
+            }
             state.unit = if status == Status::New {
                 TRIAGE.into()
             } else {
@@ -1053,6 +1128,98 @@ mod tests {
         assert_eq!(s.status, Status::Assigned);
         assert_eq!(s.unit, "SXD");
         assert_eq!(s.due_at, Some(at(2026, 3, 11, 10)));
+    }
+
+    #[test]
+    fn a_duplicate_closes_and_undoing_the_merge_gives_back_status_unit_and_deadline() {
+        for before in [
+            Status::New,
+            Status::Assigned,
+            Status::InProgress,
+            Status::InfoRequested,
+        ] {
+            let mut s = new_state();
+            if before != Status::New {
+                run(&mut s, assign("SXD"), at(2026, 3, 2, 2)).unwrap();
+            }
+            match before {
+                Status::InProgress => {
+                    run(&mut s, Command::Start, at(2026, 3, 2, 3)).unwrap();
+                }
+                Status::InfoRequested => {
+                    run(
+                        &mut s,
+                        Command::RequestInfo {
+                            question: "Số nhà?".into(),
+                        },
+                        at(2026, 3, 2, 3),
+                    )
+                    .unwrap();
+                }
+                _ => {}
+            }
+            assert_eq!(s.status, before);
+            let kept = s.clone();
+            let ev = run(
+                &mut s,
+                Command::MarkDuplicate {
+                    of: " K7QM-3XP9 ".into(),
+                },
+                at(2026, 3, 3, 2),
+            )
+            .unwrap();
+            assert_eq!(
+                ev,
+                EventKind::MarkedDuplicate {
+                    of: "K7QM-3XP9".into()
+                }
+            );
+            assert_eq!(s.status, Status::Duplicate);
+            assert!(!s.status.is_open() && s.status.is_published());
+            assert_eq!(s.duplicate_of.as_deref(), Some("K7QM-3XP9"));
+            assert!(
+                !s.is_overdue(at(2026, 5, 1, 0)),
+                "a merged report is never overdue"
+            );
+            // Nothing but undoing it (or a note) while it is merged.
+            assert!(matches!(
+                run(
+                    &mut s,
+                    Command::Resolve {
+                        note: "x".into(),
+                        photo: None,
+                        position: None,
+                        photo_position: None,
+                    },
+                    at(2026, 3, 3, 3)
+                ),
+                Err(ProcedureError::NotAllowed { .. })
+            ));
+            let ev = run(&mut s, Command::UndoDuplicate, at(2026, 3, 4, 2)).unwrap();
+            assert_eq!(
+                ev,
+                EventKind::DuplicateUndone {
+                    of: "K7QM-3XP9".into(),
+                    status: before
+                }
+            );
+            assert_eq!(s, kept, "{before:?}: the state before the merge");
+        }
+        // The original's code is required; a closed report cannot be merged, nor a report
+        // that is not merged be unmerged.
+        let mut s = new_state();
+        assert_eq!(
+            run(
+                &mut s,
+                Command::MarkDuplicate { of: " ".into() },
+                at(2026, 3, 2, 2)
+            ),
+            Err(ProcedureError::OriginalRequired)
+        );
+        assert!(matches!(
+            run(&mut s, Command::UndoDuplicate, at(2026, 3, 2, 2)),
+            Err(ProcedureError::NotAllowed { .. })
+        ));
     }
 
     #[test]

@@ -164,10 +164,18 @@ pub struct Field {
     /// "hở nắp"), the rule the city keeps as data.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub urgent_keywords: Vec<String>,
+    /// How far apart two reports of this field may be and still be the same problem, in
+    /// metres (the likely duplicates on a report's page).
+    #[serde(default = "default_duplicate_radius_m")]
+    pub duplicate_radius_m: u32,
 }
 
 fn default_urgent_hours() -> u32 {
     crate::urgent::DEFAULT_HOURS
+}
+
+fn default_duplicate_radius_m() -> u32 {
+    crate::duplicates::DEFAULT_RADIUS_M
 }
 
 /// One extra question of a field (an Open311 service definition attribute).

@@ -86,6 +86,8 @@ pub fn taken_up(history: &[Event], seq: i64) -> bool {
                 | EventKind::ReturnedToTriage { .. }
                 | EventKind::Assigned { .. }
                 | EventKind::Closed { .. }
+                // Found to be the same case as another: someone looked at it.
+                | EventKind::MarkedDuplicate { .. }
         ) || matches!(e.kind, EventKind::Commented { .. }) && e.actor.kind == ActorKind::Staff
     })
 }
@@ -109,6 +111,7 @@ mod tests {
             urgent: false,
             urgent_hours: 4,
             urgent_keywords: vec!["cây đổ".into(), "Hở nắp".into()],
+            duplicate_radius_m: 150,
         }
     }
 
@@ -164,6 +167,8 @@ mod tests {
             publication: Default::default(),
             public_text: None,
             urgent,
+            duplicate_of: None,
+            merged_from: None,
         }
     }
 
@@ -216,5 +221,9 @@ mod tests {
         assert!(!taken_up(&[ev(3, system(), note(false))], 2));
         assert!(taken_up(&[ev(3, staff(), note(false))], 2));
         assert!(taken_up(&[ev(3, staff(), EventKind::Started)], 2));
+        let merged = EventKind::MarkedDuplicate {
+            of: "K7QM-3XP9".into(),
+        };
+        assert!(taken_up(&[ev(3, staff(), merged)], 2));
     }
 }

@@ -17,6 +17,9 @@ pub struct Follower {
     /// Secret of the unsubscribe link.
     pub token: String,
     pub created_at: DateTime<Utc>,
+    /// The reporter of this duplicate (merged into the report) follows it: they hear on
+    /// their own channel (email, SMS, chat), and have no contact of their own here.
+    pub duplicate_id: Option<i64>,
 }
 
 /// What following did.
@@ -162,8 +165,17 @@ impl Store {
 
     /// Followers who confirmed and still want news of the report.
     pub async fn followers(&self, report_id: i64) -> Result<Vec<Follower>> {
-        let rows: Vec<(i64, i64, Option<String>, Option<String>, String, i64)> = sqlx::query_as(
-            "SELECT id, report_id, email, phone, token, created_at FROM followers \
+        type Row = (
+            i64,
+            i64,
+            Option<String>,
+            Option<String>,
+            String,
+            i64,
+            Option<i64>,
+        );
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT id, report_id, email, phone, token, created_at, duplicate_id FROM followers \
              WHERE report_id = $1 AND cancelled_at IS NULL AND confirmed_at IS NOT NULL ORDER BY id",
         )
         .bind(report_id)
@@ -171,14 +183,17 @@ impl Store {
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(id, report_id, email, phone, token, at)| Follower {
-                id,
-                report_id,
-                email,
-                phone,
-                token,
-                created_at: from_ms(at),
-            })
+            .map(
+                |(id, report_id, email, phone, token, at, duplicate_id)| Follower {
+                    id,
+                    report_id,
+                    email,
+                    phone,
+                    token,
+                    created_at: from_ms(at),
+                    duplicate_id,
+                },
+            )
             .collect())
     }
 

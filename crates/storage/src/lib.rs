@@ -114,6 +114,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (15, include_str!("../migrations/sqlite/0015_media.sql")),
     (16, include_str!("../migrations/sqlite/0016_urgent.sql")),
     (17, include_str!("../migrations/sqlite/0017_templates.sql")),
+    (18, include_str!("../migrations/sqlite/0018_duplicates.sql")),
     (19, include_str!("../migrations/sqlite/0019_field_work.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
@@ -151,6 +152,10 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (
         17,
         include_str!("../migrations/postgres/0017_templates.sql"),
+    ),
+    (
+        18,
+        include_str!("../migrations/postgres/0018_duplicates.sql"),
     ),
     (
         19,

@@ -60,6 +60,9 @@ fn field_from_row(row: &sqlx::any::AnyRow) -> Result<Field> {
         urgent: row.try_get::<i64, _>("urgent")? != 0,
         urgent_hours: row.try_get::<i64, _>("urgent_hours")?.clamp(1, 72) as u32,
         urgent_keywords: parse_json(&row.try_get::<String, _>("urgent_keywords")?)?,
+        duplicate_radius_m: row
+            .try_get::<i64, _>("duplicate_radius_m")?
+            .clamp(10, 2_000) as u32,
     })
 }
 
@@ -96,12 +99,13 @@ async fn put_unit(tx: &mut Transaction<'static, Any>, u: &Unit) -> Result<()> {
 async fn put_field(tx: &mut Transaction<'static, Any>, f: &Field, position: i64) -> Result<()> {
     sqlx::query(
         "INSERT INTO fields (code, name_vi, name_en, icon, ack_hours, resolve_days, keywords, position, active, attributes, review, \
-         urgent, urgent_hours, urgent_keywords) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $10, $11, $12, $13) ON CONFLICT (code) DO UPDATE SET \
+         urgent, urgent_hours, urgent_keywords, duplicate_radius_m) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $10, $11, $12, $13, $14) ON CONFLICT (code) DO UPDATE SET \
          name_vi = excluded.name_vi, name_en = excluded.name_en, icon = excluded.icon, \
          ack_hours = excluded.ack_hours, resolve_days = excluded.resolve_days, keywords = excluded.keywords, \
          attributes = excluded.attributes, review = excluded.review, urgent = excluded.urgent, \
-         urgent_hours = excluded.urgent_hours, urgent_keywords = excluded.urgent_keywords",
+         urgent_hours = excluded.urgent_hours, urgent_keywords = excluded.urgent_keywords, \
+         duplicate_radius_m = excluded.duplicate_radius_m",
     )
     .bind(&f.code)
     .bind(&f.name_vi)
@@ -116,6 +120,7 @@ async fn put_field(tx: &mut Transaction<'static, Any>, f: &Field, position: i64)
     .bind(i64::from(f.urgent))
     .bind(i64::from(f.urgent_hours))
     .bind(json(&f.urgent_keywords))
+    .bind(i64::from(f.duplicate_radius_m))
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -322,7 +327,8 @@ impl Store {
     pub async fn fields(&self) -> Result<Vec<Field>> {
         let rows = sqlx::query(
             "SELECT code, name_vi, name_en, icon, ack_hours, resolve_days, keywords, attributes, review, \
-             urgent, urgent_hours, urgent_keywords FROM fields WHERE active = 1 ORDER BY position, code",
+             urgent, urgent_hours, urgent_keywords, duplicate_radius_m FROM fields WHERE active = 1 \
+             ORDER BY position, code",
         )
         .fetch_all(&self.read)
         .await?;

@@ -130,7 +130,144 @@ pub(crate) async fn insert_event(
     Ok(())
 }
 
+/// The links of a merge, in the merge's transaction: the duplicate's reporter follows the
+/// original `of` (a follower row naming the duplicate: the worker reaches that reporter on
+/// their own channel), and the duplicate's photos are listed with the original (rows naming
+/// the duplicate). A linked row is only a pointer: whether the public sees the photo is
+/// decided by the duplicate's own row and report (moderation there still applies). The
+/// original's history records it ([`note_on_original`]).
+async fn link_duplicate(
+    tx: &mut Transaction<'static, Any>,
+    duplicate: i64,
+    of: &str,
+    at: DateTime<Utc>,
+    actor: &Actor,
+) -> Result<()> {
+    let original: Option<i64> = sqlx::query_scalar("SELECT id FROM reports WHERE code = $1")
+        .bind(of)
+        .fetch_optional(&mut **tx)
+        .await?;
+    let original = original.ok_or(StoreError::NotFound)?;
+    // Checked by the use case before; checked again here, where it cannot change under us:
+    // no merge into a duplicate, none of a report others are merged into (no chains, no
+    // circles from two merges at once).
+    let chained: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM reports WHERE (id = $1 AND status = 'duplicate') \
+         OR duplicate_of = (SELECT code FROM reports WHERE id = $2)",
+    )
+    .bind(original)
+    .bind(duplicate)
+    .fetch_one(&mut **tx)
+    .await?;
+    if chained > 0 {
+        return Err(StoreError::Conflict(
+            "hồ sơ gốc vừa thay đổi / the original changed meanwhile".into(),
+        ));
+    }
+    let token = {
+        use base64::Engine;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>())
+    };
+    sqlx::query(
+        "INSERT INTO followers (report_id, email, phone, token, created_at, confirmed_at, duplicate_id) \
+         VALUES ($1, NULL, NULL, $2, $3, $3, $4)",
+    )
+    .bind(original)
+    .bind(token)
+    .bind(ms(at))
+    .bind(duplicate)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO photos (report_id, role, storage_key, content_type, created_at, linked_from) \
+         SELECT $1, 'duplicate', storage_key, content_type, $2, report_id FROM photos \
+         WHERE report_id = $3 AND role = 'report' ORDER BY id",
+    )
+    .bind(original)
+    .bind(ms(at))
+    .bind(duplicate)
+    .execute(&mut **tx)
+    .await?;
+    note_on_original(tx, original, duplicate, true, at, actor).await
+}
+
+/// Appends `DuplicateLinked` (or `DuplicateUnlinked`) for `duplicate` to the original's
+/// history. The event changes nothing in the original's state, so only its sequence moves
+/// (not `updated_at`, which its statistics key on); a step on the original decided before
+/// it conflicts and is decided again, as with any concurrent change.
+async fn note_on_original(
+    tx: &mut Transaction<'static, Any>,
+    original: i64,
+    duplicate: i64,
+    linked: bool,
+    at: DateTime<Utc>,
+    actor: &Actor,
+) -> Result<()> {
+    let code: String = sqlx::query_scalar("SELECT code FROM reports WHERE id = $1")
+        .bind(duplicate)
+        .fetch_one(&mut **tx)
+        .await?;
+    let seq: i64 = sqlx::query_scalar(
+        "UPDATE reports SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq",
+    )
+    .bind(original)
+    .fetch_one(&mut **tx)
+    .await?;
+    let kind = if linked {
+        EventKind::DuplicateLinked { code }
+    } else {
+        EventKind::DuplicateUnlinked { code }
+    };
+    insert_event(tx, original, seq, at, actor, &kind).await
+}
+
+/// Undoes [`link_duplicate`]: the duplicate's reporter no longer follows the original `of`,
+/// its photos are no longer listed there, and the original's history says so.
+async fn unlink_duplicate(
+    tx: &mut Transaction<'static, Any>,
+    duplicate: i64,
+    of: &str,
+    at: DateTime<Utc>,
+    actor: &Actor,
+) -> Result<()> {
+    sqlx::query("DELETE FROM followers WHERE duplicate_id = $1")
+        .bind(duplicate)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("DELETE FROM photos WHERE linked_from = $1")
+        .bind(duplicate)
+        .execute(&mut **tx)
+        .await?;
+    let original: Option<i64> = sqlx::query_scalar("SELECT id FROM reports WHERE code = $1")
+        .bind(of)
+        .fetch_optional(&mut **tx)
+        .await?;
+    match original {
+        Some(original) => note_on_original(tx, original, duplicate, false, at, actor).await,
+        None => Ok(()),
+    }
+}
+
 impl Store {
+    /// The reports merged into report `code`, oldest first.
+    pub async fn duplicates_of(&self, code: &str) -> Result<Vec<Report>> {
+        let sql = format!(
+            "SELECT {REPORT_COLUMNS} FROM reports WHERE duplicate_of = $1 ORDER BY created_at, id"
+        );
+        let rows = sqlx::query(&sql).bind(code).fetch_all(&self.read).await?;
+        rows.iter().map(report_from_row).collect()
+    }
+
+    /// Keys of the photos linked to a report from the duplicates merged into it, in order.
+    pub async fn linked_photo_keys(&self, report_id: i64) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT storage_key FROM photos WHERE report_id = $1 AND role = 'duplicate' ORDER BY id",
+        )
+        .bind(report_id)
+        .fetch_all(&self.read)
+        .await?)
+    }
+
     pub async fn report_by_code(&self, code: &str) -> Result<Option<Report>> {
         let sql = format!("SELECT {REPORT_COLUMNS} FROM reports WHERE code = $1");
         let row = sqlx::query(&sql)
@@ -289,15 +426,29 @@ impl Store {
     }
 
     /// The photos of a report the public may see, in order: not hidden, and the redacted
-    /// copy in place of any photo a moderator redacted.
+    /// copy in place of any photo a moderator redacted; then those linked from duplicates
+    /// merged into it, each as its own report shows it to the public (none of a duplicate
+    /// whose content is not public).
     pub async fn public_photo_keys(&self, report_id: i64) -> Result<Vec<String>> {
-        Ok(sqlx::query_scalar(
+        let mut keys: Vec<String> = sqlx::query_scalar(
             "SELECT COALESCE(public_key, storage_key) FROM photos \
              WHERE report_id = $1 AND role = 'report' AND hidden = 0 ORDER BY id",
         )
         .bind(report_id)
         .fetch_all(&self.read)
-        .await?)
+        .await?;
+        let linked: Vec<String> = sqlx::query_scalar(
+            "SELECT COALESCE(d.public_key, d.storage_key) FROM photos l \
+             JOIN photos d ON d.report_id = l.linked_from AND d.storage_key = l.storage_key AND d.role = 'report' \
+             JOIN reports r ON r.id = l.linked_from \
+             WHERE l.report_id = $1 AND l.role = 'duplicate' AND d.hidden = 0 \
+             AND r.publication = 'published' AND r.status <> 'rejected' ORDER BY l.id",
+        )
+        .bind(report_id)
+        .fetch_all(&self.read)
+        .await?;
+        keys.extend(linked);
+        Ok(keys)
     }
 
     /// A report's photos for moderators: (key, hidden, key of the public copy).
@@ -508,8 +659,8 @@ impl Store {
         };
         let updated = sqlx::query(
             "UPDATE reports SET status = $1, unit = $2, assignee = $3, due_at = $4, paused_at = $5, \
-             updated_at = $6, last_seq = $7, publication = $8, public_text = $9, urgent = $10 \
-             WHERE id = $11 AND last_seq = $12",
+             updated_at = $6, last_seq = $7, publication = $8, public_text = $9, urgent = $10, \
+             duplicate_of = $11 WHERE id = $12 AND last_seq = $13",
         )
         .bind(state.status.as_str())
         .bind(&state.unit)
@@ -521,6 +672,7 @@ impl Store {
         .bind(state.publication.as_str())
         .bind(state.public_text.as_deref())
         .bind(i64::from(state.urgent))
+        .bind(state.duplicate_of.as_deref())
         .bind(report_id)
         .bind(expected_seq)
         .execute(&mut *tx)
@@ -576,6 +728,12 @@ impl Store {
                 .bind(ms(at))
                 .execute(&mut *tx)
                 .await?;
+            }
+            EventKind::MarkedDuplicate { of } => {
+                link_duplicate(&mut tx, report_id, of, at, actor).await?
+            }
+            EventKind::DuplicateUndone { of, .. } => {
+                unlink_duplicate(&mut tx, report_id, of, at, actor).await?
             }
             _ => {}
         }

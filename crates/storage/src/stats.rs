@@ -30,6 +30,13 @@ pub struct Stats {
 }
 
 const DAY_MS: i64 = 86_400_000;
+
+/// Statuses the statistics leave out: rejected reports, and duplicates (merged into their
+/// original, which counts the problem once). `report_counts` keeps their rows, so undoing a
+/// merge puts the report back where it was.
+const NOT_COUNTED: [&str; 2] = ["rejected", "duplicate"];
+/// The same, as SQL.
+const COUNTED: &str = "status NOT IN ('rejected', 'duplicate')";
 /// The city's offset from UTC (Vietnam keeps no daylight saving).
 const LOCAL_OFFSET_MS: i64 = 7 * 3_600_000;
 
@@ -126,7 +133,9 @@ struct Tally {
 
 impl Tally {
     fn add(&mut self, first_day: i64, k: CountKey, n: i64) {
-        if k.status == "rejected" {
+        // Rejected reports are on no public page; a duplicate is counted once, as its
+        // original.
+        if NOT_COUNTED.contains(&k.status.as_str()) {
             return;
         }
         self.s.total += n;
@@ -168,9 +177,10 @@ fn days(from: DateTime<Utc>, to: DateTime<Utc>) -> (i64, i64) {
 
 impl Store {
     /// Statistics over reports filed in `[from, to)`, widened to whole local days.
-    /// Rejected reports are left out, as on every public page. The database sums the
-    /// counts (four independent queries, side by side on the reader pool), so only a few
-    /// hundred rows come back even for a year.
+    /// Rejected reports are left out, as on every public page, and so are merged
+    /// duplicates (the problem counts once, as its original). The database sums the counts
+    /// (four independent queries, side by side on the reader pool), so only a few hundred
+    /// rows come back even for a year.
     pub async fn stats(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Stats> {
         let (first, end) = days(from, to);
         const RANGE: &str = "FROM report_counts WHERE day >= $1 AND day < $2";
@@ -179,12 +189,12 @@ impl Store {
         );
         let top = |col: &str| {
             format!(
-                "SELECT {col}, CAST(SUM(n) AS BIGINT) {RANGE} AND status <> 'rejected' AND {col} <> '' \
+                "SELECT {col}, CAST(SUM(n) AS BIGINT) {RANGE} AND {COUNTED} AND {col} <> '' \
                  GROUP BY {col} HAVING SUM(n) > 0 ORDER BY 2 DESC, 1 LIMIT 20"
             )
         };
         let weeks = format!(
-            "SELECT (day - $1) / 7, CAST(SUM(n) AS BIGINT) {RANGE} AND status <> 'rejected' GROUP BY 1 ORDER BY 1"
+            "SELECT (day - $1) / 7, CAST(SUM(n) AS BIGINT) {RANGE} AND {COUNTED} GROUP BY 1 ORDER BY 1"
         );
         let read = &self.read;
         let (top_ward, top_unit) = (top("ward"), top("unit"));
@@ -304,21 +314,22 @@ impl Store {
     }
 
     /// Reports filed per week and field in `[from, to)` (whole local days): (week start as
-    /// unix ms, field, count), rejected ones left out.
+    /// unix ms, field, count), rejected ones and duplicates left out.
     pub async fn weekly_by_field(
         &self,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<(i64, String, i64)>> {
         let (first, end) = days(from, to);
-        let rows: Vec<(i64, String, i64)> = sqlx::query_as(
+        let sql = format!(
             "SELECT (day - $1) / 7, field, CAST(SUM(n) AS BIGINT) FROM report_counts \
-             WHERE day >= $1 AND day < $2 AND status <> 'rejected' GROUP BY 1, 2 ORDER BY 1, 2",
-        )
-        .bind(first)
-        .bind(end)
-        .fetch_all(&self.read)
-        .await?;
+             WHERE day >= $1 AND day < $2 AND {COUNTED} GROUP BY 1, 2 ORDER BY 1, 2"
+        );
+        let rows: Vec<(i64, String, i64)> = sqlx::query_as(&sql)
+            .bind(first)
+            .bind(end)
+            .fetch_all(&self.read)
+            .await?;
         Ok(rows
             .into_iter()
             .map(|(w, f, n)| ((first + 7 * w) * DAY_MS - LOCAL_OFFSET_MS, f, n))

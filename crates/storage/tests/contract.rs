@@ -145,6 +145,7 @@ fn profile() -> Profile {
             urgent: false,
             urgent_hours: 3,
             urgent_keywords: vec!["cây đổ".into()],
+            duplicate_radius_m: 300,
         }],
         rules: vec![Rule {
             id: 0,
@@ -934,6 +935,95 @@ async fn statistics_counts_agree_with_the_reports() {
         assert_eq!(after.finished_on_time, 4, "{}", db.name);
         let weeks: i64 = after.by_week.iter().map(|(_, n)| n).sum();
         assert_eq!(weeks, after.total);
+        // Two open reports merged into a third: the problem counts once; the duplicates'
+        // reporters follow the original and their photos are listed with it. Undoing one
+        // merge puts it back, in the counts and the links.
+        let original = s.report(ids[5].0).await.unwrap().unwrap();
+        for (n, id) in [ids[0].0, ids[3].0].into_iter().enumerate() {
+            let kind = EventKind::MarkedDuplicate {
+                of: original.code.clone(),
+            };
+            step(s, id, ids[7].1 + Duration::hours(n as i64), kind).await;
+            let r = s.report(id).await.unwrap().unwrap();
+            assert_eq!(r.status, Status::Duplicate);
+            assert_eq!(r.duplicate_of.as_deref(), Some(original.code.as_str()));
+        }
+        let merged = s.stats(from, to).await.unwrap();
+        assert_eq!(
+            merged,
+            s.stats_from_reports(from, to).await.unwrap(),
+            "{}",
+            db.name
+        );
+        assert_eq!(merged.total, after.total - 2, "{}", db.name);
+        let followers = s.followers(original.id).await.unwrap();
+        assert_eq!(
+            followers
+                .iter()
+                .filter_map(|f| f.duplicate_id)
+                .collect::<Vec<_>>(),
+            vec![ids[0].0, ids[3].0]
+        );
+        assert!(
+            followers
+                .iter()
+                .all(|f| f.email.is_none() && f.phone.is_none())
+        );
+        assert_eq!(s.follower_count(original.id).await.unwrap(), 2);
+        assert_eq!(s.linked_photo_keys(original.id).await.unwrap().len(), 2);
+        assert_eq!(s.public_photo_keys(original.id).await.unwrap().len(), 3);
+        assert_eq!(s.photo_keys(original.id).await.unwrap().len(), 1);
+        assert_eq!(
+            s.duplicates_of(&original.code)
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| r.id)
+                .collect::<Vec<_>>(),
+            vec![ids[0].0, ids[3].0]
+        );
+        let kind = EventKind::DuplicateUndone {
+            of: original.code.clone(),
+            status: Status::InProgress,
+        };
+        step(s, ids[0].0, ids[7].1 + Duration::hours(3), kind).await;
+        let back = s.report(ids[0].0).await.unwrap().unwrap();
+        assert_eq!((back.status, back.duplicate_of), (Status::InProgress, None));
+        let undone = s.stats(from, to).await.unwrap();
+        assert_eq!(
+            undone,
+            s.stats_from_reports(from, to).await.unwrap(),
+            "{}",
+            db.name
+        );
+        assert_eq!(undone.total, after.total - 1, "{}", db.name);
+        let followers = s.followers(original.id).await.unwrap();
+        assert_eq!(
+            followers
+                .iter()
+                .filter_map(|f| f.duplicate_id)
+                .collect::<Vec<_>>(),
+            vec![ids[3].0]
+        );
+        assert_eq!(s.linked_photo_keys(original.id).await.unwrap().len(), 1);
+        assert_eq!(s.duplicates_of(&original.code).await.unwrap().len(), 1);
+        // The original's history tells both merges and the undo; its state is untouched.
+        let history = s.events(original.id).await.unwrap();
+        let kinds: Vec<&str> = history.iter().map(|e| e.kind.type_name()).collect();
+        assert!(
+            kinds.ends_with(&["duplicate_linked", "duplicate_linked", "duplicate_unlinked"]),
+            "{kinds:?}"
+        );
+        let now = s.report(original.id).await.unwrap().unwrap();
+        assert_eq!(now.last_seq, history.len() as i64);
+        assert_eq!(
+            (now.status, now.updated_at),
+            (original.status, original.updated_at)
+        );
+        assert_eq!(
+            State::fold(&history).unwrap(),
+            State::fold(&history[..history.len() - 3]).unwrap()
+        );
         // A narrower window counts whole local days: 2026-03-02 20:00 UTC is March 3rd in the city.
         let one = s.stats(t(2026, 3, 2, 17), t(2026, 3, 3, 17)).await.unwrap();
         assert_eq!(one.total, 1, "{}", db.name);

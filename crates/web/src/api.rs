@@ -38,6 +38,10 @@ pub fn routes() -> Routes {
             get(staff_templates),
         )
         .route(
+            "/api/v1/staff/reports/{code}/duplicates",
+            get(staff_duplicates),
+        )
+        .route(
             "/api/v1/staff/reports/{code}/moderation",
             post(staff_moderation),
         )
@@ -421,6 +425,8 @@ pub struct PublicReport<'a> {
     due_at: Option<DateTime<Utc>>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    /// The report this one duplicates (it was closed as the same problem).
+    duplicate_of: Option<&'a str>,
     history: Vec<PublicStep>,
 }
 
@@ -460,6 +466,7 @@ pub fn public_json<'a>(
         due_at: report.due_at,
         created_at: report.created_at,
         updated_at: report.updated_at,
+        duplicate_of: report.duplicate_of.as_deref(),
         history: events
             .iter()
             .map(|e| PublicStep {
@@ -610,6 +617,8 @@ struct StaffReport<'a> {
     public_text: Option<&'a str>,
     /// An urgent case (deadline in clock hours, first in the queues).
     urgent: bool,
+    /// The report this one was merged into, as a duplicate.
+    duplicate_of: Option<&'a str>,
 }
 
 fn staff_json<'a>(r: &'a Report, catalog: &phananh_app::Catalog) -> StaffReport<'a> {
@@ -634,6 +643,7 @@ fn staff_json<'a>(r: &'a Report, catalog: &phananh_app::Catalog) -> StaffReport<
         publication: r.publication,
         public_text: r.public_text.as_deref(),
         urgent: r.urgent,
+        duplicate_of: r.duplicate_of.as_deref(),
     }
 }
 
@@ -757,6 +767,42 @@ async fn staff_bulk(
         .bulk(&staff.principal, &body.codes, body.command)
         .await?;
     Ok(Json(BulkAnswer { results }).into_response())
+}
+
+/// One likely duplicate: the report, how far (metres) and how old (days).
+#[derive(Serialize)]
+struct LikelyDuplicate<'a> {
+    #[serde(flatten)]
+    report: StaffReport<'a>,
+    distance_m: i64,
+    age_days: i64,
+}
+
+#[derive(Serialize)]
+struct LikelyDuplicates<'a> {
+    items: Vec<LikelyDuplicate<'a>>,
+}
+
+/// The likely duplicates of a report this person may see, nearest first.
+async fn staff_duplicates(
+    State(state): State<AppState>,
+    MaybeStaff(staff): MaybeStaff,
+    Path(code): Path<String>,
+) -> Result<Response, ApiError> {
+    let staff = require(staff)?;
+    let found = state.app.likely_duplicates(&staff.principal, &code).await?;
+    let catalog = state.app.catalog().await;
+    Ok(Json(LikelyDuplicates {
+        items: found
+            .iter()
+            .map(|l| LikelyDuplicate {
+                report: staff_json(&l.report, &catalog),
+                distance_m: l.distance_m.round() as i64,
+                age_days: l.age_days,
+            })
+            .collect(),
+    })
+    .into_response())
 }
 
 async fn staff_action(

@@ -249,6 +249,7 @@ mod tests {
             urgent: false,
             urgent_hours: 4,
             urgent_keywords: vec![],
+            duplicate_radius_m: 150,
         }
     }
 

@@ -4,7 +4,9 @@
 //! they left an email, and everyone who follows the report. It queues one `citizen.email`
 //! per person, each with its own dedupe key, so a retried fan-out never writes twice and a
 //! failing address does not hold up the others. Payloads name the person ("reporter" or a
-//! follower id), not their address: the outbox holds no personal data.
+//! follower id), not their address: the outbox holds no personal data. The reporter of a
+//! duplicate merged into the report follows it, and hears on their own channel: by email,
+//! in their chat, or by SMS.
 
 use phananh_domain::calendar::to_local;
 use phananh_domain::event::{Event, EventKind};
@@ -34,10 +36,93 @@ pub(crate) async fn notify(w: &Worker, job: &CitizenNotify) -> Result<(), JobErr
         email_job("reporter".into(), email);
     }
     // Followers joined after the report was filed: they hear of the steps, not the receipt.
+    // The reporter of a duplicate merged into this report hears on their own channel.
+    let mut merged = Vec::new();
     if seq > 1 {
         for f in store.followers_of(report.id).await.map_err(retry)? {
-            if let Some(email) = f.email {
+            if let Some(duplicate) = f.duplicate_id {
+                let Some(r) = store.reporter_of(duplicate).await.map_err(retry)? else {
+                    continue;
+                };
+                match r.email.clone() {
+                    Some(email) => email_job(format!("follower:{}", f.id), email),
+                    None => merged.push((f.id, duplicate, r)),
+                }
+            } else if let Some(email) = f.email {
                 email_job(format!("follower:{}", f.id), email);
+            }
+        }
+    }
+    if !merged.is_empty() {
+        let events = store.report_events(report.id).await.map_err(retry)?;
+        if let Some(event) = events.iter().find(|e| e.seq == seq) {
+            let catalog = w.app.catalog().await;
+            let what = catalog.describe(&event.kind, false, true);
+            let base = w.config.public_url.trim_end_matches('/');
+            let now = w.app.clock.now();
+            // One notice per chat or phone: the report's own reporter hears already, and
+            // two duplicates from one person make one follower to tell.
+            let mut reached: Vec<String> = reporter
+                .iter()
+                .flat_map(|r| [r.channel_identity.clone(), r.phone.clone()])
+                .flatten()
+                .collect();
+            for (follower, duplicate, r) in merged {
+                let address = r.channel_identity.clone().or_else(|| r.phone.clone());
+                if let Some(a) = address {
+                    if reached.contains(&a) {
+                        continue;
+                    }
+                    reached.push(a);
+                }
+                let dup_code = store
+                    .report_by_id(duplicate)
+                    .await
+                    .map_err(retry)?
+                    .map(|d| d.code)
+                    .unwrap_or_default();
+                let chat = r
+                    .channel_identity
+                    .as_deref()
+                    .and_then(|id| id.split_once(':'))
+                    .and_then(|(p, user)| {
+                        Some((phananh_channels::Provider::parse(p)?, user.to_string()))
+                    });
+                if let Some((provider, user)) = chat {
+                    let text = format!(
+                        "Phản ánh {code} (cùng vấn đề với phản ánh {dup_code} của bạn): {what}\n\
+                         Trạng thái: {status}. Chi tiết: {base}/r/{code}",
+                        code = report.code,
+                        status = report.status.label_vi(),
+                    );
+                    let message = ChatMessage {
+                        text,
+                        choices: vec![],
+                    };
+                    jobs.push(
+                        NewJob::chat_update(
+                            provider.as_str(),
+                            &user,
+                            vec![message],
+                            report.id,
+                            seq,
+                            now,
+                        )
+                        .for_follower(follower),
+                    );
+                } else if let Some(phone) = r.phone
+                    && w.config.sms.can_send()
+                {
+                    let text = format!(
+                        "1022: Phan anh {code} (trung voi {dup_code} cua ban): {what}. Chi tiet: {base}/r/{code}",
+                        code = report.code,
+                    );
+                    let text = phananh_channels::sms::fit(&text, w.config.sms.max_segments);
+                    jobs.push(
+                        NewJob::sms_update(&phone, &text, report.id, seq, now)
+                            .for_follower(follower),
+                    );
+                }
             }
         }
     }
@@ -167,14 +252,23 @@ pub(crate) async fn email(w: &Worker, job: &Job, p: &CitizenEmail) -> Result<(),
         .strip_prefix("follower:")
         .and_then(|i| i.parse::<i64>().ok())
     {
-        // A follower who left since the job was queued hears nothing more.
+        // A follower who left since the job was queued hears nothing more (and the reporter
+        // of a duplicate no longer merged into this report).
         let f = store
             .followers_of(report.id)
             .await
             .map_err(retry)?
             .into_iter()
             .find(|f| f.id == id);
-        (f.as_ref().and_then(|f| f.email.clone()), f.map(|f| f.token))
+        let email = match f.as_ref().and_then(|f| f.duplicate_id) {
+            Some(duplicate) => store
+                .reporter_of(duplicate)
+                .await
+                .map_err(retry)?
+                .and_then(|r| r.email),
+            None => f.as_ref().and_then(|f| f.email.clone()),
+        };
+        (email, f.map(|f| f.token))
     } else {
         return Err(JobError::Permanent(format!("unknown recipient {to}")));
     };

@@ -180,3 +180,85 @@ async fn a_managers_bulk_step_changes_only_their_units_reports() {
         t.stop().await;
     }
 }
+
+#[tokio::test]
+async fn many_reports_close_as_duplicates_of_one() {
+    for t in apps().await {
+        let original = file(&t, "lighting", "Đèn đường tắt cả dãy phố").await;
+        let again = [
+            file(&t, "lighting", "Đèn đường tắt, tối om").await,
+            file(&t, "lighting", "Cả dãy đèn không sáng").await,
+            file(&t, "lighting", "Đèn tắt mấy hôm nay").await,
+        ];
+        let unit = t
+            .store()
+            .report_by_code(&original)
+            .await
+            .unwrap()
+            .unwrap()
+            .unit;
+        let manager = t.staff(Role::UnitManager, Some(&unit)).await;
+        // The queue's bulk form offers the step, with the original's code.
+        let queue = manager.page(&t, "/console").await.text().await.unwrap();
+        assert!(queue.contains("value=\"mark_duplicate\""), "{queue}");
+        assert!(queue.contains("name=\"of\""));
+
+        // By the API: two merged; the original into itself is refused, for itself only.
+        let codes = [again[0].as_str(), original.as_str(), again[1].as_str()];
+        let body: Value = t
+            .client
+            .post(t.url("/api/v1/staff/reports/bulk"))
+            .header("cookie", &manager.cookie)
+            .header("x-csrf-token", &manager.csrf)
+            .json(&json!({"codes": codes, "action": "mark_duplicate", "of": original}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let ok: Vec<bool> = body["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["ok"] == true)
+            .collect();
+        assert_eq!(ok, [true, false, true], "{body}");
+        assert_eq!(body["results"][1]["error"], "invalid_input");
+        assert!(
+            body["results"][1]["message"]
+                .as_str()
+                .unwrap()
+                .contains("chính nó")
+        );
+        for c in &again[..2] {
+            let r = t.store().report_by_code(c).await.unwrap().unwrap();
+            assert_eq!(r.status.as_str(), "duplicate");
+            assert_eq!(r.duplicate_of.as_deref(), Some(original.as_str()));
+        }
+
+        // From the console queue.
+        let page = manager
+            .form(
+                &t,
+                "/console/bulk",
+                &[
+                    ("action", "mark_duplicate"),
+                    ("of", &original),
+                    ("code", &again[2]),
+                ],
+            )
+            .await;
+        assert_eq!(page.status(), StatusCode::OK);
+        assert!(page.text().await.unwrap().contains("1/1"));
+        let r = t.store().report_by_code(&again[2]).await.unwrap().unwrap();
+        assert_eq!(r.duplicate_of.as_deref(), Some(original.as_str()));
+        assert_eq!(
+            t.store().duplicates_of(&original).await.unwrap().len(),
+            3,
+            "{}",
+            r.code
+        );
+        t.stop().await;
+    }
+}

@@ -16,6 +16,7 @@ mod citizens;
 mod cli;
 mod console;
 mod crash;
+mod duplicates;
 mod email;
 mod field;
 mod forwarding;

@@ -144,7 +144,7 @@ fn chat_config(base: &str) -> ChatConfig {
     }
 }
 
-async fn setup() -> (TestApp, Worker, Sent) {
+pub(crate) async fn setup() -> (TestApp, Worker, Sent) {
     let (base, sent) = fake_bot_api().await;
     let t = spawn(Options {
         chat: chat_config(&base),
@@ -163,7 +163,7 @@ async fn setup() -> (TestApp, Worker, Sent) {
 }
 
 /// An update with a private-chat message from `user` (`date` in unix seconds).
-fn update(update_id: i64, user: i64, date: i64, fields: Value) -> Value {
+pub(crate) fn update(update_id: i64, user: i64, date: i64, fields: Value) -> Value {
     let mut message = json!({
         "message_id": update_id + 500,
         "from": {"id": user, "is_bot": false, "first_name": "Lan", "language_code": "vi"},
@@ -188,7 +188,7 @@ async fn post_update(t: &TestApp, body: &str, token: Option<&str>) -> reqwest::R
     req.send().await.unwrap()
 }
 
-async fn send(t: &TestApp, u: Value) {
+pub(crate) async fn send(t: &TestApp, u: Value) {
     let r = post_update(t, &u.to_string(), Some(SECRET)).await;
     assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
 }
@@ -203,14 +203,14 @@ fn messages(sent: &Sent, chat: i64) -> Vec<Value> {
         .collect()
 }
 
-fn texts(sent: &Sent, chat: i64) -> Vec<String> {
+pub(crate) fn texts(sent: &Sent, chat: i64) -> Vec<String> {
     messages(sent, chat)
         .iter()
         .map(|b| b["text"].as_str().unwrap_or_default().to_string())
         .collect()
 }
 
-fn last_text(sent: &Sent, chat: i64) -> String {
+pub(crate) fn last_text(sent: &Sent, chat: i64) -> String {
     texts(sent, chat).last().cloned().unwrap_or_default()
 }
 

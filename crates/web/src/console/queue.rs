@@ -139,6 +139,8 @@ fn bulk_bar(staff: &Staff, catalog: &phananh_app::Catalog, lang: Lang) -> maud::
                 } }
             div { label for="bulk-text" { (lang.t("Lý do, ghi chú (nội bộ)", "Reason, note (internal)")) }
                 input id="bulk-text" name="text" maxlength="2000"; }
+            div { label for="bulk-of" { (lang.t("Mã hồ sơ gốc (đóng vì trùng)", "The original's code (close as a duplicate)")) }
+                input id="bulk-of" name="of" maxlength="20" placeholder="XXXX-XXXX"; }
             div { button type="submit" { (lang.t("Thực hiện", "Apply")) } }
         }
     }
@@ -150,6 +152,8 @@ struct BulkForm {
     action: String,
     unit: String,
     text: String,
+    /// The original's tracking code (close as a duplicate of it).
+    of: String,
     code: Vec<String>,
 }
 
@@ -161,6 +165,7 @@ impl BulkForm {
                 "action" => f.action = v,
                 "unit" => f.unit = v,
                 "text" => f.text = v,
+                "of" => f.of = v,
                 // Bounded by the route's body limit; the use case refuses over 100.
                 "code" => f.code.push(v),
                 _ => {}
@@ -189,6 +194,9 @@ impl BulkForm {
                 public: false,
             },
             Action::MarkUrgent => Command::MarkUrgent { reason: text },
+            Action::MarkDuplicate => Command::MarkDuplicate {
+                of: self.of.trim().to_string(),
+            },
             _ => return None,
         })
     }

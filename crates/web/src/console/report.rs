@@ -66,6 +66,28 @@ async fn render(
         .await
         .unwrap_or_default();
     let moderation = super::moderation::card(state, staff, r).await;
+    // The same problem reported again (any channel), while this one is open; and the
+    // duplicates already merged into this one.
+    let likely = if r.status.is_open() {
+        state
+            .app
+            .likely_duplicates(&staff.principal, &r.code)
+            .await
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let merged = state
+        .app
+        .merged_duplicates(&staff.principal, r)
+        .await
+        .unwrap_or_default();
+    let can_merge = view.actions.contains(&Action::MarkDuplicate);
+    let radius = catalog
+        .field(&r.field)
+        .map_or(phananh_domain::duplicates::DEFAULT_RADIUS_M, |f| {
+            f.duplicate_radius_m
+        });
     let assignable: Vec<_> = catalog
         .units
         .iter()
@@ -166,6 +188,9 @@ async fn render(
                             dt { (lang.t("Hạn xử lý", "Due")) } dd { (r.due_at.map(when).unwrap_or_else(|| "—".into()))
                                 @if r.paused_at.is_some() { " " span class="muted" { (lang.t("(tạm dừng, chờ bổ sung)", "(paused, waiting for information)")) } } }
                             dt { (lang.t("Tiếp nhận", "Received")) } dd { (when(r.created_at)) }
+                            @if let Some(of) = &r.duplicate_of {
+                                dt { (lang.t("Trùng với hồ sơ", "Duplicate of")) } dd { a href={"/console/reports/" (of)} class="code" { (of) } }
+                            }
                             @for (q, a) in crate::questions::answered(catalog.field(&r.field), &r.extra.attributes, lang) {
                                 dt { (q) } dd { (a) }
                             }
@@ -203,6 +228,52 @@ async fn render(
                         }
                     }
                     (moderation)
+                    @if !likely.is_empty() {
+                        div class="card" id="likely-duplicates" {
+                            h2 class="mt0" { (lang.t("Có thể trùng", "Likely duplicates")) }
+                            p class="muted" { (lang.t("Cùng lĩnh vực, trong bán kính", "Same field, within")) " " (radius) " m, "
+                                (lang.t("đang mở hoặc đã xử lý trong 30 ngày qua", "open or resolved in the last 30 days")) }
+                            table {
+                                thead { tr {
+                                    th { (lang.t("Mã hồ sơ", "Code")) } th { (lang.t("Lĩnh vực", "Field")) }
+                                    th { (lang.t("Khoảng cách", "Distance")) } th { (lang.t("Tuổi", "Age")) }
+                                    th { (lang.t("Trạng thái", "Status")) } @if can_merge { th {} }
+                                } }
+                                tbody {
+                                    @for l in &likely {
+                                        tr {
+                                            td { a href={"/console/reports/" (l.report.code)} class="code" { (l.report.code) } }
+                                            td { (catalog.field_name(&l.report.field)) }
+                                            td class="distance" { (format!("{:.0} m", l.distance_m)) }
+                                            td { (l.age_days) " " (lang.t("ngày", "days")) }
+                                            td { (status_badge(l.report.status, lang)) }
+                                            @if can_merge {
+                                                td {
+                                                    form method="post" action={"/console/reports/" (r.code) "/actions"} {
+                                                        (csrf_field(staff))
+                                                        input type="hidden" name="action" value=(Action::MarkDuplicate.as_str());
+                                                        input type="hidden" name="of" value=(l.report.code);
+                                                        button type="submit" { (lang.t("Đánh dấu trùng với hồ sơ này", "Mark as a duplicate of this")) }
+                                                    }
+                                                }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    @if !merged.is_empty() {
+                        div class="card" id="merged-duplicates" {
+                            h2 class="mt0" { (lang.t("Hồ sơ trùng đã gộp vào hồ sơ này", "Duplicates merged into this report")) }
+                            ul {
+                                @for d in &merged {
+                                    li { a href={"/console/reports/" (d.code)} class="code" { (d.code) } " · "
+                                        (lang.t(d.channel.label_vi(), d.channel.label_en())) " · " (when(d.created_at)) }
+                                }
+                            }
+                        }
+                    }
                     div class="card actions" {
                         h2 class="mt0" { (lang.t("Thao tác", "Actions")) }
                         @if view.actions.is_empty() { p class="muted" { (lang.t("Bạn chỉ có quyền xem hồ sơ này.", "You can only view this report.")) } }
@@ -217,7 +288,11 @@ async fn render(
                                         @for u in &staff_of_unit { option value=(u.id) { (u.name) } }
                                     }
                                 })),
-                                Action::Start | Action::Close => (form(*a, html! {})),
+                                Action::Start | Action::Close | Action::UndoDuplicate => (form(*a, html! {})),
+                                Action::MarkDuplicate => (form(*a, html! {
+                                    label for="of" { (lang.t("Mã hồ sơ gốc", "The original report's code")) }
+                                    input id="of" name="of" required maxlength="20" placeholder="XXXX-XXXX";
+                                })),
                                 Action::RequestInfo => (form(*a, text(*a, "question", "Nội dung cần bổ sung (chỉ gửi người phản ánh)", "What is needed (sent to the reporter only)", true))),
                                 Action::ProvideInfo => (form(*a, text(*a, "answer", "Thông tin người dân bổ sung", "The citizen's answer", true))),
                                 Action::Resolve => (form(*a, html! {
@@ -351,6 +426,9 @@ pub struct ActionForm {
     lat: String,
     #[serde(default)]
     lon: String,
+    /// The original's tracking code (close as a duplicate of it).
+    #[serde(default)]
+    of: String,
 }
 
 fn command(f: &ActionForm, lang: Lang) -> Result<Command, AppError> {
@@ -417,6 +495,8 @@ fn command(f: &ActionForm, lang: Lang) -> Result<Command, AppError> {
             text: f.text.clone(),
             public: f.public == "1",
         },
+        Action::MarkDuplicate => Command::MarkDuplicate { of: f.of.clone() },
+        Action::UndoDuplicate => Command::UndoDuplicate,
     })
 }
 

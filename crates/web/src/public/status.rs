@@ -69,6 +69,12 @@ pub(super) async fn status_page(
                 "The text and photos of this report are not public. The report is handled as usual.")) },
             phananh_domain::model::Publication::Published => {}
         }
+        @if let Some(of) = &report.duplicate_of {
+            p class="notice" role="status" id="duplicate-of" {
+                (lang.t("Trùng với hồ sơ", "Duplicate of")) " " a href={"/r/" (of)} class="code" { (of) } ". "
+                (lang.t("Vấn đề này được xử lý và thông báo tiếp ở hồ sơ đó.", "The problem is handled, and its news is sent, in that report."))
+            }
+        }
         div class="card" {
             dl class="facts" {
                 dt { (lang.t("Lĩnh vực", "Field")) } dd { (catalog.field_name(&report.field)) }

@@ -115,6 +115,8 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("GET",  "/api/v1/staff/reports",                "401 ok ok ok ok ok ok"),
     ("GET",  "/api/v1/staff/reports/{code}",         "401 ok ok ok|404 ok|404 ok ok"),
     ("POST", "/api/v1/staff/reports/{code}/actions", "401 ok ok ok|404 ok|404 ok 403"),
+    // Likely duplicates: read-only, scoped like the report.
+    ("GET",  "/api/v1/staff/reports/{code}/duplicates", "401 ok ok ok|404 ok|404 ok ok"),
     // Per report inside: another unit's report is "not_found" in the answer.
     ("POST", "/api/v1/staff/reports/bulk",           "401 ok ok ok ok ok 403"),
     // Reading the response templates of a report: whoever may see the report.

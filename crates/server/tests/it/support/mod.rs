@@ -351,6 +351,7 @@ impl TestApp {
                 urgent: false,
                 urgent_hours: 4,
                 urgent_keywords: vec![],
+                duplicate_radius_m: 150,
             })
             .await
             .unwrap();
@@ -384,6 +385,7 @@ impl TestApp {
                 urgent: false,
                 urgent_hours: 4,
                 urgent_keywords: vec![],
+                duplicate_radius_m: 150,
             })
             .await
             .unwrap();

@@ -35,6 +35,7 @@ pub(super) async fn page(State(state): State<AppState>, Admin(staff): Admin) -> 
                     div { label { input type="checkbox" name="urgent" value="1"; " " (l.t("Mọi phản ánh đều khẩn cấp", "Every report is urgent")) } }
                     div { label for="f-uh" { (l.t("Giờ xử lý vụ khẩn cấp (theo đồng hồ)", "Hours for an urgent case (on the clock)")) } input id="f-uh" name="urgent_hours" type="number" min="1" max="72" value=(phananh_domain::urgent::DEFAULT_HOURS); }
                     div { label for="f-ukw" { (l.t("Từ khóa khẩn cấp (cách nhau bởi dấu phẩy)", "Urgent keywords (comma-separated)")) } input id="f-ukw" name="urgent_keywords" placeholder="cây đổ, hở nắp cống"; }
+                    div { label for="f-dup" { (l.t("Bán kính tìm hồ sơ trùng (mét, để trống: giữ nguyên)", "Radius for likely duplicates (metres; empty: unchanged)")) } input id="f-dup" name="duplicate_radius_m" type="number" min="10" max="2000" placeholder=(phananh_domain::duplicates::DEFAULT_RADIUS_M); }
                     div { button type="submit" { (l.t("Lưu", "Save")) } }
                 }
             }
@@ -98,6 +99,8 @@ pub(super) struct FieldForm {
     urgent_hours: String,
     #[serde(default)]
     urgent_keywords: String,
+    #[serde(default)]
+    duplicate_radius_m: String,
 }
 
 pub(super) async fn save(
@@ -117,6 +120,7 @@ pub(super) async fn save(
         urgent: f.urgent.is_some(),
         urgent_hours: f.urgent_hours,
         urgent_keywords: f.urgent_keywords,
+        duplicate_radius_m: f.duplicate_radius_m,
     };
     let result = state.app.save_field(&staff.principal, input).await;
     done(&state, &staff, "/console/admin/fields", result).await
