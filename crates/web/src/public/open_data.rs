@@ -18,6 +18,11 @@ use crate::session::lang_of;
 /// Days listed on the index page (every day stays at its URL).
 const DAYS_LISTED: i64 = 31;
 
+/// Exports streamed at once: a whole-city file reads every public report, so a crowd of
+/// downloads (or an attacker) waits its turn instead of loading the database for everyone.
+static EXPORTS: std::sync::LazyLock<std::sync::Arc<tokio::sync::Semaphore>> =
+    std::sync::LazyLock::new(|| std::sync::Arc::new(tokio::sync::Semaphore::new(2)));
+
 /// `/open-data/`: what there is, the dictionary and the licence.
 pub(super) async fn index(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let lang = lang_of(&headers);
@@ -77,10 +82,23 @@ pub(super) async fn file(State(state): State<AppState>, Path(name): Path<String>
         // A BOM so spreadsheet programs read the Vietnamese names as UTF-8.
         format!("\u{feff}{}", csv_header())
     };
+    let Ok(permit) = EXPORTS.clone().try_acquire_owned() else {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::RETRY_AFTER, "30")],
+            "Đang có nhiều lượt tải dữ liệu, vui lòng thử lại sau 30 giây / \
+             too many downloads at once; try again in 30 seconds",
+        )
+            .into_response();
+    };
+    let permit = std::sync::Arc::new(permit);
     let app = state.app.clone();
     // (next id to read from, whether a feature was written, finished)
     let pages = futures_util::stream::unfold(Some((0i64, false)), move |at| {
         let app = app.clone();
+        // The permit lives with the stream: until the last page is read or the client
+        // goes away.
+        let _held = std::sync::Arc::clone(&permit);
         async move {
             let (after, wrote) = at?;
             match app.open_data_page(after, filed).await {
