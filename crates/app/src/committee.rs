@@ -229,6 +229,10 @@ fn build_workbook(
 const FONT: &[u8] = include_bytes!("../assets/fonts/DejaVuSans.ttf");
 
 /// Lays the report out on A4 pages: a title, the units' table, the overdue cases.
+/// Where the PDF's bars start and how long a full (100 %) one is, in mm.
+const BAR_X: f32 = 100.0;
+const BAR_W: f32 = 80.0;
+
 fn build_pdf(
     data: &CommitteeData,
     label: &str,
@@ -290,6 +294,28 @@ fn build_pdf(
         ];
         lines.push((9.0, cols.iter().copied().zip(cells).collect()));
     }
+    // The units' on-time share as bars (the chart the dashboard draws), for the units that
+    // resolved anything, slowest first as in the table: (line index, share 0–1).
+    let mut bars: std::collections::HashMap<usize, f64> = std::collections::HashMap::new();
+    let charted: Vec<&UnitFigures> = data
+        .units
+        .iter()
+        .filter(|f| f.on_time_share().is_some())
+        .take(60)
+        .collect();
+    if !charted.is_empty() {
+        lines.push(title(""));
+        lines.push(title("TỶ LỆ XỬ LÝ ĐÚNG HẠN THEO ĐƠN VỊ"));
+        for f in charted {
+            let share = f.on_time_share().unwrap_or(0.0);
+            let name: String = catalog.unit_name(&f.unit).chars().take(42).collect();
+            bars.insert(lines.len(), share);
+            lines.push((
+                9.0,
+                vec![(15.0, name), (BAR_X + BAR_W + 3.0, pct(Some(share)))],
+            ));
+        }
+    }
     lines.push(title(""));
     lines.push(title(&format!("HỒ SƠ QUÁ HẠN ({})", data.overdue.len())));
     let ocols = [15.0, 40.0, 130.0, 165.0];
@@ -314,13 +340,53 @@ fn build_pdf(
     let mut pages = Vec::new();
     let mut ops = Vec::new();
     let mut y = 282.0f32;
-    for (size, cells) in lines {
+    for (i, (size, cells)) in lines.into_iter().enumerate() {
         let step = size * 0.3528 * 1.5;
         if y - step < 15.0 {
             pages.push(PdfPage::new(Mm(210.0), Mm(297.0), std::mem::take(&mut ops)));
             y = 282.0;
         }
         y -= step;
+        if let Some(share) = bars.get(&i) {
+            // A grey track and a bar green when in time, amber below 75 %, red below 50 %.
+            let rect = |x: f32, w: f32| printpdf::Rect {
+                x: Mm(x).into(),
+                y: Mm(y - 0.4).into(),
+                width: Mm(w.max(0.01)).into(),
+                height: Mm(3.0).into(),
+                mode: Some(printpdf::PaintMode::Fill),
+                winding_order: None,
+            };
+            let rgb = |r: f32, g: f32, b: f32| {
+                printpdf::Color::Rgb(printpdf::Rgb {
+                    r,
+                    g,
+                    b,
+                    icc_profile: None,
+                })
+            };
+            ops.push(Op::SetFillColor {
+                col: rgb(0.9, 0.91, 0.92),
+            });
+            ops.push(Op::DrawRectangle {
+                rectangle: rect(BAR_X, BAR_W),
+            });
+            ops.push(Op::SetFillColor {
+                col: if *share >= 0.75 {
+                    rgb(0.10, 0.50, 0.22)
+                } else if *share >= 0.5 {
+                    rgb(0.83, 0.60, 0.13)
+                } else {
+                    rgb(0.81, 0.13, 0.18)
+                },
+            });
+            ops.push(Op::DrawRectangle {
+                rectangle: rect(BAR_X, BAR_W * *share as f32),
+            });
+            ops.push(Op::SetFillColor {
+                col: rgb(0.0, 0.0, 0.0),
+            });
+        }
         for (x, text) in cells {
             if text.is_empty() {
                 continue;

@@ -322,6 +322,10 @@ async fn ratings_reopen_count_against_the_unit_and_show_on_the_dashboard() {
                 row.contains("3.5/5") && row.contains(" 3 ") && row.contains(" 2 "),
                 "{row}"
             );
+            // The on-time chart: its title, and green bars on the page (rendered by
+            // poppler's pdftoppm).
+            assert!(text.contains("TỶ LỆ XỬ LÝ ĐÚNG HẠN THEO ĐƠN VỊ"), "{text}");
+            assert!(pdf_has_green(&bytes), "the bars are drawn");
         }
         None if std::env::var("PHANANH_E2E").is_ok() => {
             panic!("PHANANH_E2E=1 but pdftotext is missing")
@@ -462,6 +466,30 @@ async fn the_committee_gets_its_report_once_per_period_by_email() {
 }
 
 /// The text of a PDF, by poppler's pdftotext (None when it is not installed).
+/// Whether the PDF's first page, rendered by pdftoppm, has the chart's green.
+fn pdf_has_green(bytes: &[u8]) -> bool {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("report.pdf");
+    std::fs::write(&path, bytes).unwrap();
+    let out = dir.path().join("page");
+    let status = std::process::Command::new("pdftoppm")
+        .args(["-png", "-r", "40", "-f", "1", "-l", "1"])
+        .arg(&path)
+        .arg(&out)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let png = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .find(|e| e.path().extension().is_some_and(|x| x == "png"))
+        .unwrap()
+        .path();
+    let img = image::open(png).unwrap().to_rgb8();
+    img.pixels()
+        .any(|p| p.0[1] > 100 && p.0[0] < 60 && p.0[2] < 90)
+}
+
 fn pdf_text(bytes: &[u8]) -> Option<String> {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("report.pdf");
