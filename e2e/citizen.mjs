@@ -292,6 +292,27 @@ try {
     check(await page.locator("#current").count() === 1, "the change-password page");
     await context.close();
   }
+  // (f) A city supervisor's dashboard: a unit's on-time share and backlog by week, drawn by
+  // the server as SVG (no script).
+  if (process.env.PHANANH_SUPERVISOR_EMAIL && process.env.PHANANH_FIELD_CODE) {
+    const { context, page } = await phone();
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.goto("/login");
+    await page.fill("#email", process.env.PHANANH_SUPERVISOR_EMAIL);
+    await page.fill("#password", process.env.PHANANH_SUPERVISOR_PASSWORD);
+    await Promise.all([page.waitForURL(/\/console$/, { timeout: 15000 }), page.click('main button[type="submit"]')]);
+    await page.goto("/console/performance");
+    const unitLink = page.locator('table a[href*="unit="]').first();
+    await unitLink.waitFor({ timeout: 10000 });
+    await unitLink.click();
+    await page.locator("#trend").waitFor({ timeout: 10000 });
+    check(await page.locator("svg.chart").count() === 2, "the unit's two charts are drawn");
+    const box = await page.locator("svg.chart").first().boundingBox();
+    check(box && box.width > 300 && box.height > 80, "the chart has its size on the page");
+    await page.locator("#trend").scrollIntoViewIfNeeded();
+    await shot(page, "console-performance-charts");
+    await context.close();
+  }
   // (e) The unit in the field, on a phone: "my tasks" (and the report opened from it) stay
   // readable offline; resolving with a photo taken ~800 m away asks to confirm first.
   if (process.env.PHANANH_FIELD_EMAIL) {

@@ -7,7 +7,7 @@ use maud::{Markup, html};
 const W: f64 = 640.0;
 const H: f64 = 220.0;
 const LEFT: f64 = 44.0;
-const RIGHT: f64 = 12.0;
+const RIGHT: f64 = 28.0;
 const TOP: f64 = 12.0;
 const BOTTOM: f64 = 36.0;
 
@@ -27,14 +27,14 @@ pub fn line(
     max: Option<f64>,
     unit: &str,
 ) -> Markup {
-    let top = max
-        .unwrap_or_else(|| {
-            series
-                .iter()
-                .flat_map(|s| s.values.iter().flatten())
-                .fold(0.0_f64, |a, b| a.max(*b))
-        })
-        .max(1.0);
+    // Counts get an even top, so the middle line is a whole number too.
+    let top = max.unwrap_or_else(|| {
+        let highest = series
+            .iter()
+            .flat_map(|s| s.values.iter().flatten())
+            .fold(0.0_f64, |a, b| a.max(*b));
+        ((highest / 2.0).ceil() * 2.0).max(2.0)
+    });
     let n = labels.len().max(1);
     let x = |i: usize| {
         if n == 1 {

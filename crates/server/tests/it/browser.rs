@@ -109,6 +109,19 @@ async fn citizen_pages_in_a_phone_browser() {
     let review_code = review["code"].as_str().unwrap().to_string();
     // A street light for a unit's staff member on a phone (their task; outside the map's
     // first view, like the others), and a photo the camera says was taken some 830 m away.
+    // A city supervisor for the units' dashboard and its charts.
+    let (supervisor_email, supervisor_password) =
+        ("supervisor.e2e@example.org", "e2e supervisor password");
+    t.app()
+        .add_user(
+            supervisor_email,
+            "Giám sát E2E",
+            phananh_domain::access::Role::Supervisor,
+            None,
+            supervisor_password,
+        )
+        .await
+        .unwrap();
     let (field_email, field_password) = ("field.e2e@example.org", "e2e field password");
     let task = t
         .file(
@@ -166,6 +179,8 @@ async fn citizen_pages_in_a_phone_browser() {
         .env("PHANANH_STAFF_PASSWORD", staff_password)
         .env("PHANANH_PBX_TOKEN", "e2e-pbx-token")
         .env("PHANANH_MODERATE_CODE", &review_code)
+        .env("PHANANH_SUPERVISOR_EMAIL", supervisor_email)
+        .env("PHANANH_SUPERVISOR_PASSWORD", supervisor_password)
         .env("PHANANH_FIELD_EMAIL", field_email)
         .env("PHANANH_FIELD_PASSWORD", field_password)
         .env("PHANANH_FIELD_CODE", &task_code)
