@@ -125,7 +125,9 @@ impl Default for WebConfig {
 
 #[derive(Clone)]
 pub struct AppState {
-    pub app: App,
+    /// Shared, not cloned: every request clones the state, and an `App` holds pools,
+    /// channels and settings (cloning it by value showed in the intake profile).
+    pub app: Arc<App>,
     pub config: Arc<WebConfig>,
     limits: Arc<ratelimit::Limits>,
     metrics: Arc<ops::HttpMetrics>,
@@ -140,7 +142,7 @@ impl AppState {
             limits: Arc::new(ratelimit::Limits::new(&config)),
             stopping: tokio::sync::watch::channel(false).0,
             config: Arc::new(config),
-            app,
+            app: Arc::new(app),
             metrics: Arc::new(ops::HttpMetrics::default()),
         }
     }
