@@ -83,12 +83,40 @@ pub fn jpeg_at(lat: f64, lon: f64) -> Vec<u8> {
     out
 }
 
-/// Sample videos and voice notes, made with `ffmpeg` at test time. Panics with a clear
-/// message when `ffmpeg` is missing (CI installs it: `.ci/run`): tests that need it fail,
-/// they never skip.
+/// Sample videos and voice notes, made with `ffmpeg` at test time. The tests that need them
+/// ask [`media::available`] first: on a fresh machine without ffmpeg they skip with a
+/// message; with `PHANANH_MEDIA_TESTS=1` (set by `.ci/run`, which installs ffmpeg) a missing
+/// ffmpeg is an error instead.
 pub mod media {
     use std::path::Path;
     use std::process::Command;
+
+    /// Whether `ffmpeg` and `ffprobe` run here, without a word.
+    pub fn present() -> bool {
+        ["ffmpeg", "ffprobe"].iter().all(|tool| {
+            Command::new(tool)
+                .arg("-version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+    }
+
+    /// Whether a test that needs recordings can run: it says so when it cannot, and fails
+    /// when `PHANANH_MEDIA_TESTS=1` asked for them.
+    pub fn available() -> bool {
+        if present() {
+            return true;
+        }
+        assert!(
+            std::env::var("PHANANH_MEDIA_TESTS").as_deref() != Ok("1"),
+            "PHANANH_MEDIA_TESTS=1 but ffmpeg and ffprobe are missing (apt-get install ffmpeg)"
+        );
+        eprintln!(
+            "test skipped: ffmpeg and ffprobe are not installed (apt-get install ffmpeg; \
+             PHANANH_MEDIA_TESTS=1 makes this an error)"
+        );
+        false
+    }
 
     /// Runs `ffmpeg` with `args` (test patterns from `lavfi`) into a file named `out`
     /// (its extension picks nothing: `-f` is among the args) and returns its bytes.
