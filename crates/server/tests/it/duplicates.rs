@@ -7,8 +7,6 @@
 use std::sync::{Arc, Mutex};
 
 use crate::support::*;
-use axum::extract::State;
-use axum::routing::post;
 use chrono::Duration;
 use phananh_app::Clock;
 use phananh_channels::sms::SmsConfig;
@@ -17,32 +15,11 @@ use phananh_worker::{Worker, WorkerConfig};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-type Sent = Arc<Mutex<Vec<(String, String)>>>;
-
-/// A generic SMS gateway that keeps what it is asked to send.
-async fn fake_gateway() -> (String, Sent) {
-    let sent: Sent = Arc::default();
-    async fn send(State(sent): State<Sent>, body: axum::Json<Value>) -> &'static str {
-        sent.lock().unwrap().push((
-            body["to"].as_str().unwrap_or_default().to_string(),
-            body["text"].as_str().unwrap_or_default().to_string(),
-        ));
-        "ok"
-    }
-    let app = axum::Router::new()
-        .route("/send", post(send))
-        .with_state(sent.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (base, sent)
-}
-
 const PHONE: &str = "0912000555";
 const EMAIL: &str = "nguoidan.trung@example.org";
 
 /// The texts sent to `PHONE` about report `code` as its follower.
-fn texts_about(sent: &Sent, code: &str) -> Vec<String> {
+fn texts_about(sent: &SentSms, code: &str) -> Vec<String> {
     sent.lock()
         .unwrap()
         .iter()
@@ -63,7 +40,7 @@ fn follower_mails(got: &Arc<Mutex<Vec<String>>>) -> Vec<String> {
 
 #[tokio::test]
 async fn a_merge_moves_followers_and_notices_and_counts_once_an_undo_restores_both() {
-    let (gateway, sent) = fake_gateway().await;
+    let (gateway, sent) = sms_gateway().await;
     let sms = SmsConfig {
         gateway_url: format!("{gateway}/send"),
         ..SmsConfig::default()
@@ -604,7 +581,7 @@ async fn a_duplicates_reporter_from_a_chat_hears_of_the_original_in_that_chat() 
 
 #[tokio::test]
 async fn one_person_with_two_duplicates_hears_once_per_step() {
-    let (gateway, sent) = fake_gateway().await;
+    let (gateway, sent) = sms_gateway().await;
     let sms = SmsConfig {
         gateway_url: format!("{gateway}/send"),
         ..SmsConfig::default()

@@ -2,38 +2,14 @@
 //! when the report is resolved, "not fixed" reopens it to the same unit and counts against
 //! that unit, and the figures agree with the histories.
 
-use std::sync::{Arc, Mutex};
-
 use crate::support::*;
-use axum::extract::State;
-use axum::routing::post;
 use chrono::Duration;
 use phananh_app::Clock;
 use phananh_channels::sms::SmsConfig;
 use phananh_domain::access::Role;
 use phananh_worker::{Worker, WorkerConfig};
 use reqwest::StatusCode;
-use serde_json::{Value, json};
-
-type Sent = Arc<Mutex<Vec<(String, String)>>>;
-
-async fn fake_gateway() -> (String, Sent) {
-    let sent: Sent = Arc::default();
-    async fn send(State(sent): State<Sent>, body: axum::Json<Value>) -> &'static str {
-        sent.lock().unwrap().push((
-            body["to"].as_str().unwrap_or_default().to_string(),
-            body["text"].as_str().unwrap_or_default().to_string(),
-        ));
-        "ok"
-    }
-    let app = axum::Router::new()
-        .route("/send", post(send))
-        .with_state(sent.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (base, sent)
-}
+use serde_json::json;
 
 /// Posts the rating form as a citizen (with the form's CSRF cookie).
 async fn rate(t: &TestApp, link: &str, fields: &[(&str, &str)]) -> reqwest::Response {
@@ -74,7 +50,7 @@ async fn rate(t: &TestApp, link: &str, fields: &[(&str, &str)]) -> reqwest::Resp
 
 #[tokio::test]
 async fn ratings_reopen_count_against_the_unit_and_show_on_the_dashboard() {
-    let (gateway, sent) = fake_gateway().await;
+    let (gateway, sent) = sms_gateway().await;
     let sms = SmsConfig {
         gateway_url: format!("{gateway}/send"),
         ..SmsConfig::default()

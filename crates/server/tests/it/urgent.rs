@@ -6,8 +6,6 @@
 use std::sync::{Arc, Mutex};
 
 use crate::support::*;
-use axum::extract::State;
-use axum::routing::post;
 use chrono::{Duration, TimeZone, Utc};
 use phananh_app::Clock;
 use phananh_channels::sms::SmsConfig;
@@ -15,27 +13,6 @@ use phananh_domain::access::Role;
 use phananh_worker::{Worker, WorkerConfig};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-
-type Sent = Arc<Mutex<Vec<(String, String)>>>;
-
-/// A generic SMS gateway that keeps what it is asked to send.
-async fn fake_gateway() -> (String, Sent) {
-    let sent: Sent = Arc::default();
-    async fn send(State(sent): State<Sent>, body: axum::Json<Value>) -> &'static str {
-        sent.lock().unwrap().push((
-            body["to"].as_str().unwrap_or_default().to_string(),
-            body["text"].as_str().unwrap_or_default().to_string(),
-        ));
-        "ok"
-    }
-    let app = axum::Router::new()
-        .route("/send", post(send))
-        .with_state(sent.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (base, sent)
-}
 
 fn mails_about(got: &Arc<Mutex<Vec<String>>>, code: &str) -> Vec<String> {
     got.lock()
@@ -48,7 +25,7 @@ fn mails_about(got: &Arc<Mutex<Vec<String>>>, code: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn an_urgent_case_is_due_in_hours_alerts_the_duty_contact_then_escalates() {
-    let (gateway, sent) = fake_gateway().await;
+    let (gateway, sent) = sms_gateway().await;
     let sms = SmsConfig {
         gateway_url: format!("{gateway}/send"),
         ..SmsConfig::default()

@@ -514,6 +514,30 @@ pub async fn smtp_sink(busy: usize) -> (u16, std::sync::Arc<std::sync::Mutex<Vec
     (port, got)
 }
 
+/// (to, text) of every SMS a fake gateway was asked to send.
+pub type SentSms = Arc<std::sync::Mutex<Vec<(String, String)>>>;
+
+/// A generic SMS gateway (`POST /send` with `{"to", "text"}`) that keeps what it is asked
+/// to send; its base URL and what it got.
+pub async fn sms_gateway() -> (String, SentSms) {
+    use axum::extract::State;
+    async fn send(State(sent): State<SentSms>, body: axum::Json<Value>) -> &'static str {
+        sent.lock().unwrap().push((
+            body["to"].as_str().unwrap_or_default().to_string(),
+            body["text"].as_str().unwrap_or_default().to_string(),
+        ));
+        "ok"
+    }
+    let sent: SentSms = Arc::default();
+    let app = axum::Router::new()
+        .route("/send", axum::routing::post(send))
+        .with_state(sent.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (base, sent)
+}
+
 /// Runs the worker until the outbox is empty (jobs can queue more jobs).
 pub async fn drain(worker: &phananh_worker::Worker) {
     for _ in 0..20 {
