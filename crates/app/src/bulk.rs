@@ -24,6 +24,15 @@ pub struct Outcome {
     pub message: Option<String>,
 }
 
+fn too_many() -> AppError {
+    AppError::invalid(
+        "codes",
+        "too_many",
+        &format!("Mỗi lần tối đa {MAX_REPORTS} hồ sơ"),
+        &format!("At most {MAX_REPORTS} reports at a time"),
+    )
+}
+
 impl App {
     /// Takes `command` on every report in `codes` (in order, each once) for `who`.
     /// Fails as a whole only when the request itself is wrong (no reports, too many, a step
@@ -42,6 +51,10 @@ impl App {
                 "This step cannot be taken on many reports at once",
             ));
         }
+        // The count is checked before any work on the list (the dedup below is quadratic).
+        if codes.len() > MAX_REPORTS {
+            return Err(too_many());
+        }
         let mut unique: Vec<String> = Vec::new();
         for c in codes.iter().map(|c| c.trim().to_uppercase()) {
             if !c.is_empty() && !unique.contains(&c) {
@@ -54,14 +67,6 @@ impl App {
                 "required",
                 "Chưa chọn hồ sơ nào",
                 "No report was selected",
-            ));
-        }
-        if unique.len() > MAX_REPORTS {
-            return Err(AppError::invalid(
-                "codes",
-                "too_many",
-                &format!("Mỗi lần tối đa {MAX_REPORTS} hồ sơ"),
-                &format!("At most {MAX_REPORTS} reports at a time"),
             ));
         }
         let mut out = Vec::with_capacity(unique.len());

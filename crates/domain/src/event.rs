@@ -257,6 +257,23 @@ impl EventKind {
 
     /// The event as the public may see it: `None` if internal; otherwise a copy without
     /// the words that were not written for the public.
+    /// Whether this is a step by which the unit that has the report takes it up (its
+    /// acknowledgement): the units' accounts and the urgent cases' escalation both ask.
+    pub fn takes_up(&self) -> bool {
+        matches!(
+            self,
+            EventKind::Started
+                | EventKind::StaffAssigned { .. }
+                | EventKind::InfoRequested { .. }
+                | EventKind::Resolved { .. }
+                | EventKind::Rejected { .. }
+                | EventKind::Transferred { .. }
+                | EventKind::ReturnedToTriage { .. }
+                // Found to be the same case as another: someone looked at it.
+                | EventKind::MarkedDuplicate { .. }
+        )
+    }
+
     pub fn public_view(&self) -> Option<EventKind> {
         match self.visibility() {
             Visibility::Internal => None,

@@ -102,17 +102,7 @@ fn accounts_inner(history: &[Event]) -> Vec<Account> {
     for e in history {
         let at = e.at;
         // The unit's first step acknowledges it.
-        let acts = matches!(
-            e.kind,
-            EventKind::Started
-                | EventKind::StaffAssigned { .. }
-                | EventKind::InfoRequested { .. }
-                | EventKind::Resolved { .. }
-                | EventKind::Rejected { .. }
-                | EventKind::Transferred { .. }
-                | EventKind::ReturnedToTriage { .. }
-                | EventKind::MarkedDuplicate { .. }
-        );
+        let acts = e.kind.takes_up();
         if acts
             && let Some(i) = current
             && out[i].acked_at.is_none()

@@ -75,20 +75,13 @@ pub fn alerts(event: &EventKind, after: &State) -> bool {
 /// there): any step on it, or a staff member's note. Escalation is skipped if so.
 pub fn taken_up(history: &[Event], seq: i64) -> bool {
     history.iter().filter(|e| e.seq > seq).any(|e| {
-        matches!(
-            e.kind,
-            EventKind::Started
-                | EventKind::StaffAssigned { .. }
-                | EventKind::InfoRequested { .. }
-                | EventKind::Resolved { .. }
-                | EventKind::Rejected { .. }
-                | EventKind::Transferred { .. }
-                | EventKind::ReturnedToTriage { .. }
-                | EventKind::Assigned { .. }
-                | EventKind::Closed { .. }
-                // Found to be the same case as another: someone looked at it.
-                | EventKind::MarkedDuplicate { .. }
-        ) || matches!(e.kind, EventKind::Commented { .. }) && e.actor.kind == ActorKind::Staff
+        // The unit's own steps; the triage desk placing it; a close; a staff note.
+        e.kind.takes_up()
+            || matches!(
+                e.kind,
+                EventKind::Assigned { .. } | EventKind::Closed { .. }
+            )
+            || matches!(e.kind, EventKind::Commented { .. }) && e.actor.kind == ActorKind::Staff
     })
 }
 

@@ -45,23 +45,11 @@ async fn a_merge_moves_followers_and_notices_and_counts_once_an_undo_restores_bo
         gateway_url: format!("{gateway}/send"),
         ..SmsConfig::default()
     };
-    let mut apps = vec![
-        spawn(Options {
-            sms: sms.clone(),
-            ..Options::default()
-        })
-        .await,
-    ];
-    if std::env::var("PHANANH_TEST_POSTGRES_URL").is_ok_and(|u| !u.is_empty()) {
-        apps.push(
-            spawn(Options {
-                sms: sms.clone(),
-                postgres: true,
-                ..Options::default()
-            })
-            .await,
-        );
-    }
+    let apps = apps_with(|| Options {
+        sms: sms.clone(),
+        ..Options::default()
+    })
+    .await;
     for t in apps {
         let (port, got) = smtp_sink(0).await;
         let worker = Worker::new(

@@ -30,23 +30,11 @@ async fn an_urgent_case_is_due_in_hours_alerts_the_duty_contact_then_escalates()
         gateway_url: format!("{gateway}/send"),
         ..SmsConfig::default()
     };
-    let mut apps = vec![
-        spawn(Options {
-            sms: sms.clone(),
-            ..Options::default()
-        })
-        .await,
-    ];
-    if std::env::var("PHANANH_TEST_POSTGRES_URL").is_ok_and(|u| !u.is_empty()) {
-        apps.push(
-            spawn(Options {
-                sms: sms.clone(),
-                postgres: true,
-                ..Options::default()
-            })
-            .await,
-        );
-    }
+    let apps = apps_with(|| Options {
+        sms: sms.clone(),
+        ..Options::default()
+    })
+    .await;
     for t in apps {
         let (port, got) = smtp_sink(0).await;
         let worker = Worker::new(

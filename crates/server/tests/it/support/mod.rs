@@ -159,12 +159,17 @@ pub async fn spawn(opts: Options) -> TestApp {
 
 /// The server on SQLite, and on PostgreSQL too when the test server is configured.
 pub async fn apps() -> Vec<TestApp> {
-    let mut v = vec![spawn(Options::default()).await];
+    apps_with(Options::default).await
+}
+
+/// [`apps`] with other options (`postgres` is set for the second server).
+pub async fn apps_with(options: impl Fn() -> Options) -> Vec<TestApp> {
+    let mut v = vec![spawn(options()).await];
     if std::env::var("PHANANH_TEST_POSTGRES_URL").is_ok_and(|u| !u.is_empty()) {
         v.push(
             spawn(Options {
                 postgres: true,
-                ..Options::default()
+                ..options()
             })
             .await,
         );
