@@ -766,10 +766,10 @@ async fn curl(source: &str, url: &str, spoof: Option<&str>, body: Option<&Path>)
         .rsplit_once('\n')
         .unwrap_or(("", text.trim()));
     let code = match code.trim().parse().unwrap_or(0) {
-        // No answer: curl's exit code says why. 55/56 (sending or receiving failed): the
-        // proxy closed the connection under the upload, a refusal; anything else (28 is a
-        // timeout) stays 0, which no check accepts.
-        0 if matches!(out.status.code(), Some(55 | 56)) => CLOSED,
+        // No answer (or only the interim "100 Continue"): curl's exit code says why. 55/56
+        // (sending or receiving failed): the proxy closed the connection under the upload,
+        // a refusal; anything else (28 is a timeout) stays as it is, which no check accepts.
+        0 | 100 if matches!(out.status.code(), Some(55 | 56)) => CLOSED,
         c => c,
     };
     (code, headers.to_ascii_lowercase())
